@@ -1,0 +1,17 @@
+import type { Reason } from '../codes/reasons.js'
+
+/**
+ * A media file the intake refuses: the reason says why (corrupt, too large, too short …), so the
+ * caller's family code follows from it. Thrown by the decoders, caught by the vision engine,
+ * which turns it into the attempt's reason instead of crashing the worker.
+ */
+export class MediaRejectedError extends Error {
+  readonly reason: Reason
+  readonly detail: Record<string, number | string | boolean | null>
+  constructor(reason: Reason, message: string, detail: Record<string, number | string | boolean | null> = {}) {
+    super(message)
+    this.name = 'MediaRejectedError'
+    this.reason = reason
+    this.detail = detail
+  }
+}

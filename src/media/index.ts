@@ -1,0 +1,5 @@
+export * from './errors.js'
+export * from './limits.js'
+export * from './image.js'
+export * from './video.js'
+export * from './ffmpeg.js'
