@@ -115,3 +115,5 @@ export function listCodes(): CodeRow[] {
     reasons: [...r.reasons],
   }))
 }
+
+export { ReasonError, isReasonError } from './reason-error.js'

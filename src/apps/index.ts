@@ -1,0 +1,2 @@
+export * from './types.js'
+export { AppService, SUPPORTED_LIVENESS, publicApp, type NewAppInput, type NewRuleInput } from './service.js'

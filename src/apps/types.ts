@@ -1,0 +1,38 @@
+/** What an app may use; a request for a service the app has not enabled is refused (66660030 / Nonactivated). */
+export const SERVICES = ['h5', 'sdk', 'action', 'digital', 'silent'] as const
+export type Service = (typeof SERVICES)[number]
+
+export const LIVENESS_MODES = ['action', 'digital', 'silent'] as const
+export type LivenessMode = (typeof LIVENESS_MODES)[number]
+
+/** registry: the operator's identity library; photo: a reference photo sent with the request; none: liveness only */
+export const COMPARE_SOURCES = ['registry', 'photo', 'none'] as const
+export type CompareSource = (typeof COMPARE_SOURCES)[number]
+
+export interface App {
+  appId: string
+  name: string
+  secretVersion: number
+  services: Service[]
+  validUntil: string | null
+  dailyLimitPerPerson: number
+  concurrencyLimit: number
+  enabled: boolean
+  createdAt: string
+}
+
+export interface Rule {
+  ruleId: string
+  appId: string
+  name: string
+  liveness: LivenessMode
+  compareSource: CompareSource
+  /** pass threshold on the calibrated 0–100 similarity scale (70 ≈ FAR 1e-3, 80 ≈ FAR 1e-4) */
+  threshold: number
+  maxAttempts: number
+  /** how long the verification token may be used to capture */
+  tokenTtlS: number
+  actionCount: number
+  enabled: boolean
+  createdAt: string
+}

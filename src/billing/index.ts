@@ -1,0 +1,1 @@
+export { BillingService, type UsageQuery, type UsageSummary } from './service.js'

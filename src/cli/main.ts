@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander'
+import { existsSync, statSync } from 'node:fs'
+import { loadConfig, type Config } from '../config/index.js'
+import { compose, loadOrCreateAdminToken, type Shiren } from '../compose.js'
+import { createLogger } from '../logging.js'
+import { listCodes, isReasonError } from '../codes/index.js'
+import { BillingService } from '../billing/index.js'
+import { entriesFromCsv, entriesFromFolder, importEntries } from '../registry/index.js'
+import { startServer } from '../server.js'
+import { migrateToLatest, openDatabase } from '../storage/index.js'
+import type { LivenessMode, CompareSource, Service } from '../apps/index.js'
+
+/**
+ * `shiren …`: every command works on the same data directory as a running server (SQLite in WAL
+ * mode, or PostgreSQL), so operators can script apps, rules and imports while it serves.
+ */
+const program = new Command()
+program.name('shiren').description('Self-hosted real-person identity verification (人脸核身)').version('0.1.0')
+program.option('--data <dir>', 'data directory (SHIREN_DATA_DIR, default ./.shiren)')
+
+function config(extra: Partial<Config> = {}): Config {
+  const data = program.opts<{ data?: string }>().data
+  return loadConfig(process.env, { ...(data && { dataDir: data }), ...extra })
+}
+
+/** Commands other than serve log only warnings, to stderr, so their stdout stays machine-readable. */
+async function withShiren<T>(fn: (s: Shiren) => Promise<T>): Promise<T> {
+  const s = await compose(config(), createLogger('warn', process.stderr as never))
+  try {
+    return await fn(s)
+  } finally {
+    await s.close()
+  }
+}
+
+const int = (v: string) => {
+  const n = Number(v)
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer')
+  return n
+}
+const num = (v: string) => {
+  const n = Number(v)
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number')
+  return n
+}
+const print = (json: boolean, data: unknown, text: () => string) => process.stdout.write((json ? JSON.stringify(data) : text()) + '\n')
+
+program.command('serve')
+  .description('start the HTTP server (migrations run first)')
+  .option('--port <port>', 'port (SHIREN_PORT, default 8080)', int)
+  .option('--host <host>', 'interface to listen on (SHIREN_HOST, default 0.0.0.0)')
+  .action(async (o: { port?: number; host?: string }) => {
+    const cfg = config({ ...(o.port !== undefined && { port: o.port }), ...(o.host && { host: o.host }) })
+    const log = createLogger(cfg.logLevel)
+    const { token, created } = loadOrCreateAdminToken(cfg.dataDir)
+    const running = await startServer(cfg, log)
+    const demo = await ensureDemo(running.shiren)
+    const lines = [
+      '',
+      `shiren is running at ${running.url}`,
+      `  data directory   ${cfg.dataDir}${cfg.databaseUrl.startsWith('sqlite:') ? ' (SQLite)' : ' (PostgreSQL)'}`,
+      `  face analysis    ${running.shiren.analyser ? 'on' : `unavailable: no models in ${cfg.modelsDir} (shiren models pull)`}`,
+      `  demo app         AppID ${demo.appId}  secret ${demo.secret}  RuleId ${demo.ruleId}`,
+      `  management API   ${running.url}/v1 (Authorization: Bearer ${created ? token : '<data dir>/admin-token'})`,
+      `  OpenAPI          ${running.url}/docs/json`,
+      '',
+    ]
+    process.stdout.write(lines.join('\n') + '\n')
+    const stop = async () => {
+      await running.stop()
+      process.exit(0)
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+
+/** A ready-made app so that a newcomer can call the API right after the first start. */
+async function ensureDemo(s: Shiren): Promise<{ appId: string; secret: string; ruleId: string }> {
+  const apps = await s.apps.listApps()
+  let demo = apps.find((a) => a.name === 'demo')
+  let secret: string
+  if (!demo) {
+    const created = await s.apps.createApp({ name: 'demo' })
+    demo = created.app
+    secret = created.secret
+  } else {
+    secret = (await s.apps.secretOf(demo.appId))!.secret
+  }
+  const rules = await s.apps.listRules(demo.appId)
+  const rule = rules[0] ?? (await s.apps.createRule({ appId: demo.appId, name: 'demo: action liveness + reference photo', liveness: 'action', compareSource: 'photo' }))
+  return { appId: demo.appId, secret, ruleId: rule.ruleId }
+}
+
+program.command('migrate').description('create or update the database schema').action(async () => {
+  const cfg = config()
+  const db = openDatabase(cfg.databaseUrl)
+  try {
+    const done = await migrateToLatest(db)
+    process.stdout.write(done.length ? `applied: ${done.join(', ')}\n` : 'schema is up to date\n')
+  } finally {
+    await db.close()
+  }
+})
+
+const appCmd = program.command('app').description('apps (AppID + secret)')
+appCmd.command('create')
+  .requiredOption('--name <name>', 'app name')
+  .option('--services <list>', 'comma-separated: h5,sdk,action,digital,silent (default all)')
+  .option('--valid-until <date>', 'ISO date after which the app stops working')
+  .option('--daily-limit <n>', 'attempts per person per day (0 = no limit)', int)
+  .option('--concurrency <n>', 'verifications in flight at once (0 = no limit)', int)
+  .option('--json', 'print JSON')
+  .action(async (o: { name: string; services?: string; validUntil?: string; dailyLimit?: number; concurrency?: number; json?: boolean }) => {
+    const r = await withShiren((s) => s.apps.createApp({
+      name: o.name,
+      ...(o.services && { services: o.services.split(',').map((x) => x.trim()) as Service[] }),
+      ...(o.validUntil && { validUntil: o.validUntil }),
+      ...(o.dailyLimit !== undefined && { dailyLimitPerPerson: o.dailyLimit }),
+      ...(o.concurrency !== undefined && { concurrencyLimit: o.concurrency }),
+    }))
+    print(!!o.json, { appId: r.app.appId, secret: r.secret }, () => `AppID  ${r.app.appId}\nsecret ${r.secret}`)
+  })
+appCmd.command('list').option('--json', 'print JSON').action(async (o: { json?: boolean }) => {
+  const apps = await withShiren((s) => s.apps.listApps())
+  print(!!o.json, apps, () => apps.map((a) => `${a.appId}  ${a.name}  services=${a.services.join(',')}${a.enabled ? '' : '  (disabled)'}`).join('\n') || '(no apps)')
+})
+appCmd.command('rotate-secret').argument('<appId>').option('--json', 'print JSON').action(async (appId: string, o: { json?: boolean }) => {
+  const secret = await withShiren((s) => s.apps.rotateSecret(appId))
+  print(!!o.json, { appId, secret }, () => `secret ${secret}`)
+})
+
+const ruleCmd = program.command('rule').description('rules (RuleId): liveness mode, compare source, threshold')
+ruleCmd.command('create')
+  .requiredOption('--app <appId>', 'AppID')
+  .requiredOption('--liveness <mode>', 'action | digital | silent')
+  .requiredOption('--compare <source>', 'registry | photo | none')
+  .option('--threshold <n>', 'pass threshold on the 0-100 similarity scale (70 ≈ FAR 1e-3, 80 ≈ FAR 1e-4)', num)
+  .option('--attempts <n>', 'attempts allowed per verification', int)
+  .option('--ttl <seconds>', 'token lifetime for capture', int)
+  .option('--actions <n>', 'number of actions in the action sequence', int)
+  .option('--name <name>')
+  .option('--json', 'print JSON')
+  .action(async (o: { app: string; liveness: string; compare: string; threshold?: number; attempts?: number; ttl?: number; actions?: number; name?: string; json?: boolean }) => {
+    const rule = await withShiren((s) => s.apps.createRule({
+      appId: o.app, liveness: o.liveness as LivenessMode, compareSource: o.compare as CompareSource,
+      ...(o.threshold !== undefined && { threshold: o.threshold }), ...(o.attempts !== undefined && { maxAttempts: o.attempts }),
+      ...(o.ttl !== undefined && { tokenTtlS: o.ttl }), ...(o.actions !== undefined && { actionCount: o.actions }), ...(o.name && { name: o.name }),
+    }))
+    print(!!o.json, { ruleId: rule.ruleId }, () => `RuleId ${rule.ruleId}`)
+  })
+ruleCmd.command('list').option('--app <appId>').option('--json', 'print JSON').action(async (o: { app?: string; json?: boolean }) => {
+  const rules = await withShiren((s) => s.apps.listRules(o.app))
+  print(!!o.json, rules, () => rules.map((r) => `${r.ruleId}  app=${r.appId}  ${r.liveness}/${r.compareSource}  threshold=${r.threshold}  attempts=${r.maxAttempts}`).join('\n') || '(no rules)')
+})
+
+program.command('codes').description('the result-code catalog of both families').option('--json', 'print JSON').option('--family <f>', 'h5 or sdk')
+  .action((o: { json?: boolean; family?: string }) => {
+    const rows = listCodes().filter((r) => !o.family || r.family === o.family)
+    print(!!o.json, rows, () => rows.map((r) => `${r.family.padEnd(3)} ${String(r.code).padStart(9)}${r.aliases.length ? '/' + r.aliases.join('/') : ''}  ${r.billable ? 'billable' : 'free    '}  ${r.message_zh}  (${r.reasons.join(', ')})`).join('\n'))
+  })
+
+program.command('usage').description('billable and free attempts per app, day and code')
+  .requiredOption('--from <day>', 'YYYY-MM-DD').requiredOption('--to <day>', 'YYYY-MM-DD')
+  .option('--app <appId>').option('--csv', 'print CSV').option('--json', 'print JSON')
+  .action(async (o: { from: string; to: string; app?: string; csv?: boolean; json?: boolean }) => {
+    const summary = await withShiren((s) => s.billing.usage({ from: o.from, to: o.to, ...(o.app && { appId: o.app }) }))
+    if (o.csv) return void process.stdout.write(BillingService.toCsv(summary))
+    print(!!o.json, summary, () => [
+      ...summary.rows.map((r) => `${r.appId}  ${r.day}  ${r.family}  ${String(r.code).padStart(9)}  billable=${r.billable}  free=${r.free}`),
+      `total billable=${summary.totals.billable} free=${summary.totals.free}`,
+    ].join('\n'))
+  })
+
+const registryCmd = program.command('registry').description("the operator's identity registry")
+registryCmd.command('import')
+  .argument('<source>', 'a CSV file (name,id_number,photo) or a folder of <name>_<id number>.jpg photos')
+  .option('--json', 'print JSON')
+  .action(async (source: string, o: { json?: boolean }) => {
+    if (!existsSync(source)) throw new InvalidArgumentError(`${source} does not exist`)
+    const entries = statSync(source).isDirectory() ? await entriesFromFolder(source) : await entriesFromCsv(source)
+    const report = await withShiren((s) => importEntries(s.registry, entries, (done, total) => {
+      if (!o.json && process.stderr.isTTY) process.stderr.write(`\r${done}/${total}`)
+    }))
+    if (!o.json && process.stderr.isTTY) process.stderr.write('\n')
+    print(!!o.json, report, () => [`created ${report.created}, updated ${report.updated}, failed ${report.failed.length}`, ...report.failed.map((f) => `  ${f.source}: ${f.reason} ${f.message}`)].join('\n'))
+    if (report.failed.length) process.exitCode = 1
+  })
+
+const adminCmd = program.command('admin').description('the management API token')
+adminCmd.command('token').description('print the admin token of the management API').action(() => {
+  process.stdout.write(loadOrCreateAdminToken(config().dataDir).token + '\n')
+})
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`shiren: ${isReasonError(err) ? `${err.reason}: ${err.message}` : (err as Error).message}\n`)
+  process.exit(1)
+})

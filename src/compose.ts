@@ -1,0 +1,103 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { AppService } from './apps/index.js'
+import { TicketService, type Clock } from './auth/index.js'
+import type { Config } from './config/index.js'
+import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index.js'
+import { LocalBlobStore, type BlobStore } from './media/blob-store.js'
+import { DbJobQueue, type JobQueue } from './queue/index.js'
+import { RegistryService } from './registry/index.js'
+import { KyselyStore, migrateToLatest, openDatabase, type Db, type Store } from './storage/index.js'
+import { ANALYSE_JOB, AttemptAnalysis, VerificationService, type Analyser } from './verifications/index.js'
+import { BillingService } from './billing/index.js'
+import type { Logger } from './logging.js'
+
+/**
+ * The one place where shiren's parts are wired together, with plain arguments (no container).
+ * The CLI and the HTTP server both start from here, so they see the same data the same way.
+ */
+export interface Shiren {
+  config: Config
+  db: Db
+  store: Store
+  vault: PersonalDataVault
+  blobs: BlobStore
+  clock: Clock
+  apps: AppService
+  tickets: TicketService
+  registry: RegistryService
+  verifications: VerificationService
+  billing: BillingService
+  queue: JobQueue
+  analysis: AttemptAnalysis
+  analyser: Analyser | null
+  adminToken: string
+  log: Logger
+  close(): Promise<void>
+}
+
+export interface ComposeOptions {
+  clock?: Clock
+  /** the vision engine; null runs without one (every analysis answers VISION_ENGINE_UNAVAILABLE) */
+  analyser?: Analyser | null
+  startQueue?: boolean
+}
+
+export const systemClock: Clock = { now: () => new Date() }
+
+/** The admin token of the management API: SHIREN_ADMIN_TOKEN, or generated once into the data dir. */
+export function loadOrCreateAdminToken(dataDir: string, env: NodeJS.ProcessEnv = process.env): { token: string; created: boolean } {
+  if (env.SHIREN_ADMIN_TOKEN) return { token: env.SHIREN_ADMIN_TOKEN, created: false }
+  const file = join(dataDir, 'admin-token')
+  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), created: false }
+  mkdirSync(dataDir, { recursive: true })
+  const token = randomToken(40)
+  try {
+    writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { token: readFileSync(file, 'utf8').trim(), created: false }
+    throw err
+  }
+  return { token, created: true }
+}
+
+export async function compose(config: Config, log: Logger, opts: ComposeOptions = {}): Promise<Shiren> {
+  mkdirSync(config.dataDir, { recursive: true })
+  const db = openDatabase(config.databaseUrl)
+  await migrateToLatest(db)
+  const store = new KyselyStore(db.kysely)
+  const vault = new PersonalDataVault(loadOrCreateKeys(config.dataDir))
+  const blobs = new LocalBlobStore(join(config.dataDir, 'media'), vault)
+  const clock = opts.clock ?? systemClock
+  const apps = new AppService(store, vault)
+  const tickets = new TicketService(store, vault, clock)
+  const registry = new RegistryService(store, vault, blobs)
+  const billing = new BillingService(store)
+  const analyser = opts.analyser ?? null
+
+  // the queue needs the analysis and the analysis needs the service that needs the queue: late-bound
+  let analysis!: AttemptAnalysis
+  let verifications!: VerificationService
+  const queue = new DbJobQueue(store, {
+    [ANALYSE_JOB]: async (payload) => analysis.run((payload as { attemptId: string }).attemptId),
+  }, log, {
+    concurrency: Math.max(1, config.analysisWorkers || 2),
+    onGiveUp: async (kind, payload) => {
+      if (kind === ANALYSE_JOB) {
+        await verifications.finishAttempt((payload as { attemptId: string }).attemptId, { reason: 'SYSTEM_ERROR', similarity: null, signals: { gaveUp: true }, bestFrameBlob: null })
+      }
+    },
+  })
+  verifications = new VerificationService(store, vault, blobs, registry, queue, clock, config.retentionS)
+  analysis = new AttemptAnalysis(store, blobs, verifications, analyser, join(config.dataDir, 'tmp'))
+  if (opts.startQueue) queue.start()
+
+  const { token: adminToken } = loadOrCreateAdminToken(config.dataDir)
+  return {
+    config, db, store, vault, blobs, clock, apps, tickets, registry, verifications, billing, queue, analysis, analyser, adminToken, log,
+    async close() {
+      await queue.stop()
+      await db.close()
+    },
+  }
+}

@@ -1,0 +1,61 @@
+import { resolve, join } from 'node:path'
+
+/**
+ * Everything shiren reads from its environment, validated once into a typed object.
+ * CLI flags override the environment; the environment overrides the defaults.
+ */
+export interface Config {
+  dataDir: string
+  host: string
+  port: number
+  /** `sqlite:<file>` (default, inside the data dir) or a `postgres://` URL */
+  databaseUrl: string
+  modelsDir: string
+  /** Base URL that callers and browsers reach shiren at; capture-page URLs are built from it. */
+  publicUrl: string | null
+  logLevel: string
+  /** Largest request body accepted, in bytes (TC3 allows 10 MB; uploads have their own limit). */
+  bodyLimit: number
+  uploadLimit: number
+  /** Allowed difference between a request timestamp and the server clock, in seconds. */
+  clockSkewS: number
+  analysisWorkers: number
+  /** How long results and media are kept after a verification finishes. */
+  retentionS: number
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+function int(env: NodeJS.ProcessEnv, key: string, fallback: number, min = 0): number {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${key} must be an integer >= ${min}, got "${raw}"`)
+  return n
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const dataDir = resolve(overrides.dataDir ?? env.SHIREN_DATA_DIR ?? '.shiren')
+  const databaseUrl = overrides.databaseUrl ?? env.SHIREN_DATABASE_URL ?? `sqlite:${join(dataDir, 'shiren.db')}`
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('SHIREN_DATABASE_URL must start with sqlite: or postgres://')
+  }
+  const cfg: Config = {
+    dataDir,
+    host: env.SHIREN_HOST ?? '0.0.0.0',
+    port: int(env, 'SHIREN_PORT', 8080),
+    databaseUrl,
+    modelsDir: resolve(env.SHIREN_MODELS_DIR ?? join(dataDir, 'models')),
+    publicUrl: env.SHIREN_PUBLIC_URL ? env.SHIREN_PUBLIC_URL.replace(/\/+$/, '') : null,
+    logLevel: env.SHIREN_LOG_LEVEL ?? 'info',
+    bodyLimit: int(env, 'SHIREN_BODY_LIMIT', 10 * 1024 * 1024, 1024),
+    uploadLimit: int(env, 'SHIREN_UPLOAD_LIMIT', 20 * 1024 * 1024, 1024),
+    clockSkewS: int(env, 'SHIREN_CLOCK_SKEW_S', 300, 1),
+    analysisWorkers: int(env, 'SHIREN_WORKERS', 0),
+    retentionS: int(env, 'SHIREN_RETENTION_S', 3 * 24 * 3600, 60),
+    ...overrides,
+  }
+  return cfg
+}

@@ -1,0 +1,44 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import type { Shiren } from '../compose.js'
+import { captureApi } from './capture-api.js'
+import { capturePage } from './capture-page.js'
+import { cloudApi } from './cloud-api.js'
+import { managementApi } from './management-api.js'
+import { ticketApi, TICKET_BODY_LIMIT } from './ticket-api.js'
+
+/**
+ * The HTTP surface: each API family in its own encapsulated context with its own body parsing,
+ * authentication and error shape. Request logs carry method, path and status only: query strings
+ * (tickets, secrets) and bodies (names, ID numbers, media) never reach them.
+ */
+export async function buildApp(s: Shiren): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: s.log as unknown as FastifyBaseLogger,
+    bodyLimit: Math.max(s.config.bodyLimit, TICKET_BODY_LIMIT),
+    trustProxy: true,
+    disableRequestLogging: true,
+    genReqId: () => crypto.randomUUID(),
+  })
+
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request')
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'shiren management API', version: '0.1.0', description: 'Apps, rules, identity registry, usage and the result-code catalog. The two caller API families (Tencent Cloud API 3.0 at POST / and the ticket flow under /api/) are documented in README.md.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    // only the management routes are described; the caller families follow the vendor's contract
+    transform: ({ schema, url }) => ({ schema: (url.startsWith('/v1/') ? schema : { ...schema, hide: true }) as never, url }),
+  })
+  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger())
+
+  await app.register(cloudApi, { shiren: s })
+  await app.register(ticketApi, { shiren: s })
+  await app.register(captureApi, { shiren: s })
+  await app.register(capturePage, { shiren: s })
+  await app.register(managementApi, { shiren: s })
+  return app
+}

@@ -1,0 +1,140 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ReasonError, isReasonError, toCode, type Family, type Reason } from '../codes/index.js'
+import type { Shiren } from '../compose.js'
+import type { Verification } from '../verifications/index.js'
+
+/**
+ * The endpoints the capture page talks to, addressed by the verification token. Answers carry the
+ * code of the verification's own family, so the page shows what the caller will later read.
+ */
+const STATUS: Partial<Record<Reason, number>> = {
+  NOT_FOUND: 404, TOKEN_EXPIRED: 410, ALREADY_COMPLETED: 409, ATTEMPTS_EXHAUSTED: 409, DAILY_LIMIT_EXCEEDED: 429,
+  BUSINESS_REQUEST_INVALID: 409, BODY_TOO_LARGE: 413, SYSTEM_ERROR: 500,
+}
+
+function describe(family: Family, reason: Reason) {
+  const c = toCode(family, reason)
+  return { reason, code: c.code, billable: c.billable, message: { zh: c.messageZh, en: c.messageEn }, remedy: c.remedyZh || c.remedyEn ? { zh: c.remedyZh ?? null, en: c.remedyEn ?? null } : null }
+}
+
+function token(req: FastifyRequest): string {
+  const t = (req.query as Record<string, unknown>).token
+  return typeof t === 'string' ? t : ''
+}
+
+export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren }) {
+  const s = opts.shiren
+
+  app.addContentTypeParser(['video/webm', 'video/mp4', 'video/mpeg', 'video/quicktime', 'image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'],
+    { parseAs: 'buffer', bodyLimit: s.config.uploadLimit }, (_req, body, done) => done(null, body))
+
+  const familyOf = async (t: string): Promise<Family> => (await s.verifications.byToken(t))?.family ?? 'h5'
+
+  const fail = async (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
+    const reason: Reason = isReasonError(err) ? err.reason : 'SYSTEM_ERROR'
+    if (!isReasonError(err)) req.log.error({ err }, 'capture api failure')
+    const family = await familyOf(token(req))
+    return reply.code(STATUS[reason] ?? 400).send({ error: { ...describe(family, reason), detail: isReasonError(err) ? err.message : 'internal error' } })
+  }
+
+  app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const family = await familyOf(token(req))
+      return reply.code(413).send({ error: { ...describe(family, 'VIDEO_SIZE_INVALID'), detail: `the upload is larger than ${s.config.uploadLimit} bytes` } })
+    }
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const family = await familyOf(token(req))
+      return reply.code(415).send({ error: { ...describe(family, 'VIDEO_FORMAT_INVALID'), detail: 'send the recording as video/webm, video/mp4 or application/octet-stream' } })
+    }
+    return fail(req, reply, err)
+  })
+
+  app.get('/capture/api/session', async (req, reply) => {
+    try {
+      const v = await s.verifications.byToken(token(req))
+      if (!v) return await fail(req, reply, notFound())
+      const rule = await s.store.rules.get(v.ruleId)
+      return reply.send(await sessionView(s, v, rule?.liveness ?? null))
+    } catch (err) {
+      return fail(req, reply, err)
+    }
+  })
+
+  app.post('/capture/api/challenge', async (req, reply) => {
+    try {
+      return reply.send({ challenge: await s.verifications.challenge(token(req)) })
+    } catch (err) {
+      return fail(req, reply, err)
+    }
+  })
+
+  app.post('/capture/api/upload', async (req: FastifyRequest<{ Body: unknown }>, reply) => {
+    try {
+      if (!Buffer.isBuffer(req.body)) throw new ReasonError('VIDEO_FETCH_FAILED', 'the upload body is empty')
+      const r = await s.verifications.upload(token(req), req.body)
+      return reply.code(202).send({ attemptId: r.attempt.id, seq: r.attempt.seq, state: r.attempt.state })
+    } catch (err) {
+      return fail(req, reply, err)
+    }
+  })
+
+  app.get('/capture/api/result', async (req, reply) => {
+    try {
+      const v = await s.verifications.byToken(token(req))
+      if (!v) return await fail(req, reply, notFound())
+      const rule = await s.store.rules.get(v.ruleId)
+      return reply.send(await sessionView(s, v, rule?.liveness ?? null))
+    } catch (err) {
+      return fail(req, reply, err)
+    }
+  })
+}
+
+function notFound() {
+  return new ReasonError('NOT_FOUND', 'unknown verification token')
+}
+
+async function sessionView(s: Shiren, v: Verification, liveness: string | null) {
+  const reason = s.verifications.currentReason(v)
+  const attempts = await s.verifications.attempts(v.id)
+  const last = attempts.at(-1)
+  const lastVerdict = last?.state === 'finished' && last.reason ? describe(v.family, last.reason) : null
+  const done = reason !== null
+  return {
+    family: v.family,
+    state: done ? 'finished' : v.state,
+    liveness,
+    challenge: v.challenge,
+    attemptsUsed: v.attemptsUsed,
+    attemptsLeft: Math.max(0, v.maxAttempts - v.attemptsUsed),
+    expiresAt: v.expiresAt,
+    analysing: v.state === 'analysing',
+    lastAttempt: lastVerdict,
+    result: done ? describe(v.family, reason) : null,
+    redirect: done ? await redirectFor(s, v, reason) : null,
+  }
+}
+
+/** Where the person goes at the end, with the parameters each family's callers read. */
+async function redirectFor(s: Shiren, v: Verification, reason: Reason): Promise<string | null> {
+  if (!v.redirectUrl) return null
+  const url = new URL(v.redirectUrl)
+  if (v.family === 'h5') {
+    url.searchParams.set('token', v.token)
+    url.searchParams.set('BizToken', v.token)
+    return url.toString()
+  }
+  const code = String(toCode('sdk', reason).code)
+  const app = await s.store.apps.get(v.appId)
+  url.searchParams.set('code', code)
+  url.searchParams.set('orderNo', v.orderNo ?? '')
+  url.searchParams.set(v.token.startsWith('tx') ? 'faceId' : 'h5faceId', v.token)
+  if (app) {
+    const sign = await s.tickets.redirectSign(app, [app.appId, v.orderNo ?? '', code])
+    if (sign) {
+      url.searchParams.set('newSign', sign)
+      url.searchParams.set('newSignature', sign)
+    }
+  }
+  return url.toString()
+}

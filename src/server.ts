@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs'
+import type { FastifyInstance } from 'fastify'
+import { compose, type ComposeOptions, type Shiren } from './compose.js'
+import type { Config } from './config/index.js'
+import { buildApp } from './http/app.js'
+import type { Logger } from './logging.js'
+import type { Analyser } from './verifications/index.js'
+
+export interface Running {
+  shiren: Shiren
+  app: FastifyInstance
+  url: string
+  stop(): Promise<void>
+}
+
+/**
+ * Loads the vision engine when its models are present. Without them the server still runs and
+ * every analysis answers VISION_ENGINE_UNAVAILABLE (a "not supported" code), never a made-up verdict.
+ */
+export async function loadAnalyser(config: Config, log: Logger): Promise<(Analyser & { close?: () => Promise<void> }) | null> {
+  if (!existsSync(config.modelsDir)) {
+    log.warn({ modelsDir: config.modelsDir }, 'models directory not found: face analysis is unavailable (run `shiren models pull`)')
+    return null
+  }
+  try {
+    const vision = (await import('./vision/index.js')) as { createVisionEngine?: (o: { modelsDir: string; workers?: number }) => Promise<Analyser & { close(): Promise<void> }> }
+    if (!vision.createVisionEngine) return null
+    return await vision.createVisionEngine({ modelsDir: config.modelsDir, ...(config.analysisWorkers > 0 && { workers: config.analysisWorkers }) })
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'vision engine could not start: face analysis is unavailable')
+    return null
+  }
+}
+
+export async function startServer(config: Config, log: Logger, opts: ComposeOptions & { withVision?: boolean } = {}): Promise<Running> {
+  const analyser = opts.analyser !== undefined ? opts.analyser : opts.withVision === false ? null : await loadAnalyser(config, log)
+  const shiren = await compose(config, log, { ...opts, analyser, startQueue: opts.startQueue ?? true })
+  const app = await buildApp(shiren)
+  const address = await app.listen({ host: config.host, port: config.port })
+  // retention runs in every process; the purge is idempotent, so several processes do not conflict
+  const sweep = setInterval(() => {
+    shiren.verifications.purgeExpired().catch((err) => log.error({ err: (err as Error).message }, 'retention sweep failed'))
+  }, 60_000)
+  sweep.unref()
+  const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1')
+  return {
+    shiren, app, url,
+    async stop() {
+      clearInterval(sweep)
+      await app.close()
+      await shiren.close()
+      await (analyser as { close?: () => Promise<void> } | null)?.close?.()
+    },
+  }
+}

@@ -1,0 +1,3 @@
+export { openDatabase, migrateToLatest, type Db, type Dialect } from './db.js'
+export { KyselyStore } from './repositories.js'
+export type * from './ports.js'

@@ -1,0 +1,195 @@
+import type { App, Rule, Service } from '../apps/types.js'
+import type { Attempt, Verification, VerificationState } from '../verifications/types.js'
+
+/**
+ * What the domain needs from storage, without a query builder in sight. `Store` is implemented
+ * over Kysely (SQLite or PostgreSQL) in repositories.ts; `transaction` gives the same surface bound
+ * to one transaction, which is how a verdict and its ledger row are written together or not at all.
+ */
+export interface AppRow extends App {
+  secretSealed: string
+}
+
+export interface NewApp {
+  appId: string
+  name: string
+  secretSealed: string
+  services: Service[]
+  validUntil: string | null
+  dailyLimitPerPerson: number
+  concurrencyLimit: number
+}
+
+export interface AppRepository {
+  insert(app: NewApp): Promise<void>
+  get(appId: string): Promise<AppRow | null>
+  list(): Promise<AppRow[]>
+  rotateSecret(appId: string, secretSealed: string): Promise<number>
+  update(appId: string, patch: Partial<Pick<App, 'name' | 'services' | 'validUntil' | 'dailyLimitPerPerson' | 'concurrencyLimit' | 'enabled'>>): Promise<void>
+}
+
+export interface RuleRepository {
+  insert(rule: Omit<Rule, 'createdAt' | 'enabled'>): Promise<void>
+  get(ruleId: string): Promise<Rule | null>
+  list(appId?: string): Promise<Rule[]>
+}
+
+export interface NewVerification {
+  id: string
+  appId: string
+  ruleId: string
+  family: 'h5' | 'sdk'
+  token: string
+  orderNo: string | null
+  userId: string | null
+  nameSealed: string | null
+  idNumberSealed: string | null
+  idHash: string | null
+  referenceBlob: string | null
+  referenceOrigin: 'photo' | 'registry' | null
+  redirectUrl: string | null
+  extra: string | null
+  maxAttempts: number
+  expiresAt: string
+  purgeAfter: string
+}
+
+export interface SealedIdentity {
+  nameSealed: string | null
+  idNumberSealed: string | null
+}
+
+export interface VerificationRepository {
+  insert(v: NewVerification): Promise<void>
+  getById(id: string): Promise<Verification | null>
+  getByToken(token: string): Promise<Verification | null>
+  getByOrderNo(appId: string, orderNo: string): Promise<Verification | null>
+  sealedIdentity(id: string): Promise<SealedIdentity | null>
+  setChallenge(id: string, challenge: string, expiresAt: string | null): Promise<void>
+  setRedirect(id: string, url: string): Promise<void>
+  /** compare-and-set on state, so that two concurrent uploads cannot both start an attempt */
+  transition(id: string, from: VerificationState[], to: VerificationState, patch?: { attemptsUsed?: number }): Promise<boolean>
+  finish(id: string, f: { state: VerificationState; reason: string; code: number; billable: boolean; similarity: number | null; bestFrameBlob: string | null; videoBlob: string | null; finishedAt: string | null; purgeAfter: string }): Promise<void>
+  countInFlight(appId: string, now: string): Promise<number>
+  listExpired(now: string, limit: number): Promise<Array<Pick<Verification, 'id' | 'referenceBlob' | 'bestFrameBlob' | 'videoBlob'>>>
+  purge(id: string): Promise<void>
+  search(q: { appId?: string; orderNo?: string; code?: number; from?: string; to?: string; limit: number }): Promise<Verification[]>
+}
+
+export interface AttemptRepository {
+  insert(a: { id: string; verificationId: string; seq: number; mediaBlob: string | null; mediaKind: 'video' | 'image' | null; mediaHash: string | null; createdAt: string }): Promise<void>
+  get(id: string): Promise<Attempt | null>
+  listFor(verificationId: string): Promise<Attempt[]>
+  mediaSeen(mediaHash: string, exceptAttemptId: string): Promise<boolean>
+  setState(id: string, state: Attempt['state']): Promise<void>
+  finish(id: string, f: { reason: string; code: number; billable: boolean; similarity: number | null; signals: Record<string, unknown>; bestFrameBlob: string | null; finishedAt: string }): Promise<boolean>
+  blobsFor(verificationId: string): Promise<string[]>
+}
+
+export interface LedgerEntry {
+  attemptId: string
+  verificationId: string
+  appId: string
+  ruleId: string
+  family: 'h5' | 'sdk'
+  code: number
+  reason: string
+  billable: boolean
+  at: string
+}
+
+export interface UsageRow {
+  appId: string
+  day: string
+  family: string
+  code: number
+  billable: number
+  free: number
+}
+
+export interface LedgerRepository {
+  record(e: LedgerEntry): Promise<void>
+  usage(q: { from: string; to: string; appId?: string }): Promise<UsageRow[]>
+  countForPerson(appId: string, idHash: string, day: string): Promise<number>
+  countForAttempt(attemptId: string): Promise<number>
+}
+
+export interface RegistryPerson {
+  id: string
+  idHash: string
+  nameHash: string
+  idNumberSealed: string
+  nameSealed: string
+  photoBlob: string | null
+  createdAt: string
+}
+
+export interface RegistryRepository {
+  upsert(p: Omit<RegistryPerson, 'createdAt'>, now: string): Promise<'created' | 'updated'>
+  getByIdHash(idHash: string): Promise<RegistryPerson | null>
+  delete(idHash: string): Promise<RegistryPerson | null>
+  count(): Promise<number>
+  list(limit: number, offset: number): Promise<RegistryPerson[]>
+}
+
+export interface TicketRow {
+  valueHash: string
+  valueSealed: string | null
+  kind: 'access' | 'sign' | 'nonce'
+  appId: string
+  userId: string | null
+  parentHash: string | null
+  secretVersion: number
+  expiresAt: string
+  usedAt: string | null
+  createdAt: string
+}
+
+export interface TicketRepository {
+  insert(t: Omit<TicketRow, 'usedAt'>): Promise<void>
+  get(valueHash: string): Promise<TicketRow | null>
+  listValid(appId: string, kind: TicketRow['kind'], now: string, userId?: string): Promise<TicketRow[]>
+  /** shortens every other live token of the app to `until` (old tokens live one minute after a refresh) */
+  shortenOthers(appId: string, kind: TicketRow['kind'], exceptHash: string, until: string, parentHash?: string): Promise<void>
+  /** single use: true only for the one caller that consumed it */
+  consume(valueHash: string, now: string): Promise<boolean>
+  deleteExpired(now: string): Promise<number>
+}
+
+export interface GuardRepository {
+  /** true if the slot was free (or expired) and is now taken until `expiresAt` */
+  claim(scope: string, key: string, now: string, expiresAt: string): Promise<boolean>
+}
+
+export interface JobRow {
+  id: string
+  kind: string
+  jobKey: string
+  payload: string
+  state: 'queued' | 'running' | 'done' | 'failed'
+  tries: number
+  runAfter: string
+  lastError: string | null
+}
+
+export interface JobRepository {
+  enqueue(j: { id: string; kind: string; jobKey: string; payload: string; now: string }): Promise<boolean>
+  claim(now: string, lockUntil: string): Promise<JobRow | null>
+  complete(id: string, now: string): Promise<void>
+  retry(id: string, error: string, runAfter: string, now: string): Promise<void>
+  fail(id: string, error: string, now: string): Promise<void>
+  counts(): Promise<Record<string, number>>
+}
+
+export interface Store {
+  apps: AppRepository
+  rules: RuleRepository
+  verifications: VerificationRepository
+  attempts: AttemptRepository
+  ledger: LedgerRepository
+  registry: RegistryRepository
+  tickets: TicketRepository
+  guards: GuardRepository
+  jobs: JobRepository
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
+}

@@ -1,0 +1,158 @@
+/**
+ * Row types, identical on SQLite and PostgreSQL. Times are ISO-8601 UTC text, booleans are 0/1
+ * integers and JSON is text, so that both drivers return the same thing (no int8-as-string, no
+ * driver-specific date objects); repositories convert at the edge.
+ */
+export interface AppTable {
+  app_id: string
+  name: string
+  secret_sealed: string
+  /** bumps on every secret rotation; tokens issued under an older version die with it */
+  secret_version: number
+  services: string
+  valid_until: string | null
+  daily_limit_per_person: number
+  concurrency_limit: number
+  enabled: number
+  created_at: string
+  updated_at: string
+}
+
+export interface RuleTable {
+  rule_id: string
+  app_id: string
+  name: string
+  liveness: string
+  compare_source: string
+  threshold: number
+  max_attempts: number
+  token_ttl_s: number
+  action_count: number
+  idcard_step: string
+  enabled: number
+  created_at: string
+  updated_at: string
+}
+
+export interface VerificationTable {
+  id: string
+  app_id: string
+  rule_id: string
+  family: string
+  token: string
+  order_no: string | null
+  user_id: string | null
+  name_sealed: string | null
+  id_number_sealed: string | null
+  id_hash: string | null
+  reference_blob: string | null
+  reference_origin: string | null
+  redirect_url: string | null
+  extra: string | null
+  state: string
+  attempts_used: number
+  max_attempts: number
+  challenge: string | null
+  challenge_expires_at: string | null
+  final_reason: string | null
+  final_code: number | null
+  final_billable: number | null
+  similarity: number | null
+  best_frame_blob: string | null
+  video_blob: string | null
+  created_at: string
+  expires_at: string
+  finished_at: string | null
+  purge_after: string
+}
+
+export interface AttemptTable {
+  id: string
+  verification_id: string
+  seq: number
+  state: string
+  media_blob: string | null
+  media_kind: string | null
+  media_hash: string | null
+  reason: string | null
+  code: number | null
+  billable: number | null
+  similarity: number | null
+  signals: string | null
+  best_frame_blob: string | null
+  created_at: string
+  finished_at: string | null
+}
+
+export interface JobTable {
+  id: string
+  kind: string
+  /** fixed per subject (e.g. `analyse:att_…`) so the same work is never queued twice */
+  job_key: string
+  payload: string
+  state: string
+  tries: number
+  run_after: string
+  locked_until: string | null
+  last_error: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface LedgerTable {
+  id: string
+  attempt_id: string
+  verification_id: string
+  app_id: string
+  rule_id: string
+  family: string
+  code: number
+  reason: string
+  billable: number
+  day: string
+  created_at: string
+}
+
+export interface RegistryPersonTable {
+  id: string
+  id_hash: string
+  id_number_sealed: string
+  name_sealed: string
+  name_hash: string
+  photo_blob: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface TicketTable {
+  /** sha256 of the token value: access tokens are only ever looked up, never re-read */
+  value_hash: string
+  /** SIGN and NONCE values are needed to recompute signatures, so they are kept sealed */
+  value_sealed: string | null
+  kind: string
+  app_id: string
+  user_id: string | null
+  parent_hash: string | null
+  secret_version: number
+  expires_at: string
+  used_at: string | null
+  created_at: string
+}
+
+export interface GuardTable {
+  scope: string
+  key: string
+  expires_at: string
+}
+
+export interface Database {
+  apps: AppTable
+  rules: RuleTable
+  verifications: VerificationTable
+  attempts: AttemptTable
+  jobs: JobTable
+  ledger: LedgerTable
+  registry_persons: RegistryPersonTable
+  tickets: TicketTable
+  guards: GuardTable
+}

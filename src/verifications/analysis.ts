@@ -1,0 +1,129 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { isReason, type Reason } from '../codes/index.js'
+import { BlobNotFoundError, type BlobStore } from '../media/blob-store.js'
+import type { Store } from '../storage/ports.js'
+import type { Action, Verification } from './types.js'
+import type { VerificationService } from './service.js'
+
+/**
+ * What the analysis needs from the vision engine, as plain data. `vision/index.ts` implements it;
+ * the verification lifecycle does not know about models, workers or frames.
+ */
+export interface AnalyseRequest {
+  media: { path: string; kind: 'video' | 'image' }
+  liveness: 'action' | 'digital' | 'silent' | 'none'
+  actions?: Action[]
+  reference?: { path: string } | null
+  threshold: number
+}
+
+export interface AnalyseResult {
+  reason: Reason
+  signals: Record<string, number | string | boolean | null>
+  similarity: number | null
+  bestFrame: Buffer | null
+  ms: number
+}
+
+export interface Analyser {
+  analyse(req: AnalyseRequest): Promise<AnalyseResult>
+}
+
+export type JobStatus = 'success' | 'retry'
+
+/** Errors of the engine that mean "this capability is not available here", never a verdict. */
+const UNAVAILABLE = new Set(['ModelMissingError', 'CapabilityNotSupportedError', 'VisionUnavailableError'])
+
+/**
+ * Runs one attempt through the engine and records the verdict. Media are decrypted into a private
+ * temporary file for the workers (they read files, not buffers) and removed right after.
+ */
+export class AttemptAnalysis {
+  constructor(
+    private readonly store: Store,
+    private readonly blobs: BlobStore,
+    private readonly verifications: VerificationService,
+    private readonly analyser: Analyser | null,
+    private readonly tmpDir: string,
+  ) {}
+
+  async run(attemptId: string): Promise<JobStatus> {
+    const attempt = await this.store.attempts.get(attemptId)
+    if (!attempt || attempt.state === 'finished') return 'success'
+    const v = await this.store.verifications.getById(attempt.verificationId)
+    const rule = v ? await this.store.rules.get(v.ruleId) : null
+    if (!v || !rule || !attempt.mediaBlob || !attempt.mediaKind) return 'success'
+    await this.store.attempts.setState(attemptId, 'analysing')
+
+    if (!this.analyser) {
+      await this.verifications.finishAttempt(attemptId, { reason: 'VISION_ENGINE_UNAVAILABLE', similarity: null, signals: { engine: 'not configured' }, bestFrameBlob: null })
+      return 'success'
+    }
+
+    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 })
+    const tag = randomBytes(8).toString('hex')
+    const mediaPath = join(this.tmpDir, `${tag}-media`)
+    const refPath = join(this.tmpDir, `${tag}-ref`)
+    try {
+      const media = await this.read(attempt.mediaBlob, 'VIDEO_FETCH_FAILED')
+      if (typeof media === 'string') return this.verdict(attemptId, media)
+      await writeFile(mediaPath, media, { mode: 0o600 })
+      let reference: { path: string } | null = null
+      if (rule.compareSource !== 'none' || v.referenceBlob) {
+        if (!v.referenceBlob) return this.verdict(attemptId, 'COMPARE_FAILED', { reference: 'absent' })
+        const ref = await this.read(v.referenceBlob, v.referenceOrigin === 'registry' ? 'REGISTRY_PHOTO_READ_FAILED' : 'IMAGE_FETCH_FAILED')
+        if (typeof ref === 'string') return this.verdict(attemptId, ref)
+        await writeFile(refPath, ref, { mode: 0o600 })
+        reference = { path: refPath }
+      }
+      const challenge = v.challenge
+      let result: AnalyseResult
+      try {
+        result = await this.analyser.analyse({
+          media: { path: mediaPath, kind: attempt.mediaKind },
+          liveness: rule.liveness,
+          ...(challenge?.mode === 'action' && { actions: challenge.actions }),
+          reference,
+          threshold: rule.threshold,
+        })
+      } catch (err) {
+        const name = (err as Error)?.name ?? ''
+        if (UNAVAILABLE.has(name)) return this.verdict(attemptId, 'VISION_ENGINE_UNAVAILABLE', { error: (err as Error).message })
+        if (name === 'AbortError' || name === 'TimeoutError') return this.verdict(attemptId, 'ANALYSIS_TIMEOUT')
+        if (isReason((err as { reason?: unknown })?.reason)) return this.verdict(attemptId, (err as { reason: Reason }).reason)
+        // an engine crash on one input is that attempt's verdict, not a reason to retry forever
+        return this.verdict(attemptId, 'LIVENESS_ENGINE_ERROR', { error: String((err as Error)?.message ?? err).slice(0, 200) })
+      }
+      let bestFrameBlob: string | null = null
+      if (result.bestFrame) {
+        bestFrameBlob = `${v.id}/${attemptId}-best.jpg`
+        await this.blobs.put(bestFrameBlob, result.bestFrame)
+      }
+      await this.verifications.finishAttempt(attemptId, {
+        reason: result.reason, similarity: result.similarity, signals: { ...result.signals, ms: result.ms }, bestFrameBlob,
+      })
+      return 'success'
+    } finally {
+      await rm(mediaPath, { force: true })
+      await rm(refPath, { force: true })
+    }
+  }
+
+  private async read(key: string, missing: Reason): Promise<Buffer | Reason> {
+    try {
+      return await this.blobs.get(key)
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) return missing
+      return 'BLOB_READ_FAILED'
+    }
+  }
+
+  private async verdict(attemptId: string, reason: Reason, signals: Record<string, unknown> = {}): Promise<JobStatus> {
+    await this.verifications.finishAttempt(attemptId, { reason, similarity: null, signals, bestFrameBlob: null })
+    return 'success'
+  }
+}
+
+export type { Verification }

@@ -1,0 +1,335 @@
+import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto'
+import { ulid } from 'ulid'
+import { ReasonError, isReasonError } from '../codes/reason-error.js'
+import { toCode, type Family, type Reason } from '../codes/index.js'
+import type { PersonalDataVault } from '../crypto/index.js'
+import { validateIdNumber, validateName } from '../identity/index.js'
+import type { BlobStore } from '../media/blob-store.js'
+import { sniffImage, sniffVideo, type RegistryService } from '../registry/index.js'
+import type { App, Rule } from '../apps/types.js'
+import type { AppRow, Store } from '../storage/ports.js'
+import type { Action, Attempt, Challenge, Outcome, Verification } from './types.js'
+
+export interface Clock {
+  now(): Date
+}
+
+export const ANALYSE_JOB = 'analyse'
+export const MAX_REFERENCE_BYTES = 3 * 1024 * 1024
+export const MIN_VIDEO_BYTES = 1024
+/** digits issued for read-aloud liveness live this long (66660022 after) */
+export const LIVE_CODE_TTL_S = 300
+
+export interface CreateInput {
+  app: AppRow
+  rule: Rule
+  family: Family
+  name?: string | null
+  idNumber?: string | null
+  /** decoded reference photo sent by the caller (h5 ImageBase64, sdk sourcePhotoStr) */
+  photo?: Buffer | null
+  orderNo?: string | null
+  userId?: string | null
+  redirectUrl?: string | null
+  extra?: string | null
+  /** sdk: the id format of the flow (`faceId` for the App SDK and mobile H5, `h5faceId` for PC H5) */
+  tokenStyle?: 'biz' | 'face' | 'h5face'
+}
+
+export interface Created {
+  verification: Verification
+  /** set when the verification finished at once (invalid identity, registry miss …) */
+  outcome: { reason: Reason; code: number; billable: boolean } | null
+}
+
+export interface JobEnqueuer {
+  /** inside the caller's transaction: the job exists exactly when the attempt does */
+  enqueue(tx: Store, job: { kind: string; key: string; payload: unknown }): Promise<void>
+}
+
+export interface UploadResult {
+  attempt: Attempt
+  /** true when the attempt was judged without analysis (e.g. a replayed video) */
+  finishedAtOnce: boolean
+}
+
+const iso = (d: Date) => d.toISOString()
+const plusS = (d: Date, s: number) => new Date(d.getTime() + s * 1000)
+
+const ACTIONS: Action[] = ['blink', 'mouth', 'left', 'right']
+
+/**
+ * The lifecycle of a verification: created → capturing → analysing → finished, with up to the
+ * rule's attempts. Every finished attempt writes its verdict and exactly one ledger row in one
+ * transaction; every transition is a compare-and-set, so retries and concurrent uploads are harmless.
+ */
+export class VerificationService {
+  constructor(
+    private readonly store: Store,
+    private readonly vault: PersonalDataVault,
+    private readonly blobs: BlobStore,
+    private readonly registry: RegistryService,
+    private readonly queue: JobEnqueuer,
+    private readonly clock: Clock,
+    private readonly retentionS: number,
+  ) {}
+
+  // ── creation ────────────────────────────────────────────────────────────────
+
+  async create(input: CreateInput): Promise<Created> {
+    const { app, rule, family } = input
+    const now = this.clock.now()
+    if (!app.services.includes(family)) throw new ReasonError('SERVICE_NOT_ENABLED', `the app has not enabled the ${family} service`)
+    if (!app.services.includes(rule.liveness)) throw new ReasonError('SERVICE_NOT_ENABLED', `the app has not enabled ${rule.liveness} liveness`)
+    if (rule.appId !== app.appId) throw new ReasonError('NOT_FOUND', 'RuleId does not belong to this app')
+    if (!rule.enabled) throw new ReasonError('BUSINESS_REQUEST_INVALID', 'RuleId is disabled')
+
+    if (input.orderNo && (await this.store.verifications.getByOrderNo(app.appId, input.orderNo))) {
+      throw new ReasonError('BUSINESS_REQUEST_INVALID', 'orderNo was already used for another verification of this app')
+    }
+    if (app.concurrencyLimit > 0 && (await this.store.verifications.countInFlight(app.appId, iso(now))) >= app.concurrencyLimit) {
+      throw new ReasonError('CONCURRENCY_LIMIT', `the app already has ${app.concurrencyLimit} verifications in flight`)
+    }
+
+    const name = input.name?.trim().normalize('NFC') || null
+    const idNumber = input.idNumber?.trim() || null
+    const idHash = idNumber ? this.registry.idHash(idNumber) : null
+    const id = `ver_${ulid().toLowerCase()}`
+
+    // Identity problems are verdicts, not API errors: the verification exists, finished with the code,
+    // so the caller reads it like any other result (and 2006/66660010 are billable, as the contract says).
+    let early: Reason | null = null
+    let referenceBlob: string | null = null
+    let referenceOrigin: Verification['referenceOrigin'] = null
+    if (name !== null && !validateName(name).ok) early = 'NAME_INVALID'
+    else if (idNumber !== null && !validateIdNumber(idNumber).ok) early = 'ID_NUMBER_INVALID'
+    else if (idHash && app.dailyLimitPerPerson > 0 && (await this.store.ledger.countForPerson(app.appId, idHash, iso(now).slice(0, 10))) >= app.dailyLimitPerPerson) {
+      early = 'DAILY_LIMIT_EXCEEDED'
+    }
+
+    if (!early && input.photo) {
+      if (input.photo.length > MAX_REFERENCE_BYTES) throw new ReasonError('IMAGE_SIZE_INVALID', `the reference photo is larger than ${MAX_REFERENCE_BYTES} bytes`)
+      const kind = sniffImage(input.photo)
+      if (!kind) throw new ReasonError('REFERENCE_DECODE_FAILED', 'the reference photo is not a JPEG, PNG or WebP image')
+      referenceBlob = `${id}/reference.${kind}`
+      referenceOrigin = 'photo'
+    } else if (!early && rule.compareSource === 'registry') {
+      if (!name || !idNumber) throw new ReasonError('MISSING_PARAMETER', 'this rule compares with the registry: Name and IdCard are required')
+      try {
+        const m = await this.registry.match(name, idNumber)
+        referenceBlob = m.photoBlob
+        referenceOrigin = 'registry'
+      } catch (err) {
+        if (!isReasonError(err)) throw err
+        early = err.reason
+      }
+    } else if (!early && rule.compareSource === 'photo') {
+      throw new ReasonError('MISSING_PARAMETER', 'this rule compares with a reference photo: send ImageBase64 / sourcePhotoStr')
+    }
+
+    const token = makeToken(input.tokenStyle ?? (family === 'h5' ? 'biz' : 'face'))
+    const expiresAt = plusS(now, rule.tokenTtlS)
+    const purgeAfter = plusS(now, Math.max(this.retentionS, rule.tokenTtlS))
+    if (referenceOrigin === 'photo' && referenceBlob && input.photo) await this.blobs.put(referenceBlob, input.photo)
+
+    const created = await this.store.transaction(async (tx) => {
+      await tx.verifications.insert({
+        id, appId: app.appId, ruleId: rule.ruleId, family, token, orderNo: input.orderNo ?? null, userId: input.userId ?? null,
+        nameSealed: name ? this.vault.seal(name) : null, idNumberSealed: idNumber ? this.vault.seal(idNumber) : null, idHash,
+        referenceBlob, referenceOrigin, redirectUrl: input.redirectUrl ?? null, extra: input.extra ?? null,
+        maxAttempts: rule.maxAttempts, expiresAt: iso(expiresAt), purgeAfter: iso(purgeAfter),
+      })
+      if (!early) return null
+      return this.finishWithoutMedia(tx, id, app.appId, rule.ruleId, family, early, now)
+    })
+    return { verification: (await this.store.verifications.getById(id))!, outcome: created }
+  }
+
+  /** An attempt that ends before any media exists still counts: one attempt row, one ledger row. */
+  private async finishWithoutMedia(tx: Store, verificationId: string, appId: string, ruleId: string, family: Family, reason: Reason, now: Date) {
+    const attemptId = `att_${ulid().toLowerCase()}`
+    const { code, billable } = toCode(family, reason)
+    await tx.attempts.insert({ id: attemptId, verificationId, seq: 1, mediaBlob: null, mediaKind: null, mediaHash: null, createdAt: iso(now) })
+    await tx.attempts.finish(attemptId, { reason, code, billable, similarity: null, signals: {}, bestFrameBlob: null, finishedAt: iso(now) })
+    await tx.ledger.record({ attemptId, verificationId, appId, ruleId, family, code, reason, billable, at: iso(now) })
+    await tx.verifications.transition(verificationId, ['created'], 'finished', { attemptsUsed: 1 })
+    await tx.verifications.finish(verificationId, {
+      state: 'finished', reason, code, billable, similarity: null, bestFrameBlob: null, videoBlob: null, finishedAt: iso(now),
+      purgeAfter: iso(plusS(now, this.retentionS)),
+    })
+    return { reason, code, billable }
+  }
+
+  // ── capture ─────────────────────────────────────────────────────────────────
+
+  /** The verification behind a capture-page token, or the reason it cannot be used now. */
+  async usable(token: string): Promise<{ v: Verification; rule: Rule; app: App }> {
+    const v = await this.store.verifications.getByToken(token)
+    if (!v) throw new ReasonError('NOT_FOUND', 'unknown verification token')
+    if (v.state === 'finished') throw new ReasonError('ALREADY_COMPLETED', 'this verification is already completed')
+    if (v.expiresAt <= iso(this.clock.now())) throw new ReasonError('TOKEN_EXPIRED', 'the verification token has expired')
+    if (v.attemptsUsed >= v.maxAttempts && v.state !== 'analysing') throw new ReasonError('ATTEMPTS_EXHAUSTED', 'no attempts left')
+    const rule = await this.store.rules.get(v.ruleId)
+    const app = await this.store.apps.get(v.appId)
+    if (!rule || !app) throw new ReasonError('NOT_FOUND', 'the rule or app of this verification no longer exists')
+    return { v, rule, app }
+  }
+
+  /** Issues (or re-issues after a failed attempt) the challenge of the rule's liveness mode. */
+  async challenge(token: string): Promise<Challenge> {
+    const { v, rule } = await this.usable(token)
+    if (v.state === 'analysing') throw new ReasonError('BUSINESS_REQUEST_INVALID', 'an attempt is being analysed')
+    const now = this.clock.now()
+    let challenge: Challenge
+    let expiresAt: string | null = null
+    if (rule.liveness === 'action') challenge = { mode: 'action', actions: pickActions(rule.actionCount) }
+    else if (rule.liveness === 'digital') {
+      challenge = { mode: 'digital', digits: Array.from({ length: 4 }, () => String(randomInt(10))).join('') }
+      expiresAt = iso(plusS(now, LIVE_CODE_TTL_S))
+    } else challenge = { mode: 'silent' }
+    await this.store.verifications.setChallenge(v.id, JSON.stringify(challenge), expiresAt)
+    await this.store.verifications.transition(v.id, ['created'], 'capturing')
+    return challenge
+  }
+
+  /**
+   * Stores the capture and queues its analysis. The attempt, the job and the state change commit
+   * together; the HTTP answer is sent only after that, so an acknowledged upload is never lost.
+   */
+  async upload(token: string, media: Buffer): Promise<UploadResult> {
+    const { v, app } = await this.usable(token)
+    const now = this.clock.now()
+    if (v.state === 'analysing') throw new ReasonError('BUSINESS_REQUEST_INVALID', 'an attempt is already being analysed')
+    if (!v.challenge) throw new ReasonError('BUSINESS_REQUEST_INVALID', 'ask for the challenge before uploading')
+    if (v.challenge.mode === 'digital' && v.challengeExpiresAt && v.challengeExpiresAt <= iso(now)) {
+      throw new ReasonError('LIVE_CODE_EXPIRED', 'the digits expired: ask for a new challenge')
+    }
+    if (media.length < MIN_VIDEO_BYTES) throw new ReasonError('VIDEO_SIZE_INVALID', 'the upload is empty or too small to be a video')
+    const videoKind = sniffVideo(media)
+    const imageKind = videoKind ? null : sniffImage(media)
+    if (!videoKind && !imageKind) throw new ReasonError('VIDEO_FORMAT_INVALID', 'the upload is not a WebM, MP4 or MPEG video (or a JPEG/PNG/WebP image)')
+    if (v.idHash && app.dailyLimitPerPerson > 0 && (await this.store.ledger.countForPerson(app.appId, v.idHash, iso(now).slice(0, 10))) >= app.dailyLimitPerPerson) {
+      throw new ReasonError('DAILY_LIMIT_EXCEEDED', 'this person reached the daily attempt limit')
+    }
+
+    const seq = v.attemptsUsed + 1
+    const attemptId = `att_${ulid().toLowerCase()}`
+    const mediaBlob = `${v.id}/${attemptId}.${videoKind ?? imageKind}`
+    // a keyed hash: equal uploads are recognised without keeping a fingerprint of the face video itself
+    const mediaHash = this.vault.blindIndex('media', createHash('sha256').update(media).digest('hex'))
+    await this.blobs.put(mediaBlob, media)
+
+    const replayed = await this.store.attempts.mediaSeen(mediaHash, attemptId)
+    const claimed = await this.store.transaction(async (tx) => {
+      if (!(await tx.verifications.transition(v.id, ['created', 'capturing'], 'analysing', { attemptsUsed: seq }))) return false
+      await tx.attempts.insert({ id: attemptId, verificationId: v.id, seq, mediaBlob, mediaKind: videoKind ? 'video' : 'image', mediaHash, createdAt: iso(now) })
+      if (!replayed) await this.queue.enqueue(tx, { kind: ANALYSE_JOB, key: `analyse:${attemptId}`, payload: { attemptId } })
+      return true
+    })
+    if (!claimed) {
+      await this.blobs.delete(mediaBlob)
+      throw new ReasonError('BUSINESS_REQUEST_INVALID', 'another upload for this verification is in progress')
+    }
+    if (replayed) {
+      await this.finishAttempt(attemptId, { reason: 'VIDEO_REPLAYED', similarity: null, signals: { replayed: true }, bestFrameBlob: null })
+    }
+    return { attempt: (await this.store.attempts.get(attemptId))!, finishedAtOnce: replayed }
+  }
+
+  // ── verdict ─────────────────────────────────────────────────────────────────
+
+  /**
+   * Writes an attempt's verdict and its ledger row in one transaction, then either finishes the
+   * verification (pass, or no attempts left) or opens it for another try. Running it twice for the
+   * same attempt changes nothing the second time.
+   */
+  async finishAttempt(attemptId: string, out: Outcome): Promise<Attempt> {
+    const attempt = await this.store.attempts.get(attemptId)
+    if (!attempt) throw new ReasonError('NOT_FOUND', `no attempt ${attemptId}`)
+    if (attempt.state === 'finished') return attempt
+    const v = (await this.store.verifications.getById(attempt.verificationId))!
+    const { code, billable } = toCode(v.family, out.reason)
+    const now = this.clock.now()
+    const last = out.reason === 'PASS' || attempt.seq >= v.maxAttempts
+    await this.store.transaction(async (tx) => {
+      if (!(await tx.attempts.finish(attemptId, { reason: out.reason, code, billable, similarity: out.similarity, signals: out.signals, bestFrameBlob: out.bestFrameBlob, finishedAt: iso(now) }))) return
+      await tx.ledger.record({ attemptId, verificationId: v.id, appId: v.appId, ruleId: v.ruleId, family: v.family, code, reason: out.reason, billable, at: iso(now) })
+      if (last) {
+        await tx.verifications.finish(v.id, {
+          state: 'finished', reason: out.reason, code, billable, similarity: out.similarity,
+          bestFrameBlob: out.bestFrameBlob, videoBlob: attempt.mediaBlob, finishedAt: iso(now),
+          purgeAfter: iso(plusS(now, this.retentionS)),
+        })
+      } else {
+        await tx.verifications.finish(v.id, {
+          state: 'capturing', reason: out.reason, code, billable, similarity: out.similarity,
+          bestFrameBlob: out.bestFrameBlob, videoBlob: attempt.mediaBlob, finishedAt: null,
+          purgeAfter: v.purgeAfter,
+        })
+      }
+    })
+    return (await this.store.attempts.get(attemptId))!
+  }
+
+  // ── reading ─────────────────────────────────────────────────────────────────
+
+  async byToken(token: string): Promise<Verification | null> {
+    return this.store.verifications.getByToken(token)
+  }
+
+  async byOrderNo(appId: string, orderNo: string): Promise<Verification | null> {
+    return this.store.verifications.getByOrderNo(appId, orderNo)
+  }
+
+  attempts(verificationId: string): Promise<Attempt[]> {
+    return this.store.attempts.listFor(verificationId)
+  }
+
+  /** The verdict as the caller sees it now: a finished result, or an expiry that was never captured. */
+  currentReason(v: Verification): Reason | null {
+    if (v.state === 'finished') return v.finalReason
+    if (v.expiresAt <= iso(this.clock.now())) return v.finalReason ?? 'TOKEN_EXPIRED'
+    return null
+  }
+
+  identity(v: Verification): Promise<{ name: string | null; idNumber: string | null }> {
+    return this.store.verifications.sealedIdentity(v.id).then((s) => ({
+      name: s?.nameSealed ? this.vault.open(s.nameSealed) : null,
+      idNumber: s?.idNumberSealed ? this.vault.open(s.idNumberSealed) : null,
+    }))
+  }
+
+  async blob(key: string | null): Promise<Buffer | null> {
+    if (!key) return null
+    try {
+      return await this.blobs.get(key)
+    } catch {
+      return null
+    }
+  }
+
+  /** Retention: personal data and media of verifications past their keep-until time are deleted. */
+  async purgeExpired(limit = 200): Promise<number> {
+    const due = await this.store.verifications.listExpired(iso(this.clock.now()), limit)
+    for (const v of due) {
+      const attemptBlobs = await this.store.attempts.blobsFor(v.id)
+      const own = [v.bestFrameBlob, v.videoBlob, ...attemptBlobs, v.referenceBlob?.startsWith(`${v.id}/`) ? v.referenceBlob : null]
+      for (const key of new Set(own.filter((k): k is string => !!k))) await this.blobs.delete(key)
+      await this.store.verifications.purge(v.id)
+    }
+    return due.length
+  }
+}
+
+function makeToken(style: 'biz' | 'face' | 'h5face'): string {
+  if (style === 'biz') return randomUUID().toUpperCase()
+  if (style === 'face') return `tx${randomBytes(15).toString('hex')}`
+  return randomBytes(16).toString('hex')
+}
+
+function pickActions(n: number): Action[] {
+  const pool = [...ACTIONS]
+  const out: Action[] = []
+  while (out.length < n && pool.length) out.push(pool.splice(randomInt(pool.length), 1)[0]!)
+  return out
+}

@@ -1,0 +1,70 @@
+import type { Family, Reason } from '../codes/index.js'
+import type { LivenessMode } from '../apps/types.js'
+
+export type VerificationState = 'created' | 'capturing' | 'analysing' | 'finished'
+
+export type Action = 'blink' | 'mouth' | 'left' | 'right'
+
+export type Challenge =
+  | { mode: 'action'; actions: Action[] }
+  | { mode: 'digital'; digits: string }
+  | { mode: 'silent' }
+
+export interface Verification {
+  id: string
+  appId: string
+  ruleId: string
+  family: Family
+  /** BizToken (h5) or faceId (sdk): what the capture page and the caller hold */
+  token: string
+  orderNo: string | null
+  userId: string | null
+  /** blind index of the ID number; the number itself stays sealed */
+  idHash: string | null
+  hasIdentity: boolean
+  referenceBlob: string | null
+  referenceOrigin: 'photo' | 'registry' | null
+  redirectUrl: string | null
+  extra: string | null
+  state: VerificationState
+  attemptsUsed: number
+  maxAttempts: number
+  challenge: Challenge | null
+  challengeExpiresAt: string | null
+  finalReason: Reason | null
+  finalCode: number | null
+  finalBillable: boolean | null
+  similarity: number | null
+  bestFrameBlob: string | null
+  videoBlob: string | null
+  createdAt: string
+  expiresAt: string
+  finishedAt: string | null
+  purgeAfter: string
+}
+
+export interface Attempt {
+  id: string
+  verificationId: string
+  seq: number
+  state: 'queued' | 'analysing' | 'finished'
+  mediaBlob: string | null
+  mediaKind: 'video' | 'image' | null
+  reason: Reason | null
+  code: number | null
+  billable: boolean | null
+  similarity: number | null
+  signals: Record<string, unknown> | null
+  bestFrameBlob: string | null
+  createdAt: string
+  finishedAt: string | null
+}
+
+export interface Outcome {
+  reason: Reason
+  similarity: number | null
+  signals: Record<string, unknown>
+  bestFrameBlob: string | null
+}
+
+export type { LivenessMode }
