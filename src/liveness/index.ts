@@ -1,0 +1,3 @@
+export * from './timeline.js'
+export * from './action.js'
+export * from './silent.js'

@@ -1,0 +1,86 @@
+import type { Reason } from '../codes/reasons.js'
+import { median, quantile, type FrameSample } from './timeline.js'
+
+/**
+ * Thresholds of the silent judge (mirrored in docs/vision.md).
+ * Independent motion: a live face moves its eyelids, lips and head in 3-D; a still image (rendered
+ * into a video, or a photo moved in front of the camera) only moves as a whole, which a similarity
+ * transform explains. Measured on ../shared/data/videos (17 live clips) against still-image videos
+ * made with ffmpeg from the face photos (static, and zoomed/panned/rotated).
+ */
+export const SILENT_THRESHOLDS = {
+  /** fewer face frames than this: SILENT_LIVENESS_FAILED (cannot judge) */
+  minFaceFrames: 5,
+  /** mouth: range (95th − 5th percentile) of the inner-lip opening */
+  minMouthRange: 0.08,
+  /** eyes: range (95th − 5th percentile) of the EAR over its median */
+  minEyeRelRange: 0.3,
+  /** mesh: 90th percentile of the non-rigid residual between consecutive frames */
+  minNonRigidP90: 0.035,
+  /** pixel motion (mean abs grey difference, 0–255) under which consecutive frames count as identical */
+  staticPixelMotion: 0.6,
+  /** anti-spoof: median P(live) of the sampled frames below this: SPOOF_DETECTED (the 128-px model's own default) */
+  minLiveScore: 0.5,
+} as const
+
+export interface MotionEvidence {
+  faceFrames: number
+  mouthRange: number
+  eyeRelRange: number
+  nonRigidP90: number
+  pixelMotionMedian: number
+  /** share of consecutive face frames that are pixel-identical */
+  staticShare: number
+  /** true when at least one independent (non-rigid) motion is visible */
+  independentMotion: boolean
+}
+
+export function motionEvidence(samples: FrameSample[]): MotionEvidence {
+  const T = SILENT_THRESHOLDS
+  const faces = samples.filter((s) => s.face)
+  const mouth = faces.map((s) => s.face!.mouthOpen)
+  const ear = faces.map((s) => s.face!.ear)
+  const nonRigid = faces.map((s) => s.nonRigid).filter((x): x is number => x !== null)
+  const pix = faces.map((s) => s.pixelMotion).filter((x): x is number => x !== null)
+  const mouthRange = faces.length ? quantile(mouth, 0.95) - quantile(mouth, 0.05) : 0
+  const earMed = median(ear)
+  const eyeRelRange = faces.length && earMed > 0 ? (quantile(ear, 0.95) - quantile(ear, 0.05)) / earMed : 0
+  const nonRigidP90 = nonRigid.length ? quantile(nonRigid, 0.9) : 0
+  const staticShare = pix.length ? pix.filter((p) => p < T.staticPixelMotion).length / pix.length : 1
+  const independentMotion =
+    staticShare < 0.9 && (mouthRange >= T.minMouthRange || eyeRelRange >= T.minEyeRelRange || nonRigidP90 >= T.minNonRigidP90)
+  return {
+    faceFrames: faces.length,
+    mouthRange,
+    eyeRelRange,
+    nonRigidP90,
+    pixelMotionMedian: pix.length ? median(pix) : 0,
+    staticShare,
+    independentMotion,
+  }
+}
+
+export interface SilentVerdict {
+  reason: Reason
+  motion: MotionEvidence | null
+  liveScore: number | null
+}
+
+/**
+ * Silent liveness of a video: enough face frames, independent motion (else STILL_IMAGE_VIDEO), and
+ * the anti-spoof score over several frames (else SPOOF_DETECTED). For a single image only the
+ * anti-spoof score exists (`samples` null).
+ */
+export function judgeSilent(samples: FrameSample[] | null, liveScores: number[]): SilentVerdict {
+  const T = SILENT_THRESHOLDS
+  const liveScore = liveScores.length ? median(liveScores) : null
+  let motion: MotionEvidence | null = null
+  if (samples) {
+    motion = motionEvidence(samples)
+    if (motion.faceFrames < T.minFaceFrames) return { reason: 'SILENT_LIVENESS_FAILED', motion, liveScore }
+    if (!motion.independentMotion) return { reason: 'STILL_IMAGE_VIDEO', motion, liveScore }
+  }
+  if (liveScore === null) return { reason: 'SILENT_LIVENESS_FAILED', motion, liveScore }
+  if (liveScore < T.minLiveScore) return { reason: 'SPOOF_DETECTED', motion, liveScore }
+  return { reason: 'PASS', motion, liveScore }
+}

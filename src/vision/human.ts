@@ -1,0 +1,145 @@
+import { createRequire } from 'node:module'
+import { readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { RgbImage } from '../media/image.js'
+import { packageDir } from './paths.js'
+import { resolveModel } from './models.js'
+
+const require = createRequire(import.meta.url)
+
+/** One face as Human's facemesh reports it, in the pixel coordinates of the analysed picture. */
+export interface RawFace {
+  /** detector box [x, y, w, h] (loose) */
+  box: [number, number, number, number]
+  boxScore: number
+  /** mesh confidence 0–1 */
+  faceScore: number
+  /** 468 points [x, y, z] */
+  mesh: Array<[number, number, number]>
+  /** radians, Human's convention */
+  angle: { yaw: number; pitch: number; roll: number }
+}
+
+/**
+ * Node's fetch has no `file://`: Human loads its model JSON and weights, and tfjs-backend-wasm its
+ * .wasm, through fetch. Installed once per worker.
+ */
+function installFileFetch(): void {
+  const g = globalThis as { __shirenFileFetch?: boolean }
+  if (g.__shirenFileFetch) return
+  g.__shirenFileFetch = true
+  const realFetch = globalThis.fetch
+  globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+    if (url.startsWith('file://')) {
+      const buf = await readFile(fileURLToPath(url))
+      const type = url.endsWith('.wasm') ? 'application/wasm' : url.endsWith('.json') ? 'application/json' : 'application/octet-stream'
+      return new Response(buf, { status: 200, headers: { 'content-type': type } })
+    }
+    return realFetch(input, init)
+  }) as typeof fetch
+}
+
+// Human's typings are broad; the worker only uses this narrow surface.
+interface HumanTensor {
+  dispose(): void
+}
+interface HumanLike {
+  load(): Promise<void>
+  warmup(): Promise<unknown>
+  detect(input: HumanTensor, config?: Record<string, unknown>): Promise<{ face: HumanFaceResult[] }>
+  tf: {
+    tensor3d(data: Uint8Array, shape: [number, number, number], dtype: 'int32'): HumanTensor
+    getBackend(): string
+    engine(): { startScope(): void; endScope(): void }
+    memory(): { numTensors: number; numBytes: number }
+  }
+}
+interface HumanFaceResult {
+  box: [number, number, number, number]
+  boxScore: number
+  faceScore: number
+  mesh: Array<[number, number, number]>
+  rotation?: { angle: { yaw: number; pitch: number; roll: number } } | null
+  tensor?: HumanTensor
+}
+
+export interface FaceDetector {
+  /** `video`: consecutive frames of one clip; Human may then reuse the detector box and track with the mesh */
+  detect(img: RgbImage, opts?: { video?: boolean }): Promise<RawFace[]>
+  backend: string
+}
+
+/**
+ * Load Human (wasm backend, one thread) with only the face detector and mesh. Loaded from its
+ * `dist/human.node-wasm.js` by path: the package's `exports` map does not expose that build.
+ */
+export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: number } = {}): Promise<FaceDetector> {
+  installFileFetch()
+  const blazeface = resolveModel('blazeface', modelsDir)
+  resolveModel('blazeface-weights', modelsDir)
+  const facemesh = resolveModel('facemesh', modelsDir)
+  resolveModel('facemesh-weights', modelsDir)
+  const humanDir = packageDir('@vladmandic/human')
+  const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/')
+  const mod = require(join(humanDir, 'dist', 'human.node-wasm.js')) as { Human: new (cfg: Record<string, unknown>) => HumanLike }
+  const human = new mod.Human({
+    backend: 'wasm',
+    wasmPath: pathToFileURL(wasmDir).href + '/',
+    wasmPlatformFetch: false,
+    modelBasePath: pathToFileURL(join(humanDir, 'models')).href + '/',
+    debug: false,
+    async: true,
+    warmup: 'none',
+    // 0: no reuse of earlier results between calls (images, separate attempts); videos override it
+    cacheSensitivity: 0,
+    filter: { enabled: false },
+    face: {
+      enabled: true,
+      detector: {
+        modelPath: pathToFileURL(blazeface).href,
+        rotation: false,
+        maxDetected: opts.maxFaces ?? 6,
+        minConfidence: 0.4,
+        iouThreshold: 0.3,
+        return: false,
+      },
+      mesh: { enabled: true, modelPath: pathToFileURL(facemesh).href },
+      attention: { enabled: false },
+      iris: { enabled: false },
+      description: { enabled: false },
+      emotion: { enabled: false },
+      antispoof: { enabled: false },
+      liveness: { enabled: false },
+    },
+    body: { enabled: false },
+    hand: { enabled: false },
+    object: { enabled: false },
+    gesture: { enabled: false },
+    segmentation: { enabled: false },
+  })
+  await human.load()
+  const backend = human.tf.getBackend()
+  const videoConfig = { cacheSensitivity: Number(process.env.CS ?? 0.7), face: { detector: { skipFrames: 4, skipTime: 100_000 } } }
+  const imageConfig = { cacheSensitivity: 0 }
+  return {
+    backend,
+    async detect(img, o) {
+      const tensor = human.tf.tensor3d(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length), [img.height, img.width, 3], 'int32')
+      try {
+        const res = await human.detect(tensor, o?.video ? videoConfig : imageConfig)
+        if (process.env.SHIREN_DEBUG_HUMAN) console.log(JSON.stringify((res as unknown as { performance: unknown }).performance))
+        return res.face.map((f) => ({
+          box: f.box,
+          boxScore: f.boxScore,
+          faceScore: f.faceScore,
+          mesh: f.mesh,
+          angle: f.rotation?.angle ?? { yaw: 0, pitch: 0, roll: 0 },
+        }))
+      } finally {
+        tensor.dispose()
+      }
+    },
+  }
+}
