@@ -33,8 +33,6 @@ const KNOWN_UNSUPPORTED = new Set([
   'GetWeChatBillDetails', 'ParseNfcData', 'CheckIdNameDate', 'MinorsVerification', 'GetFaceIdTokenIntl', 'GetFaceIdResultIntl',
 ])
 
-/** Replay guard only where a replay would create something; reads may be repeated within a second. */
-const STATE_CHANGING = new Set(['DetectAuth', 'GetFaceIdToken'])
 
 const DetectAuthParams = Type.Object({
   RuleId: Type.String({ minLength: 1, maxLength: 32 }),
@@ -182,11 +180,6 @@ async function handle(s: Shiren, req: FastifyRequest<{ Body: Buffer }>, requestI
     auth, found.secret, Math.floor(s.clock.now().getTime() / 1000), s.config.clockSkewS,
   )
   if (failure) throw new PlatformError(failure.error, failure.message)
-  if (STATE_CHANGING.has(action)) {
-    const now = s.clock.now()
-    const fresh = await s.store.guards.claim('tc3', auth.signature, now.toISOString(), new Date(now.getTime() + 2 * s.config.clockSkewS * 1000).toISOString())
-    if (!fresh) throw new PlatformError('AuthFailure.SignatureFailure', 'This signed request was already used; sign every request anew.')
-  }
   if (version !== API_VERSION) throw new PlatformError('NoSuchVersion', `The API version ${version} does not exist; use ${API_VERSION}.`)
 
   const app = found.app
@@ -202,10 +195,11 @@ async function handle(s: Shiren, req: FastifyRequest<{ Body: Buffer }>, requestI
   if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new PlatformError('InvalidParameter', 'The request body must be a JSON object.')
 
   switch (action as (typeof SUPPORTED)[number]) {
-    case 'DetectAuth': return detectAuth(s, req, app, validated(checkDetectAuth(params)))
+    // a signature covers the body and the second it was made: a repeat (an SDK retry, a replay) is the same request
+    case 'DetectAuth': return detectAuth(s, req, app, validated(checkDetectAuth(params)), auth.signature)
     case 'GetDetectInfoEnhanced': return getDetectInfoEnhanced(s, app, validated(checkInfo(params)))
     case 'GetDetectInfo': return getDetectInfo(s, app, validated(checkInfo(params)))
-    case 'GetFaceIdToken': return getFaceIdToken(s, req, app, validated(checkFaceIdToken(params)))
+    case 'GetFaceIdToken': return getFaceIdToken(s, req, app, validated(checkFaceIdToken(params)), auth.signature)
     case 'GetFaceIdResult': return getFaceIdResult(s, app, validated(checkFaceIdResult(params)))
   }
   if (KNOWN_UNSUPPORTED.has(action)) throw new PlatformError('UnsupportedOperation', `The action ${action} is not supported by shiren.`)
@@ -236,14 +230,14 @@ function checkRedirect(url: string | undefined): string | null {
   throw new PlatformError('InvalidParameterValue', 'RedirectUrl must be an absolute http(s) URL.')
 }
 
-async function detectAuth(s: Shiren, req: FastifyRequest, app: AppRow, p: Record<string, any>) {
+async function detectAuth(s: Shiren, req: FastifyRequest, app: AppRow, p: Record<string, any>, requestKey: string) {
   if (p.Encryption) throw new PlatformError('InvalidParameter.UnsupportEncryptField', 'Encrypted inputs are not supported by shiren; send Name and IdCard over TLS.')
   if (p.IntentionVerifyText || p.IntentionQuestions || p.IntentionActions) throw new PlatformError('UnsupportedOperation', 'Intention verification (意愿核身) is not supported by shiren.')
   const rule = await ruleOf(s, app, p.RuleId)
   const photo = decodePhoto(p.ImageBase64)
   const { verification } = await s.verifications.create({
     app, rule, family: 'h5', name: p.Name ?? null, idNumber: p.IdCard ?? null, photo,
-    redirectUrl: checkRedirect(p.RedirectUrl), extra: p.Extra ?? null, tokenStyle: 'biz',
+    redirectUrl: checkRedirect(p.RedirectUrl), extra: p.Extra ?? null, tokenStyle: 'biz', requestKey,
   })
   return { Url: captureUrl(s.config, req, verification.token), BizToken: verification.token }
 }
@@ -360,7 +354,7 @@ async function getDetectInfo(s: Shiren, app: AppRow, p: Record<string, any>) {
 /** The HuiYan-SDK flow: a one-use token valid 10 minutes, its result readable for 3 days. */
 const FACE_ID_TOKEN_TTL_S = 600
 
-async function getFaceIdToken(s: Shiren, req: FastifyRequest, app: AppRow, p: Record<string, any>) {
+async function getFaceIdToken(s: Shiren, req: FastifyRequest, app: AppRow, p: Record<string, any>, requestKey: string) {
   if (p.Encryption) throw new PlatformError('InvalidParameter.UnsupportEncryptField', 'Encrypted inputs are not supported by shiren.')
   const rules = p.RuleId ? [await ruleOf(s, app, p.RuleId)] : (await s.apps.listRules(app.appId)).filter((r) => r.enabled)
   const base = rules[0]
@@ -370,7 +364,7 @@ async function getFaceIdToken(s: Shiren, req: FastifyRequest, app: AppRow, p: Re
   if (p.CompareLib === 'BUSINESS' && (!p.Name || !p.IdCard)) throw new PlatformError('MissingParameter', 'CompareLib BUSINESS needs Name and IdCard.')
   const rule = { ...base, compareSource: p.CompareLib === 'LOCAL' ? 'photo' as const : 'registry' as const, tokenTtlS: FACE_ID_TOKEN_TTL_S, maxAttempts: 1 }
   const { verification } = await s.verifications.create({
-    app, rule, family: 'h5', name: p.Name ?? null, idNumber: p.IdCard ?? null, photo: p.CompareLib === 'LOCAL' ? photo : null, extra: p.Extra ?? null, tokenStyle: 'biz',
+    app, rule, family: 'h5', name: p.Name ?? null, idNumber: p.IdCard ?? null, photo: p.CompareLib === 'LOCAL' ? photo : null, extra: p.Extra ?? null, tokenStyle: 'biz', requestKey,
   })
   return { FaceIdToken: verification.token, ClientConfig: JSON.stringify({ captureUrl: captureUrl(s.config, req, verification.token) }) }
 }

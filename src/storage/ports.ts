@@ -41,6 +41,7 @@ export interface NewVerification {
   family: 'h5' | 'sdk'
   token: string
   orderNo: string | null
+  requestKey: string | null
   userId: string | null
   nameSealed: string | null
   idNumberSealed: string | null
@@ -64,11 +65,12 @@ export interface VerificationRepository {
   getById(id: string): Promise<Verification | null>
   getByToken(token: string): Promise<Verification | null>
   getByOrderNo(appId: string, orderNo: string): Promise<Verification | null>
+  getByRequestKey(appId: string, key: string): Promise<Verification | null>
   sealedIdentity(id: string): Promise<SealedIdentity | null>
   setChallenge(id: string, challenge: string, expiresAt: string | null): Promise<void>
   setRedirect(id: string, url: string): Promise<void>
   /** compare-and-set on state, so that two concurrent uploads cannot both start an attempt */
-  transition(id: string, from: VerificationState[], to: VerificationState, patch?: { attemptsUsed?: number }): Promise<boolean>
+  transition(id: string, from: VerificationState[], to: VerificationState, patch?: { attemptsUsed?: number; expectAttemptsUsed?: number }): Promise<boolean>
   finish(id: string, f: { state: VerificationState; reason: string; code: number; billable: boolean; similarity: number | null; bestFrameBlob: string | null; videoBlob: string | null; finishedAt: string | null; purgeAfter: string }): Promise<void>
   countInFlight(appId: string, now: string): Promise<number>
   listExpired(now: string, limit: number): Promise<Array<Pick<Verification, 'id' | 'referenceBlob' | 'bestFrameBlob' | 'videoBlob'>>>

@@ -218,7 +218,7 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
   return {
     async insert(v) {
       await db.insertInto('verifications').values({
-        id: v.id, app_id: v.appId, rule_id: v.ruleId, family: v.family, token: v.token, order_no: v.orderNo, user_id: v.userId,
+        id: v.id, app_id: v.appId, rule_id: v.ruleId, family: v.family, token: v.token, order_no: v.orderNo, request_key: v.requestKey, user_id: v.userId,
         name_sealed: v.nameSealed, id_number_sealed: v.idNumberSealed, id_hash: v.idHash, reference_blob: v.referenceBlob,
         reference_origin: v.referenceOrigin, redirect_url: v.redirectUrl, extra: v.extra, state: 'created', attempts_used: 0,
         max_attempts: v.maxAttempts, challenge: null, challenge_expires_at: null, final_reason: null, final_code: null,
@@ -238,6 +238,10 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
       const r = await db.selectFrom('verifications').selectAll().where('app_id', '=', appId).where('order_no', '=', orderNo).executeTakeFirst()
       return r ? toVerification(r) : null
     },
+    async getByRequestKey(appId, key) {
+      const r = await db.selectFrom('verifications').selectAll().where('app_id', '=', appId).where('request_key', '=', key).executeTakeFirst()
+      return r ? toVerification(r) : null
+    },
     async sealedIdentity(id) {
       const r = await db.selectFrom('verifications').select(['name_sealed', 'id_number_sealed']).where('id', '=', id).executeTakeFirst()
       return r ? { nameSealed: r.name_sealed, idNumberSealed: r.id_number_sealed } : null
@@ -249,9 +253,11 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
       await db.updateTable('verifications').set({ redirect_url: url }).where('id', '=', id).execute()
     },
     async transition(id, from, to, patch) {
-      const res = await db.updateTable('verifications')
+      let q = db.updateTable('verifications')
         .set({ state: to, ...(patch?.attemptsUsed !== undefined && { attempts_used: patch.attemptsUsed }) })
-        .where('id', '=', id).where('state', 'in', from).executeTakeFirst()
+        .where('id', '=', id).where('state', 'in', from)
+      if (patch?.expectAttemptsUsed !== undefined) q = q.where('attempts_used', '=', patch.expectAttemptsUsed)
+      const res = await q.executeTakeFirst()
       return changed(res) === 1
     },
     async finish(id, f) {

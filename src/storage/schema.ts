@@ -41,6 +41,7 @@ export interface VerificationTable {
   family: string
   token: string
   order_no: string | null
+  request_key: string | null
   user_id: string | null
   name_sealed: string | null
   id_number_sealed: string | null

@@ -32,6 +32,8 @@ export interface CreateInput {
   userId?: string | null
   redirectUrl?: string | null
   extra?: string | null
+  /** identifies the signed request, so that a repeat returns the verification it created */
+  requestKey?: string | null
   /** sdk: the id format of the flow (`faceId` for the App SDK and mobile H5, `h5faceId` for PC H5) */
   tokenStyle?: 'biz' | 'face' | 'h5face'
 }
@@ -79,6 +81,10 @@ export class VerificationService {
   async create(input: CreateInput): Promise<Created> {
     const { app, rule, family } = input
     const now = this.clock.now()
+    if (input.requestKey) {
+      const before = await this.store.verifications.getByRequestKey(app.appId, input.requestKey)
+      if (before) return { verification: before, outcome: null }
+    }
     if (!app.services.includes(family)) throw new ReasonError('SERVICE_NOT_ENABLED', `the app has not enabled the ${family} service`)
     if (!app.services.includes(rule.liveness)) throw new ReasonError('SERVICE_NOT_ENABLED', `the app has not enabled ${rule.liveness} liveness`)
     if (rule.appId !== app.appId) throw new ReasonError('NOT_FOUND', 'RuleId does not belong to this app')
@@ -132,9 +138,9 @@ export class VerificationService {
     const purgeAfter = plusS(now, Math.max(this.retentionS, rule.tokenTtlS))
     if (referenceOrigin === 'photo' && referenceBlob && input.photo) await this.blobs.put(referenceBlob, input.photo)
 
-    const created = await this.store.transaction(async (tx) => {
+    const insert = () => this.store.transaction(async (tx) => {
       await tx.verifications.insert({
-        id, appId: app.appId, ruleId: rule.ruleId, family, token, orderNo: input.orderNo ?? null, userId: input.userId ?? null,
+        id, appId: app.appId, ruleId: rule.ruleId, family, token, orderNo: input.orderNo ?? null, requestKey: input.requestKey ?? null, userId: input.userId ?? null,
         nameSealed: name ? this.vault.seal(name) : null, idNumberSealed: idNumber ? this.vault.seal(idNumber) : null, idHash,
         referenceBlob, referenceOrigin, redirectUrl: input.redirectUrl ?? null, extra: input.extra ?? null,
         maxAttempts: rule.maxAttempts, expiresAt: iso(expiresAt), purgeAfter: iso(purgeAfter),
@@ -142,6 +148,19 @@ export class VerificationService {
       if (!early) return null
       return this.finishWithoutMedia(tx, id, app.appId, rule.ruleId, family, early, now)
     })
+    let created: Awaited<ReturnType<typeof insert>>
+    try {
+      created = await insert()
+    } catch (err) {
+      if (referenceOrigin === 'photo' && referenceBlob) await this.blobs.delete(referenceBlob)
+      // the same request arriving twice at once: the loser returns what the winner created
+      const winner = input.requestKey ? await this.store.verifications.getByRequestKey(app.appId, input.requestKey) : null
+      if (winner) return { verification: winner, outcome: null }
+      if (input.orderNo && (await this.store.verifications.getByOrderNo(app.appId, input.orderNo))) {
+        throw new ReasonError('BUSINESS_REQUEST_INVALID', 'orderNo was already used for another verification of this app')
+      }
+      throw err
+    }
     return { verification: (await this.store.verifications.getById(id))!, outcome: created }
   }
 
@@ -221,7 +240,7 @@ export class VerificationService {
 
     const replayed = await this.store.attempts.mediaSeen(mediaHash, attemptId)
     const claimed = await this.store.transaction(async (tx) => {
-      if (!(await tx.verifications.transition(v.id, ['created', 'capturing'], 'analysing', { attemptsUsed: seq }))) return false
+      if (!(await tx.verifications.transition(v.id, ['created', 'capturing'], 'analysing', { attemptsUsed: seq, expectAttemptsUsed: v.attemptsUsed }))) return false
       await tx.attempts.insert({ id: attemptId, verificationId: v.id, seq, mediaBlob, mediaKind: videoKind ? 'video' : 'image', mediaHash, createdAt: iso(now) })
       if (!replayed) await this.queue.enqueue(tx, { kind: ANALYSE_JOB, key: `analyse:${attemptId}`, payload: { attemptId } })
       return true

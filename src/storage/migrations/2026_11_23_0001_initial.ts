@@ -43,6 +43,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('family', 'varchar(8)', (c) => c.notNull())
     .addColumn('token', 'varchar(64)', (c) => c.notNull().unique())
     .addColumn('order_no', 'varchar(64)')
+    .addColumn('request_key', 'varchar(64)')
     .addColumn('user_id', 'varchar(64)')
     .addColumn('name_sealed', 'text')
     .addColumn('id_number_sealed', 'text')
@@ -69,6 +70,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
   // an order number identifies one verification per app (the sdk family queries by it)
   await db.schema.createIndex('verifications_order').on('verifications').columns(['app_id', 'order_no']).unique().execute()
+  // a signed request repeated (an SDK retry, a replay) maps to the verification it created
+  await db.schema.createIndex('verifications_request').on('verifications').columns(['app_id', 'request_key']).unique().execute()
   await db.schema.createIndex('verifications_person').on('verifications').columns(['app_id', 'id_hash']).execute()
   await db.schema.createIndex('verifications_purge').on('verifications').column('purge_after').execute()
 
