@@ -1,0 +1,297 @@
+import type { Reason } from '../codes/reasons.js'
+import { decodeImage, encodeJpeg, type DecodedImage, type ImageRole, type RgbImage } from '../media/image.js'
+import { MediaRejectedError } from '../media/errors.js'
+import { judgeActions } from '../liveness/action.js'
+import { judgeSilent } from '../liveness/silent.js'
+import { loadAntiSpoof, type AntiSpoof } from './antispoof.js'
+import { cosineToScore } from './calibration.js'
+import { cosine, loadEmbedder, type FaceEmbedder } from './embed.js'
+import { CapabilityNotSupportedError, ModelMissingError } from './errors.js'
+import type { FaceMeasure } from './face.js'
+import { findFaces, type FacesInPicture } from './faces.js'
+import { loadFaceDetector, type FaceDetector } from './human.js'
+import { QUALITY_THRESHOLDS, judgeQuality } from './quality.js'
+import { scanVideo } from './scan.js'
+import type { AnalyseRequest, AnalyseResult, CompareResult, Signals } from './types.js'
+
+/** Models of one worker, loaded once. A capability whose model is missing keeps its error. */
+export interface LoadedModels {
+  detector: FaceDetector
+  embedder: FaceEmbedder | null
+  embedderError: Error | null
+  antispoof: AntiSpoof | null
+  antispoofError: Error | null
+}
+
+export async function loadModels(modelsDir: string): Promise<LoadedModels> {
+  const detector = await loadFaceDetector(modelsDir)
+  let embedder: FaceEmbedder | null = null
+  let embedderError: Error | null = null
+  try {
+    embedder = await loadEmbedder(modelsDir)
+  } catch (err) {
+    if (!(err instanceof ModelMissingError)) throw err
+    embedderError = err
+  }
+  let antispoof: AntiSpoof | null = null
+  let antispoofError: Error | null = null
+  try {
+    antispoof = await loadAntiSpoof(modelsDir)
+  } catch (err) {
+    if (!(err instanceof ModelMissingError)) throw err
+    antispoofError = err
+  }
+  return { detector, embedder, embedderError, antispoof, antispoofError }
+}
+
+function requireEmbedder(m: LoadedModels): FaceEmbedder {
+  if (!m.embedder) throw m.embedderError ?? new CapabilityNotSupportedError('comparison', 'no embedding model')
+  return m.embedder
+}
+
+function requireAntiSpoof(m: LoadedModels): AntiSpoof {
+  if (!m.antispoof) throw m.antispoofError ?? new CapabilityNotSupportedError('silent liveness', 'no anti-spoof model')
+  return m.antispoof
+}
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000
+
+function faceSignals(f: FaceMeasure, prefix = ''): Signals {
+  return {
+    [`${prefix}yawDeg`]: r3(f.yawDeg),
+    [`${prefix}pitchDeg`]: r3(f.pitchDeg),
+    [`${prefix}rollDeg`]: r3(f.rollDeg),
+    [`${prefix}eyeAspect`]: r3(f.ear),
+    [`${prefix}mouthOpen`]: r3(f.mouthOpen),
+    [`${prefix}faceWidthFrac`]: r3(f.widthFrac),
+    [`${prefix}faceCenterX`]: r3(f.centerXFrac),
+    [`${prefix}outsideFrac`]: r3(f.outsideFrac),
+    [`${prefix}brightness`]: r3(f.brightness),
+    [`${prefix}sharpness`]: r3(f.sharpness),
+    [`${prefix}occlusion`]: r3(f.occlusion),
+  }
+}
+
+/** Picture-level face verdict: none, several, or the first quality failure of the primary face. */
+function judgePicture(found: FacesInPicture, pic: RgbImage, role: ImageRole): { reason: Reason | null; quality: number } {
+  if (!found.primary) return { reason: role === 'reference' ? 'REFERENCE_NO_FACE' : 'NO_FACE', quality: 0 }
+  if (role === 'reference') return { reason: found.count > 1 ? 'REFERENCE_MULTIPLE_FACES' : null, quality: 0 }
+  if (found.count > QUALITY_THRESHOLDS.maxFacesForMultiple) return { reason: 'TOO_MANY_FACES', quality: 0 }
+  if (found.count > 1) return { reason: 'MULTIPLE_FACES', quality: 0 }
+  const q = judgeQuality(found.primary, pic)
+  return { reason: q.reason, quality: q.score }
+}
+
+interface Side {
+  img: DecodedImage
+  found: FacesInPicture
+}
+
+async function readPicture(m: LoadedModels, path: string, role: ImageRole): Promise<Side> {
+  const img = await decodeImage(path, { role })
+  const found = await findFaces(m.detector, img)
+  return { img, found }
+}
+
+/**
+ * One attempt: decode once, judge faces and quality, run the liveness judge of the mode, compare
+ * with the reference. The reason is the first failing cause; signals carry every measurement made.
+ */
+export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<AnalyseResult> {
+  const started = performance.now()
+  if (req.liveness === 'digital') {
+    throw new CapabilityNotSupportedError("'digital' liveness", 'read-the-digits liveness is handled by the speech/lip engine, not by the vision engine')
+  }
+  // fail fast on missing capabilities: a verdict must never rest on a model that is not there
+  if (req.liveness === 'silent') requireAntiSpoof(m)
+  if (req.reference) requireEmbedder(m)
+  const signals: Signals = {}
+  const done = (reason: Reason, similarity: number | null, bestFrame: Buffer | null): AnalyseResult => ({
+    reason,
+    signals,
+    similarity,
+    bestFrame,
+    ms: Math.round(performance.now() - started),
+  })
+  try {
+    let live: { img: RgbImage; face: FaceMeasure } | null = null
+    let bestFrame: Buffer | null = null
+    let spreadFaces: Array<{ img: RgbImage; face: FaceMeasure }> = []
+    if (req.media.kind === 'image') {
+      if (req.liveness === 'action') return done('FILE_FORMAT_INVALID', null, null)
+      const side = await readPicture(m, req.media.path, 'live')
+      signals.faceCount = side.found.count
+      signals.width = side.img.width
+      signals.height = side.img.height
+      if (side.found.primary) Object.assign(signals, faceSignals(side.found.primary))
+      const verdict = judgePicture(side.found, side.img, 'live')
+      signals.qualityScore = verdict.quality
+      bestFrame = await encodeJpeg(side.img)
+      if (verdict.reason) return done(verdict.reason, null, bestFrame)
+      live = { img: side.img, face: side.found.primary! }
+      if (req.liveness === 'silent') {
+        const s = await requireAntiSpoof(m).score(side.img, live.face.box)
+        signals.padScore = r3(s.p128)
+        signals.padScore80 = r3(s.p80)
+        const v = judgeSilent(null, [s.p128])
+        if (v.reason !== 'PASS') return done(v.reason, null, bestFrame)
+      }
+    } else {
+      const scan = await scanVideo(m.detector, req.media.path)
+      Object.assign(signals, {
+        durationS: r3(scan.info.durationS),
+        frames: scan.info.frames,
+        sampleFps: r3(scan.info.fps),
+        framesWithFace: scan.framesWithFace,
+        framesWithSeveralFaces: scan.framesWithSeveralFaces,
+        faceCount: scan.maxFaceCount,
+        decodeMs: Math.round(scan.info.decodeMs),
+        detectMs: Math.round(scan.detectMs),
+        width: scan.info.width,
+        height: scan.info.height,
+        codec: scan.info.probe.codec,
+      })
+      if (scan.best) {
+        Object.assign(signals, faceSignals(scan.best.face))
+        signals.qualityScore = scan.best.quality
+        signals.bestFrameT = r3(scan.best.frame.t)
+        bestFrame = await encodeJpeg(scan.best.frame)
+      }
+      if (!scan.best || scan.framesWithFace === 0) return done('NO_FACE_IN_VIDEO', null, null)
+      // several faces in most face frames: someone else is in the picture
+      if (scan.framesWithSeveralFaces > scan.framesWithFace / 2) {
+        return done(scan.maxFaceCount > QUALITY_THRESHOLDS.maxFacesForMultiple ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES', null, bestFrame)
+      }
+      if (!scan.bestPassesQuality) {
+        // no usable frame: report the most frequent cause
+        const worst = Object.entries(scan.qualityFailures).sort((a, b) => b[1] - a[1])[0]
+        return done((worst?.[0] as Reason | undefined) ?? 'NO_FACE_IN_VIDEO', null, bestFrame)
+      }
+      const faces = scan.samples.filter((s) => s.face)
+      const closed = faces.filter((s) => s.face!.ear < QUALITY_THRESHOLDS.minEyeAspect).length
+      signals.eyesClosedShare = r3(closed / faces.length)
+      if (req.liveness !== 'none' && closed / faces.length > 0.8) return done('EYES_CLOSED', null, bestFrame)
+      live = { img: scan.best.frame, face: scan.best.face }
+      spreadFaces = scan.spread.map((k) => ({ img: k.frame, face: k.face }))
+      if (req.liveness === 'action') {
+        const asked = req.actions?.length ? req.actions : []
+        if (!asked.length) throw new TypeError("'action' liveness needs the server-chosen actions")
+        const v = judgeActions(scan.samples, asked)
+        signals.actionsAsked = asked.join(',')
+        signals.actionsFound = v.events.map((e) => `${e.action}@${e.t.toFixed(1)}`).join(',')
+        signals.blinkCount = v.events.filter((e) => e.action === 'blink').length
+        // a still image cannot perform actions, but say so when that is the cause
+        const sv = judgeSilent(scan.samples, [1])
+        signals.independentMotion = sv.motion?.independentMotion ?? null
+        if (v.reason !== 'PASS') return done(sv.reason === 'STILL_IMAGE_VIDEO' ? 'STILL_IMAGE_VIDEO' : v.reason, null, bestFrame)
+      } else if (req.liveness === 'silent') {
+        const anti = requireAntiSpoof(m)
+        const scores: number[] = []
+        const scores80: number[] = []
+        for (const k of spreadFaces) {
+          const s = await anti.score(k.img, k.face.box)
+          scores.push(s.p128)
+          scores80.push(s.p80)
+        }
+        const v = judgeSilent(scan.samples, scores)
+        if (v.motion) {
+          signals.mouthRange = r3(v.motion.mouthRange)
+          signals.eyeRelRange = r3(v.motion.eyeRelRange)
+          signals.nonRigidP90 = r3(v.motion.nonRigidP90)
+          signals.staticShare = r3(v.motion.staticShare)
+          signals.independentMotion = v.motion.independentMotion
+        }
+        signals.padScore = v.liveScore === null ? null : r3(v.liveScore)
+        signals.padScore80 = scores80.length ? r3(scores80.sort((a, b) => a - b)[scores80.length >> 1]!) : null
+        if (v.reason !== 'PASS') return done(v.reason, null, bestFrame)
+      }
+    }
+    if (!req.reference) return done('PASS', null, bestFrame)
+
+    // comparison with the reference photo
+    const embedder = requireEmbedder(m)
+    const ref = await readPicture(m, req.reference.path, 'reference')
+    signals.referenceFaceCount = ref.found.count
+    const refVerdict = judgePicture(ref.found, ref.img, 'reference')
+    if (refVerdict.reason) return done(refVerdict.reason, null, bestFrame)
+    const t0 = performance.now()
+    const eLive = await embedder.embed(live.img, live.face.five)
+    const eRef = await embedder.embed(ref.img, ref.found.primary!.five)
+    const cos = cosine(eLive, eRef)
+    if (!Number.isFinite(cos)) return done('COMPARE_FAILED', null, bestFrame)
+    const similarity = cosineToScore(cos)
+    signals.cosine = r3(cos)
+    signals.similarity = similarity
+    // a video whose face changes identity: compare its first and last sampled faces
+    if (spreadFaces.length >= 2) {
+      const first = spreadFaces[0]!
+      const last = spreadFaces[spreadFaces.length - 1]!
+      const c = cosine(await embedder.embed(first.img, first.face.five), await embedder.embed(last.img, last.face.five))
+      signals.identityConsistency = cosineToScore(c)
+      if (cosineToScore(c) < FACE_SWAP_MAX_SCORE) {
+        signals.embedMs = Math.round(performance.now() - t0)
+        return done('FACE_SWAPPED', similarity, bestFrame)
+      }
+    }
+    signals.embedMs = Math.round(performance.now() - t0)
+    return done(similarity >= req.threshold ? 'PASS' : 'SIMILARITY_BELOW_THRESHOLD', similarity, bestFrame)
+  } catch (err) {
+    if (err instanceof MediaRejectedError) {
+      Object.assign(signals, err.detail)
+      signals.rejection = err.message
+      return done(err.reason, null, null)
+    }
+    throw err
+  }
+}
+
+/** Two frames of one clip scoring below this on the similarity scale are two people (FAR 10 % level). */
+export const FACE_SWAP_MAX_SCORE = 50
+
+/** Compare the primary faces of two photos (CLI `compare`, registry checks). */
+export async function compareImages(m: LoadedModels, a: string, b: string, threshold = 70): Promise<CompareResult> {
+  const started = performance.now()
+  const embedder = requireEmbedder(m)
+  const out = (reason: Reason, faces: { a: number; b: number }, cos: number | null): CompareResult => ({
+    similarity: cos === null ? null : cosineToScore(cos),
+    score: cos === null ? null : r3(cos),
+    faces,
+    reason,
+    ms: Math.round(performance.now() - started),
+  })
+  let sa: Side
+  try {
+    sa = await readPicture(m, a, 'live')
+  } catch (err) {
+    if (err instanceof MediaRejectedError) return out(err.reason, { a: 0, b: 0 }, null)
+    throw err
+  }
+  let sb: Side
+  try {
+    sb = await readPicture(m, b, 'reference')
+  } catch (err) {
+    if (err instanceof MediaRejectedError) return out(err.reason, { a: sa.found.count, b: 0 }, null)
+    throw err
+  }
+  const faces = { a: sa.found.count, b: sb.found.count }
+  if (!sa.found.primary) return out('NO_FACE', faces, null)
+  if (!sb.found.primary) return out('REFERENCE_NO_FACE', faces, null)
+  const cos = cosine(await embedder.embed(sa.img, sa.found.primary.five), await embedder.embed(sb.img, sb.found.primary.five))
+  if (!Number.isFinite(cos)) return out('COMPARE_FAILED', faces, null)
+  // the similarity is reported even when a side shows several faces: the reason says which rule failed
+  if (faces.a > 1) return out(faces.a > QUALITY_THRESHOLDS.maxFacesForMultiple ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES', faces, cos)
+  if (faces.b > 1) return out('REFERENCE_MULTIPLE_FACES', faces, cos)
+  return out(cosineToScore(cos) >= threshold ? 'PASS' : 'SIMILARITY_BELOW_THRESHOLD', faces, cos)
+}
+
+/** Embedding of the primary face of a photo (benchmarks, registry enrolment). */
+export async function embedImage(m: LoadedModels, path: string): Promise<{ embedding: Float32Array | null; faces: number }> {
+  const side = await readPicture(m, path, 'live')
+  if (!side.found.primary) return { embedding: null, faces: 0 }
+  return { embedding: await requireEmbedder(m).embed(side.img, side.found.primary.five), faces: side.found.count }
+}
+
+export async function closeModels(m: LoadedModels): Promise<void> {
+  await m.embedder?.close()
+  await m.antispoof?.close()
+}
