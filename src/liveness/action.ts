@@ -19,8 +19,7 @@ export const ACTION_THRESHOLDS = {
   mouthClosed: 0.25,
   /** head turn: yaw leaves the starting pose by at least this many degrees */
   turnDeg: 10,
-  /** the starting pose: median yaw over the first … seconds with a face */
-  startPoseS: 1,
+  /** "straight ahead" is the median yaw of the whole clip: a user spends most of it facing the camera */
 } as const
 
 export interface ActionEvent {
@@ -33,19 +32,20 @@ export interface ActionEvent {
 
 /**
  * Subject-relative direction: `left` is the subject turning to their own left, which in a
- * non-mirrored capture moves the nose towards the image's right. Human's yaw is positive then
- * (checked on the mesh; see vision.test.ts), so left ⇔ yaw increases.
+ * non-mirrored capture moves the nose towards the image's right. Human's yaw is negative then
+ * (checked on d3.mp4: nose offset +0.34 of the face width at yaw −15.6°), so left ⇔ yaw decreases.
  */
-export const YAW_SIGN_OF_LEFT = 1
+export const YAW_SIGN_OF_LEFT = -1
 
 /** Every action the timeline shows, each at its first occurrence. */
-export function detectActions(samples: FrameSample[]): ActionEvent[] {
+export function detectActions(samples: FrameSample[], straightYaw?: number, after = -Infinity): ActionEvent[] {
   const T = ACTION_THRESHOLDS
   const faces = samples.filter((s) => s.face)
   const events: ActionEvent[] = []
   // blink: a dip of the EAR relative to its recent open level, recovered afterwards
   for (let i = 0; i < faces.length; i++) {
     const cur = faces[i]!
+    if (cur.t <= after) continue
     const before = faces.filter((s) => s.t < cur.t && s.t >= cur.t - T.blinkWindowS).map((s) => s.face!.ear)
     const after = faces.filter((s) => s.t > cur.t && s.t <= cur.t + T.blinkWindowS).map((s) => s.face!.ear)
     if (!before.length || !after.length) continue
@@ -59,6 +59,7 @@ export function detectActions(samples: FrameSample[]): ActionEvent[] {
   // mouth: opens wide after having been closed
   let seenClosed = false
   for (const s of faces) {
+    if (s.t <= after) continue
     if (s.face!.mouthOpen < T.mouthClosed) seenClosed = true
     else if (seenClosed && s.face!.mouthOpen >= T.mouthOpen) {
       events.push({ action: 'mouth', t: s.t, value: s.face!.mouthOpen })
@@ -67,11 +68,11 @@ export function detectActions(samples: FrameSample[]): ActionEvent[] {
   }
   // head turns relative to the starting pose
   if (faces.length) {
-    const t0 = faces[0]!.t
-    const start = median(faces.filter((s) => s.t <= t0 + T.startPoseS).map((s) => s.face!.yawDeg))
+    const start = straightYaw ?? median(faces.map((s) => s.face!.yawDeg))
     let left: ActionEvent | null = null
     let right: ActionEvent | null = null
     for (const s of faces) {
+      if (s.t <= after) continue
       const d = (s.face!.yawDeg - start) * YAW_SIGN_OF_LEFT
       if (!left && d >= T.turnDeg) left = { action: 'left', t: s.t, value: d }
       if (!right && d <= -T.turnDeg) right = { action: 'right', t: s.t, value: -d }
@@ -128,12 +129,11 @@ export function allOccurrences(samples: FrameSample[]): Record<Action, number[]>
   const out: Record<Action, number[]> = { blink: [], mouth: [], left: [], right: [] }
   const faces = samples.filter((s) => s.face)
   if (!faces.length) return out
+  const straight = median(faces.map((s) => s.face!.yawDeg))
   for (const action of ['blink', 'mouth', 'left', 'right'] as const) {
     let from = -Infinity
     for (let guard = 0; guard < 20; guard++) {
-      // keep the start pose of the whole clip for turns: search windows must not redefine "straight ahead"
-      const window = action === 'left' || action === 'right' ? withStartPose(faces, from) : faces.filter((s) => s.t > from)
-      const ev = detectActions(window).find((e) => e.action === action && e.t > from)
+      const ev = detectActions(faces, straight, from).find((e) => e.action === action)
       if (!ev) break
       out[action].push(ev.t)
       // the same action must end before it can count again: skip past its recovery
@@ -141,11 +141,4 @@ export function allOccurrences(samples: FrameSample[]): Record<Action, number[]>
     }
   }
   return out
-}
-
-function withStartPose(faces: FrameSample[], from: number): FrameSample[] {
-  const t0 = faces[0]!.t
-  const start = faces.filter((s) => s.t <= t0 + ACTION_THRESHOLDS.startPoseS)
-  const rest = faces.filter((s) => s.t > from && s.t > t0 + ACTION_THRESHOLDS.startPoseS)
-  return [...start, ...rest]
 }

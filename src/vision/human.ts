@@ -33,6 +33,7 @@ function installFileFetch(): void {
   globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
     if (url.startsWith('file://')) {
+      if (process.env.SHIREN_DEBUG_HUMAN) console.log('fetch', url)
       const buf = await readFile(fileURLToPath(url))
       const type = url.endsWith('.wasm') ? 'application/wasm' : url.endsWith('.json') ? 'application/json' : 'application/octet-stream'
       return new Response(buf, { status: 200, headers: { 'content-type': type } })
@@ -121,6 +122,10 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
   })
   await human.load()
   const backend = human.tf.getBackend()
+  if (process.env.SHIREN_DEBUG_HUMAN) {
+    const env = (human.tf as unknown as { env(): { getBool(k: string): boolean } }).env()
+    console.log('wasm simd', env.getBool('WASM_HAS_SIMD_SUPPORT'), 'threads', env.getBool('WASM_HAS_MULTITHREAD_SUPPORT'))
+  }
   const videoConfig = { cacheSensitivity: Number(process.env.CS ?? 0.7), face: { detector: { skipFrames: 4, skipTime: 100_000 } } }
   const imageConfig = { cacheSensitivity: 0 }
   return {

@@ -1,0 +1,72 @@
+import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { Piscina } from 'piscina'
+import { reviveVisionError } from './errors.js'
+import { resolveModel } from './models.js'
+import type { AnalyseRequest, AnalyseResult, CompareResult, VisionEngine } from './types.js'
+import type { VisionTask, VisionTaskResult } from './worker.js'
+
+export interface VisionEngineOptions {
+  modelsDir: string
+  /** worker threads; default one per core */
+  workers?: number
+}
+
+export interface VisionEngineExtras {
+  /** embedding of the primary face of a photo (registry enrolment, benchmarks) */
+  embed(path: string): Promise<{ faces: number; embedding: number[] | null }>
+  /** process memory as seen from a worker (RSS is per process; see docs/benchmarks.md) */
+  memory(): Promise<NodeJS.MemoryUsage>
+  readonly workers: number
+}
+
+/**
+ * The worker file next to this module: `worker.js` in the built dist/, `worker.ts` when running the
+ * TypeScript sources (vitest, tsx) — then the worker needs tsx's loader.
+ */
+function workerFile(): { filename: string; execArgv: string[] } {
+  const here = import.meta.url
+  if (here.endsWith('.ts')) return { filename: fileURLToPath(new URL('./worker.ts', here)), execArgv: ['--import', 'tsx'] }
+  return { filename: fileURLToPath(new URL('./worker.js', here)), execArgv: [] }
+}
+
+export async function createVisionEngine(opts: VisionEngineOptions): Promise<VisionEngine & VisionEngineExtras> {
+  // the models every attempt needs must be there before any worker starts: fail now, clearly
+  resolveModel('blazeface', opts.modelsDir)
+  resolveModel('facemesh', opts.modelsDir)
+  resolveModel('arcface', opts.modelsDir)
+  const workers = Math.max(1, opts.workers ?? availableParallelism())
+  const { filename, execArgv } = workerFile()
+  const pool = new Piscina({
+    filename,
+    execArgv,
+    workerData: { modelsDir: opts.modelsDir },
+    minThreads: workers,
+    maxThreads: workers,
+    // each worker holds its models: never let it exit when idle
+    idleTimeout: Number.MAX_SAFE_INTEGER,
+    concurrentTasksPerWorker: 1,
+  })
+  const call = async <T>(task: VisionTask): Promise<T> => {
+    const res = (await pool.run(task)) as VisionTaskResult
+    if (!res.ok) throw reviveVisionError(res.error)
+    return res.value as T
+  }
+  // load the models in every worker before answering: the first attempt should not pay for it
+  await Promise.all(Array.from({ length: workers }, () => call({ op: 'ping' })))
+  return {
+    workers,
+    async analyse(req: AnalyseRequest): Promise<AnalyseResult> {
+      const r = await call<AnalyseResult>({ op: 'analyse', req })
+      // structured clone turns Buffer into Uint8Array
+      const bf = r.bestFrame as unknown as Uint8Array | null
+      return { ...r, bestFrame: bf ? Buffer.from(bf.buffer, bf.byteOffset, bf.byteLength) : null }
+    },
+    compare: (a: string, b: string, threshold?: number) => call<CompareResult>({ op: 'compare', a, b, threshold }),
+    embed: (path: string) => call({ op: 'embed', path }),
+    memory: () => call({ op: 'memory' }),
+    async close() {
+      await pool.destroy()
+    },
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Piscina worker: loads the models once (first task), then analyses attempts one at a time.
+ * WASM (Human) and onnxruntime each run on one thread, so one worker per core uses the machine
+ * without oversubscribing it.
+ */
+import { workerData } from 'node:worker_threads'
+import { analyse, compareImages, embedImage, loadModels, type LoadedModels } from './analyser.js'
+import { serializeVisionError, type SerializedVisionError } from './errors.js'
+import type { AnalyseRequest } from './types.js'
+
+export type VisionTask =
+  | { op: 'ping' }
+  | { op: 'analyse'; req: AnalyseRequest }
+  | { op: 'compare'; a: string; b: string; threshold?: number }
+  | { op: 'embed'; path: string }
+  | { op: 'memory' }
+
+export type VisionTaskResult = { ok: true; value: unknown } | { ok: false; error: SerializedVisionError }
+
+const modelsDir = (workerData as { modelsDir?: string } | undefined)?.modelsDir ?? ''
+let loading: Promise<LoadedModels> | null = null
+
+function models(): Promise<LoadedModels> {
+  loading ??= loadModels(modelsDir)
+  return loading
+}
+
+export default async function run(task: VisionTask): Promise<VisionTaskResult> {
+  try {
+    const m = await models()
+    switch (task.op) {
+      case 'ping':
+        return { ok: true, value: { backend: m.detector.backend, antispoof: m.antispoof !== null, embedder: m.embedder !== null } }
+      case 'analyse':
+        return { ok: true, value: await analyse(m, task.req) }
+      case 'compare':
+        return { ok: true, value: await compareImages(m, task.a, task.b, task.threshold) }
+      case 'embed': {
+        const r = await embedImage(m, task.path)
+        return { ok: true, value: { faces: r.faces, embedding: r.embedding ? Array.from(r.embedding) : null } }
+      }
+      case 'memory':
+        return { ok: true, value: process.memoryUsage() }
+    }
+  } catch (err) {
+    const typed = serializeVisionError(err)
+    if (typed) return { ok: false, error: typed }
+    throw err
+  }
+}
