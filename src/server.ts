@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { compose, type ComposeOptions, type Shiren } from './compose.js'
 import type { Config } from './config/index.js'
 import { buildApp } from './http/app.js'
 import type { Logger } from './logging.js'
 import type { Analyser } from './verifications/index.js'
+import { createVisionEngine, ModelMissingError } from './vision/index.js'
 
 export interface Running {
   shiren: Shiren
@@ -17,17 +17,15 @@ export interface Running {
  * Loads the vision engine when its models are present. Without them the server still runs and
  * every analysis answers VISION_ENGINE_UNAVAILABLE (a "not supported" code), never a made-up verdict.
  */
-export async function loadAnalyser(config: Config, log: Logger): Promise<(Analyser & { close?: () => Promise<void> }) | null> {
-  if (!existsSync(config.modelsDir)) {
-    log.warn({ modelsDir: config.modelsDir }, 'models directory not found: face analysis is unavailable (run `shiren models pull`)')
-    return null
-  }
+export async function loadAnalyser(config: Config, log: Logger): Promise<(Analyser & { close(): Promise<void> }) | null> {
   try {
-    const vision = (await import('./vision/index.js')) as { createVisionEngine?: (o: { modelsDir: string; workers?: number }) => Promise<Analyser & { close(): Promise<void> }> }
-    if (!vision.createVisionEngine) return null
-    return await vision.createVisionEngine({ modelsDir: config.modelsDir, ...(config.analysisWorkers > 0 && { workers: config.analysisWorkers }) })
+    return await createVisionEngine({ modelsDir: config.modelsDir, ...(config.analysisWorkers > 0 && { workers: config.analysisWorkers }) })
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'vision engine could not start: face analysis is unavailable')
+    if (err instanceof ModelMissingError) {
+      log.warn({ modelsDir: config.modelsDir, err: err.message }, 'a model is missing: face analysis is unavailable (run `shiren models pull`)')
+    } else {
+      log.error({ err: (err as Error).message }, 'the vision engine could not start: face analysis is unavailable')
+    }
     return null
   }
 }
