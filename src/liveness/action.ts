@@ -37,7 +37,7 @@ export interface ActionEvent {
  */
 export const YAW_SIGN_OF_LEFT = -1
 
-/** Every action the timeline shows, each at its first occurrence. */
+/** Every action the timeline shows, each at its first occurrence after `after` (seconds). */
 export function detectActions(samples: FrameSample[], straightYaw?: number, after = -Infinity): ActionEvent[] {
   const T = ACTION_THRESHOLDS
   const faces = samples.filter((s) => s.face)
@@ -47,11 +47,11 @@ export function detectActions(samples: FrameSample[], straightYaw?: number, afte
     const cur = faces[i]!
     if (cur.t <= after) continue
     const before = faces.filter((s) => s.t < cur.t && s.t >= cur.t - T.blinkWindowS).map((s) => s.face!.ear)
-    const after = faces.filter((s) => s.t > cur.t && s.t <= cur.t + T.blinkWindowS).map((s) => s.face!.ear)
-    if (!before.length || !after.length) continue
+    const next = faces.filter((s) => s.t > cur.t && s.t <= cur.t + T.blinkWindowS).map((s) => s.face!.ear)
+    if (!before.length || !next.length) continue
     const open = Math.max(...before)
     const ratio = cur.face!.ear / open
-    if (ratio <= T.blinkDropRatio && Math.max(...after) >= T.blinkRecoverRatio * open) {
+    if (ratio <= T.blinkDropRatio && Math.max(...next) >= T.blinkRecoverRatio * open) {
       events.push({ action: 'blink', t: cur.t, value: ratio })
       break
     }
