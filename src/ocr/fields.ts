@@ -140,7 +140,7 @@ function buildRows(lines: TextLine[]): { rows: Row[]; u: Point } {
       const gy = g.reduce((s, i) => s + i.cy, 0) / g.length;
       const gh = Math.min(...g.map((i) => i.h));
       const d = Math.abs(gy - it.cy);
-      const tol = 0.6 * Math.min(gh, it.h);
+      const tol = 1.2 * Math.min(gh, it.h);
       const overlapsX = g.some((i) => it.x0 < i.x1 - tol && i.x0 < it.x1 - tol);
       if (d < 0.45 * Math.min(gh, it.h) && !overlapsX && d < bestD) {
         best = g;
@@ -152,14 +152,30 @@ function buildRows(lines: TextLine[]): { rows: Row[]; u: Point } {
   }
   const rows: Row[] = groups.map((g) => {
     g.sort((p, q) => p.x0 - q.x0);
-    const chars: RowChar[] = [];
-    for (const it of g) {
+    const all: Array<RowChar & { src: number }> = [];
+    g.forEach((it, src) => {
       for (const c of it.line.chars) {
         const p = toFrame(boxAlong(it.line.box, c.t), u);
-        chars.push({ ch: c.ch, x: p.x, conf: c.conf });
+        all.push({ ch: c.ch, x: p.x, conf: c.conf, src });
       }
+    });
+    all.sort((p, q) => p.x - q.x);
+    // overlapping boxes read the same glyph twice (or a stroke of it): keep the surer one
+    const rowH = Math.min(...g.map((i) => i.h));
+    const chars: RowChar[] = [];
+    let lastSrc = -1;
+    for (const c of all) {
+      const prev = chars[chars.length - 1];
+      if (prev && c.src !== lastSrc && c.x - prev.x < 0.3 * rowH) {
+        if (c.conf > prev.conf) {
+          chars[chars.length - 1] = { ch: c.ch, x: c.x, conf: c.conf };
+          lastSrc = c.src;
+        }
+        continue;
+      }
+      chars.push({ ch: c.ch, x: c.x, conf: c.conf });
+      lastSrc = c.src;
     }
-    chars.sort((p, q) => p.x - q.x);
     const text = chars.map((c) => c.ch).join('');
     return {
       y: g.reduce((s, i) => s + i.cy, 0) / g.length,
@@ -348,7 +364,11 @@ export function parseCard(allLines: TextLine[]): ParsedCard {
   }
 
   let name = value('姓名');
-  if (name) name = name.replace(/[•・]/g, '·');
+  if (name) {
+    name = name.replace(/[•・∙⋅．.]/g, '·');
+    // 一 at the end or inside a Han name is often read as a dash
+    if (/\p{Script=Han}/u.test(name)) name = name.replace(/[—–－\-_]/g, '一');
+  }
   let birth: string | null = null;
   const bv = value('出生');
   if (bv) birth = parseBirth(bv);
