@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { startTestServer, type TestServer } from './support/server.js'
 import { faceidClient } from './support/tencent.js'
@@ -103,6 +103,35 @@ describe.skipIf(!hasData)('verification lifecycle through HTTP', () => {
     expect(html.status).toBe(415)
     const unknown = await fetch(`${srv.url}/capture/api/session?token=nope`)
     expect(unknown.status).toBe(404)
+  })
+})
+
+describe.skipIf(!hasData)('retention', () => {
+  it('after the retention period, names, ID numbers and every media file of a verification are gone; the verdict and ledger stay', async () => {
+    const srv = await startTestServer({ env: { SHIREN_RETENTION_S: '3600' } })
+    try {
+      const { app, secret } = await srv.shiren.apps.createApp({ name: 'retention' })
+      const rule = await srv.shiren.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'photo', maxAttempts: 1 })
+      const sdk = faceidClient(srv.url, app.appId, secret)
+      const { BizToken } = await sdk.DetectAuth({ RuleId: rule.ruleId, Name: '张三', IdCard: '11010519491231002X', ImageBase64: photo!.toString('base64') })
+      await capture(srv.url, BizToken, readFileSync(join(DATA, 'videos/grid/lbax4n.mpg')))
+      await srv.shiren.queue.idle(20_000)
+      const v = (await srv.shiren.verifications.byToken(BizToken))!
+      const mediaDir = join(srv.dataDir, 'media', v.id)
+      expect(readdirSync(mediaDir).length).toBeGreaterThanOrEqual(2)
+      expect(await srv.shiren.verifications.purgeExpired()).toBe(0)
+
+      srv.clock.advance(7300)
+      expect(await srv.shiren.verifications.purgeExpired()).toBe(1)
+      expect(readdirSync(mediaDir)).toEqual([])
+      expect(await srv.shiren.verifications.identity(v)).toEqual({ name: null, idNumber: null })
+      const after = (await srv.shiren.verifications.byToken(BizToken))!
+      expect(after.finalCode).toBe(1001)
+      const today = new Date().toISOString().slice(0, 10)
+      expect((await srv.shiren.billing.usage({ from: today, to: today, appId: app.appId })).rows).toHaveLength(1)
+    } finally {
+      await srv.close()
+    }
   })
 })
 

@@ -187,6 +187,12 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
     await expect(s.verifications.upload(v2!.token, Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), randomBytes(4096)]))).rejects.toMatchObject({ reason: 'DAILY_LIMIT_EXCEEDED' })
   })
 
+  it('two concurrent starts with one order number: one verification, the other answer refused (400103)', async () => {
+    const orderNo = `same${nonce().slice(0, 8)}`
+    const [a, b] = await Promise.all([getfaceid({ orderNo }), getfaceid({ orderNo })])
+    expect([a.json.code, b.json.code].sort()).toEqual(['0', '400103'])
+  })
+
   it('bodies over the limit get 400601 and malformed JSON a catalog code, never a 500', async () => {
     const big = await c.post('/api/server/getfaceid', JSON.stringify({ appId: c.appId, sourcePhotoStr: 'A'.repeat(6 * 1024 * 1024) }))
     expect(big.status).toBe(200)
