@@ -56,7 +56,8 @@ export async function decodeImage(
   }
   let meta: sharp.Metadata
   try {
-    meta = await sharp(bytes, { limitInputPixels: limits.maxPixels }).metadata()
+    // header only; the pixel limit is checked below so that a bomb gets the size reason, not "corrupt"
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata()
   } catch (err) {
     throw new MediaRejectedError(reasons.decode, `not a decodable image: ${(err as Error).message}`)
   }

@@ -73,12 +73,12 @@ function faceSignals(f: FaceMeasure, prefix = ''): Signals {
 }
 
 /** Picture-level face verdict: none, several, or the first quality failure of the primary face. */
-function judgePicture(found: FacesInPicture, pic: RgbImage, role: ImageRole): { reason: Reason | null; quality: number } {
+function judgePicture(found: FacesInPicture, pic: RgbImage, role: ImageRole, eyesMustBeOpen = false): { reason: Reason | null; quality: number } {
   if (!found.primary) return { reason: role === 'reference' ? 'REFERENCE_NO_FACE' : 'NO_FACE', quality: 0 }
   if (role === 'reference') return { reason: found.count > 1 ? 'REFERENCE_MULTIPLE_FACES' : null, quality: 0 }
   if (found.count > QUALITY_THRESHOLDS.maxFacesForMultiple) return { reason: 'TOO_MANY_FACES', quality: 0 }
   if (found.count > 1) return { reason: 'MULTIPLE_FACES', quality: 0 }
-  const q = judgeQuality(found.primary, pic)
+  const q = judgeQuality(found.primary, pic, { eyesMustBeOpen })
   return { reason: q.reason, quality: q.score }
 }
 
@@ -124,7 +124,7 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
       signals.width = side.img.width
       signals.height = side.img.height
       if (side.found.primary) Object.assign(signals, faceSignals(side.found.primary))
-      const verdict = judgePicture(side.found, side.img, 'live')
+      const verdict = judgePicture(side.found, side.img, 'live', req.liveness !== 'none')
       signals.qualityScore = verdict.quality
       bestFrame = await encodeJpeg(side.img)
       if (verdict.reason) return done(verdict.reason, null, bestFrame)
