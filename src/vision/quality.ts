@@ -8,7 +8,7 @@ import type { FaceMeasure } from './face.js'
 export const QUALITY_THRESHOLDS = {
   /** a second face counts (MULTIPLE_FACES) when it is complete, confidently detected and at least this wide relative to the main face */
   secondFaceMinRelWidth: 0.6,
-  secondFaceMinDetectorScore: 0.6,
+  secondFaceMinDetectorScore: 0.5,
   /** more faces than this in one picture: TOO_MANY_FACES */
   maxFacesForMultiple: 2,
   /** FACE_INCOMPLETE: share of mesh points outside the picture */
