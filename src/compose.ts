@@ -84,12 +84,13 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     concurrency: Math.max(1, config.analysisWorkers || 2),
     onGiveUp: async (kind, payload) => {
       if (kind === ANALYSE_JOB) {
-        await verifications.finishAttempt((payload as { attemptId: string }).attemptId, { reason: 'SYSTEM_ERROR', similarity: null, signals: { gaveUp: true }, bestFrameBlob: null })
+        // the analysis kept failing on storage (it retries everything else into a verdict): say so
+        await verifications.finishAttempt((payload as { attemptId: string }).attemptId, { reason: 'DB_UPDATE_FAILED', similarity: null, signals: { gaveUp: true }, bestFrameBlob: null })
       }
     },
   })
-  verifications = new VerificationService(store, vault, blobs, registry, queue, clock, config.retentionS)
-  analysis = new AttemptAnalysis(store, blobs, verifications, analyser, join(config.dataDir, 'tmp'))
+  verifications = new VerificationService(store, vault, blobs, registry, queue, clock, config.retentionS, { maxAttacks: config.riskMaxAttacks, windowS: config.riskWindowS })
+  analysis = new AttemptAnalysis(store, blobs, verifications, analyser, join(config.dataDir, 'tmp'), config.blobTimeoutMs)
   if (opts.startQueue) queue.start()
 
   const { token: adminToken } = loadOrCreateAdminToken(config.dataDir)

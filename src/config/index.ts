@@ -22,6 +22,11 @@ export interface Config {
   analysisWorkers: number
   /** How long results and media are kept after a verification finishes. */
   retentionS: number
+  /** Risk control: attacks by one person within riskWindowS that block further attempts (0 = off). */
+  riskMaxAttacks: number
+  riskWindowS: number
+  /** A media read from the store that takes longer than this fails the attempt with BLOB_TIMEOUT. */
+  blobTimeoutMs: number
 }
 
 export class ConfigError extends Error {
@@ -55,6 +60,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     clockSkewS: int(env, 'SHIREN_CLOCK_SKEW_S', 300, 1),
     analysisWorkers: int(env, 'SHIREN_WORKERS', 0),
     retentionS: int(env, 'SHIREN_RETENTION_S', 3 * 24 * 3600, 60),
+    riskMaxAttacks: int(env, 'SHIREN_RISK_MAX_ATTACKS', 5),
+    riskWindowS: int(env, 'SHIREN_RISK_WINDOW_S', 3600, 60),
+    blobTimeoutMs: int(env, 'SHIREN_BLOB_TIMEOUT_MS', 30_000, 100),
     ...overrides,
   }
   return cfg

@@ -9,7 +9,7 @@ import type { Verification } from '../verifications/index.js'
  */
 const STATUS: Partial<Record<Reason, number>> = {
   NOT_FOUND: 404, TOKEN_EXPIRED: 410, ALREADY_COMPLETED: 409, ATTEMPTS_EXHAUSTED: 409, DAILY_LIMIT_EXCEEDED: 429,
-  BUSINESS_REQUEST_INVALID: 409, BODY_TOO_LARGE: 413, SYSTEM_ERROR: 500,
+  BUSINESS_REQUEST_INVALID: 409, BODY_TOO_LARGE: 413, SYSTEM_ERROR: 500, BLOB_WRITE_FAILED: 503, DB_INSERT_FAILED: 503,
 }
 
 function describe(family: Family, reason: Reason) {

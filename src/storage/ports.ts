@@ -83,6 +83,7 @@ export interface AttemptRepository {
   get(id: string): Promise<Attempt | null>
   listFor(verificationId: string): Promise<Attempt[]>
   mediaSeen(mediaHash: string, exceptAttemptId: string): Promise<boolean>
+  countRecent(appId: string, subject: { idHash: string } | { userId: string }, since: string, reasons: string[]): Promise<number>
   setState(id: string, state: Attempt['state']): Promise<void>
   finish(id: string, f: { reason: string; code: number; billable: boolean; similarity: number | null; signals: Record<string, unknown>; bestFrameBlob: string | null; finishedAt: string }): Promise<boolean>
   blobsFor(verificationId: string): Promise<string[]>

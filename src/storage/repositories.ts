@@ -321,6 +321,13 @@ function attemptRepository(db: Kysely<Database>): AttemptRepository {
       const r = await db.selectFrom('attempts').select('id').where('media_hash', '=', mediaHash).where('id', '!=', exceptAttemptId).limit(1).executeTakeFirst()
       return r !== undefined
     },
+    async countRecent(appId, subject, since, reasons) {
+      let q = db.selectFrom('attempts').innerJoin('verifications', 'verifications.id', 'attempts.verification_id')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('verifications.app_id', '=', appId).where('attempts.finished_at', '>=', since).where('attempts.reason', 'in', reasons)
+      q = 'idHash' in subject ? q.where('verifications.id_hash', '=', subject.idHash) : q.where('verifications.user_id', '=', subject.userId)
+      return num((await q.executeTakeFirstOrThrow()).n)
+    },
     async setState(id, state) {
       await db.updateTable('attempts').set({ state }).where('id', '=', id).execute()
     },

@@ -47,6 +47,8 @@ export class AttemptAnalysis {
     private readonly verifications: VerificationService,
     private readonly analyser: Analyser | null,
     private readonly tmpDir: string,
+    /** a media read that takes longer is a stuck store (a hung network mount), not a slow one */
+    private readonly readTimeoutMs = 30_000,
   ) {}
 
   async run(attemptId: string): Promise<JobStatus> {
@@ -57,18 +59,16 @@ export class AttemptAnalysis {
     if (!v || !rule || !attempt.mediaBlob || !attempt.mediaKind) return 'success'
     await this.store.attempts.setState(attemptId, 'analysing')
 
-    if (!this.analyser) {
-      await this.verifications.finishAttempt(attemptId, { reason: 'VISION_ENGINE_UNAVAILABLE', similarity: null, signals: { engine: 'not configured' }, bestFrameBlob: null })
-      return 'success'
-    }
-
     await mkdir(this.tmpDir, { recursive: true, mode: 0o700 })
     const tag = randomBytes(8).toString('hex')
     const mediaPath = join(this.tmpDir, `${tag}-media`)
     const refPath = join(this.tmpDir, `${tag}-ref`)
     try {
+      // the pipeline's order is the verdict's order: fetch the media, then judge it
       const media = await this.read(attempt.mediaBlob, 'VIDEO_FETCH_FAILED')
       if (typeof media === 'string') return this.verdict(attemptId, media)
+      if (!this.analyser) return this.verdict(attemptId, 'VISION_ENGINE_UNAVAILABLE', { engine: 'not configured' })
+      const analyser = this.analyser
       await writeFile(mediaPath, media, { mode: 0o600 })
       let reference: { path: string } | null = null
       if (rule.compareSource !== 'none' || v.referenceBlob) {
@@ -81,7 +81,7 @@ export class AttemptAnalysis {
       const challenge = v.challenge
       let result: AnalyseResult
       try {
-        result = await this.analyser.analyse({
+        result = await analyser.analyse({
           media: { path: mediaPath, kind: attempt.mediaKind },
           liveness: rule.liveness,
           ...(challenge?.mode === 'action' && { actions: challenge.actions }),
@@ -99,7 +99,11 @@ export class AttemptAnalysis {
       let bestFrameBlob: string | null = null
       if (result.bestFrame) {
         bestFrameBlob = `${v.id}/${attemptId}-best.jpg`
-        await this.blobs.put(bestFrameBlob, result.bestFrame)
+        try {
+          await this.blobs.put(bestFrameBlob, result.bestFrame)
+        } catch {
+          return this.verdict(attemptId, 'BLOB_WRITE_FAILED', { bestFrame: 'not stored' })
+        }
       }
       await this.verifications.finishAttempt(attemptId, {
         reason: result.reason, similarity: result.similarity, signals: { ...result.signals, ms: result.ms }, bestFrameBlob,
@@ -112,11 +116,17 @@ export class AttemptAnalysis {
   }
 
   private async read(key: string, missing: Reason): Promise<Buffer | Reason> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<Reason>((resolve) => {
+      timer = setTimeout(() => resolve('BLOB_TIMEOUT'), this.readTimeoutMs)
+    })
     try {
-      return await this.blobs.get(key)
+      return await Promise.race([this.blobs.get(key), timeout])
     } catch (err) {
       if (err instanceof BlobNotFoundError) return missing
       return 'BLOB_READ_FAILED'
+    } finally {
+      clearTimeout(timer)
     }
   }
 

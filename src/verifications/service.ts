@@ -20,6 +20,15 @@ export const MIN_VIDEO_BYTES = 1024
 /** digits issued for read-aloud liveness live this long (66660022 after) */
 export const LIVE_CODE_TTL_S = 300
 
+/** Attempts judged as attacks count towards risk control (66665001). */
+export const ATTACK_REASONS: Reason[] = ['VIDEO_REPLAYED', 'SPOOF_DETECTED', 'STILL_IMAGE_VIDEO', 'SCREEN_REPLAY_DETECTED', 'SUSPECTED_RECORDING', 'VIDEO_TAMPERED', 'FACE_SWAPPED']
+
+export interface RiskPolicy {
+  /** this many attacks by one person within the window blocks further attempts; 0 turns it off */
+  maxAttacks: number
+  windowS: number
+}
+
 export interface CreateInput {
   app: AppRow
   rule: Rule
@@ -74,6 +83,7 @@ export class VerificationService {
     private readonly queue: JobEnqueuer,
     private readonly clock: Clock,
     private readonly retentionS: number,
+    private readonly risk: RiskPolicy = { maxAttacks: 5, windowS: 3600 },
   ) {}
 
   // ── creation ────────────────────────────────────────────────────────────────
@@ -236,23 +246,47 @@ export class VerificationService {
     const mediaBlob = `${v.id}/${attemptId}.${videoKind ?? imageKind}`
     // a keyed hash: equal uploads are recognised without keeping a fingerprint of the face video itself
     const mediaHash = this.vault.blindIndex('media', createHash('sha256').update(media).digest('hex'))
-    await this.blobs.put(mediaBlob, media)
+    try {
+      await this.blobs.put(mediaBlob, media)
+    } catch (err) {
+      throw new ReasonError('BLOB_WRITE_FAILED', `the recording could not be stored: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
+    }
 
-    const replayed = await this.store.attempts.mediaSeen(mediaHash, attemptId)
-    const claimed = await this.store.transaction(async (tx) => {
-      if (!(await tx.verifications.transition(v.id, ['created', 'capturing'], 'analysing', { attemptsUsed: seq, expectAttemptsUsed: v.attemptsUsed }))) return false
-      await tx.attempts.insert({ id: attemptId, verificationId: v.id, seq, mediaBlob, mediaKind: videoKind ? 'video' : 'image', mediaHash, createdAt: iso(now) })
-      if (!replayed) await this.queue.enqueue(tx, { kind: ANALYSE_JOB, key: `analyse:${attemptId}`, payload: { attemptId } })
-      return true
-    })
+    // decided before analysis: a replayed recording, or a person behind a run of attacks
+    const early: Reason | null = (await this.store.attempts.mediaSeen(mediaHash, attemptId))
+      ? 'VIDEO_REPLAYED'
+      : (await this.underAttack(v, now)) ? 'RISK_CONTROL' : null
+    let claimed: boolean
+    try {
+      claimed = await this.store.transaction(async (tx) => {
+        if (!(await tx.verifications.transition(v.id, ['created', 'capturing'], 'analysing', { attemptsUsed: seq, expectAttemptsUsed: v.attemptsUsed }))) return false
+        await tx.attempts.insert({ id: attemptId, verificationId: v.id, seq, mediaBlob, mediaKind: videoKind ? 'video' : 'image', mediaHash, createdAt: iso(now) })
+        if (!early) await this.queue.enqueue(tx, { kind: ANALYSE_JOB, key: `analyse:${attemptId}`, payload: { attemptId } })
+        return true
+      })
+    } catch (err) {
+      await this.blobs.delete(mediaBlob)
+      throw new ReasonError('DB_INSERT_FAILED', `the attempt could not be recorded: ${(err as Error).message.slice(0, 120)}`)
+    }
     if (!claimed) {
       await this.blobs.delete(mediaBlob)
       throw new ReasonError('BUSINESS_REQUEST_INVALID', 'another upload for this verification is in progress')
     }
-    if (replayed) {
-      await this.finishAttempt(attemptId, { reason: 'VIDEO_REPLAYED', similarity: null, signals: { replayed: true }, bestFrameBlob: null })
+    if (early) {
+      await this.finishAttempt(attemptId, { reason: early, similarity: null, signals: { [early === 'VIDEO_REPLAYED' ? 'replayed' : 'riskControl']: true }, bestFrameBlob: null })
     }
-    return { attempt: (await this.store.attempts.get(attemptId))!, finishedAtOnce: replayed }
+    return { attempt: (await this.store.attempts.get(attemptId))!, finishedAtOnce: early !== null }
+  }
+
+  /**
+   * Risk control: a person (by ID-number hash, or the caller's user id) whose recent attempts were
+   * attacks — replays, spoofs, still images, swapped faces — is refused before any analysis.
+   */
+  private async underAttack(v: Verification, now: Date): Promise<boolean> {
+    const subject = v.idHash ? { idHash: v.idHash } : v.userId ? { userId: v.userId } : null
+    if (!subject || this.risk.maxAttacks <= 0) return false
+    const since = iso(new Date(now.getTime() - this.risk.windowS * 1000))
+    return (await this.store.attempts.countRecent(v.appId, subject, since, ATTACK_REASONS)) >= this.risk.maxAttacks
   }
 
   // ── verdict ─────────────────────────────────────────────────────────────────
