@@ -247,6 +247,17 @@ export function parseValidity(s: string): { validFrom: string | null; validTo: s
   return { validFrom: valid(from) ? from : null, validTo: valid(to) ? to : null };
 }
 
+/** Letters read for digits next to digits (239O室 → 2390室). */
+function fixDigits(s: string): string {
+  let out = s;
+  for (let k = 0; k < 2; k++) {
+    out = out
+      .replace(/(?<=\d)[OoD]|[OoD](?=\d)/g, '0')
+      .replace(/(?<=\d)[lI|]|[lI|](?=\d)/g, '1');
+  }
+  return out;
+}
+
 /** Drop what is left of a label that was matched only in part (姓 → 名 remains). */
 function stripLabelRest(label: string, v: string): string {
   let out = v;
@@ -270,7 +281,9 @@ export function parseCard(allLines: TextLine[]): ParsedCard {
 
   type Hit = { row: Row; index: number; end: number; label: string; full: boolean };
   const hits = new Map<string, Hit>();
+  const TITLE = /居民身份证|中华人民共和国|民身份证$/;
   const matchRow = (row: Row, i: number, allowSingle: boolean): void => {
+    if (TITLE.test(row.text)) return;
     for (const [re, label] of LABEL_PATTERNS) {
       const m = re.exec(row.text);
       if (!m) continue;
@@ -359,7 +372,7 @@ export function parseCard(allLines: TextLine[]): ParsedCard {
       parts.push(r.text);
       prevY = r.y;
     }
-    const v = stripLabelRest('住址', clean(parts.join('')));
+    const v = fixDigits(stripLabelRest('住址', clean(parts.join(''))));
     address = v.length ? v : null;
   }
 
@@ -380,7 +393,7 @@ export function parseCard(allLines: TextLine[]): ParsedCard {
   const authority = value('签发机关');
   const vh = hits.get('有效期限');
   const validity = vh ? parseValidity(textAfter(vh.row, vh.end)) : { validFrom: null, validTo: null };
-  const title = rows.some((r) => /居民身份证|中华人民共和国/.test(r.text));
+  const title = rows.some((r) => TITLE.test(r.text));
   const backLabels = (hits.has('签发机关') ? 1 : 0) + (vh ? 1 : 0);
   const back: IdCardBack | null = backLabels > 0 || (title && !hasFront) ? { authority, ...validity } : null;
 
