@@ -149,7 +149,7 @@ export async function cloudApi(app: FastifyInstance, opts: { shiren: Shiren }) {
   app.post('/', async (req: FastifyRequest<{ Body: Buffer }>, reply: FastifyReply) => {
     const requestId = randomUUID()
     try {
-      const data = await handle(s, req, requestId)
+      const data = await handle(s, req)
       return reply.code(200).send(envelope(requestId, data))
     } catch (err) {
       if (err instanceof PlatformError) return reply.code(200).send(errorEnvelope(requestId, err.code, err.message))
@@ -163,7 +163,7 @@ export async function cloudApi(app: FastifyInstance, opts: { shiren: Shiren }) {
   })
 }
 
-async function handle(s: Shiren, req: FastifyRequest<{ Body: Buffer }>, requestId: string): Promise<Record<string, unknown>> {
+async function handle(s: Shiren, req: FastifyRequest<{ Body: Buffer }>): Promise<Record<string, unknown>> {
   const action = header(req, 'x-tc-action')
   const version = header(req, 'x-tc-version')
   const auth = parseAuthorization(header(req, 'authorization'))
@@ -203,7 +203,6 @@ async function handle(s: Shiren, req: FastifyRequest<{ Body: Buffer }>, requestI
     case 'GetFaceIdResult': return getFaceIdResult(s, app, validated(checkFaceIdResult(params)))
   }
   if (KNOWN_UNSUPPORTED.has(action)) throw new PlatformError('UnsupportedOperation', `The action ${action} is not supported by shiren.`)
-  void requestId
   throw new PlatformError('InvalidAction', `The action ${action} does not exist.`)
 }
 
