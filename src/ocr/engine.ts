@@ -40,8 +40,10 @@ export interface TextLine {
 export interface EngineOptions {
   /** onnxruntime intra-op threads per session (default 1) */
   threads?: number;
-  /** longest side of the detection input, multiple of 32 (default 960) */
+  /** longest side of the first detection pass, multiple of 32 (default 736) */
   detMaxSide?: number;
+  /** longest side of the second pass, run when the text of the first is small (default 1280) */
+  detMaxSideSmallText?: number;
 }
 
 const REC_HEIGHT = 48;
@@ -56,7 +58,8 @@ export class TextEngine {
     private readonly rec: ort.InferenceSession,
     private readonly cls: ort.InferenceSession,
     private readonly dict: string[],
-    private readonly detMaxSide: number,
+    readonly detMaxSide: number,
+    readonly detMaxSideSmallText: number,
   ) {}
 
   static async create(opts: EngineOptions = {}): Promise<TextEngine> {
@@ -79,7 +82,7 @@ export class TextEngine {
     const dict = dictText.split(/\r?\n/);
     if (dict[dict.length - 1] === '') dict.pop();
     dict.push(' ');
-    return new TextEngine(det, rec, cls, dict, opts.detMaxSide ?? 960);
+    return new TextEngine(det, rec, cls, dict, opts.detMaxSide ?? 736, opts.detMaxSideSmallText ?? 1280);
   }
 
   static modelDir(): string {
@@ -90,9 +93,24 @@ export class TextEngine {
     await Promise.all([this.det.release(), this.rec.release(), this.cls.release()]);
   }
 
+  /**
+   * Detect at detMaxSide; when the median box height is under `minText` detector pixels and
+   * the image is larger than that pass, detect again at detMaxSideSmallText.
+   */
+  async detectAdaptive(img: RgbImage, minText = 14): Promise<OrientedBox[]> {
+    const long = Math.max(img.width, img.height);
+    const boxes = await this.detect(img, this.detMaxSide);
+    if (long <= this.detMaxSide || this.detMaxSideSmallText <= this.detMaxSide) return boxes;
+    const scale = this.detMaxSide / long;
+    const hs = boxes.map((b) => Math.min(b.w, b.h) * scale).sort((a, b) => a - b);
+    const med = hs[hs.length >> 1] ?? 0;
+    if (boxes.length > 0 && med >= minText) return boxes;
+    return this.detect(img, this.detMaxSideSmallText);
+  }
+
   /** Text boxes of an RGB image, in its pixel coordinates, `u` the axis nearest horizontal. */
-  async detect(img: RgbImage): Promise<OrientedBox[]> {
-    const scale = Math.min(1, this.detMaxSide / Math.max(img.width, img.height));
+  async detect(img: RgbImage, maxSide = this.detMaxSide): Promise<OrientedBox[]> {
+    const scale = Math.min(1, maxSide / Math.max(img.width, img.height));
     const dw = Math.max(32, Math.round((img.width * scale) / 32) * 32);
     const dh = Math.max(32, Math.round((img.height * scale) / 32) * 32);
     const resized = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })

@@ -349,8 +349,9 @@ export function parseCard(allLines: TextLine[]): ParsedCard {
     }
   }
   if (gender) {
+    // one character: 男 or 女 when either is there
     const g = /[男女]/.exec(gender);
-    if (g) gender = g[0];
+    gender = g ? g[0] : [...gender][0]!;
   }
 
   // address: the 住址 row plus continuation rows starting right of the label column

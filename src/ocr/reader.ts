@@ -117,7 +117,7 @@ function tighten(l: TextLine): OrientedBox | null {
 
 /** Keep only the confident characters of a probe line. */
 function keepConfident(l: TextLine): TextLine | null {
-  const chars = l.chars.filter((c) => c.conf >= 0.6);
+  const chars = l.chars.filter((c) => c.conf >= 0.75);
   if (chars.length === 0) return null;
   return { ...l, chars, text: chars.map((c) => c.ch).join(''), conf: chars.reduce((a, c) => a + c.conf, 0) / chars.length };
 }
@@ -160,14 +160,14 @@ export async function createIdCardReader(opts: IdCardReaderOptions = {}): Promis
     } catch {
       return none();
     }
-    const boxes0 = await engine.detect(img0);
+    const boxes0 = await engine.detectAdaptive(img0);
     if (boxes0.length === 0) return none();
     const bases: Array<0 | 90> = verticalVote(boxes0) > 0 ? [90, 0] : [0, 90];
 
     let best: { parsed: ParsedCard; lines: TextLine[]; rotation: Rotation; img: RgbImage; score: number } | null = null;
     outer: for (const base of bases) {
       const imgBase = base === 0 ? img0 : await rotate90(img0);
-      const boxesBase = base === 0 ? boxes0 : await engine.detect(imgBase);
+      const boxesBase = base === 0 ? boxes0 : await engine.detectAdaptive(imgBase);
       if (boxesBase.length === 0) continue;
       const flips = (await engine.upsideDown(imgBase, boxesBase)) > 0.5 ? [true, false] : [false, true];
       for (const flip of flips) {
