@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '../support/server.js'
 import { faceidClient } from '../support/tencent.js'
 import { DATA, MODELS, hasData } from '../support/env.js'
 import { createVisionEngine } from '../../src/vision/index.js'
+import { ticketSign } from '../../src/auth/index.js'
 import { DESKTOP, PHONE, cameraClip, ensureWebBuild, ff, foreignRequests, hasChromium, launch, microphoneClip, openPage, shot } from './support.js'
 
 const ready = hasChromium && hasData && existsSync(MODELS)
@@ -14,11 +15,12 @@ if (!hasChromium) console.warn('[skip] /usr/bin/chromium is absent (apt-get inst
 else if (!ready) console.warn('[skip] ../shared/data or ../shared/models is absent: the browser capture tests are skipped')
 
 /**
- * The whole h5 flow in a real browser with a fake camera made from real videos: the official Tencent
+ * The whole flow of each family in a real browser with a fake camera made from real videos: the official Tencent
  * SDK calls DetectAuth, Chromium opens the Url, consents, records, uploads, is redirected, and
- * GetDetectInfoEnhanced returns the code and similarity the vision engine gave.
+ * GetDetectInfoEnhanced returns the code and similarity the vision engine gave; the sdk family does the
+ * same through the signed login URL and queryfacerecord. Then the screens that replace the camera.
  */
-describe.skipIf(!ready)('capture page, h5 family, in Chromium', () => {
+describe.skipIf(!ready)('capture page in Chromium, both families', () => {
   let srv: TestServer
   let engine: Awaited<ReturnType<typeof createVisionEngine>>
   let b: Awaited<ReturnType<typeof launch>>
@@ -26,6 +28,7 @@ describe.skipIf(!ready)('capture page, h5 family, in Chromium', () => {
   let secret: string
   let silentRule: string
   let actionRule: string
+  let shortRule: string
   const clip: Record<string, string> = {}
   const photo: Record<string, Buffer> = {}
 
@@ -50,7 +53,8 @@ describe.skipIf(!ready)('capture page, h5 family, in Chromium', () => {
     appId = c.app.appId
     secret = c.secret
     silentRule = (await srv.shiren.apps.createRule({ appId, liveness: 'silent', compareSource: 'photo', maxAttempts: 1 })).ruleId
-    actionRule = (await srv.shiren.apps.createRule({ appId, liveness: 'action', compareSource: 'photo', maxAttempts: 2 })).ruleId
+    actionRule = (await srv.shiren.apps.createRule({ appId, liveness: 'action', compareSource: 'photo', maxAttempts: 2, actionCount: 2 })).ruleId
+    shortRule = (await srv.shiren.apps.createRule({ appId, liveness: 'silent', compareSource: 'photo', tokenTtlS: 60 })).ruleId
     await built
   }, 240_000)
 
@@ -141,4 +145,116 @@ describe.skipIf(!ready)('capture page, h5 family, in Chromium', () => {
     expect(await page.textContent('.code')).toContain('1003')
     await context.close()
   }, 150_000)
+
+  it('sdk: the login URL hands over to the page; a genuine pass comes back with code 0, orderNo, faceId and newSign; queryfacerecord agrees', async () => {
+    b.useCamera(clip.genuine!)
+    const get = async (path: string) => (await (await fetch(srv.url + path)).json()) as any
+    const post = async (path: string, body: unknown) => (await (await fetch(srv.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as any
+    const nonce = () => randomBytes(16).toString('hex')
+    const access = (await get(`/api/oauth2/access_token?appId=${appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
+    const signTicket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${access}&type=SIGN&version=1.0.0`)).tickets[0].value
+    const userId = `u${randomBytes(4).toString('hex')}`
+    const orderNo = `web${randomBytes(6).toString('hex')}`
+    const n1 = nonce()
+    const start = await post('/api/server/getfaceid', { appId, orderNo, userId, version: '1.0.0', nonce: n1, sourcePhotoStr: photo.ref!.toString('base64'), sourcePhotoType: '2', ruleId: silentRule, sign: ticketSign([appId, userId, '1.0.0', n1, signTicket]) })
+    expect(start.code).toBe('0')
+    const faceId = start.result.faceId as string
+    const nonceTicket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${access}&type=NONCE&version=1.0.0&user_id=${userId}`)).tickets[0].value
+    const n2 = nonce()
+    const callback = `${srv.url}/healthz?from=sdk`
+    const login = `${srv.url}/api/web/login?${new URLSearchParams({ appId, version: '1.0.0', nonce: n2, orderNo, faceId, userId, url: callback, from: 'browser', sign: ticketSign([appId, userId, orderNo, '1.0.0', faceId, n2, nonceTicket]) })}`
+    const { context, page, requests } = await openPage(b.browser, { viewport: PHONE, locale: 'zh-CN' })
+    await page.goto(login)
+    expect(new URL(page.url()).pathname).toBe('/capture')
+    await capture(page, 'sdk-pass')
+    await page.waitForURL(/\/healthz\?from=sdk/, { timeout: 90_000 })
+    const back = new URL(page.url()).searchParams
+    expect(back.get('code'), await signals(faceId)).toBe('0')
+    expect(back.get('orderNo')).toBe(orderNo)
+    expect(back.get('faceId') ?? back.get('h5faceId')).toBe(faceId)
+    expect(back.get('newSign')).toMatch(/^[0-9A-F]{40}$/)
+    const n3 = nonce()
+    const rec = await post('/api/v2/base/queryfacerecord', { appId, orderNo, version: '1.0.0', nonce: n3, getFile: '1', sign: ticketSign([appId, orderNo, '1.0.0', n3, signTicket]) })
+    expect(rec.code).toBe('0')
+    expect(Number(rec.result.similarity)).toBeGreaterThanOrEqual(70)
+    expect(foreignRequests(requests, srv.url)).toEqual([])
+    await context.close()
+  }, 150_000)
+
+  it('action mode: the page shows the server\'s action sequence in order and then the server\'s verdict for it, with a retry while attempts remain', async () => {
+    b.useCamera(clip.genuine!)
+    const { BizToken, Url } = await detectAuth(actionRule, photo.ref!)
+    const { context, page } = await openPage(b.browser, { viewport: PHONE, locale: 'en-US' })
+    await page.goto(Url)
+    await capture(page, 'h5-action')
+    const v = await srv.shiren.verifications.byToken(BizToken)
+    const actions = (v!.challenge as { actions: string[] }).actions
+    const shown = await page.$$eval('.steps li', (els) => els.map((e) => e.textContent))
+    const words: Record<string, string> = { blink: 'Blink your eyes', mouth: 'Open your mouth', left: 'Turn your head left', right: 'Turn your head right' }
+    expect(shown).toEqual(actions.map((a) => words[a]))
+    await page.waitForSelector('[data-screen="fail-retry"], [data-screen="pass"]', { timeout: 90_000 })
+    const session = (await (await fetch(`${srv.url}/capture/api/session?token=${BizToken}`)).json()) as any
+    if (await page.$('[data-screen="fail-retry"]')) {
+      await shot(page, 'h5-action-retry-phone')
+      expect(await page.textContent('.code')).toContain(String(session.lastAttempt.code))
+      expect(session.attemptsLeft).toBe(1)
+      expect(await page.isVisible('#retry')).toBe(true)
+    } else {
+      expect(session.result.reason).toBe('PASS')
+    }
+    await context.close()
+  }, 150_000)
+
+  it('camera permission denied shows its screen and code (3004), in both languages', async () => {
+    const deny = `navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'))`
+    for (const [locale, lang] of [['en-US', 'en'], ['zh-CN', 'zh']] as const) {
+      const { Url } = await detectAuth(silentRule, photo.ref!)
+      for (const [vp, size] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
+        const { context, page } = await openPage(b.browser, { viewport: size, locale, init: deny })
+        await page.goto(Url)
+        await page.waitForSelector('[data-screen="consent"]')
+        await shot(page, `consent-${lang}-${vp}`)
+        await page.click('#agree')
+        await page.waitForSelector('[data-screen="camera-denied"]')
+        expect(await page.textContent('.code')).toContain('3004')
+        expect(await page.textContent('h1')).toBe(lang === 'en' ? 'Camera access was denied' : '没有摄像头权限')
+        await shot(page, `denied-${lang}-${vp}`)
+        await context.close()
+      }
+    }
+  }, 60_000)
+
+  it('an in-app browser without getUserMedia is told how to open the link in the system browser (3005)', async () => {
+    const { Url } = await detectAuth(silentRule, photo.ref!)
+    const noMedia = `Object.defineProperty(navigator, 'mediaDevices', { value: undefined }); Object.defineProperty(navigator, 'userAgent', { value: navigator.userAgent + ' MicroMessenger/8.0.40' })`
+    const { context, page } = await openPage(b.browser, { viewport: PHONE, locale: 'zh-CN', init: noMedia })
+    await page.goto(Url)
+    await page.click('#agree')
+    await page.waitForSelector('[data-screen="unsupported-inApp"]')
+    expect(await page.textContent('.code')).toContain('3005')
+    expect(await page.textContent('#app')).toContain('在浏览器中打开')
+    await shot(page, 'inapp-zh-phone')
+    await context.close()
+  })
+
+  it('an expired link shows its screen and code instead of the camera: 15 (h5) and 66660018 (sdk)', async () => {
+    const { Url } = await detectAuth(shortRule, photo.ref!)
+    const get = async (path: string) => (await (await fetch(srv.url + path)).json()) as any
+    const access = (await get(`/api/oauth2/access_token?appId=${appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
+    const signTicket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${access}&type=SIGN&version=1.0.0`)).tickets[0].value
+    const n1 = randomBytes(16).toString('hex')
+    const start = await (await fetch(`${srv.url}/api/server/getfaceid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ appId, orderNo: `exp${randomBytes(5).toString('hex')}`, userId: 'exp', version: '1.0.0', nonce: n1, sourcePhotoStr: photo.ref!.toString('base64'), sourcePhotoType: '2', ruleId: shortRule, sign: ticketSign([appId, 'exp', '1.0.0', n1, signTicket]) }) })).json() as any
+    expect(start.code).toBe('0')
+    // the server's clock moves past the 60 s lifetime; still within the SDK's signature window
+    srv.clock.advance(61)
+    for (const [url, code, lang, vp] of [[Url, '15', 'en', PHONE], [`${srv.url}/capture?token=${start.result.faceId}`, '66660018', 'zh', DESKTOP]] as const) {
+      const { context, page } = await openPage(b.browser, { viewport: vp, locale: lang === 'en' ? 'en-US' : 'zh-CN' })
+      await page.goto(url)
+      await page.waitForSelector('[data-screen="expired"]')
+      expect(await page.textContent('.code')).toContain(code)
+      expect(await page.$('video')).toBeNull()
+      await shot(page, `expired-${lang}-${vp === PHONE ? 'phone' : 'desktop'}`)
+      await context.close()
+    }
+  })
 })
