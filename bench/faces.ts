@@ -127,7 +127,126 @@ async function benchPairs(m: LoadedModels) {
   return { emb, photos }
 }
 
+/** Anti-spoof: P(live) of the 128-px model (the decision) and the 80-px model, on the tight mesh box. */
+async function benchSpoof(m: LoadedModels) {
+  if (!m.antispoof) {
+    console.log(`\n## spoof: SKIP (${m.antispoofError?.message})`)
+    return
+  }
+  const dir = join(data, 'spoof', 'vietmoney')
+  const rows: Array<{ file: string; attack: boolean; p128: number | null; p80: number | null }> = []
+  for (const f of readdirSync(dir).sort()) {
+    const img = await decodeImage(join(dir, f))
+    const found = await findFaces(m.detector, img)
+    const s = found.primary ? await m.antispoof.score(img, found.primary.box) : null
+    rows.push({ file: f, attack: f.startsWith('fake'), p128: s?.p128 ?? null, p80: s?.p80 ?? null })
+  }
+  // bona fide photos: every face photo of faces/ (camera photos of real people, not recaptures)
+  const bona: number[] = []
+  for (const p of facePhotos()) {
+    const img = await decodeImage(join(data, p.file))
+    const found = await findFaces(m.detector, img)
+    if (found.primary) bona.push((await m.antispoof.score(img, found.primary.box)).p128)
+  }
+  const thr = 0.5
+  const attacks = rows.filter((r) => r.attack)
+  const lives = rows.filter((r) => !r.attack)
+  const apcer = attacks.filter((r) => (r.p128 ?? 0) >= thr).length / attacks.length
+  const bpcer = lives.filter((r) => (r.p128 ?? 0) < thr).length / lives.length
+  const bpcerFaces = bona.filter((p) => p < thr).length / bona.length
+  console.log(`\n## spoof (MiniFASNetV2-SE 128, decision P(live) ≥ ${thr})`)
+  for (const r of rows) console.log(`${r.file}\t${r.attack ? 'attack' : 'live'}\tP(live) 128: ${r.p128?.toFixed(3)}\t80: ${r.p80?.toFixed(3)}`)
+  console.log(`APCER ${attacks.filter((r) => (r.p128 ?? 0) >= thr).length}/${attacks.length}, BPCER ${lives.filter((r) => (r.p128 ?? 0) < thr).length}/${lives.length} on spoof/vietmoney (n = 6: a smoke test, not an error rate)`)
+  console.log(`BPCER on the ${bona.length} face photos of faces/: ${pct(bpcerFaces)} (${bona.filter((p) => p < thr).length} rejected)`)
+  report.spoof = { rows, apcer, bpcer, bpcerFacePhotos: bpcerFaces, facePhotos: bona.length }
+}
+
+/** What each clip shows, from ../shared/data/README.md. true = must be found, false = must not, absent = not judged. */
+const VIDEO_TRUTH: Record<string, Partial<Record<'blink' | 'mouth' | 'turn', boolean>>> = {
+  'liveportrait/d0.mp4': { mouth: false, turn: false },
+  'liveportrait/d1.mp4': { blink: true, mouth: false, turn: false },
+  'liveportrait/d3.mp4': { mouth: true, turn: true },
+  'liveportrait/d5.mp4': { mouth: true, turn: false },
+  'liveportrait/d6.mp4': { mouth: true },
+  'liveportrait/d10.mp4': { mouth: true, turn: false },
+  'liveportrait/d13.mp4': { mouth: false, turn: false },
+  'liveportrait/d18.mp4': { mouth: true, turn: false },
+  'grid/bbaf2n.mpg': { mouth: false, turn: false },
+  'grid/brbk7n.mpg': { mouth: false, turn: false },
+  'grid/lbax4n.mpg': { mouth: false, turn: false },
+  'grid/lbbc2a.mpg': { mouth: false, turn: false },
+  'grid/lrwp9a.mpg': { mouth: false, turn: false },
+  'grid/lwbsza.mpg': { mouth: false, turn: false },
+  'video_retalking/face_1.mp4': { mouth: false, turn: false },
+  'video_retalking/face_2.mp4': { mouth: false, turn: false },
+  'video_retalking/face_3.mp4': { mouth: false, turn: false },
+}
+
+async function benchVideos(m: LoadedModels) {
+  console.log('\n## videos: actions found (time of first occurrence) and silent-liveness evidence')
+  console.log('clip | blink | mouth | left | right | expected | ok | independent motion | P(live) median')
+  let wrong = 0
+  let judged = 0
+  const rows: unknown[] = []
+  for (const [clip, truth] of Object.entries(VIDEO_TRUTH)) {
+    const scan = await scanVideo(m.detector, join(data, 'videos', clip), { ignoreDurationLimits: true })
+    const ev = detectActions(scan.samples)
+    const at = (a: Action) => ev.find((e) => e.action === a)
+    const found = { blink: !!at('blink'), mouth: !!at('mouth'), turn: !!at('left') || !!at('right') }
+    const mistakes = (Object.keys(truth) as Array<keyof typeof truth>).filter((k) => truth[k] !== found[k])
+    judged += Object.keys(truth).length
+    wrong += mistakes.length
+    const motion = motionEvidence(scan.samples)
+    const scores = m.antispoof ? await Promise.all(scan.spread.map((k) => m.antispoof!.score(k.frame, k.face.box))) : []
+    const pl = scores.map((s) => s.p128).sort((a, b) => a - b)
+    const fmt = (a: Action) => (at(a) ? `${at(a)!.t.toFixed(1)} s` : '–')
+    console.log(
+      `${clip} | ${fmt('blink')} | ${fmt('mouth')} | ${fmt('left')} | ${fmt('right')} | ${JSON.stringify(truth)} | ${mistakes.length ? 'WRONG: ' + mistakes.join(',') : 'ok'} | ${motion.independentMotion} | ${pl.length ? pl[pl.length >> 1]!.toFixed(3) : '–'}`,
+    )
+    rows.push({ clip, events: ev, truth, mistakes, motion, pLive: pl })
+  }
+  console.log(`action checks: ${judged - wrong}/${judged} as expected`)
+  report.videos = { rows, judged, wrong }
+}
+
+/** Still-image videos made from each face photo: static (ffmpeg -loop 1) and moved (zoom, pan, in-plane rotation). */
+async function benchStill(m: LoadedModels) {
+  const tmp = join(tmpdir(), `shiren-still-${process.pid}`)
+  mkdirSync(tmp, { recursive: true })
+  const photos = facePhotos()
+  const limit = Number(process.env.STILL_LIMIT ?? photos.length)
+  let rejected = 0
+  let total = 0
+  const passed: string[] = []
+  const reasons: Record<string, number> = {}
+  for (const p of photos.slice(0, limit)) {
+    for (const kind of ['static', 'moved'] as const) {
+      const out = join(tmp, `${kind}.mp4`)
+      const vf =
+        kind === 'static'
+          ? 'scale=480:480:force_original_aspect_ratio=decrease,pad=480:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p'
+          : "scale=960:960:force_original_aspect_ratio=decrease,pad=960:960:(ow-iw)/2:(oh-ih)/2,zoompan=z='1.25+0.1*sin(on/12)':x='iw/2-(iw/zoom/2)+30*sin(on/9)':y='ih/2-(ih/zoom/2)+20*cos(on/7)':d=1:s=480x480:fps=25,rotate=0.06*sin(t*3),format=yuv420p"
+      const r = spawnSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-i', join(data, p.file), '-t', '2.4', '-r', '25', '-vf', vf, '-c:v', 'libx264', '-preset', 'veryfast', out])
+      if (r.status !== 0) throw new Error(r.stderr.toString())
+      const scan = await scanVideo(m.detector, out)
+      const v = judgeSilent(scan.samples, [1])
+      total++
+      // a still image must never pass: no face at all also counts as rejected
+      const reason = scan.framesWithFace === 0 ? 'NO_FACE_IN_VIDEO' : v.reason
+      reasons[reason] = (reasons[reason] ?? 0) + 1
+      if (reason === 'PASS') passed.push(`${kind}:${p.file}`)
+      else rejected++
+    }
+  }
+  console.log(`\n## still-image videos (${total} = ${Math.min(limit, photos.length)} photos × static/moved, 2.4 s each)`)
+  console.log(`rejected ${rejected}/${total}; reasons ${JSON.stringify(reasons)}${passed.length ? '; PASSED: ' + passed.join(', ') : ''}`)
+  report.still = { total, rejected, reasons, passed }
+}
+
 if (want('pairs')) await benchPairs(models)
+if (want('spoof')) await benchSpoof(models)
+if (want('videos')) await benchVideos(models)
+if (want('still')) await benchStill(models)
 
 if (args.includes('--json')) writeFileSync(args[args.indexOf('--json') + 1]!, JSON.stringify(report, null, 2))
 await closeModels(models)

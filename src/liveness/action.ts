@@ -10,8 +10,8 @@ export type Action = 'blink' | 'mouth' | 'left' | 'right'
 export const ACTION_THRESHOLDS = {
   /** blink: EAR falls to this share of the open level seen in the preceding window … */
   blinkDropRatio: 0.72,
-  /** … and comes back to at least this share of the open level in the following window */
-  blinkRecoverRatio: 0.85,
+  /** … and comes back to at least this share of the open level in the following window (d1.mp4 ends while the eyes reopen: 0.78) */
+  blinkRecoverRatio: 0.75,
   blinkWindowS: 0.7,
   /** mouth: inner-lip gap over width reaches this (talking stays below ~0.36 on the GRID and retalking clips) */
   mouthOpen: 0.4,

@@ -1,5 +1,6 @@
 import type { Reason } from '../codes/reasons.js'
 import { median, quantile, type FrameSample } from './timeline.js'
+import { detectActions } from './action.js'
 
 /**
  * Thresholds of the silent judge (mirrored in docs/vision.md).
@@ -11,12 +12,15 @@ import { median, quantile, type FrameSample } from './timeline.js'
 export const SILENT_THRESHOLDS = {
   /** fewer face frames than this: SILENT_LIVENESS_FAILED (cannot judge) */
   minFaceFrames: 5,
-  /** mouth: range (95th − 5th percentile) of the inner-lip opening */
-  minMouthRange: 0.08,
-  /** eyes: range (95th − 5th percentile) of the EAR over its median */
-  minEyeRelRange: 0.3,
-  /** mesh: 90th percentile of the non-rigid residual between consecutive frames */
-  minNonRigidP90: 0.035,
+  /**
+   * mouth: spread (90th − 10th percentile) of the inner-lip opening over max(median, 0.1). Mesh jitter
+   * on a moved photo gives 0.18–0.27; talking gives ≥ 1 (it passes through closed and open).
+   */
+  minMouthRelRange: 0.6,
+  /** eyes: a deep blink (EAR down to this share of the open level, then back) — jitter on a moved photo reaches ~0.7 */
+  blinkDropRatio: 0.6,
+  /** mesh: 90th percentile of the non-rigid residual between consecutive frames (moved photos ≤ 0.03) */
+  minNonRigidP90: 0.04,
   /** pixel motion (mean abs grey difference, 0–255) under which consecutive frames count as identical */
   staticPixelMotion: 0.6,
   /** anti-spoof: median P(live) of the sampled frames below this: SPOOF_DETECTED (the 128-px model's own default) */
@@ -25,8 +29,9 @@ export const SILENT_THRESHOLDS = {
 
 export interface MotionEvidence {
   faceFrames: number
-  mouthRange: number
-  eyeRelRange: number
+  mouthRelRange: number
+  /** deepest blink found: EAR over the open level (1 = none) */
+  blinkDepth: number
   nonRigidP90: number
   pixelMotionMedian: number
   /** share of consecutive face frames that are pixel-identical */
@@ -42,17 +47,17 @@ export function motionEvidence(samples: FrameSample[]): MotionEvidence {
   const ear = faces.map((s) => s.face!.ear)
   const nonRigid = faces.map((s) => s.nonRigid).filter((x): x is number => x !== null)
   const pix = faces.map((s) => s.pixelMotion).filter((x): x is number => x !== null)
-  const mouthRange = faces.length ? quantile(mouth, 0.95) - quantile(mouth, 0.05) : 0
-  const earMed = median(ear)
-  const eyeRelRange = faces.length && earMed > 0 ? (quantile(ear, 0.95) - quantile(ear, 0.05)) / earMed : 0
+  const mouthRelRange = faces.length ? (quantile(mouth, 0.9) - quantile(mouth, 0.1)) / Math.max(median(mouth), 0.1) : 0
+  const blink = detectActions(samples).find((e) => e.action === 'blink')
+  const blinkDepth = blink ? blink.value : 1
   const nonRigidP90 = nonRigid.length ? quantile(nonRigid, 0.9) : 0
   const staticShare = pix.length ? pix.filter((p) => p < T.staticPixelMotion).length / pix.length : 1
   const independentMotion =
-    staticShare < 0.9 && (mouthRange >= T.minMouthRange || eyeRelRange >= T.minEyeRelRange || nonRigidP90 >= T.minNonRigidP90)
+    staticShare < 0.9 && (mouthRelRange >= T.minMouthRelRange || blinkDepth <= T.blinkDropRatio || nonRigidP90 >= T.minNonRigidP90)
   return {
     faceFrames: faces.length,
-    mouthRange,
-    eyeRelRange,
+    mouthRelRange,
+    blinkDepth,
     nonRigidP90,
     pixelMotionMedian: pix.length ? median(pix) : 0,
     staticShare,

@@ -22,7 +22,11 @@ export interface VideoProbe {
   bytes: number
 }
 
-/** Run ffmpeg, collecting stderr; stdout handled by the caller when given. */
+/**
+ * Run ffmpeg, collecting stderr; stdout handled by the caller when given. The timeout is an idle
+ * timeout: it restarts on every output chunk, so a slow consumer (the judges) never kills a healthy
+ * decode, while a hung or endlessly slow one is stopped.
+ */
 function runFfmpeg(
   args: string[],
   timeoutMs: number,
@@ -35,11 +39,18 @@ function runFfmpeg(
     // keep the head (stream info) and a bounded tail (errors)
     if (stderr.length < 64_000) stderr += d.toString('utf8')
   })
-  if (onStdout) child.stdout!.on('data', onStdout)
-  const timer = setTimeout(() => {
+  const onTimeout = () => {
     killed = true
     child.kill('SIGKILL')
-  }, timeoutMs)
+  }
+  let timer = setTimeout(onTimeout, timeoutMs)
+  if (onStdout) {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      clearTimeout(timer)
+      timer = setTimeout(onTimeout, timeoutMs)
+      onStdout(chunk)
+    })
+  }
   const done = new Promise<{ code: number | null; stderr: string; killed: boolean }>((resolve, reject) => {
     child.on('error', (err) => {
       clearTimeout(timer)
@@ -214,6 +225,9 @@ export async function decodeVideo(
       chain = chain.then(async () => {
         if (callbackError) return
         try {
+          // let the pipe drain between frames: model code resolves on microtasks only, and without a
+          // macrotask turn ffmpeg would stall on a full pipe and run into the decode timeout
+          await new Promise<void>((r) => setImmediate(r))
           await onFrame(frame)
         } catch (err) {
           callbackError = err

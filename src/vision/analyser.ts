@@ -195,8 +195,8 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
         }
         const v = judgeSilent(scan.samples, scores)
         if (v.motion) {
-          signals.mouthRange = r3(v.motion.mouthRange)
-          signals.eyeRelRange = r3(v.motion.eyeRelRange)
+          signals.mouthRelRange = r3(v.motion.mouthRelRange)
+          signals.blinkDepth = r3(v.motion.blinkDepth)
           signals.nonRigidP90 = r3(v.motion.nonRigidP90)
           signals.staticShare = r3(v.motion.staticShare)
           signals.independentMotion = v.motion.independentMotion

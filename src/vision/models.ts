@@ -112,11 +112,11 @@ export function modelSpec(id: string): ModelSpec {
 
 /**
  * Where models that no package ships are read from: SHIREN_MODELS_DIR, else `<data dir>/models`
- * (data dir: SHIREN_DATA_DIR, default ./data).
+ * (data dir: SHIREN_DATA_DIR, default ./.shiren — the same rule as src/config).
  */
 export function defaultModelsDir(): string {
   if (process.env.SHIREN_MODELS_DIR) return resolve(process.env.SHIREN_MODELS_DIR)
-  return resolve(process.env.SHIREN_DATA_DIR ?? 'data', 'models')
+  return resolve(process.env.SHIREN_DATA_DIR ?? '.shiren', 'models')
 }
 
 /** The path a model is read from (whether or not it exists). */

@@ -41,7 +41,7 @@ export const QUALITY_THRESHOLDS = {
 export interface QualityVerdict {
   /** first failing reason in the order below, or null when the face is usable */
   reason: Reason | null
-  /** 0–100: higher is a better face for comparison (sharp, frontal, centred, eyes open, well lit) */
+  /** 0–100: higher is a better face for comparison (sharp, frontal, eyes open, mouth closed, well lit, uncovered) */
   score: number
   failures: Reason[]
 }
@@ -76,5 +76,7 @@ export function qualityScore(f: FaceMeasure): number {
   const light = f.brightness < T.minBrightness || f.brightness > T.maxBrightness ? 0.3 : 1
   const complete = f.outsideFrac > T.maxOutsideFrac ? 0.2 : 1
   const uncovered = 1 - 0.7 * Math.min(1, f.occlusion)
-  return Math.round(100 * sharp * frontal * (0.4 + 0.6 * eyes) * light * complete * uncovered * 10) / 10
+  // a neutral (closed) mouth compares best with an ID photo
+  const neutral = 1 - 0.5 * Math.min(1, f.mouthOpen / 0.5)
+  return Math.round(100 * sharp * frontal * (0.4 + 0.6 * eyes) * light * complete * uncovered * neutral * 10) / 10
 }
