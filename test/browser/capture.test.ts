@@ -31,6 +31,7 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
   let shortRule: string
   const clip: Record<string, string> = {}
   const photo: Record<string, Buffer> = {}
+  const guideFps: number[] = []
 
   beforeAll(async () => {
     const built = ensureWebBuild()
@@ -45,6 +46,10 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     photo.other = readFileSync(otherPath)
     clip.genuine = cameraClip(face1, join(dir, 'genuine.y4m'), { seconds: 4 })
     clip.still = cameraClip(otherPath, join(dir, 'still.y4m'), { still: true, seconds: 3 })
+    // framing faults for the live guide: a dark room, a face far away, a face at the picture's left edge
+    clip.dark = cameraClip(face1, join(dir, 'dark.y4m'), { seconds: 2, vf: 'eq=brightness=-0.42' })
+    clip.far = cameraClip(face1, join(dir, 'far.y4m'), { seconds: 2, vf: 'scale=150:150,pad=480:480:165:165' })
+    clip.left = cameraClip(face1, join(dir, 'left.y4m'), { seconds: 2, vf: 'crop=300:480:180:0,pad=480:480:0:0' })
     b.useMicrophone(microphoneClip(face1, join(dir, 'mic.wav')))
     b.useCamera(clip.genuine)
     engine = await createVisionEngine({ modelsDir: MODELS, workers: 1 })
@@ -59,6 +64,7 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
   }, 240_000)
 
   afterAll(async () => {
+    if (guideFps.length) console.log(`[measure] capture-page guide loop: ${guideFps.join(', ')} frames/s (Human ${'wasm'} backend, headless Chromium, 2 shared cores)`)
     await b?.browser.close()
     await srv?.close()
     await engine?.close()
@@ -77,12 +83,17 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
   }
 
   /** consent → camera → record → upload → verdict, as a person would click through it */
-  const capture = async (page: Page, name: string, viewport: 'phone' | 'desktop' = 'phone') => {
+  const capture = async (page: Page, name: string, viewport: 'phone' | 'desktop' = 'phone', waitGuide = true) => {
     await page.waitForSelector('[data-screen="consent"]')
     await shot(page, `${name}-consent-${viewport}`)
     await page.click('#agree')
     await page.waitForSelector('[data-screen="camera"]')
     await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement | null)?.readyState === 4)
+    if (waitGuide) {
+      // the in-page face guide (Human on WebAssembly) judges the framing before recording starts
+      await page.waitForSelector('#hint[data-reason="OK"]', { timeout: 60_000 })
+      guideFps.push(Number(await page.getAttribute('#hint', 'data-fps')))
+    }
     await shot(page, `${name}-camera-${viewport}`)
     await page.click('#start')
     await page.waitForSelector('[data-screen="recording"]')
@@ -137,7 +148,7 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     const { sdk, BizToken, Url } = await detectAuth(silentRule, photo.other!)
     const { context, page } = await openPage(b.browser, { viewport: PHONE, locale: 'en-US' })
     await page.goto(Url)
-    await capture(page, 'h5-still')
+    await capture(page, 'h5-still', 'phone', false)
     await page.waitForSelector('[data-screen="fail-final"]', { timeout: 90_000 })
     await shot(page, 'h5-still-verdict-phone')
     const r = await sdk.GetDetectInfoEnhanced({ BizToken, RuleId: silentRule, InfoType: '0' })
@@ -204,6 +215,24 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     }
     await context.close()
   }, 150_000)
+
+  it('the live guide says what the server would: too dark, too far, too far left — before anything is recorded', async () => {
+    const { Url } = await detectAuth(silentRule, photo.ref!)
+    for (const [name, reason] of [['dark', 'TOO_DARK'], ['far', 'FACE_TOO_FAR'], ['left', 'FACE_TOO_LEFT']] as const) {
+      b.useCamera(clip[name]!)
+      const { context, page } = await openPage(b.browser, { viewport: PHONE, locale: name === 'far' ? 'zh-CN' : 'en-US' })
+      await page.goto(Url)
+      await page.click('#agree')
+      await page.waitForSelector(`#hint[data-reason="${reason}"]`, { timeout: 60_000 })
+      const text = await page.textContent('#hint')
+      expect(text?.length).toBeGreaterThan(2)
+      await shot(page, `guide-${name}-${name === 'far' ? 'zh' : 'en'}-phone`)
+      await context.close()
+    }
+    // nothing was recorded or uploaded
+    const v = await srv.shiren.verifications.byToken(new URL(Url).searchParams.get('token')!)
+    expect(v!.attemptsUsed).toBe(0)
+  }, 120_000)
 
   it('camera permission denied shows its screen and code (3004), in both languages', async () => {
     const deny = `navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'))`

@@ -20,10 +20,10 @@ export function ff(...args: string[]): void {
 }
 
 /** A short, small raw clip for Chromium's fake camera (y4m is uncompressed: keep it ≤ 4 s, ≤ 480 px). */
-export function cameraClip(input: string, out: string, opts: { still?: boolean; seconds?: number; start?: number } = {}): string {
+export function cameraClip(input: string, out: string, opts: { still?: boolean; seconds?: number; start?: number; vf?: string } = {}): string {
   const s = String(opts.seconds ?? 4)
   if (opts.still) ff('-loop', '1', '-t', s, '-i', input, '-vf', 'scale=480:-2,fps=25', '-pix_fmt', 'yuv420p', out)
-  else ff('-ss', String(opts.start ?? 0), '-i', input, '-t', s, '-an', '-vf', 'scale=480:480,fps=25', '-pix_fmt', 'yuv420p', out)
+  else ff('-ss', String(opts.start ?? 0), '-i', input, '-t', s, '-an', '-vf', `scale=480:480,${opts.vf ? `${opts.vf},` : ''}fps=25`, '-pix_fmt', 'yuv420p', out)
   return out
 }
 

@@ -291,7 +291,13 @@ function runGuideLoop() {
           if (!guideState.reason) setHint(t('ready'), 'ok')
           else setHint(c ? `${pick(c.remedy ?? c.message, lang) || pick(c.message, lang)}` : t('frameFace'), 'warn')
           const hint = document.getElementById('hint')
-          if (hint) hint.dataset.reason = guideState.reason ?? 'OK'
+          // read by the browser tests and the benchmark: what the guide decided and how fast it runs
+          if (hint) {
+            hint.dataset.reason = guideState.reason ?? 'OK'
+            hint.dataset.fps = String(guide.fps())
+            hint.dataset.ms = guideState.ms.toFixed(1)
+            hint.dataset.backend = guide.backend
+          }
         }
       } catch (e) {
         console.warn('guide failed', e)
