@@ -4,6 +4,7 @@ import type { Shiren } from '../compose.js'
 import { captureApi } from './capture-api.js'
 import { capturePage } from './capture-page.js'
 import { cloudApi } from './cloud-api.js'
+import { consoleApi } from './console-api.js'
 import { managementApi } from './management-api.js'
 import { ticketApi, TICKET_BODY_LIMIT } from './ticket-api.js'
 
@@ -40,5 +41,6 @@ export async function buildApp(s: Shiren): Promise<FastifyInstance> {
   await app.register(captureApi, { shiren: s })
   await app.register(capturePage, { shiren: s })
   await app.register(managementApi, { shiren: s })
+  await app.register(consoleApi, { shiren: s })
   return app
 }

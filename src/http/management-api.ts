@@ -8,6 +8,7 @@ import { COMPARE_SOURCES, LIVENESS_MODES, SERVICES } from '../apps/index.js'
 import { maskIdNumber, maskName } from '../registry/index.js'
 import type { Shiren } from '../compose.js'
 import { decodeBase64Strict } from './params.js'
+import { consoleSessionValid } from './console-api.js'
 
 /**
  * The operator's management API (apps, rules, registry, usage, codes), described by the OpenAPI
@@ -52,6 +53,8 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
   const requireAdmin = async (req: FastifyRequest, reply: FastifyReply) => {
     const h = req.headers.authorization ?? ''
     const given = h.startsWith('Bearer ') ? h.slice(7) : ''
+    // the operator console's signed session cookie (with its header) stands for the token
+    if (!given && consoleSessionValid(req, s)) return
     if (!given || !constantTimeEqual(given, s.adminToken)) {
       return reply.code(401).send({ error: { reason: 'SIGNATURE_INVALID', message: 'send the admin token as `Authorization: Bearer <token>` (printed at first start, kept in <data dir>/admin-token)' } })
     }
