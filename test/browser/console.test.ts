@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
+import { startTestServer, type TestServer } from '../support/server.js'
+import { faceidClient } from '../support/tencent.js'
+import { DATA, MODELS, hasData } from '../support/env.js'
+import { createVisionEngine } from '../../src/vision/index.js'
+import { setAdminPassword } from '../../src/http/console-api.js'
+import { generateIdNumber, seededRng } from '../../src/identity/index.js'
+import { DESKTOP, PHONE, cameraClip, ensureWebBuild, ff, foreignRequests, hasChromium, launch, openPage, shot } from './support.js'
+
+const ready = hasChromium && hasData && existsSync(MODELS)
+if (!hasChromium) console.warn('[skip] /usr/bin/chromium is absent (apt-get install -y chromium): the console browser tests are skipped')
+else if (!ready) console.warn('[skip] ../shared/data or ../shared/models is absent: the console browser tests are skipped')
+
+const PASSWORD = 'console-test-password'
+
+/**
+ * The operator console in Chromium: log in, create an app and a rule, run a verification with that
+ * app through the official SDK and the capture page, then find it in the records with its best frame
+ * and video, and in the usage chart; enroll and delete a registry person.
+ */
+describe.skipIf(!ready)('operator console in Chromium', () => {
+  let srv: TestServer
+  let engine: Awaited<ReturnType<typeof createVisionEngine>>
+  let b: Awaited<ReturnType<typeof launch>>
+  let page: Page
+  let requests: string[]
+  let refJpg: string
+
+  beforeAll(async () => {
+    const built = ensureWebBuild()
+    b = await launch()
+    const face1 = join(DATA, 'videos/video_retalking/face_1.mp4')
+    refJpg = join(b.dir, 'ref.jpg')
+    ff('-ss', '1.0', '-i', face1, '-frames:v', '1', refJpg)
+    b.useCamera(cameraClip(face1, join(b.dir, 'genuine.y4m'), { seconds: 4 }))
+    engine = await createVisionEngine({ modelsDir: MODELS, workers: 1 })
+    srv = await startTestServer({ analyser: engine })
+    await setAdminPassword(srv.dataDir, PASSWORD)
+    await built
+    const p = await openPage(b.browser, { viewport: DESKTOP, locale: 'en-US' })
+    page = p.page
+    requests = p.requests
+  }, 240_000)
+
+  afterAll(async () => {
+    await b?.browser.close()
+    await srv?.close()
+    await engine?.close()
+  })
+
+  /** the same screen at phone and desktop size, in English and in Chinese */
+  const shots = async (name: string) => {
+    for (const lang of ['en', 'zh'] as const) {
+      const current = await page.evaluate(() => document.documentElement.lang)
+      if ((current === 'en') !== (lang === 'en')) {
+        await page.click('#lang')
+        await page.waitForFunction((l) => document.documentElement.lang.startsWith(l), lang)
+        await page.waitForTimeout(300)
+      }
+      for (const [vp, size] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+        await page.setViewportSize(size)
+        await shot(page, `console-${name}-${lang}-${vp}`)
+      }
+    }
+    await page.setViewportSize(DESKTOP)
+    if (await page.evaluate(() => document.documentElement.lang) !== 'en') {
+      await page.click('#lang')
+      await page.waitForFunction(() => document.documentElement.lang === 'en')
+    }
+  }
+
+  it('refuses a wrong password and the management API without a session; logs in with the right one', async () => {
+    expect((await fetch(`${srv.url}/v1/apps`)).status).toBe(401)
+    await page.goto(`${srv.url}/console`)
+    await page.waitForSelector('#login')
+    await shots('login')
+    await page.fill('#f-password', 'wrong-password')
+    await page.click('#login-submit')
+    await page.waitForSelector('#login-error:not([hidden])')
+    expect(await page.textContent('#login-error')).toContain('wrong password')
+    await page.fill('#f-password', PASSWORD)
+    await page.click('#login-submit')
+    await page.waitForSelector('[data-view="verifications"]')
+    // the session cookie alone (without the console's header) does not open the management API
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'shiren_console')!
+    expect(cookie.httpOnly).toBe(true)
+    expect((await fetch(`${srv.url}/v1/apps`, { headers: { cookie: `shiren_console=${cookie.value}` } })).status).toBe(401)
+    expect((await fetch(`${srv.url}/v1/apps`, { headers: { cookie: `shiren_console=${cookie.value}`, 'x-shiren-console': '1' } })).status).toBe(200)
+  })
+
+  let appId = ''
+  let secret = ''
+  let ruleId = ''
+
+  it('creates an app (the secret is shown once) and a rule with the FAR its threshold means', async () => {
+    await page.click('#nav-apps')
+    await page.waitForSelector('#app-form')
+    await page.fill('#f-name', 'console shop')
+    await page.click('#app-create')
+    await page.waitForSelector('#secret')
+    appId = (await page.textContent('#secret p code'))!.trim()
+    secret = (await page.textContent('#secret-value'))!.trim()
+    expect(appId).toMatch(/^IDA/)
+    expect(secret.length).toBeGreaterThan(20)
+    expect(await page.textContent('#apps')).toContain('console shop')
+    await shots('apps')
+
+    await page.click('#nav-rules')
+    await page.waitForSelector('#rule-form')
+    await page.selectOption('#f-app', appId)
+    await page.selectOption('#f-liveness', 'silent')
+    await page.selectOption('#f-compare', 'photo')
+    await page.fill('#f-threshold', '80')
+    expect(await page.textContent('#far-hint')).toContain('0.01 %')
+    await page.fill('#f-threshold', '70')
+    expect(await page.textContent('#far-hint')).toContain('0.1 %')
+    await page.click('#rule-create')
+    await page.waitForSelector('#rule-created')
+    ruleId = (await page.textContent('#rule-created'))!.split('RuleId ')[1]!.trim()
+    expect(await page.textContent('#rules')).toContain(ruleId)
+    await shots('rules')
+  })
+
+  it('a verification run with that app and rule shows in the records with its best frame, video, signals and codes of both families, and in the usage chart', async () => {
+    const sdk = faceidClient(srv.url, appId, secret)
+    const { readFileSync } = await import('node:fs')
+    const { BizToken, Url } = await sdk.DetectAuth({ RuleId: ruleId, ImageBase64: readFileSync(refJpg).toString('base64'), RedirectUrl: `${srv.url}/healthz` })
+    const cap = await openPage(b.browser, { viewport: PHONE })
+    await cap.page.goto(Url)
+    await cap.page.click('#agree')
+    await cap.page.waitForSelector('[data-screen="camera"]')
+    await cap.page.click('#start')
+    await cap.page.waitForURL(/\/healthz\?/, { timeout: 90_000 })
+    await cap.context.close()
+    const r = await sdk.GetDetectInfoEnhanced({ BizToken, RuleId: ruleId, InfoType: '0' })
+    expect(r.Text.ErrCode).toBe(0)
+
+    await page.click('#nav-verifications')
+    await page.waitForSelector('#verifications tbody tr.click')
+    await shots('verifications')
+    await page.click('#verifications tbody tr.click')
+    await page.waitForSelector('[data-view="verification"]')
+    await page.waitForFunction(() => (document.getElementById('best-frame') as HTMLImageElement | null)?.naturalWidth! > 0)
+    await page.waitForFunction(() => ((document.getElementById('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 1)
+    expect(await page.textContent('#reason')).toBe('PASS')
+    expect(await page.textContent('#code-h5')).toMatch(/^0 /)
+    expect(await page.textContent('#code-sdk')).toMatch(/^0 /)
+    expect(await page.textContent('#sim')).toContain(String(r.Text.Sim))
+    expect(await page.textContent('#signals-1')).toContain('padScore')
+    await shots('verification')
+
+    await page.click('#nav-usage')
+    await page.waitForSelector('#usage-chart')
+    expect(Number(await page.textContent('#total-billable'))).toBeGreaterThanOrEqual(1)
+    expect(await page.locator('#usage-chart rect.billable').count()).toBeGreaterThanOrEqual(1)
+    expect(await page.textContent('#usage-codes')).toContain('h5')
+    await shots('usage')
+  }, 150_000)
+
+  it('enrolls a person in the registry with a photo, lists them masked, deletes them by full ID number', async () => {
+    const idNumber = generateIdNumber(seededRng(7))
+    await page.click('#nav-registry')
+    await page.waitForSelector('#enroll')
+    await page.fill('#f-rname', '李小明')
+    await page.fill('#f-ridNumber', idNumber)
+    await page.setInputFiles('#f-rphoto', refJpg)
+    await page.click('#enroll-submit')
+    await page.waitForSelector('#enrolled')
+    const list = (await page.textContent('#people'))!
+    expect(list).not.toContain(idNumber)
+    expect(list).toContain(idNumber.slice(-4))
+    await shots('registry')
+    await page.fill('#f-delId', idNumber)
+    await page.click('#delete-submit')
+    await page.waitForSelector('#deleted')
+    expect(await page.textContent('#deleted')).toBe('Deleted')
+    expect(foreignRequests(requests, srv.url)).toEqual([])
+  })
+})
