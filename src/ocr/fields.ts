@@ -195,8 +195,6 @@ function clean(s: string): string {
   return s.replace(/[\s:：;；,，、|_'"`]/g, '');
 }
 
-const CJK = /\p{Script=Han}/u;
-
 function normalizeIdChars(s: string): string {
   return s
     .replace(/[xX×╳乂]/g, 'X')
@@ -218,11 +216,10 @@ function idCandidates(text: string): string[] {
 }
 
 function parseBirth(s: string): string | null {
-  const t = clean(s);
-  const m = /(\d{1,4})\D*?年?\D*?(\d{1,2})\D*?月?\D*?(\d{1,2})/.exec(t.replace(/[年月日]/g, ' ').replace(/\s+/g, ' '));
-  const parts = t.replace(/[年月日.\-/]/g, ' ').trim().split(/\s+/).filter((x) => /^\d+$/.test(x));
+  const t = fixDigits(clean(s));
+  // 1995年7月17日 → the first three numbers
+  const parts = t.replace(/\D+/g, ' ').trim().split(' ').filter((x) => x.length > 0);
   if (parts.length >= 3) return `${Number(parts[0])}/${Number(parts[1])}/${Number(parts[2])}`;
-  if (m) return `${Number(m[1])}/${Number(m[2])}/${Number(m[3])}`;
   // digits run together: 19950717
   const d = /^(\d{4})(\d{2})(\d{2})$/.exec(t.replace(/\D/g, ''));
   if (d) return `${Number(d[1])}/${Number(d[2])}/${Number(d[3])}`;
@@ -469,4 +466,3 @@ export function portraitBox(a: FrontAnchors): OrientedBox {
   return { origin, u: a.u, v: { x: -a.u.y, y: a.u.x }, w: x1 - x0, h: y1 - y0, score: 1 };
 }
 
-export { CJK };
