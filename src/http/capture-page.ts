@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, extname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
 import { toCode, type Family, type Reason } from '../codes/index.js'
 import { QUALITY_THRESHOLDS } from '../vision/index.js'
 import type { Shiren } from '../compose.js'
@@ -50,19 +51,34 @@ export function securityHeaders(reply: FastifyReply): FastifyReply {
     .header('permissions-policy', 'camera=(self), microphone=(self), geolocation=(), payment=()')
 }
 
-function sendFile(reply: FastifyReply, file: string, cache: string) {
-  const type = MIME[extname(file)] ?? 'application/octet-stream'
-  return securityHeaders(reply).header('cache-control', cache).type(type).send(readFileSync(file))
+/** text, JSON and WebAssembly shrink to a third or less; model weights (.bin) barely compress */
+const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.json', '.wasm', '.svg'])
+const gzipCache = new Map<string, { mtimeMs: number; data: Buffer }>()
+
+function sendFile(reply: FastifyReply, file: string, cache: string, acceptEncoding = '') {
+  const ext = extname(file)
+  const type = MIME[ext] ?? 'application/octet-stream'
+  const r = securityHeaders(reply).header('cache-control', cache).header('vary', 'accept-encoding').type(type)
+  if (COMPRESSIBLE.has(ext) && /\bgzip\b/.test(acceptEncoding)) {
+    const mtimeMs = statSync(file).mtimeMs
+    let hit = gzipCache.get(file)
+    if (!hit || hit.mtimeMs !== mtimeMs) {
+      hit = { mtimeMs, data: gzipSync(readFileSync(file), { level: 9 }) }
+      gzipCache.set(file, hit)
+    }
+    return r.header('content-encoding', 'gzip').send(hit.data)
+  }
+  return r.send(readFileSync(file))
 }
 
 /** An HTML page of the build; a clear message when the web build has not run. */
-export function sendPage(reply: FastifyReply, name: 'capture' | 'console') {
+export function sendPage(reply: FastifyReply, name: 'capture' | 'console', acceptEncoding = '') {
   const file = join(WEB_DIST, `${name}.html`)
   if (!existsSync(file)) {
     return securityHeaders(reply).code(503).type('text/plain; charset=utf-8')
       .send('The web pages are not built: run `npm run build` (it runs the Vite build into dist/web).')
   }
-  return sendFile(reply, file, 'no-store')
+  return sendFile(reply, file, 'no-store', acceptEncoding)
 }
 
 /** Reasons the page itself shows, with the code the caller's family will read for them. */
@@ -88,7 +104,7 @@ function safeJoin(base: string, rel: string): string | null {
 export async function capturePage(app: FastifyInstance, opts: { shiren: Shiren }) {
   const s = opts.shiren
 
-  app.get('/capture', async (_req, reply) => sendPage(reply, 'capture'))
+  app.get('/capture', async (req, reply) => sendPage(reply, 'capture', req.headers['accept-encoding'] ?? ''))
 
   /**
    * What the page needs besides the session: the codes of its own screens in the verification's
@@ -133,6 +149,6 @@ export async function capturePage(app: FastifyInstance, opts: { shiren: Shiren }
       if (!rel.startsWith('assets/')) cache = 'public, max-age=3600'
     }
     if (!file || !existsSync(file) || !statSync(file).isFile()) return securityHeaders(reply).code(404).type('text/plain; charset=utf-8').send('not found')
-    return sendFile(reply, file, cache)
+    return sendFile(reply, file, cache, req.headers['accept-encoding'] ?? '')
   })
 }

@@ -115,7 +115,7 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
   // a slow hash and a pause per failure keep guessing slow; counted per process
   const failures = new Map<string, { n: number; until: number }>()
 
-  app.get('/console', async (_req, reply) => sendPage(reply, 'console'))
+  app.get('/console', async (req, reply) => sendPage(reply, 'console', req.headers['accept-encoding'] ?? ''))
 
   app.post('/console/api/login', async (req, reply) => {
     const ip = req.ip

@@ -32,6 +32,7 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
   const clip: Record<string, string> = {}
   const photo: Record<string, Buffer> = {}
   const guideFps: number[] = []
+  const guideMs: number[] = []
 
   beforeAll(async () => {
     const built = ensureWebBuild()
@@ -64,7 +65,7 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
   }, 240_000)
 
   afterAll(async () => {
-    if (guideFps.length) console.log(`[measure] capture-page guide loop: ${guideFps.join(', ')} frames/s (Human ${'wasm'} backend, headless Chromium, 2 shared cores)`)
+    if (guideFps.length) console.log(`[measure] capture-page guide loop: ${guideFps.join(', ')} frames/s, last frame ${guideMs.join(', ')} ms (Human on the wasm backend, headless Chromium, 2 shared cores)`)
     await b?.browser.close()
     await srv?.close()
     await engine?.close()
@@ -92,7 +93,9 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     if (waitGuide) {
       // the in-page face guide (Human on WebAssembly) judges the framing before recording starts
       await page.waitForSelector('#hint[data-reason="OK"]', { timeout: 60_000 })
+      await page.waitForTimeout(1500)
       guideFps.push(Number(await page.getAttribute('#hint', 'data-fps')))
+      guideMs.push(Number(await page.getAttribute('#hint', 'data-ms')))
     }
     await shot(page, `${name}-camera-${viewport}`)
     await page.click('#start')
@@ -105,8 +108,16 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     const { sdk, BizToken, Url } = await detectAuth(silentRule, photo.ref!)
     expect(Url.startsWith(srv.url)).toBe(true)
     const { context, page, requests, problems } = await openPage(b.browser, { viewport: PHONE, locale: 'en-US' })
+    // bytes over the wire (compressed bodies + headers): the page itself, then with the face guide loaded
+    let bytes = 0
+    page.on('requestfinished', (r) => void r.sizes().then((z) => { bytes += z.responseBodySize + z.responseHeadersSize }).catch(() => {}))
     await page.goto(Url)
+    await page.waitForSelector('[data-screen="consent"]')
+    await page.waitForLoadState('networkidle')
+    const firstLoad = bytes
     await capture(page, 'h5-pass')
+    console.log(`[measure] capture page first load (to the consent screen): ${(firstLoad / 1024).toFixed(1)} KiB; with the face guide (Human, models, wasm): ${(bytes / 1024 / 1024).toFixed(2)} MiB`)
+    expect(firstLoad).toBeLessThan(100 * 1024)
     await page.waitForURL(/\/healthz\?/, { timeout: 90_000 })
     const back = new URL(page.url())
     expect(back.searchParams.get('BizToken')).toBe(BizToken)

@@ -131,9 +131,11 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
     const cap = await openPage(b.browser, { viewport: PHONE })
     await cap.page.goto(Url)
     await cap.page.click('#agree')
-    await cap.page.waitForSelector('[data-screen="camera"]')
+    await cap.page.waitForSelector('#hint[data-reason="OK"]', { timeout: 60_000 })
     await cap.page.click('#start')
-    await cap.page.waitForURL(/\/healthz\?/, { timeout: 90_000 })
+    // back at the caller, or a verdict screen whose text says what went wrong
+    await cap.page.waitForFunction(() => location.pathname === '/healthz' || /^fail|error/.test(document.getElementById('app')?.dataset.screen ?? ''), undefined, { timeout: 120_000 })
+    expect(new URL(cap.page.url()).pathname, await cap.page.textContent('#app').catch(() => '')).toBe('/healthz')
     await cap.context.close()
     const r = await sdk.GetDetectInfoEnhanced({ BizToken, RuleId: ruleId, InfoType: '0' })
     expect(r.Text.ErrCode).toBe(0)
