@@ -168,7 +168,7 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     await context.close()
   }, 150_000)
 
-  it('sdk: the login URL hands over to the page; a genuine pass comes back with code 0, orderNo, faceId and newSign; queryfacerecord agrees', async () => {
+  it('sdk: the login URL hands over to the page; the upload survives a dropped connection; a genuine pass comes back with code 0, orderNo, faceId and newSign; queryfacerecord agrees', async () => {
     b.useCamera(clip.genuine!)
     const get = async (path: string) => (await (await fetch(srv.url + path)).json()) as any
     const post = async (path: string, body: unknown) => (await (await fetch(srv.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as any
@@ -186,9 +186,18 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     const callback = `${srv.url}/healthz?from=sdk`
     const login = `${srv.url}/api/web/login?${new URLSearchParams({ appId, version: '1.0.0', nonce: n2, orderNo, faceId, userId, url: callback, from: 'browser', sign: ticketSign([appId, userId, orderNo, '1.0.0', faceId, n2, nonceTicket]) })}`
     const { context, page, requests } = await openPage(b.browser, { viewport: PHONE, locale: 'zh-CN' })
+    // the first upload's connection drops: the page retries the same recording by itself
+    let uploads = 0
+    await page.route('**/capture/api/upload**', async (route) => {
+      if (uploads++ === 0) return route.abort('connectionreset')
+      return route.continue()
+    })
     await page.goto(login)
     expect(new URL(page.url()).pathname).toBe('/capture')
     await capture(page, 'sdk-pass')
+    await page.waitForSelector('[data-screen="analysing"]', { timeout: 60_000 })
+    await shot(page, 'sdk-analysing-zh-phone')
+    expect(uploads).toBe(2)
     await page.waitForURL(/\/healthz\?from=sdk/, { timeout: 90_000 })
     const back = new URL(page.url()).searchParams
     expect(back.get('code'), await signals(faceId)).toBe('0')

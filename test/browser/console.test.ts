@@ -142,6 +142,14 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
 
     await page.click('#nav-verifications')
     await page.waitForSelector('#verifications tbody tr.click')
+    // search by code: the passed verification is found under 0 and not under 2016
+    await page.fill('#f-code', '2016')
+    await page.click('#search button[type="submit"]')
+    await page.waitForSelector('#verifications td.empty')
+    await page.fill('#f-code', '0')
+    await page.click('#search button[type="submit"]')
+    await page.waitForSelector('#verifications tbody tr.click')
+    expect(await page.locator('#verifications tbody tr.click').count()).toBe(1)
     await shots('verifications')
     await page.click('#verifications tbody tr.click')
     await page.waitForSelector('[data-view="verification"]')
@@ -162,7 +170,7 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
     await shots('usage')
   }, 150_000)
 
-  it('enrolls a person in the registry with a photo, lists them masked, deletes them by full ID number', async () => {
+  it('enrolls a person in the registry with a photo, lists them masked, bulk-imports photos with progress, deletes by full ID number', async () => {
     const idNumber = generateIdNumber(seededRng(7))
     await page.click('#nav-registry')
     await page.waitForSelector('#enroll')
@@ -175,6 +183,21 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
     expect(list).not.toContain(idNumber)
     expect(list).toContain(idNumber.slice(-4))
     await shots('registry')
+    // bulk import: photos named <name>_<ID number>.jpg, with a progress line; a bad file name is reported
+    const { copyFileSync } = await import('node:fs')
+    const bulk = [generateIdNumber(seededRng(8)), generateIdNumber(seededRng(9))].map((n, i) => {
+      const f = join(b.dir, `${i ? '王芳' : '张伟'}_${n}.jpg`)
+      copyFileSync(refJpg, f)
+      return f
+    })
+    const bad = join(b.dir, 'no-id-number.jpg')
+    copyFileSync(refJpg, bad)
+    await page.setInputFiles('#f-bulk', [...bulk, bad])
+    await page.click('#bulk-submit')
+    await page.waitForFunction(() => document.getElementById('bulk-status')?.textContent?.startsWith('3/3'))
+    expect(await page.textContent('#bulk-status')).toBe('3/3: 2 imported, 1 failed')
+    expect(await page.textContent('#bulk .errors')).toContain('no-id-number.jpg')
+    await shots('registry-bulk')
     await page.fill('#f-delId', idNumber)
     await page.click('#delete-submit')
     await page.waitForSelector('#deleted')
