@@ -1,10 +1,11 @@
 /**
  * Accuracy benchmark of the vision engine on ../shared/data (npm run bench:faces).
  *   pairs      face verification on pairs.tsv + calibration over every cross-identity pair of faces/
+ *   quality    how often each quality rule fires on the untouched face photos
  *   spoof      anti-spoof on spoof/vietmoney (APCER / BPCER) and BPCER on the face photos
  *   videos     action events found in each clip, and none where the clip does not show them
  *   still      still-image videos made from each face photo with ffmpeg (static and moved) must fail
- * Options: --only pairs,spoof,videos,still   --write-calibration   --json <file>
+ * Options: --only pairs,quality,spoof,videos,still   --write-calibration   --json <file>
  * Prints figures; writes docs/img/roc.png. Skips with a reason when ../shared/data is absent.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
@@ -17,6 +18,7 @@ import { cosine } from '../src/vision/embed.js'
 import { sharedDir, projectRoot } from '../src/vision/paths.js'
 import { decodeImage } from '../src/media/image.js'
 import { findFaces } from '../src/vision/faces.js'
+import { judgeQuality } from '../src/vision/quality.js'
 import { scanVideo } from '../src/vision/scan.js'
 import { detectActions, judgeActions, type Action } from '../src/liveness/action.js'
 import { judgeSilent, motionEvidence } from '../src/liveness/silent.js'
@@ -243,7 +245,36 @@ async function benchStill(m: LoadedModels) {
   report.still = { total, rejected, reasons, passed }
 }
 
+/** How often each quality rule fires on the untouched face photos (false rejections of the rules). */
+async function benchQuality(m: LoadedModels) {
+  const counts: Record<string, string[]> = {}
+  const range: Record<string, [number, number]> = {}
+  const photos = facePhotos()
+  for (const p of photos) {
+    const img = await decodeImage(join(data, p.file))
+    const found = await findFaces(m.detector, img)
+    const f = found.primary
+    if (!f) {
+      ;(counts.NO_FACE ??= []).push(p.file)
+      continue
+    }
+    if (found.count > 1) (counts[found.count > 2 ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES'] ??= []).push(p.file)
+    const v = judgeQuality(f, img, { eyesMustBeOpen: true })
+    for (const r of v.failures) (counts[r] ??= []).push(p.file)
+    for (const [k, x] of Object.entries({ brightness: f.brightness, sharpness: f.sharpness, occlusion: f.occlusion, centerX: f.centerXFrac, eyeAspect: f.ear, widthFrac: f.widthFrac })) {
+      const r = (range[k] ??= [Infinity, -Infinity])
+      r[0] = Math.min(r[0], x)
+      r[1] = Math.max(r[1], x)
+    }
+  }
+  console.log(`\n## quality rules on the ${photos.length} untouched face photos (eyes rule on)`)
+  for (const [r, files] of Object.entries(counts)) console.log(`${r}: ${files.length}${files.length <= 12 ? ' — ' + files.join(', ') : ''}`)
+  console.log(`ranges: ${Object.entries(range).map(([k, [a, b]]) => `${k} ${a.toFixed(3)}–${b.toFixed(3)}`).join('; ')}`)
+  report.quality = { counts, range }
+}
+
 if (want('pairs')) await benchPairs(models)
+if (want('quality')) await benchQuality(models)
 if (want('spoof')) await benchSpoof(models)
 if (want('videos')) await benchVideos(models)
 if (want('still')) await benchStill(models)
