@@ -85,11 +85,17 @@ function flipBox(b: OrientedBox, W: number, H: number): OrientedBox {
   return { ...b, origin: { x: W - p2x, y: H - p2y } };
 }
 
-/** Boxes that read horizontally in this frame (narrow single characters such as "1" included). */
+/**
+ * Boxes that read horizontally in this frame (narrow single characters such as "1" included),
+ * without the lines in much larger type than the rest (the 中华人民共和国 / 居民身份证 titles of
+ * the back: no field is in them, and they cost a quarter of a back's recognition time).
+ */
 function horizontalBoxes(boxes: OrientedBox[]): OrientedBox[] {
   const shorts = boxes.map((b) => Math.min(b.w, b.h)).sort((a, b) => a - b);
   const typical = shorts[shorts.length >> 1] ?? 0;
-  return boxes.filter((b) => !(b.h > 1.6 * b.w && b.h > 2 * typical));
+  const lineHs = boxes.filter((b) => b.w > 1.5 * b.h).map((b) => b.h).sort((a, b) => a - b);
+  const lineH = lineHs[lineHs.length >> 2] ?? Infinity;
+  return boxes.filter((b) => !(b.h > 1.6 * b.w && b.h > 2 * typical) && !(b.w > b.h && b.h > 1.5 * lineH));
 }
 
 function verticalVote(boxes: OrientedBox[]): number {
