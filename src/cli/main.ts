@@ -10,6 +10,9 @@ import { entriesFromCsv, entriesFromFolder, importEntries } from '../registry/in
 import { startServer } from '../server.js'
 import { migrateToLatest, openDatabase } from '../storage/index.js'
 import type { LivenessMode, CompareSource, Service } from '../apps/index.js'
+import { registerAdminCommands } from './commands/admin.js'
+import { registerOcrCommand } from './commands/ocr.js'
+import { registerVisionCommands } from './commands/vision.js'
 
 /**
  * `shiren …`: every command works on the same data directory as a running server (SQLite in WAL
@@ -187,10 +190,14 @@ registryCmd.command('import')
     if (report.failed.length) process.exitCode = 1
   })
 
-const adminCmd = program.command('admin').description('the management API token')
+const adminCmd = program.command('admin').description('operator access: the management API token, the console password')
 adminCmd.command('token').description('print the admin token of the management API').action(() => {
   process.stdout.write(loadOrCreateAdminToken(config().dataDir).token + '\n')
 })
+
+registerAdminCommands(program)
+registerVisionCommands(program)
+registerOcrCommand(program)
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`shiren: ${isReasonError(err) ? `${err.reason}: ${err.message}` : (err as Error).message}\n`)
