@@ -231,12 +231,34 @@ async function cameraList(): Promise<MediaDeviceInfo[]> {
   }
 }
 
+let startBtn: HTMLButtonElement | null = null
+let cameraShownAt = 0
+/** how long a face the guide does not accept keeps the start button disabled; the server has the last word */
+const GUIDE_GATE_MS = 8000
+
+/**
+ * Recording starts only on a framing the guide accepts, so that a bad attempt is not spent; without a
+ * guide, or after a few seconds of trying, the person may record anyway.
+ */
+function gateStart() {
+  if (!startBtn) return
+  const waiting = guideLoad !== null && guide === null && !guideFailed
+  const bad = guide !== null && guideState !== null && guideState.reason !== null
+  startBtn.disabled = (waiting || bad) && performance.now() - cameraShownAt < GUIDE_GATE_MS
+}
+let guideFailed = false
+setInterval(gateStart, 500)
+
 function cameraScreen() {
   const s = session!
+  cameraShownAt = performance.now()
+  guideState = null
   let picker: HTMLSelectElement | null = null
   show('camera', () => {
     const hint = h('p', { class: 'hint', id: 'hint' }, guide ? t('frameFace') : t('guidanceLoading'))
     const start = button(() => t('start'), () => void runAttempt(), 'primary', 'start')
+    startBtn = start
+    gateStart()
     const stage = h('div', { class: 'stage' }, video, h('div', { class: 'oval', id: 'oval' }))
     const pick = h('div', { class: 'picker', id: 'picker-wrap' })
     void cameraList().then((cams) => {
@@ -263,6 +285,8 @@ function cameraScreen() {
   void video.play().catch(() => {})
   void guideLoad!.then((g) => {
     guide = g
+    guideFailed = !g
+    gateStart()
     if (!g) setHint(t('guidanceOff'), 'warn')
     runGuideLoop()
   })
@@ -286,6 +310,7 @@ function runGuideLoop() {
     if (video.readyState >= 2) {
       try {
         guideState = await guide.check(video)
+        gateStart()
         if (root.dataset.screen === 'camera') {
           const c = guideState.reason ? info?.codes[guideState.reason] : null
           if (!guideState.reason) setHint(t('ready'), 'ok')
