@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import ffmpeg from '@ffmpeg-installer/ffmpeg'
 import { randomBytes } from 'node:crypto'
 import type { Page } from 'playwright-core'
 import { startTestServer, type TestServer } from '../support/server.js'
@@ -253,6 +255,78 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     const v = await srv.shiren.verifications.byToken(new URL(Url).searchParams.get('token')!)
     expect(v!.attemptsUsed).toBe(0)
   }, 120_000)
+
+  it('digital mode (when the server issues digits): the page shows the digits, asks for sound in the consent, and uploads a recording with an audio track', async () => {
+    b.useCamera(clip.genuine!)
+    const { Url } = await detectAuth(silentRule, photo.ref!)
+    const { context, page } = await openPage(b.browser, { viewport: PHONE, locale: 'zh-CN' })
+    // the server refuses digital rules until its judge lands, so its answers are stood in for here
+    await page.route('**/capture/api/session**', async (route) => {
+      try {
+        const res = await route.fetch()
+        await route.fulfill({ response: res, json: { ...(await res.json()), liveness: 'digital' } })
+      } catch { /* the context closed while a poll was in flight */ }
+    })
+    await page.route('**/capture/api/challenge**', (route) => route.fulfill({ json: { challenge: { mode: 'digital', digits: '4821' } } }))
+    let uploaded: Buffer | null = null
+    let type = ''
+    await page.route('**/capture/api/upload**', async (route) => {
+      uploaded = route.request().postDataBuffer()
+      type = route.request().headers()['content-type'] ?? ''
+      await route.fulfill({ status: 202, json: { attemptId: 'stand-in', seq: 1, state: 'queued' } })
+    })
+    await page.goto(Url)
+    await page.waitForSelector('[data-screen="consent"] li.p-mic')
+    await page.click('#agree')
+    await page.waitForSelector('[data-screen="camera"]')
+    await page.click('#start')
+    await page.waitForSelector('#digits')
+    expect((await page.textContent('#digits'))!.replace(/\s/g, '')).toBe('4821')
+    await shot(page, 'digital-recording-zh-phone')
+    await page.waitForFunction(() => document.getElementById('app')?.dataset.screen === 'analysing', undefined, { timeout: 30_000 })
+    expect(uploaded).not.toBeNull()
+    expect(type).toBe('video/webm')
+    const file = join(b.dir, 'digital.webm')
+    writeFileSync(file, uploaded!)
+    let probe = ''
+    // ffmpeg with only an input lists the streams and exits with an error (no output named)
+    try { execFileSync(ffmpeg.path, ['-hide_banner', '-i', file], { stdio: 'pipe' }) } catch (e) { probe = String((e as { stderr?: Buffer }).stderr ?? e) }
+    expect(probe).toMatch(/Audio: opus/)
+    expect(probe).toMatch(/Video: vp8/)
+    // the page keeps polling the stand-in session: stop answering before closing
+    await page.unrouteAll({ behavior: 'ignoreErrors' })
+    await context.close()
+  }, 90_000)
+
+  it('a PC with two cameras gets a camera picker; a phone does not', async () => {
+    b.useCamera(clip.genuine!)
+    const { Url } = await detectAuth(silentRule, photo.ref!)
+    const twoCameras = `{
+      const real = navigator.mediaDevices.enumerateDevices.bind(navigator.mediaDevices)
+      navigator.mediaDevices.enumerateDevices = async () => {
+        const list = await real()
+        const cam = list.find((d) => d.kind === 'videoinput')
+        return cam ? [...list, { deviceId: 'second-camera', groupId: 'g2', kind: 'videoinput', label: 'USB camera', toJSON() { return this } }] : list
+      }
+    }`
+    for (const [vp, size, ua] of [['desktop', DESKTOP, ''], ['phone', PHONE, 'Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/150.0 Mobile Safari/537.36']] as const) {
+      const context = await b.browser.newContext({ viewport: size, locale: 'en-US', ...(ua && { userAgent: ua }) })
+      await context.addInitScript(twoCameras)
+      const page = await context.newPage()
+      await page.goto(Url)
+      await page.click('#agree')
+      await page.waitForSelector('[data-screen="camera"]')
+      await page.waitForTimeout(500)
+      if (vp === 'desktop') {
+        await page.waitForSelector('#camera-picker')
+        expect(await page.locator('#camera-picker option').count()).toBe(2)
+        await shot(page, 'camera-picker-en-desktop')
+      } else {
+        expect(await page.$('#camera-picker')).toBeNull()
+      }
+      await context.close()
+    }
+  })
 
   it('camera permission denied shows its screen and code (3004), in both languages', async () => {
     const deny = `navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'))`
