@@ -11,6 +11,7 @@ import { KyselyStore, migrateToLatest, openDatabase, type Db, type Store } from 
 import { ANALYSE_JOB, AttemptAnalysis, VerificationService, type Analyser } from './verifications/index.js'
 import { BillingService } from './billing/index.js'
 import type { Logger } from './logging.js'
+import { RedisCache } from './cache/index.js'
 
 /**
  * The one place where shiren's parts are wired together, with plain arguments (no container).
@@ -70,7 +71,8 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const blobs = new LocalBlobStore(join(config.dataDir, 'media'), vault)
   const clock = opts.clock ?? systemClock
   const apps = new AppService(store, vault)
-  const tickets = new TicketService(store, vault, clock)
+  const cache = config.redisUrl ? new RedisCache(config.redisUrl) : null
+  const tickets = new TicketService(store, vault, clock, cache)
   const registry = new RegistryService(store, vault, blobs)
   const billing = new BillingService(store)
   const analyser = opts.analyser ?? null
@@ -89,7 +91,11 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
       }
     },
   })
-  verifications = new VerificationService(store, vault, blobs, registry, queue, clock, config.retentionS, { maxAttacks: config.riskMaxAttacks, windowS: config.riskWindowS })
+  verifications = new VerificationService(store, vault, blobs, registry, queue, clock, {
+    retentionS: config.retentionS,
+    risk: { maxAttacks: config.riskMaxAttacks, windowS: config.riskWindowS },
+    cache,
+  })
   analysis = new AttemptAnalysis(store, blobs, verifications, analyser, join(config.dataDir, 'tmp'), config.blobTimeoutMs)
   if (opts.startQueue) queue.start()
 
@@ -98,6 +104,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     config, db, store, vault, blobs, clock, apps, tickets, registry, verifications, billing, queue, analysis, analyser, adminToken, log,
     async close() {
       await queue.stop()
+      await cache?.close()
       await db.close()
     },
   }

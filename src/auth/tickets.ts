@@ -4,6 +4,7 @@ import { constantTimeEqual, randomToken, type PersonalDataVault } from '../crypt
 import type { Store, TicketRow } from '../storage/ports.js'
 import type { AppRow } from '../storage/ports.js'
 import { ticketSign } from './sha1-sign.js'
+import { CacheUnavailableError, type Cache } from '../cache/index.js'
 
 export const ACCESS_TOKEN_TTL_S = 7200
 export const SIGN_TICKET_TTL_S = 3600
@@ -26,7 +27,13 @@ const plus = (d: Date, s: number) => new Date(d.getTime() + s * 1000)
  * that use them. Everything is in the database, so several API processes share one view.
  */
 export class TicketService {
-  constructor(private readonly store: Store, private readonly vault: PersonalDataVault, private readonly clock: Clock) {}
+  constructor(
+    private readonly store: Store,
+    private readonly vault: PersonalDataVault,
+    private readonly clock: Clock,
+    /** with Redis, the 2-second NONCE slots live there; otherwise in the database */
+    private readonly cache: Cache | null = null,
+  ) {}
 
   async app(appId: string | undefined): Promise<AppRow> {
     if (!appId) throw new ReasonError('MISSING_PARAMETER', 'appId is required')
@@ -81,11 +88,21 @@ export class TicketService {
     }
     const userId = q.userId
     if (!userId || !/^[A-Za-z0-9_-]{1,32}$/.test(userId)) throw new ReasonError('INVALID_PARAMETER', 'user_id is required: 1-32 letters, digits, _ or -')
-    const slot = await this.store.guards.claim('nonce', `${app.appId}|${userId}`, iso(now), iso(new Date(now.getTime() + NONCE_INTERVAL_MS)))
+    const slot = await this.claimNonceSlot(`${app.appId}|${userId}`, now)
     if (!slot) throw new ReasonError('NONCE_TICKET_TOO_FREQUENT', 'only one NONCE ticket per AppID and user id every 2 s')
     const expiresAt = plus(now, NONCE_TICKET_TTL_S)
     await this.store.tickets.insert({ valueHash, valueSealed: this.vault.seal(value), kind: 'nonce', appId: app.appId, userId, parentHash: parent.valueHash, secretVersion: app.secretVersion, expiresAt: iso(expiresAt), createdAt: iso(now) })
     return { value, expiresAt, expireIn: NONCE_TICKET_TTL_S }
+  }
+
+  private async claimNonceSlot(key: string, now: Date): Promise<boolean> {
+    if (!this.cache) return this.store.guards.claim('nonce', key, iso(now), iso(new Date(now.getTime() + NONCE_INTERVAL_MS)))
+    try {
+      return await this.cache.claim(`nonce:${key}`, NONCE_INTERVAL_MS)
+    } catch (err) {
+      if (err instanceof CacheUnavailableError) throw new ReasonError('CACHE_UNAVAILABLE', 'the cache (Redis) is unreachable')
+      throw err
+    }
   }
 
   /** Tickets whose access token is still alive and whose app secret has not been rotated since. */

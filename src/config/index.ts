@@ -27,6 +27,8 @@ export interface Config {
   riskWindowS: number
   /** A media read from the store that takes longer than this fails the attempt with BLOB_TIMEOUT. */
   blobTimeoutMs: number
+  /** Redis for rate-limit slots and live challenges shared by several processes; null keeps them in the database. */
+  redisUrl: string | null
 }
 
 export class ConfigError extends Error {
@@ -63,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     riskMaxAttacks: int(env, 'SHIREN_RISK_MAX_ATTACKS', 5),
     riskWindowS: int(env, 'SHIREN_RISK_WINDOW_S', 3600, 60),
     blobTimeoutMs: int(env, 'SHIREN_BLOB_TIMEOUT_MS', 30_000, 100),
+    redisUrl: env.SHIREN_REDIS_URL || null,
     ...overrides,
   }
   return cfg

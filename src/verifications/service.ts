@@ -9,6 +9,7 @@ import { sniffImage, sniffVideo, type RegistryService } from '../registry/index.
 import type { App, Rule } from '../apps/types.js'
 import type { AppRow, Store } from '../storage/ports.js'
 import type { Action, Attempt, Challenge, Outcome, Verification } from './types.js'
+import { CacheUnavailableError, type Cache } from '../cache/index.js'
 
 export interface Clock {
   now(): Date
@@ -27,6 +28,17 @@ export interface RiskPolicy {
   /** this many attacks by one person within the window blocks further attempts; 0 turns it off */
   maxAttacks: number
   windowS: number
+}
+
+export interface VerificationPolicy {
+  /** personal data and media are deleted this long after a verification */
+  retentionS: number
+  risk: RiskPolicy
+  /**
+   * With a cache (Redis), the live challenge is held there with its lifetime and an upload is checked
+   * against it; the database keeps the record. Without one, the database row alone decides.
+   */
+  cache: Cache | null
 }
 
 export interface CreateInput {
@@ -82,9 +94,12 @@ export class VerificationService {
     private readonly registry: RegistryService,
     private readonly queue: JobEnqueuer,
     private readonly clock: Clock,
-    private readonly retentionS: number,
-    private readonly risk: RiskPolicy = { maxAttacks: 5, windowS: 3600 },
+    private readonly policy: VerificationPolicy,
   ) {}
+
+  private get retentionS(): number {
+    return this.policy.retentionS
+  }
 
   // ── creation ────────────────────────────────────────────────────────────────
 
@@ -216,9 +231,31 @@ export class VerificationService {
       challenge = { mode: 'digital', digits: Array.from({ length: 4 }, () => String(randomInt(10))).join('') }
       expiresAt = iso(plusS(now, LIVE_CODE_TTL_S))
     } else challenge = { mode: 'silent' }
+    if (this.policy.cache) {
+      const ttlMs = (expiresAt ? Date.parse(expiresAt) : Date.parse(v.expiresAt)) - now.getTime()
+      await cached(() => this.policy.cache!.put(`challenge:${v.id}`, JSON.stringify(challenge), Math.max(1000, ttlMs)))
+    }
     await this.store.verifications.setChallenge(v.id, JSON.stringify(challenge), expiresAt)
     await this.store.verifications.transition(v.id, ['created'], 'capturing')
     return challenge
+  }
+
+  /** The live challenge as the cache holds it: gone means expired, different means corrupt. */
+  private async checkCachedChallenge(v: Verification): Promise<void> {
+    const cache = this.policy.cache
+    if (!cache || !v.challenge) return
+    const raw = await cached(() => cache.get(`challenge:${v.id}`))
+    if (raw === null) {
+      if (v.challenge.mode === 'digital') throw new ReasonError('LIVE_CODE_EXPIRED', 'the digits expired: ask for a new challenge')
+      throw new ReasonError('BUSINESS_REQUEST_INVALID', 'the challenge expired: ask for a new one')
+    }
+    let held: unknown
+    try {
+      held = JSON.parse(raw)
+    } catch {
+      throw new ReasonError('CACHE_DATA_INVALID', 'the cached challenge is not readable')
+    }
+    if (JSON.stringify(held) !== JSON.stringify(v.challenge)) throw new ReasonError('CACHE_DATA_INVALID', 'the cached challenge differs from the one issued')
   }
 
   /**
@@ -233,6 +270,7 @@ export class VerificationService {
     if (v.challenge.mode === 'digital' && v.challengeExpiresAt && v.challengeExpiresAt <= iso(now)) {
       throw new ReasonError('LIVE_CODE_EXPIRED', 'the digits expired: ask for a new challenge')
     }
+    await this.checkCachedChallenge(v)
     if (media.length < MIN_VIDEO_BYTES) throw new ReasonError('VIDEO_SIZE_INVALID', 'the upload is empty or too small to be a video')
     const videoKind = sniffVideo(media)
     const imageKind = videoKind ? null : sniffImage(media)
@@ -284,9 +322,10 @@ export class VerificationService {
    */
   private async underAttack(v: Verification, now: Date): Promise<boolean> {
     const subject = v.idHash ? { idHash: v.idHash } : v.userId ? { userId: v.userId } : null
-    if (!subject || this.risk.maxAttacks <= 0) return false
-    const since = iso(new Date(now.getTime() - this.risk.windowS * 1000))
-    return (await this.store.attempts.countRecent(v.appId, subject, since, ATTACK_REASONS)) >= this.risk.maxAttacks
+    const { maxAttacks, windowS } = this.policy.risk
+    if (!subject || maxAttacks <= 0) return false
+    const since = iso(new Date(now.getTime() - windowS * 1000))
+    return (await this.store.attempts.countRecent(v.appId, subject, since, ATTACK_REASONS)) >= maxAttacks
   }
 
   // ── verdict ─────────────────────────────────────────────────────────────────
@@ -371,6 +410,16 @@ export class VerificationService {
       await this.store.verifications.purge(v.id)
     }
     return due.length
+  }
+}
+
+/** A cache that is down is a verdict (CACHE_UNAVAILABLE), not a crash. */
+async function cached<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (err instanceof CacheUnavailableError) throw new ReasonError('CACHE_UNAVAILABLE', 'the cache (Redis) is unreachable')
+    throw err
   }
 }
 

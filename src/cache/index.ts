@@ -1,0 +1,2 @@
+export { type Cache, CacheUnavailableError } from './types.js'
+export { RedisCache } from './redis-cache.js'
