@@ -49,44 +49,22 @@ export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren })
     return fail(req, reply, err)
   })
 
-  app.get('/capture/api/session', async (req, reply) => {
-    try {
-      const v = await s.verifications.byToken(token(req))
-      if (!v) return await fail(req, reply, notFound())
-      const rule = await s.store.rules.get(v.ruleId)
-      return reply.send(await sessionView(s, v, rule?.liveness ?? null))
-    } catch (err) {
-      return fail(req, reply, err)
-    }
-  })
+  // errors thrown below reach the error handler above, which answers in the verification's family
+  const session = async (req: FastifyRequest, reply: FastifyReply) => {
+    const v = await s.verifications.byToken(token(req))
+    if (!v) throw notFound()
+    const rule = await s.store.rules.get(v.ruleId)
+    return reply.send(await sessionView(s, v, rule?.liveness ?? null))
+  }
+  app.get('/capture/api/session', session)
+  app.get('/capture/api/result', session)
 
-  app.post('/capture/api/challenge', async (req, reply) => {
-    try {
-      return reply.send({ challenge: await s.verifications.challenge(token(req)) })
-    } catch (err) {
-      return fail(req, reply, err)
-    }
-  })
+  app.post('/capture/api/challenge', async (req, reply) => reply.send({ challenge: await s.verifications.challenge(token(req)) }))
 
   app.post('/capture/api/upload', async (req: FastifyRequest<{ Body: unknown }>, reply) => {
-    try {
-      if (!Buffer.isBuffer(req.body)) throw new ReasonError('VIDEO_FETCH_FAILED', 'the upload body is empty')
-      const r = await s.verifications.upload(token(req), req.body)
-      return reply.code(202).send({ attemptId: r.attempt.id, seq: r.attempt.seq, state: r.attempt.state })
-    } catch (err) {
-      return fail(req, reply, err)
-    }
-  })
-
-  app.get('/capture/api/result', async (req, reply) => {
-    try {
-      const v = await s.verifications.byToken(token(req))
-      if (!v) return await fail(req, reply, notFound())
-      const rule = await s.store.rules.get(v.ruleId)
-      return reply.send(await sessionView(s, v, rule?.liveness ?? null))
-    } catch (err) {
-      return fail(req, reply, err)
-    }
+    if (!Buffer.isBuffer(req.body)) throw new ReasonError('VIDEO_FETCH_FAILED', 'the upload body is empty')
+    const r = await s.verifications.upload(token(req), req.body)
+    return reply.code(202).send({ attemptId: r.attempt.id, seq: r.attempt.seq, state: r.attempt.state })
   })
 }
 
