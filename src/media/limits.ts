@@ -26,8 +26,11 @@ export const MEDIA_LIMITS = {
     maxPixels: 7680 * 4320,
     /** frames are scaled to at most this long side while decoding */
     analysisMaxSide: 640,
-    /** sampling rate of the judges: a blink lasts 100–400 ms, so 10 fps sees it in 1–4 frames */
-    sampleFps: 10,
+    /**
+     * sampling rate of the judges: a blink lasts 100–400 ms, so 8 fps sees it in 1–3 frames (d1.mp4's
+     * blink: EAR 0.276 → 0.117 at 8 fps). Each frame costs a mesh pass, so this sets the speed.
+     */
+    sampleFps: 8,
     /** hard cap on analysed frames: long clips are sampled more sparsely */
     maxFrames: 120,
     /** ffmpeg is killed after this */

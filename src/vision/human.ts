@@ -33,7 +33,6 @@ function installFileFetch(): void {
   globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
     if (url.startsWith('file://')) {
-      if (process.env.SHIREN_DEBUG_HUMAN) console.log('fetch', url)
       const buf = await readFile(fileURLToPath(url))
       const type = url.endsWith('.wasm') ? 'application/wasm' : url.endsWith('.json') ? 'application/json' : 'application/octet-stream'
       return new Response(buf, { status: 200, headers: { 'content-type': type } })
@@ -122,11 +121,9 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
   })
   await human.load()
   const backend = human.tf.getBackend()
-  if (process.env.SHIREN_DEBUG_HUMAN) {
-    const env = (human.tf as unknown as { env(): { getBool(k: string): boolean } }).env()
-    console.log('wasm simd', env.getBool('WASM_HAS_SIMD_SUPPORT'), 'threads', env.getBool('WASM_HAS_MULTITHREAD_SUPPORT'))
-  }
-  const videoConfig = { cacheSensitivity: Number(process.env.CS ?? 0.7), face: { detector: { skipFrames: 4, skipTime: 100_000 } } }
+  // video: consecutive frames may reuse the detector's box (the mesh tracks the face between detector
+  // runs); Human decides by comparing each frame with the previous one (its default sensitivity)
+  const videoConfig = { cacheSensitivity: 0.7, face: { detector: { skipFrames: 10, skipTime: 100_000 } } }
   const imageConfig = { cacheSensitivity: 0 }
   return {
     backend,
@@ -134,7 +131,6 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
       const tensor = human.tf.tensor3d(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length), [img.height, img.width, 3], 'int32')
       try {
         const res = await human.detect(tensor, o?.video ? videoConfig : imageConfig)
-        if (process.env.SHIREN_DEBUG_HUMAN) console.log(JSON.stringify((res as unknown as { performance: unknown }).performance))
         return res.face.map((f) => ({
           box: f.box,
           boxScore: f.boxScore,
