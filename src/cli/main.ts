@@ -11,6 +11,7 @@ import { startServer } from '../server.js'
 import { migrateToLatest, openDatabase } from '../storage/index.js'
 import type { LivenessMode, CompareSource, Service } from '../apps/index.js'
 import { registerAdminCommands } from './commands/admin.js'
+import { ensureAdminPassword } from '../http/console-api.js'
 import { registerOcrCommand } from './commands/ocr.js'
 import { registerVisionCommands } from './commands/vision.js'
 
@@ -57,6 +58,7 @@ program.command('serve')
     const cfg = config({ ...(o.port !== undefined && { port: o.port }), ...(o.host && { host: o.host }) })
     const log = createLogger(cfg.logLevel)
     const { token, created } = loadOrCreateAdminToken(cfg.dataDir)
+    const consolePassword = await ensureAdminPassword(cfg.dataDir)
     const running = await startServer(cfg, log)
     const demo = await ensureDemo(running.shiren)
     const lines = [
@@ -66,6 +68,7 @@ program.command('serve')
       `  face analysis    ${running.shiren.analyser ? 'on' : `unavailable: no models in ${cfg.modelsDir} (shiren models pull)`}`,
       `  demo app         AppID ${demo.appId}  secret ${demo.secret}  RuleId ${demo.ruleId}`,
       `  management API   ${running.url}/v1 (Authorization: Bearer ${created ? token : '<data dir>/admin-token'})`,
+      `  console          ${running.url}/console (password ${consolePassword ?? 'set earlier; change it with `shiren admin set-password`'})`,
       `  OpenAPI          ${running.url}/docs/json`,
       '',
     ]
