@@ -8,6 +8,7 @@
  * benchmark and the OCR tests.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import sharp from 'sharp';
 import { SAMPLE_REGIONS, generateIdNumber } from '../identity/index.js';
 import type { IdCardBack, IdCardFront } from './fields.js';
@@ -207,12 +208,15 @@ export async function renderCard(svg: string, dist: Distortion): Promise<Buffer>
   return img.jpeg({ quality: dist.jpegQuality }).toBuffer();
 }
 
-/** True when fontconfig knows the Noto CJK font the renderer needs. */
+/**
+ * True when the Noto CJK font the renderer needs is installed: asked of fontconfig (`fc-list`,
+ * Debian package fontconfig) or, without it, looked up where fonts-noto-cjk puts it.
+ */
 export function cjkFontAvailable(): boolean {
   try {
-    const out = execFileSync('fc-list', [':', 'family'], { encoding: 'utf8' });
+    const out = execFileSync('fc-list', [':', 'family'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     return out.includes('Noto Sans CJK SC');
   } catch {
-    return false;
+    return existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc');
   }
 }
