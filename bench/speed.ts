@@ -66,6 +66,51 @@ await sharp(join(data, 'spoof/vietmoney/true_001.jpg')).resize(1152, 864).jpeg({
 await sharp(join(data, 'faces/deepface/Angelina_Jolie/img1.jpg')).resize(866, 1155).jpeg({ quality: 90 }).toFile(imgB)
 
 console.log(`# bench:speed — ${availableParallelism()} cores, load average ${load()} at start, ${REPS} repetitions (median)`)
+// ---- pool first, in a process that has loaded no model itself, so its RSS is the workers' own:
+// throughput, RSS, HTTP latency in the main thread while the workers analyse
+for (const workers of [1, Math.min(2, availableParallelism())]) {
+  const engine = await createVisionEngine({ modelsDir, workers })
+  const server = createServer((_, res) => res.end('ok'))
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  const port = (server.address() as { port: number }).port
+  const ping = () =>
+    new Promise<number>((resolve) => {
+      const t = performance.now()
+      request({ host: '127.0.0.1', port, path: '/' }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(performance.now() - t))
+      }).end()
+    })
+  const idle: number[] = []
+  for (let i = 0; i < 50; i++) idle.push(await ping())
+  const busy: number[] = []
+  let running = true
+  const pinger = (async () => {
+    while (running) {
+      busy.push(await ping())
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  })()
+  const jobs = 2 * workers
+  const t = performance.now()
+  await Promise.all(Array.from({ length: jobs }, () => engine.analyse({ media: { path: video, kind: 'video' }, liveness: 'silent', threshold: 70 })))
+  const wall = performance.now() - t
+  running = false
+  await pinger
+  const mem = await engine.memory()
+  const p = (v: number[], q: number) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) * q)]!
+  console.log(`\n## pool of ${workers} worker(s): ${jobs} videos in ${ms(wall)} (${((jobs * 5) / (wall / 1000)).toFixed(1)} s of video per s)`)
+  console.log(`HTTP in the main thread: idle p50 ${p(idle, 0.5).toFixed(1)} ms / p99 ${p(idle, 0.99).toFixed(1)} ms; under analysis p50 ${p(busy, 0.5).toFixed(1)} ms / p99 ${p(busy, 0.99).toFixed(1)} ms / max ${Math.max(...busy).toFixed(1)} ms (${busy.length} requests)`)
+  const perWorker = (mem.rss - rssBase) / workers / 2 ** 20
+  console.log(`process RSS after the videos ${(mem.rss / 2 ** 20).toFixed(0)} MB (main thread + ${workers} worker(s); baseline before the pool ${(rssBase / 2 ** 20).toFixed(0)} MB) → ≈ ${perWorker.toFixed(0)} MB per worker (target ≤ 600); process peak so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`)
+  results[`pool${workers}RssPerWorkerMB`] = perWorker
+  results[`pool${workers}VideosPerS`] = (jobs * 5) / (wall / 1000)
+  results[`pool${workers}PeakRssMB`] = process.resourceUsage().maxRSS / 1024
+  results[`pool${workers}HttpP99BusyMs`] = p(busy, 0.99)
+  server.close()
+  await engine.close()
+}
+
 const tLoad = performance.now()
 const m = await loadModels(modelsDir)
 console.log(`model load (one worker's worth): ${ms(performance.now() - tLoad)}`)
@@ -147,47 +192,6 @@ console.log(`model load (one worker's worth): ${ms(performance.now() - tLoad)}`)
 await closeModels(m)
 console.log(`load average now ${load()}`)
 
-// ---- pool: throughput, RSS, HTTP latency in the main thread while the workers analyse
-for (const workers of [1, Math.min(2, availableParallelism())]) {
-  const engine = await createVisionEngine({ modelsDir, workers })
-  const server = createServer((_, res) => res.end('ok'))
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  const port = (server.address() as { port: number }).port
-  const ping = () =>
-    new Promise<number>((resolve) => {
-      const t = performance.now()
-      request({ host: '127.0.0.1', port, path: '/' }, (res) => {
-        res.resume()
-        res.on('end', () => resolve(performance.now() - t))
-      }).end()
-    })
-  const idle: number[] = []
-  for (let i = 0; i < 50; i++) idle.push(await ping())
-  const busy: number[] = []
-  let running = true
-  const pinger = (async () => {
-    while (running) {
-      busy.push(await ping())
-      await new Promise((r) => setTimeout(r, 10))
-    }
-  })()
-  const jobs = 2 * workers
-  const t = performance.now()
-  await Promise.all(Array.from({ length: jobs }, () => engine.analyse({ media: { path: video, kind: 'video' }, liveness: 'silent', threshold: 70 })))
-  const wall = performance.now() - t
-  running = false
-  await pinger
-  const mem = await engine.memory()
-  const p = (v: number[], q: number) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) * q)]!
-  console.log(`\n## pool of ${workers} worker(s): ${jobs} videos in ${ms(wall)} (${((jobs * 5) / (wall / 1000)).toFixed(1)} s of video per s)`)
-  console.log(`HTTP in the main thread: idle p50 ${p(idle, 0.5).toFixed(1)} ms / p99 ${p(idle, 0.99).toFixed(1)} ms; under analysis p50 ${p(busy, 0.5).toFixed(1)} ms / p99 ${p(busy, 0.99).toFixed(1)} ms / max ${Math.max(...busy).toFixed(1)} ms (${busy.length} requests)`)
-  console.log(`process RSS now ${(mem.rss / 2 ** 20).toFixed(0)} MB, peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (main thread + ${workers} worker(s); bench process baseline ${(rssBase / 2 ** 20).toFixed(0)} MB)`)
-  results[`pool${workers}VideosPerS`] = (jobs * 5) / (wall / 1000)
-  results[`pool${workers}PeakRssMB`] = process.resourceUsage().maxRSS / 1024
-  results[`pool${workers}HttpP99BusyMs`] = p(busy, 0.99)
-  server.close()
-  await engine.close()
-}
 console.log(`\nload average at the end ${load()}`)
 console.log(JSON.stringify(results))
 rmSync(tmp, { recursive: true, force: true })
