@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CapabilityNotSupportedError, createVisionEngine, ModelMissingError, type VisionEngine } from './index.js'
+import { CapabilityNotSupportedError, createVisionEngine, ModelMissingError, type VisionEngine, type VisionEngineExtras } from './index.js'
 import { listModels, pullModels } from './models.js'
 
 const shared = resolve(process.env.SHIREN_SHARED_DIR ?? resolve(import.meta.dirname, '../../../shared'))
@@ -16,7 +16,7 @@ const hasData = existsSync(join(data, 'pairs.tsv')) && existsSync(join(modelsDir
 if (!hasData) console.log(`SKIP vision engine tests: ${data} or ${modelsDir} is absent`)
 
 describe.skipIf(!hasData)('vision engine (piscina pool)', () => {
-  let engine: VisionEngine
+  let engine: VisionEngine & VisionEngineExtras
   beforeAll(async () => {
     engine = await createVisionEngine({ modelsDir, workers: 1 })
   }, 120_000)

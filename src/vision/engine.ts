@@ -13,6 +13,8 @@ export interface VisionEngineOptions {
 }
 
 export interface VisionEngineExtras {
+  /** two photos, no liveness: the primary face of each, similarity on the 0–100 scale */
+  compare(a: string, b: string, threshold?: number): Promise<CompareResult>
   /** embedding of the primary face of a photo (registry enrolment, benchmarks) */
   embed(path: string): Promise<{ faces: number; embedding: number[] | null }>
   /** process memory as seen from a worker (RSS is per process; see docs/benchmarks.md) */

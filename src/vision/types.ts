@@ -41,7 +41,5 @@ export interface CompareResult {
 
 export interface VisionEngine {
   analyse(req: AnalyseRequest): Promise<AnalyseResult>
-  /** two photos, no liveness: the primary face of each, similarity on the 0–100 scale */
-  compare(a: string, b: string, threshold?: number): Promise<CompareResult>
   close(): Promise<void>
 }
