@@ -1,0 +1,48 @@
+/**
+ * Speech recognition of the digits: an extension point, not a model.
+ *
+ * No offline Mandarin speech model can be installed from the package registries reachable here, so
+ * shiren ships no recogniser: `NoRecognizer` answers `null` and the digits judge then records
+ * `digitsRecognized: null` ("no recogniser configured") and decides on the audio–visual signals
+ * alone. An operator who has a recogniser (for example sherpa-onnx with a Mandarin/English digit
+ * model they downloaded themselves) implements this interface and passes it to
+ * `runDigitsAttempt(..., { recognizer })`; the judge then also requires the recognised string to
+ * equal the digits issued (`SPEECH_MISMATCH` otherwise).
+ */
+export interface DigitRecognizer {
+  /** human-readable name recorded in the signals (`recognizer`) */
+  readonly name: string
+  /**
+   * The digits heard in 16 kHz mono PCM, as a string of 0–9 (for example "4829"), or null when the
+   * recogniser cannot say. Must never guess: null is always allowed.
+   */
+  recognise(pcm16k: Float32Array): Promise<string | null>
+}
+
+/** The default: no recogniser configured. Always null — nothing is claimed to be recognised. */
+export class NoRecognizer implements DigitRecognizer {
+  readonly name = 'none'
+  async recognise(_pcm16k: Float32Array): Promise<string | null> {
+    return null
+  }
+}
+
+/** Chinese and English digit words to digits, for recognisers that return words ("四 八 二 九", "four eight"). */
+const WORDS: Record<string, string> = {
+  零: '0', 〇: '0', 一: '1', 幺: '1', 二: '2', 两: '2', 三: '3', 四: '4', 五: '5', 六: '6', 七: '7', 八: '8', 九: '9',
+  zero: '0', oh: '0', one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9',
+}
+
+/**
+ * Normalise a recogniser's transcript to a digit string: digits are kept, Chinese and English digit
+ * words are mapped, everything else is dropped. Returns null when nothing digit-like remains.
+ */
+export function normaliseDigits(text: string): string | null {
+  let out = ''
+  const tokens = text.toLowerCase().match(/[a-z]+|[0-9]|[\u3007\u4e00-\u9fff]/g) ?? []
+  for (const t of tokens) {
+    if (/^[0-9]$/.test(t)) out += t
+    else if (WORDS[t] !== undefined) out += WORDS[t]
+  }
+  return out.length ? out : null
+}
