@@ -1,0 +1,209 @@
+import type { Reason } from '../codes/reasons.js'
+import { envelopeAt, type Envelope } from '../audio/envelope.js'
+import { ACCEPTED_VIDEO_CONTAINERS, MEDIA_LIMITS } from '../media/limits.js'
+import { quantile } from './timeline.js'
+
+/**
+ * Read-the-digits liveness: the judge. Pure: it sees measurements (the sound analysed by
+ * src/audio, the mouth opening per video frame from the face mesh) and returns one reason and the
+ * signals it based it on. No model runs here. Thresholds are one table, mirrored in docs/digits.md
+ * with their evidence.
+ */
+export const DIGITS_THRESHOLDS = {
+  /** video length (s); the product asks for about 6 s */
+  minVideoS: MEDIA_LIMITS.video.minDurationS,
+  maxVideoS: 20,
+  /** shorter side of the picture (px) */
+  minShortSide: MEDIA_LIMITS.video.minShortSide,
+  /** speech level (RMS over the voice-activity segments) below this: too quiet (dBFS) */
+  minSpeechDbfs: -42,
+  /** less speech than this (s) in total: none detected */
+  minSpeechS: 0.3,
+  /** speech span (first onset → last offset) per expected syllable: at least / at most (s) … */
+  minSpanPerSyllableS: 0.12,
+  maxSpanPerSyllableS: 0.9,
+  /** … plus this much slack on the upper bound (hesitation before the first digit) */
+  spanSlackS: 1.5,
+  /** a complete face in at least this share of the video frames that fall in speech */
+  minFaceCompleteShare: 0.8,
+  /** mouth opening (inner-lip gap / mouth width): 90th − 10th percentile during speech */
+  minMouthRange: 0.05,
+  /** audio–visual agreement: best Pearson correlation of the mouth opening and the speech envelope … */
+  minAvCorrelation: 0.35,
+  /** … over audio lags within ±this (s); lips usually lead the sound by 0–150 ms */
+  maxAvLagS: 0.2,
+  /** frames before the first and after the last speech segment that take part in the correlation (s) */
+  avMarginS: 0.5,
+  /** syllable nuclei counted minus syllables expected: allowed range (counting merges syllables in connected speech more often than it splits them) */
+  maxSyllablesBelow: 2,
+  maxSyllablesAbove: 1,
+} as const
+
+export type DigitsThresholds = { -readonly [K in keyof typeof DIGITS_THRESHOLDS]: number }
+
+/** What the judge needs to know about the sound (a subset of src/audio's AudioAnalysis). */
+export interface DigitsAudio {
+  hasTrack: boolean
+  digitalSilence: boolean
+  speechDbfs: number
+  speech: Array<{ startS: number; endS: number }>
+  speechS: number
+  envelope: Envelope
+  syllables: number
+}
+
+export interface DigitsJudgeInput {
+  audio: DigitsAudio
+  /** mouth opening per analysed video frame (inner-lip gap over mouth width), NaN where no face */
+  mouthOpen: number[]
+  /** time (s) of each analysed frame */
+  frameTimesS: number[]
+  /** per frame: one face, fully inside the picture and uncovered */
+  faceComplete: boolean[]
+  video: { width: number; height: number; durationS: number; format: string }
+  /** the digits issued for this attempt */
+  digits: string
+  /**
+   * Syllables the digits stand for. Default: one per digit (every Mandarin digit 零…九 is one
+   * syllable). Tests and benchmarks on English sentences pass the sentence's syllable count.
+   */
+  expectedSyllables?: number
+  /** what a configured DigitRecognizer heard; null (the default) = no recogniser configured or it could not say */
+  recognized?: string | null
+}
+
+export type DigitsSignals = Record<string, number | string | boolean | null>
+
+export interface DigitsVerdict {
+  reason: Reason
+  signals: DigitsSignals
+}
+
+const r3 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null)
+
+/** Pearson correlation of the pairs where both are finite; NaN with fewer than 5 pairs or no variance. */
+export function pearson(a: number[], b: number[]): number {
+  let n = 0, sa = 0, sb = 0
+  for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i]) && Number.isFinite(b[i])) { n++; sa += a[i]!; sb += b[i]! }
+  if (n < 5) return NaN
+  const ma = sa / n, mb = sb / n
+  let num = 0, va = 0, vb = 0
+  for (let i = 0; i < a.length; i++) {
+    if (!(Number.isFinite(a[i]) && Number.isFinite(b[i]))) continue
+    const x = a[i]! - ma, y = b[i]! - mb
+    num += x * y
+    va += x * x
+    vb += y * y
+  }
+  return va > 0 && vb > 0 ? num / Math.sqrt(va * vb) : NaN
+}
+
+/** Fill NaN gaps (frames without a face) by linear interpolation; leading/trailing gaps take the nearest value. */
+export function fillGaps(v: number[]): number[] {
+  const out = [...v]
+  const known = out.map((x, i) => (Number.isFinite(x) ? i : -1)).filter((i) => i >= 0)
+  if (!known.length) return out
+  for (let i = 0; i < out.length; i++) {
+    if (Number.isFinite(out[i])) continue
+    const next = known.find((k) => k > i)
+    const prev = [...known].reverse().find((k) => k < i)
+    if (prev === undefined) out[i] = out[next!]!
+    else if (next === undefined) out[i] = out[prev]!
+    else out[i] = out[prev]! + ((out[next]! - out[prev]!) * (i - prev)) / (next - prev)
+  }
+  return out
+}
+
+/**
+ * Audio–visual agreement: the mouth opening against the speech envelope shifted by each lag in
+ * ±maxLagS (positive lag = the sound comes later than the lips), over the frames from `fromS` to
+ * `toS`. Returns the best correlation, its lag, and the correlation at lag 0.
+ */
+export function avCorrelation(mouth: number[], times: number[], env: Envelope, fromS: number, toS: number, maxLagS: number): { best: number; lagS: number; atZero: number } {
+  const idx = times.map((t, i) => (t >= fromS && t <= toS ? i : -1)).filter((i) => i >= 0)
+  const m = idx.map((i) => mouth[i]!)
+  const ts = idx.map((i) => times[i]!)
+  const maxK = Math.max(0, Math.round(maxLagS / 0.01))
+  let best = -Infinity
+  let lagS = 0
+  let atZero = NaN
+  for (let k = -maxK; k <= maxK; k++) {
+    const lag = k * 0.01
+    const e = envelopeAt(env, ts.map((t) => t + lag))
+    const c = pearson(m, e)
+    if (k === 0) atZero = c
+    if (Number.isFinite(c) && c > best) {
+      best = c
+      lagS = lag
+    }
+  }
+  return { best: Number.isFinite(best) ? best : NaN, lagS, atZero }
+}
+
+/**
+ * The digits judge. Order (the first failure is the reason): format → resolution → duration →
+ * audio present → loud enough → speech present → speech span plausible for the digits → face
+ * complete during speech → lips move → lips and sound agree → syllable count → recogniser (when one
+ * is configured).
+ */
+export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsThresholds> = {}): DigitsVerdict {
+  const T = { ...DIGITS_THRESHOLDS, ...thresholds }
+  const { audio, video } = input
+  const expected = input.expectedSyllables ?? input.digits.length
+  const signals: DigitsSignals = {
+    digitsIssued: input.digits,
+    expectedSyllables: expected,
+    digitsRecognized: input.recognized ?? null,
+    audioTrack: audio.hasTrack,
+    digitalSilence: audio.digitalSilence,
+    speechDbfs: r3(audio.speechDbfs),
+    speechS: r3(audio.speechS),
+    speechSegments: audio.speech.length,
+    syllables: audio.syllables,
+  }
+  const out = (reason: Reason): DigitsVerdict => ({ reason, signals })
+  if (!/^[0-9]+$/.test(input.digits)) throw new TypeError('digits must be a non-empty string of 0-9')
+
+  if (!(ACCEPTED_VIDEO_CONTAINERS as readonly string[]).includes(video.format)) return out('DIGITS_VIDEO_FORMAT_INVALID')
+  if (Math.min(video.width, video.height) < T.minShortSide) return out('DIGITS_VIDEO_RESOLUTION_TOO_LOW')
+  if (!(video.durationS >= T.minVideoS && video.durationS <= T.maxVideoS)) return out('DIGITS_VIDEO_DURATION_INVALID')
+
+  if (!audio.hasTrack || audio.digitalSilence) return out('NO_AUDIO')
+  if (!(audio.speechDbfs >= T.minSpeechDbfs)) return out('AUDIO_TOO_QUIET')
+  if (audio.speechS < T.minSpeechS || !audio.speech.length) return out('SPEECH_NOT_DETECTED')
+
+  const first = audio.speech[0]!.startS
+  const last = audio.speech[audio.speech.length - 1]!.endS
+  const span = last - first
+  signals.speechStartS = r3(first)
+  signals.speechSpanS = r3(span)
+  if (span < expected * T.minSpanPerSyllableS || span > expected * T.maxSpanPerSyllableS + T.spanSlackS) return out('DIGITS_VIDEO_DURATION_INVALID')
+
+  // frames during speech
+  const inSpeech = input.frameTimesS.map((t) => audio.speech.some((s) => t >= s.startS && t <= s.endS))
+  const speechFrames = inSpeech.filter(Boolean).length
+  const complete = input.faceComplete.filter((c, i) => c && inSpeech[i]).length
+  signals.speechFrames = speechFrames
+  signals.faceCompleteShare = speechFrames ? r3(complete / speechFrames) : 0
+  if (!speechFrames || complete / speechFrames < T.minFaceCompleteShare) return out('FACE_INCOMPLETE_DURING_SPEECH')
+
+  const mouthDuring = input.mouthOpen.filter((v, i) => inSpeech[i] && input.faceComplete[i] && Number.isFinite(v))
+  const range = quantile(mouthDuring, 0.9) - quantile(mouthDuring, 0.1)
+  signals.mouthRange = r3(range)
+  signals.mouthMax = r3(Math.max(...mouthDuring))
+  if (!(range >= T.minMouthRange)) return out('LIP_MOVEMENT_TOO_SMALL')
+
+  const mouth = fillGaps(input.mouthOpen.map((v, i) => (input.faceComplete[i] ? v : NaN)))
+  const av = avCorrelation(mouth, input.frameTimesS, audio.envelope, first - T.avMarginS, last + T.avMarginS, T.maxAvLagS)
+  signals.avCorrelation = r3(av.best)
+  signals.avLagS = r3(av.lagS)
+  signals.avCorrelationAtZero = r3(av.atZero)
+  if (!(av.best >= T.minAvCorrelation)) return out('SPEECH_MISMATCH')
+
+  const diff = audio.syllables - expected
+  signals.syllableDifference = diff
+  if (diff < -T.maxSyllablesBelow || diff > T.maxSyllablesAbove) return out('SPEECH_MISMATCH')
+
+  if (input.recognized !== undefined && input.recognized !== null && input.recognized !== input.digits) return out('SPEECH_MISMATCH')
+  return out('PASS')
+}
