@@ -56,13 +56,16 @@ export async function scanVideo(detector: FaceDetector, path: string, opts: Deco
   const info = await decodeVideo(
     path,
     async (frame) => {
+      const firstFrame = first
       if (first) {
         first = false
         // expected frames are not known before the probe; estimate from the sampling plan
         stride = Math.max(1, Math.floor(MEDIA_LIMITS.video.maxFrames / spreadWanted / 4))
       }
       const t0 = performance.now()
-      const found = await findFaces(detector, frame, { video: true })
+      // the first frame is detected afresh: the detector's cached boxes belong to the previous clip
+      // this worker analysed, and reusing them misaligned faces (a false FACE_SWAPPED)
+      const found = await findFaces(detector, frame, { video: !firstFrame })
       detectMs += performance.now() - t0
       maxFaceCount = Math.max(maxFaceCount, found.count)
       const f = found.primary
