@@ -90,6 +90,30 @@ describe.skipIf(!ready)('verification with the vision engine, end to end', () =>
     expect(r.Text.ErrCode, JSON.stringify(r.Text.LivenessDetail)).toBe(1003)
   })
 
+  it('digital: a recording whose sound track is silent fails with 1101; digits expire after 5 minutes (h5 3)', async () => {
+    const digitalRule = (await srv.shiren.apps.createRule({ appId, liveness: 'digital', compareSource: 'none', maxAttempts: 2 })).ruleId
+    const sdk = faceidClient(srv.url, appId, secret)
+    const { BizToken } = await sdk.DetectAuth({ RuleId: digitalRule, Extra: 'digits' })
+    const ch = (await (await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })).json()) as any
+    expect(ch.challenge.digits).toMatch(/^\d{4}$/)
+    // d18: a face opening its mouth, with an audio track that holds only silence
+    const silent = readFileSync(join(DATA, 'videos/liveportrait/d18.mp4'))
+    const up = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: silent })
+    expect(up.status).toBe(202)
+    expect(await srv.shiren.queue.idle(120_000)).toBe(true)
+    const session = (await (await fetch(`${srv.url}/capture/api/session?token=${BizToken}`)).json()) as any
+    expect(session.lastAttempt).toMatchObject({ reason: 'NO_AUDIO', code: 1101 })
+
+    await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })
+    srv.clock.advance(301)
+    try {
+      const late = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: Buffer.concat([silent, randomBytes(8)]) })
+      expect(((await late.json()) as any).error).toMatchObject({ reason: 'LIVE_CODE_EXPIRED', code: 3 })
+    } finally {
+      srv.clock.advance(-301)
+    }
+  })
+
   it('sdk: the same verdicts through the ticket flow: 66660004 for another person, -15002 for a still image', async () => {
     const base = srv.url
     const get = async (path: string) => (await (await fetch(base + path)).json()) as any

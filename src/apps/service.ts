@@ -23,7 +23,7 @@ export interface NewRuleInput {
 }
 
 /** Capabilities this build can really judge; a rule asking for another is refused, never faked. */
-export const SUPPORTED_LIVENESS: readonly LivenessMode[] = ['action', 'silent']
+export const SUPPORTED_LIVENESS: readonly LivenessMode[] = ['action', 'silent', 'digital']
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 

@@ -15,6 +15,8 @@ export interface AnalyseRequest {
   media: { path: string; kind: 'video' | 'image' }
   liveness: 'action' | 'digital' | 'silent' | 'none'
   actions?: Action[]
+  /** for 'digital': the digits the person was asked to read */
+  digits?: string
   reference?: { path: string } | null
   threshold: number
 }
@@ -85,6 +87,7 @@ export class AttemptAnalysis {
           media: { path: mediaPath, kind: attempt.mediaKind },
           liveness: rule.liveness,
           ...(challenge?.mode === 'action' && { actions: challenge.actions }),
+          ...(challenge?.mode === 'digital' && { digits: challenge.digits }),
           reference,
           threshold: rule.threshold,
         })

@@ -3,6 +3,7 @@ import { decodeImage, encodeJpeg, type DecodedImage, type ImageRole, type RgbIma
 import { MediaRejectedError } from '../media/errors.js'
 import { judgeActions } from '../liveness/action.js'
 import { judgeSilent } from '../liveness/silent.js'
+import { runDigitsAttempt } from '../liveness/digits-attempt.js'
 import { loadAntiSpoof, type AntiSpoof } from './antispoof.js'
 import { cosineToScore } from './calibration.js'
 import { cosine, loadEmbedder, type FaceEmbedder } from './embed.js'
@@ -99,9 +100,6 @@ async function readPicture(m: LoadedModels, path: string, role: ImageRole): Prom
  */
 export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<AnalyseResult> {
   const started = performance.now()
-  if (req.liveness === 'digital') {
-    throw new CapabilityNotSupportedError("'digital' liveness", 'read-the-digits liveness is handled by the speech/lip engine, not by the vision engine')
-  }
   // fail fast on missing capabilities: a verdict must never rest on a model that is not there
   if (req.liveness === 'silent') requireAntiSpoof(m)
   if (req.reference) requireEmbedder(m)
@@ -117,7 +115,21 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
     let live: { img: RgbImage; face: FaceMeasure } | null = null
     let bestFrame: Buffer | null = null
     let spreadFaces: Array<{ img: RgbImage; face: FaceMeasure }> = []
-    if (req.media.kind === 'image') {
+    if (req.liveness === 'digital') {
+      // read-the-digits: sound and lips are judged together on the video (src/liveness/digits-attempt.ts)
+      if (req.media.kind !== 'video') return done('DIGITS_VIDEO_FORMAT_INVALID', null, null)
+      if (!req.digits) throw new TypeError("'digital' liveness needs the issued digits")
+      const d = await runDigitsAttempt(m.detector, req.media.path, req.digits)
+      Object.assign(signals, d.signals)
+      if (d.scan?.best) {
+        Object.assign(signals, faceSignals(d.scan.best.face))
+        signals.qualityScore = d.scan.best.quality
+        bestFrame = await encodeJpeg(d.scan.best.frame)
+      }
+      if (d.reason !== 'PASS') return done(d.reason, null, bestFrame)
+      live = { img: d.scan!.best!.frame, face: d.scan!.best!.face }
+      spreadFaces = d.scan!.spread.map((k) => ({ img: k.frame, face: k.face }))
+    } else if (req.media.kind === 'image') {
       if (req.liveness === 'action') return done('FILE_FORMAT_INVALID', null, null)
       const side = await readPicture(m, req.media.path, 'live')
       signals.faceCount = side.found.count

@@ -11,6 +11,8 @@ export interface AnalyseRequest {
   /** for 'action': the server-chosen sequence, to be found in this order */
   actions?: Action[]
   /** reference photo to compare with (caller photo or registry photo) */
+  /** for 'digital': the digits the person was asked to read */
+  digits?: string
   reference?: { path: string } | null
   /** pass threshold on the 0–100 similarity scale */
   threshold: number
