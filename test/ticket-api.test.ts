@@ -187,6 +187,36 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
     await expect(s.verifications.upload(v2!.token, Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), randomBytes(4096)]))).rejects.toMatchObject({ reason: 'DAILY_LIMIT_EXCEEDED' })
   })
 
+  it('expiries: a NONCE ticket after 120 s (400101 at login), the digits after 5 minutes (66660022)', async () => {
+    const userId = 'expiry'
+    srv.clock.advance(2.1)
+    const start = await getfaceid({ userId })
+    const { faceId, orderNo } = start.json.result
+    const nonceTicket = (await c.ticket(accessToken, 'NONCE', userId)).json.tickets[0].value
+    srv.clock.advance(121)
+    try {
+      const n = nonce()
+      const login = await fetch(`${srv.url}/api/web/login?${new URLSearchParams({ appId: c.appId, version: '1.0.0', nonce: n, orderNo, faceId, userId, sign: ticketSign([c.appId, userId, orderNo, '1.0.0', faceId, n, nonceTicket]) })}`, { redirect: 'manual' })
+      expect(login.status).toBe(403)
+      expect(await login.text()).toContain('400101')
+    } finally {
+      srv.clock.advance(-121)
+    }
+
+    const digital = await srv.shiren.apps.createRule({ appId: c.appId, liveness: 'digital', compareSource: 'none' })
+    const d = await getfaceid({ ruleId: digital.ruleId, name: undefined, idNo: undefined })
+    const token = d.json.result.faceId
+    const ch = (await (await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })).json()) as any
+    expect(ch.challenge).toMatchObject({ mode: 'digital', digits: expect.stringMatching(/^\d{4}$/) })
+    srv.clock.advance(301)
+    try {
+      const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, { method: 'POST', headers: { 'content-type': 'video/webm' }, body: Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), randomBytes(4096)]) })
+      expect(((await up.json()) as any).error).toMatchObject({ reason: 'LIVE_CODE_EXPIRED', code: 66660022 })
+    } finally {
+      srv.clock.advance(-301)
+    }
+  })
+
   it('two concurrent starts with one order number: one verification, the other answer refused (400103)', async () => {
     const orderNo = `same${nonce().slice(0, 8)}`
     const [a, b] = await Promise.all([getfaceid({ orderNo }), getfaceid({ orderNo })])
