@@ -63,9 +63,11 @@ export async function scanVideo(detector: FaceDetector, path: string, opts: Deco
         stride = Math.max(1, Math.floor(MEDIA_LIMITS.video.maxFrames / spreadWanted / 4))
       }
       const t0 = performance.now()
-      // the first frame is detected afresh: the detector's cached boxes belong to the previous clip
-      // this worker analysed, and reusing them misaligned faces (a false FACE_SWAPPED)
-      const found = await findFaces(detector, frame, { video: !firstFrame })
+      // Human tracks faces across calls and caches its boxes and last input per worker: a blank frame
+      // first empties that state, so a clip is judged the same whatever this worker analysed before
+      // (a leftover box from the previous clip gave a false FACE_SWAPPED)
+      if (firstFrame) await detector.detect({ data: Buffer.alloc(frame.width * frame.height * 3), width: frame.width, height: frame.height }, { video: true })
+      const found = await findFaces(detector, frame, { video: true })
       detectMs += performance.now() - t0
       maxFaceCount = Math.max(maxFaceCount, found.count)
       const f = found.primary
