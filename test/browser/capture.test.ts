@@ -156,6 +156,27 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     await context.close()
   }, 150_000)
 
+  it('every screen of the flow at phone and desktop size, in Chinese and English (screenshots)', async () => {
+    b.useCamera(clip.genuine!)
+    for (const [vp, size] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
+      for (const locale of ['zh-CN', 'en-US']) {
+        const lang = locale.slice(0, 2)
+        const { BizToken, Url } = await detectAuth(silentRule, photo.other!)
+        const { context, page } = await openPage(b.browser, { viewport: size, locale })
+        await page.goto(Url)
+        await capture(page, `flow-${lang}`, vp, false)
+        await page.waitForSelector('[data-screen="fail-final"]', { timeout: 90_000 })
+        expect(await page.textContent('.code'), await signals(BizToken)).toContain('2016')
+        expect(await page.getAttribute('html', 'lang')).toMatch(new RegExp(`^${lang}`))
+        await shot(page, `flow-${lang}-verdict-${vp}`)
+        await page.goto(Url)
+        await page.waitForSelector('[data-screen="finished"]')
+        await shot(page, `flow-${lang}-finished-${vp}`)
+        await context.close()
+      }
+    }
+  }, 400_000)
+
   it('a camera showing one still photo fails with the single-image code (1003)', async () => {
     b.useCamera(clip.still!)
     const { sdk, BizToken, Url } = await detectAuth(silentRule, photo.other!)
