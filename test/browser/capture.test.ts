@@ -235,6 +235,36 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     await context.close()
   }, 150_000)
 
+  it('sdk: an impostor\'s photo fails with 66660004 and a still photo with -15002, on the page and in queryfacerecord', async () => {
+    const get = async (path: string) => (await (await fetch(srv.url + path)).json()) as any
+    const post = async (path: string, body: unknown) => (await (await fetch(srv.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as any
+    const nonce = () => randomBytes(16).toString('hex')
+    const access = (await get(`/api/oauth2/access_token?appId=${appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
+    const signTicket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${access}&type=SIGN&version=1.0.0`)).tickets[0].value
+    for (const [camera, reference, code] of [[clip.genuine!, photo.other!, '66660004'], [clip.still!, photo.other!, '-15002']] as const) {
+      b.useCamera(camera)
+      const userId = `u${randomBytes(4).toString('hex')}`
+      const orderNo = `web${randomBytes(6).toString('hex')}`
+      const n1 = nonce()
+      const start = await post('/api/server/getfaceid', { appId, orderNo, userId, version: '1.0.0', nonce: n1, sourcePhotoStr: reference.toString('base64'), sourcePhotoType: '2', ruleId: silentRule, sign: ticketSign([appId, userId, '1.0.0', n1, signTicket]) })
+      const faceId = start.result.faceId as string
+      const nonceTicket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${access}&type=NONCE&version=1.0.0&user_id=${userId}`)).tickets[0].value
+      const n2 = nonce()
+      const login = `${srv.url}/api/web/login?${new URLSearchParams({ appId, version: '1.0.0', nonce: n2, orderNo, faceId, userId, from: 'browser', sign: ticketSign([appId, userId, orderNo, '1.0.0', faceId, n2, nonceTicket]) })}`
+      const { context, page, requests } = await openPage(b.browser, { viewport: PHONE, locale: 'en-US' })
+      await page.goto(login)
+      await capture(page, `sdk-fail-${code}`, 'phone', false)
+      await page.waitForSelector('[data-screen="fail-final"]', { timeout: 90_000 })
+      expect(await page.textContent('.code'), await signals(faceId)).toContain(code)
+      await shot(page, `sdk-verdict-${code}-en-phone`)
+      const n3 = nonce()
+      const rec = await post('/api/v2/base/queryfacerecord', { appId, orderNo, version: '1.0.0', nonce: n3, sign: ticketSign([appId, orderNo, '1.0.0', n3, signTicket]) })
+      expect(rec.code).toBe(code)
+      expect(foreignRequests(requests, srv.url)).toEqual([])
+      await context.close()
+    }
+  }, 300_000)
+
   it('action mode: the page shows the server\'s action sequence in order and then the server\'s verdict for it, with a retry while attempts remain', async () => {
     b.useCamera(clip.genuine!)
     const { BizToken, Url } = await detectAuth(actionRule, photo.ref!)
