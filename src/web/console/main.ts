@@ -271,7 +271,7 @@ async function verificationsPage(params = new URLSearchParams()) {
   page(t('verifications'), form,
     table([t('created'), t('app'), t('family'), t('orderNo'), t('person'), t('state'), t('code'), t('similarity')], rows.map((v) => [
       fmtTime(v.createdAt), v.appId, v.family, v.orderNo ?? '—', [v.name, v.idNumber].filter(Boolean).join(' ') || '—', v.state,
-      v.code === null ? '—' : h('span', { class: `pill ${v.code === 0 || v.reason === 'PASS' ? 'ok' : 'err'}` }, String(v.code)), v.similarity === null ? '—' : String(v.similarity),
+      v.code === null ? '—' : h('span', { class: `pill ${v.code === 0 || v.reason === 'PASS' ? 'ok' : 'err'}` }, String(v.code)), v.similarity === null ? '—' : v.similarity.toFixed(2),
     ]), { id: 'verifications', onRow: (i) => { location.hash = `#/verifications/${rows[i].id}` } }))
   redraw = () => void guarded(() => verificationsPage(params))
 }
@@ -292,7 +292,7 @@ async function verificationPage(id: string) {
           h('dt', {}, t('reason')), h('dd', { id: 'reason' }, v.reason ?? t('inProgress')),
           h('dt', {}, 'h5'), h('dd', { id: 'code-h5' }, codeCell(v.codes?.h5)),
           h('dt', {}, 'sdk'), h('dd', { id: 'code-sdk' }, codeCell(v.codes?.sdk)),
-          h('dt', {}, t('similarity')), h('dd', { id: 'sim' }, v.similarity === null ? '—' : `${v.similarity} (${t('threshold')} ${v.threshold})`),
+          h('dt', {}, t('similarity')), h('dd', { id: 'sim' }, v.similarity === null ? '—' : `${v.similarity.toFixed(2)} (${t('threshold')} ${v.threshold})`),
           h('dt', {}, t('rule')), h('dd', {}, `${v.ruleId} · ${v.liveness} · ${v.compareSource}`),
           h('dt', {}, t('family')), h('dd', {}, v.family),
           h('dt', {}, t('person')), h('dd', {}, [v.name, v.idNumber].filter(Boolean).join(' ') || '—'),
