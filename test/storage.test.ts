@@ -28,7 +28,7 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
     expect(await migrateToLatest(db)).toEqual([])
     store = new KyselyStore(db.kysely)
     await store.apps.insert({ appId: 'IDATEST1', name: 't', secretSealed: vault.seal('s'), services: ['h5', 'sdk', 'silent'], validUntil: null, dailyLimitPerPerson: 0, concurrencyLimit: 0 })
-    await store.rules.insert({ ruleId: 'R1', appId: 'IDATEST1', name: 'r', liveness: 'silent', compareSource: 'none', threshold: 70, maxAttempts: 2, tokenTtlS: 600, actionCount: 2 })
+    await store.rules.insert({ ruleId: 'R1', appId: 'IDATEST1', name: 'r', liveness: 'silent', compareSource: 'none', threshold: 70, maxAttempts: 2, tokenTtlS: 600, actionCount: 2, idcardStep: 'none' })
   })
   afterAll(async () => {
     await db?.close()
@@ -49,7 +49,9 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
     const app = await store.apps.get('IDATEST1')
     expect(app).toMatchObject({ services: ['h5', 'sdk', 'silent'], enabled: true, dailyLimitPerPerson: 0, secretVersion: 1 })
     expect(await store.apps.rotateSecret('IDATEST1', vault.seal('s2'))).toBe(2)
-    expect(await store.rules.get('R1')).toMatchObject({ threshold: 70, maxAttempts: 2, enabled: true })
+    expect(await store.rules.get('R1')).toMatchObject({ threshold: 70, maxAttempts: 2, enabled: true, idcardStep: 'none' })
+    await store.rules.insert({ ruleId: 'R2', appId: 'IDATEST1', name: 'card', liveness: 'silent', compareSource: 'none', threshold: 70, maxAttempts: 2, tokenTtlS: 600, actionCount: 2, idcardStep: 'both' })
+    expect((await store.rules.get('R2'))?.idcardStep).toBe('both')
   })
 
   it('state transitions are compare-and-set: only one of two concurrent claims wins', async () => {

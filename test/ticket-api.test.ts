@@ -49,6 +49,19 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
     return c.post(`/api/server/getfaceid?orderNo=${body.orderNo}`, body)
   }
 
+  it('refuses a rule with an ID-card step with 66660030: the sdk family has no ID-card codes (301/302/303 are h5-only)', async () => {
+    // written straight to storage, as a build with the card step would: the flow's own guard must refuse it
+    const ruleId = `IDC${nonce().slice(0, 9).toUpperCase()}`
+    await srv.shiren.store.rules.insert({ ruleId, appId: c.appId, name: 'card first', liveness: 'silent', compareSource: 'none', threshold: 70, maxAttempts: 3, tokenTtlS: 600, actionCount: 2, idcardStep: 'front' })
+    const r = await getfaceid({ ruleId })
+    expect(r.status).toBe(200)
+    expect(r.json).toMatchObject({ code: '66660030', msg: '不支持此类型服务', success: false })
+    expect(r.json.detail).toMatch(/ID-card step/)
+    expect(r.json.result).toBeUndefined()
+    // the rules without a card step still work
+    expect((await getfaceid()).json.code).toBe('0')
+  })
+
   it('issues an access token, a reusable SIGN ticket and single-use NONCE tickets', async () => {
     const t = await c.token()
     expect(t.json).toMatchObject({ code: '0', msg: '请求成功', expire_in: 7200, success: true })

@@ -1,7 +1,7 @@
 import { ReasonError } from '../codes/reason-error.js'
 import { randomToken, type PersonalDataVault } from '../crypto/index.js'
 import type { AppRow, Store } from '../storage/ports.js'
-import { COMPARE_SOURCES, LIVENESS_MODES, SERVICES, type App, type CompareSource, type LivenessMode, type Rule, type Service } from './types.js'
+import { COMPARE_SOURCES, IDCARD_STEPS, LIVENESS_MODES, SERVICES, type App, type CompareSource, type IdCardStep, type LivenessMode, type Rule, type Service } from './types.js'
 
 export interface NewAppInput {
   name: string
@@ -20,6 +20,7 @@ export interface NewRuleInput {
   maxAttempts?: number
   tokenTtlS?: number
   actionCount?: number
+  idcardStep?: IdCardStep
 }
 
 /** Capabilities this build can really judge; a rule asking for another is refused, never faked. */
@@ -114,10 +115,17 @@ export class AppService {
     if (!Number.isInteger(tokenTtlS) || tokenTtlS < 60 || tokenTtlS > 86_400) throw new ReasonError('INVALID_PARAMETER', 'tokenTtlS must be 60-86400')
     const actionCount = input.actionCount ?? 2
     if (!Number.isInteger(actionCount) || actionCount < 1 || actionCount > 4) throw new ReasonError('INVALID_PARAMETER', 'actionCount must be 1-4')
+    const idcardStep = input.idcardStep ?? 'none'
+    if (!IDCARD_STEPS.includes(idcardStep)) throw new ReasonError('INVALID_PARAMETER', `idcardStep must be one of ${IDCARD_STEPS.join(', ')}`)
+    // the OCR reader exists (src/ocr), but the capture step, sealed storage of the reading and the
+    // 301/302/303 verdicts are not wired yet: a rule asking for a card would be a promise not kept
+    if (idcardStep !== 'none') {
+      throw new ReasonError('BUSINESS_REQUEST_INVALID', `idcardStep "${idcardStep}" is not supported by this build yet: the ID-card capture step is not built (only idcardStep "none")`, { unsupported: true })
+    }
     const ruleId = randomToken(12, UPPER)
     await this.store.rules.insert({
       ruleId, appId: input.appId, name: input.name?.trim() || `${input.liveness}/${input.compareSource}`, liveness: input.liveness,
-      compareSource: input.compareSource, threshold, maxAttempts, tokenTtlS, actionCount,
+      compareSource: input.compareSource, threshold, maxAttempts, tokenTtlS, actionCount, idcardStep,
     })
     return (await this.store.rules.get(ruleId))!
   }

@@ -9,6 +9,13 @@ export type LivenessMode = (typeof LIVENESS_MODES)[number]
 export const COMPARE_SOURCES = ['registry', 'photo', 'none'] as const
 export type CompareSource = (typeof COMPARE_SOURCES)[number]
 
+/**
+ * An ID-card step before the face step: none, the front (人像面) only, or front and back (国徽面,
+ * which carries the validity period). Only 'none' is accepted by this build yet: see AppService.createRule.
+ */
+export const IDCARD_STEPS = ['none', 'front', 'both'] as const
+export type IdCardStep = (typeof IDCARD_STEPS)[number]
+
 export interface App {
   appId: string
   name: string
@@ -33,6 +40,7 @@ export interface Rule {
   /** how long the verification token may be used to capture */
   tokenTtlS: number
   actionCount: number
+  idcardStep: IdCardStep
   enabled: boolean
   createdAt: string
 }

@@ -9,7 +9,7 @@ import { BillingService } from '../billing/index.js'
 import { entriesFromCsv, entriesFromFolder, importEntries } from '../registry/index.js'
 import { startServer } from '../server.js'
 import { migrateToLatest, openDatabase } from '../storage/index.js'
-import type { LivenessMode, CompareSource, Service } from '../apps/index.js'
+import type { LivenessMode, CompareSource, IdCardStep, Service } from '../apps/index.js'
 import { registerAdminCommands } from './commands/admin.js'
 import { ensureAdminPassword } from '../http/console-api.js'
 import { registerOcrCommand } from './commands/ocr.js'
@@ -145,19 +145,20 @@ ruleCmd.command('create')
   .option('--attempts <n>', 'attempts allowed per verification', int)
   .option('--ttl <seconds>', 'token lifetime for capture', int)
   .option('--actions <n>', 'number of actions in the action sequence', int)
+  .option('--idcard <step>', 'ID-card step before the face step: none | front | both (only none is built yet)')
   .option('--name <name>')
   .option('--json', 'print JSON')
-  .action(async (o: { app: string; liveness: string; compare: string; threshold?: number; attempts?: number; ttl?: number; actions?: number; name?: string; json?: boolean }) => {
+  .action(async (o: { app: string; liveness: string; compare: string; threshold?: number; attempts?: number; ttl?: number; actions?: number; idcard?: string; name?: string; json?: boolean }) => {
     const rule = await withShiren((s) => s.apps.createRule({
       appId: o.app, liveness: o.liveness as LivenessMode, compareSource: o.compare as CompareSource,
       ...(o.threshold !== undefined && { threshold: o.threshold }), ...(o.attempts !== undefined && { maxAttempts: o.attempts }),
-      ...(o.ttl !== undefined && { tokenTtlS: o.ttl }), ...(o.actions !== undefined && { actionCount: o.actions }), ...(o.name && { name: o.name }),
+      ...(o.ttl !== undefined && { tokenTtlS: o.ttl }), ...(o.actions !== undefined && { actionCount: o.actions }), ...(o.idcard !== undefined && { idcardStep: o.idcard as IdCardStep }), ...(o.name && { name: o.name }),
     }))
     print(!!o.json, { ruleId: rule.ruleId }, () => `RuleId ${rule.ruleId}`)
   })
 ruleCmd.command('list').option('--app <appId>').option('--json', 'print JSON').action(async (o: { app?: string; json?: boolean }) => {
   const rules = await withShiren((s) => s.apps.listRules(o.app))
-  print(!!o.json, rules, () => rules.map((r) => `${r.ruleId}  app=${r.appId}  ${r.liveness}/${r.compareSource}  threshold=${r.threshold}  attempts=${r.maxAttempts}`).join('\n') || '(no rules)')
+  print(!!o.json, rules, () => rules.map((r) => `${r.ruleId}  app=${r.appId}  ${r.liveness}/${r.compareSource}  threshold=${r.threshold}  attempts=${r.maxAttempts}  idcard=${r.idcardStep}`).join('\n') || '(no rules)')
 })
 
 program.command('codes').description('the result-code catalog of both families').option('--json', 'print JSON').option('--family <f>', 'h5 or sdk')

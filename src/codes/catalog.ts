@@ -48,6 +48,17 @@ export interface CatalogEntry {
 }
 
 /**
+ * Why 301/302/303 stay h5-only (checked against both seeds): the seeds' sdk table (其他返回码) has no
+ * code meaning "card number differs from the declared one", "card expired" or "OCR failed". The
+ * nearest rows mean something else: 66660010 / 66660015 / 66660024 are about the declared name and
+ * number against the authority source, 66660002 is the service subscription's validity, and
+ * 66660039 is a comparison source photo that cannot be decoded. Mapping onto them would tell the
+ * caller a false cause, so the sdk family instead refuses a rule with an ID-card step when a flow
+ * is started (SERVICE_NOT_ENABLED → 66660030 不支持此类型服务; VerificationService.create).
+ */
+const IDCARD_WHY = 'the seeds give the sdk family no ID-card codes, so the ticket flow refuses a rule with an ID-card step (66660030) and these reasons never reach it'
+
+/**
  * Reasons that cannot occur for callers of one family, so they have a code only in the other.
  * The catalog test fails for any reason without a code in a family unless it is listed here.
  */
@@ -57,9 +68,9 @@ export const FAMILY_ONLY: Readonly<Partial<Record<Reason, { readonly family: Fam
   VERSION_INVALID: { family: 'sdk', why: 'the version=1.0.0 parameter belongs to the sdk ticket flow; h5 calls carry the API version in the TC3 headers' },
   NONCE_TICKET_TOO_FREQUENT: { family: 'sdk', why: 'NONCE tickets exist only in the sdk ticket flow' },
   SESSION_NOT_FOUND: { family: 'sdk', why: 'faceId / h5faceId capture sessions belong to the sdk flow; h5 verifications are addressed by BizToken (TOKEN_EXPIRED, NOT_FOUND)' },
-  IDCARD_NUMBER_MISMATCH: { family: 'h5', why: 'ID-card OCR runs only in the h5 flow; the sdk flow takes name and idNo as text (getfaceid / geth5faceid)' },
-  IDCARD_EXPIRED: { family: 'h5', why: 'ID-card OCR runs only in the h5 flow; the sdk flow takes name and idNo as text (getfaceid / geth5faceid)' },
-  OCR_FAILED: { family: 'h5', why: 'ID-card OCR runs only in the h5 flow; the sdk flow takes name and idNo as text (getfaceid / geth5faceid)' },
+  IDCARD_NUMBER_MISMATCH: { family: 'h5', why: IDCARD_WHY },
+  IDCARD_EXPIRED: { family: 'h5', why: IDCARD_WHY },
+  OCR_FAILED: { family: 'h5', why: IDCARD_WHY },
   IMAGE_FETCH_FAILED: { family: 'h5', why: 'only h5 requests refer to images to fetch; sdk requests carry the photo inline (sourcePhotoStr) and the capture upload is a video (VIDEO_FETCH_FAILED)' },
 }
 

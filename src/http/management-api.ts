@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { constantTimeEqual } from '../crypto/index.js'
 import { isReasonError, listCodes, type Reason } from '../codes/index.js'
 import { BillingService } from '../billing/index.js'
-import { COMPARE_SOURCES, LIVENESS_MODES, SERVICES } from '../apps/index.js'
+import { COMPARE_SOURCES, IDCARD_STEPS, LIVENESS_MODES, SERVICES } from '../apps/index.js'
 import { maskIdNumber, maskName } from '../registry/index.js'
 import type { Shiren } from '../compose.js'
 import { decodeBase64Strict } from './params.js'
@@ -24,7 +24,7 @@ const App = Type.Object({
 })
 const Rule = Type.Object({
   ruleId: Type.String(), appId: Type.String(), name: Type.String(), liveness: Type.String(), compareSource: Type.String(),
-  threshold: Type.Number(), maxAttempts: Type.Integer(), tokenTtlS: Type.Integer(), actionCount: Type.Integer(), enabled: Type.Boolean(), createdAt: Type.String(),
+  threshold: Type.Number(), maxAttempts: Type.Integer(), tokenTtlS: Type.Integer(), actionCount: Type.Integer(), idcardStep: Type.String(), enabled: Type.Boolean(), createdAt: Type.String(),
 })
 const CodeRow = Type.Object({
   family: Type.String(), code: Type.Integer(), aliases: Type.Array(Type.Integer()), billable: Type.Boolean(),
@@ -118,12 +118,13 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
           maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
           tokenTtlS: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
           actionCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
+          idcardStep: Type.Optional(literalUnion(IDCARD_STEPS)),
         }, { additionalProperties: false }),
         response: { 201: Rule, 400: Type.Ref('ManagementError'), 404: Type.Ref('ManagementError'), 422: Type.Ref('ManagementError') },
       },
     }, async (req, reply) => {
       const b = req.body
-      const rule = await s.apps.createRule({ appId: b.appId, liveness: b.liveness as never, compareSource: b.compare as never, ...(b.name !== undefined && { name: b.name }), ...(b.threshold !== undefined && { threshold: b.threshold }), ...(b.maxAttempts !== undefined && { maxAttempts: b.maxAttempts }), ...(b.tokenTtlS !== undefined && { tokenTtlS: b.tokenTtlS }), ...(b.actionCount !== undefined && { actionCount: b.actionCount }) })
+      const rule = await s.apps.createRule({ appId: b.appId, liveness: b.liveness as never, compareSource: b.compare as never, ...(b.name !== undefined && { name: b.name }), ...(b.threshold !== undefined && { threshold: b.threshold }), ...(b.maxAttempts !== undefined && { maxAttempts: b.maxAttempts }), ...(b.tokenTtlS !== undefined && { tokenTtlS: b.tokenTtlS }), ...(b.actionCount !== undefined && { actionCount: b.actionCount }), ...(b.idcardStep !== undefined && { idcardStep: b.idcardStep as never }) })
       return reply.code(201).send(rule)
     })
 

