@@ -57,7 +57,7 @@ function mux(name: string, video: string, audioArgs: string[], durationS: number
   const out = join(dir, `${name}.mkv`)
   // a delay is put into the samples (adelay): -itsoffset only moves the stream's start time, which a
   // decoder to PCM drops, so the "delayed" sound was the genuine sound (runs before 2026-12-03)
-  const delay = delayMs > 0 ? ['-af', `adelay=${delayMs}:all=1`] : []
+  const delay = delayMs > 0 ? ['-af', `adelay=${delayMs}|${delayMs}`] : []
   ff(['-i', video, ...audioArgs, '-map', '0:v:0', '-map', '1:a:0', ...delay, '-c:v', 'copy', '-c:a', 'aac', '-b:a', '128k', '-t', durationS.toFixed(2), out])
   return out
 }
