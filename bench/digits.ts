@@ -53,9 +53,12 @@ function ff(a: string[]): void {
   if (r.status !== 0) throw new Error(`ffmpeg ${a.join(' ')}: ${r.stderr.toString()}`)
 }
 /** video stream of `video` (copied) with the sound of `audioArgs` (an ffmpeg input), as Matroska */
-function mux(name: string, video: string, audioArgs: string[], durationS: number): string {
+function mux(name: string, video: string, audioArgs: string[], durationS: number, delayMs = 0): string {
   const out = join(dir, `${name}.mkv`)
-  ff(['-i', video, ...audioArgs, '-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', '-c:a', 'aac', '-b:a', '128k', '-t', durationS.toFixed(2), out])
+  // a delay is put into the samples (adelay): -itsoffset only moves the stream's start time, which a
+  // decoder to PCM drops, so the "delayed" sound was the genuine sound (runs before 2026-12-03)
+  const delay = delayMs > 0 ? ['-af', `adelay=${delayMs}|${delayMs}`] : []
+  ff(['-i', video, ...audioArgs, '-map', '0:v:0', '-map', '1:a:0', ...delay, '-c:v', 'copy', '-c:a', 'aac', '-b:a', '128k', '-t', durationS.toFixed(2), out])
   return out
 }
 function durationOf(path: string): number {
@@ -84,14 +87,14 @@ async function judge(kind: string, clip: Clip, path: string, label = clip.id): P
   const s = r.signals
   rows.push({ kind, clip: label, reason: r.reason, signals: s, ms })
   console.log(
-    `${kind.padEnd(12)} ${label.padEnd(18)} ${r.reason.padEnd(30)} av=${s.avCorrelation ?? '-'} lag=${s.avLagS ?? '-'} mouth=${s.mouthRange ?? '-'} syl=${s.syllables ?? '-'}/${s.expectedSyllables ?? '-'} speech=${s.speechS ?? '-'}s ${s.speechDbfs ?? '-'}dBFS face=${s.faceCompleteShare ?? '-'} ${ms}ms`,
+    `${kind.padEnd(12)} ${label.padEnd(18)} ${r.reason.padEnd(30)} av=${s.avCorrelation ?? '-'} lag=${s.avLagS ?? '-'} sync=${s.syncPeak ?? "-"}@${s.syncLagS ?? "-"} z=${s.syncZ ?? "-"} mouth=${s.mouthRange ?? '-'} syl=${s.syllables ?? '-'}/${s.expectedSyllables ?? '-'} speech=${s.speechS ?? '-'}s ${s.speechDbfs ?? '-'}dBFS face=${s.faceCompleteShare ?? '-'} ${ms}ms`,
   )
 }
 
 for (const c of clips) {
   const d = durationOf(c.path)
   await judge('genuine', c, c.path)
-  await judge('shifted+0.5', c, mux(`${c.id}-delay`, c.path, ['-itsoffset', '0.5', '-i', c.path], d))
+  await judge('shifted+0.5', c, mux(`${c.id}-delay`, c.path, ['-i', c.path], d, 500))
   await judge('shifted-0.5', c, mux(`${c.id}-advance`, c.path, ['-ss', '0.5', '-i', c.path], d))
   const peers = clips.filter((p) => p.set === c.set && p.id !== c.id)
   for (const p of peers) await judge('swapped', c, mux(`${c.id}-from-${p.id}`, c.path, ['-i', p.path], d), `${c.id}<${p.id}`)
@@ -103,7 +106,7 @@ for (const c of clips) {
     const r = spawnSync('espeak-ng', ['-v', voice, '-s', '150', '-w', wav, text])
     if (r.status !== 0) throw new Error(r.stderr.toString())
     // start the synthetic speech where the genuine speech starts (0.5 s in), as a careful attacker would
-    await judge('tts', c, mux(`${c.id}-tts`, c.path, ['-itsoffset', '0.5', '-i', wav], d))
+    await judge('tts', c, mux(`${c.id}-tts`, c.path, ['-i', wav], d, 500))
   }
 }
 // a person who does not speak, with a talking clip's sound played in the room

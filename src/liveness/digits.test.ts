@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { Envelope } from '../audio/envelope.js'
-import { avCorrelation, fillGaps, judgeDigits, pearson, type DigitsJudgeInput } from './digits.js'
+import { avCorrelation, DIGITS_THRESHOLDS, fillGaps, highPass, judgeDigits, pearson, syncEvidence, type DigitsJudgeInput } from './digits.js'
 
 const FPS = 25
 const DUR = 4
@@ -72,6 +72,20 @@ describe('digits judge', () => {
     const other = [0.45, 0.7, 2.6, 2.85] // sound while the lips rest
     const db = Float32Array.from({ length: DUR * 100 }, (_, k) => -60 + 45 * Math.max(...other.map((c) => bump(k / 100 + 0.02, c))))
     expect(judgeDigits(input({}, { envelope: { rateHz: 100, db } })).reason).toBe('SPEECH_MISMATCH')
+  })
+  it('syllable-rate sync: an irregular rhythm peaks at its own lag; the same rhythm 0.45 s late has no near peak', () => {
+    const at = [0.9, 1.1, 1.45, 1.6, 2.05, 2.4]
+    const mo = times.map((t) => 0.02 + 0.3 * Math.max(...at.map((c) => bump(t, c))))
+    const env = (cs: number[], shift: number): Envelope => ({ rateHz: 100, db: Float32Array.from({ length: DUR * 100 }, (_, k) => -60 + 45 * Math.max(...cs.map((c) => bump(k / 100 + 0.02 - shift, c)))) })
+    const own = syncEvidence(mo, times, env(at, 0.04), 0.4, 2.9, DIGITS_THRESHOLDS)
+    expect(own.peak).toBeGreaterThan(0.8)
+    expect(own.lagS).toBeCloseTo(0.04, 2)
+    expect(own.z).toBeGreaterThan(DIGITS_THRESHOLDS.minSyncZ)
+    const late = syncEvidence(mo, times, env(at, 0.45), 0.4, 2.9, DIGITS_THRESHOLDS)
+    expect(late.peak >= DIGITS_THRESHOLDS.minSyncPeak && late.z >= DIGITS_THRESHOLDS.minSyncZ).toBe(false)
+    expect(late.z).toBeLessThan(own.z)
+    expect(judgeDigits(input({ mouthOpen: mo }, { envelope: env(at, 0.45), speech: [{ startS: 1.3, endS: 2.85 }] })).reason).toBe('SPEECH_MISMATCH')
+    expect(highPass([1, 1, 1, 1, 1], 3)).toEqual([0, 0, 0, 0, 0])
   })
   it('a syllable count that does not fit the digits issued', () => {
     expect(judgeDigits(input({ digits: '48291' }, { syllables: 2 })).reason).toBe('SPEECH_MISMATCH')

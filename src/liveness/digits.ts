@@ -34,6 +34,22 @@ export const DIGITS_THRESHOLDS = {
   maxAvLagS: 0.2,
   /** frames before the first and after the last speech segment that take part in the correlation (s) */
   avMarginS: 0.5,
+  /**
+   * Lip sync at the syllable rate: both series (mouth opening, envelope) lose their slow shape
+   * (minus a moving mean over this many seconds, i.e. a high-pass near 2 Hz) so the common
+   * silence/speech/silence outline of every clip no longer correlates; then the correlation is taken
+   * at audio lags every 20 ms within ±syncMaxLagS.
+   */
+  syncHighPassS: 0.5,
+  syncMaxLagS: 0.6,
+  /** the peak is looked for within ±this lag (phone audio/video offsets) … */
+  syncNearLagS: 0.12,
+  /** … and compared with the correlations at lags at least this far (a z-score: no absolute scale) */
+  syncFarLagS: 0.3,
+  /** near-lag peak of the band-passed correlation (genuine min 0.27; see docs/digits.md) */
+  minSyncPeak: 0.22,
+  /** z of that peak over the far-lag correlations (genuine min 1.76) */
+  minSyncZ: 1.5,
   /** syllable nuclei counted minus syllables expected: allowed range (counting merges syllables in connected speech more often than it splits them) */
   maxSyllablesBelow: 2,
   maxSyllablesAbove: 1,
@@ -140,6 +156,51 @@ export function avCorrelation(mouth: number[], times: number[], env: Envelope, f
   return { best: Number.isFinite(best) ? best : NaN, lagS, atZero }
 }
 
+function movingMean(x: number[], w: number): number[] {
+  const h = Math.floor(w / 2)
+  return x.map((_, i) => {
+    let s = 0, n = 0
+    for (let j = Math.max(0, i - h); j <= Math.min(x.length - 1, i + h); j++) if (Number.isFinite(x[j])) { s += x[j]!; n++ }
+    return n ? s / n : NaN
+  })
+}
+/** The series minus its moving mean over `w` samples: keeps the syllable-rate wiggle, drops the outline. */
+export function highPass(x: number[], w: number): number[] {
+  const m = movingMean(x, w)
+  return x.map((v, i) => v - m[i]!)
+}
+
+/**
+ * Lip sync at the syllable rate (after the AV-sync literature, without a learned model): mouth
+ * opening and envelope, both high-passed, correlated at audio lags every 20 ms within ±maxLagS. A
+ * genuine recording peaks near lag 0; a shifted sound peaks far from 0; a sound from another
+ * recording has no outstanding peak. `z` = (near peak − mean far) / sd far.
+ */
+export function syncEvidence(mouth: number[], times: number[], env: Envelope, fromS: number, toS: number, T: Pick<DigitsThresholds, 'syncHighPassS' | 'syncMaxLagS' | 'syncNearLagS' | 'syncFarLagS'>): { peak: number; lagS: number; z: number } {
+  const idx = times.map((t, i) => (t >= fromS && t <= toS ? i : -1)).filter((i) => i >= 0)
+  if (idx.length < 10) return { peak: NaN, lagS: 0, z: NaN }
+  const ts = idx.map((i) => times[i]!)
+  const dt = (ts[ts.length - 1]! - ts[0]!) / (ts.length - 1)
+  const w = Math.max(3, Math.round(T.syncHighPassS / dt) | 1)
+  const m = highPass(idx.map((i) => mouth[i]!), w)
+  let peak = -Infinity, lagS = 0
+  const far: number[] = []
+  const steps = Math.round(T.syncMaxLagS / 0.02)
+  for (let k = -steps; k <= steps; k++) {
+    const lag = k * 0.02
+    const at = ts.map((t) => t + lag)
+    const e = envelopeAt(env, at).map((v, i) => (at[i]! < 0 ? NaN : v))
+    const c = pearson(m, highPass(e, w))
+    if (!Number.isFinite(c)) continue
+    if (Math.abs(lag) <= T.syncNearLagS + 1e-9 && c > peak) { peak = c; lagS = lag }
+    if (Math.abs(lag) >= T.syncFarLagS - 1e-9) far.push(c)
+  }
+  if (!Number.isFinite(peak) || far.length < 3) return { peak: NaN, lagS: 0, z: NaN }
+  const mf = far.reduce((a, c) => a + c, 0) / far.length
+  const sd = Math.sqrt(far.reduce((a, c) => a + (c - mf) ** 2, 0) / far.length)
+  return { peak, lagS, z: sd > 0 ? (peak - mf) / sd : NaN }
+}
+
 /**
  * The digits judge. Order (the first failure is the reason): format → resolution → duration →
  * audio present → loud enough → speech present → speech span plausible for the digits → face
@@ -199,6 +260,11 @@ export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsT
   signals.avLagS = r3(av.lagS)
   signals.avCorrelationAtZero = r3(av.atZero)
   if (!(av.best >= T.minAvCorrelation)) return out('SPEECH_MISMATCH')
+  const sync = syncEvidence(mouth, input.frameTimesS, audio.envelope, first - T.avMarginS, last + T.avMarginS, T)
+  signals.syncPeak = r3(sync.peak)
+  signals.syncLagS = r3(sync.lagS)
+  signals.syncZ = r3(sync.z)
+  if (!(sync.peak >= T.minSyncPeak && sync.z >= T.minSyncZ)) return out('SPEECH_MISMATCH')
 
   const diff = audio.syllables - expected
   signals.syllableDifference = diff
