@@ -2,8 +2,8 @@
  * A pool of OCR worker threads. A card read is ≈ 1 s of CPU, so the server hands it to a worker
  * and awaits it; the event loop keeps answering other requests meanwhile.
  */
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { workerFileBeside } from '../workers/index.js';
 import type { IdCardReading } from './reader.js';
 import type { OcrTask } from './worker.js';
 
@@ -25,15 +25,9 @@ export class OcrBusyError extends Error {
   override name = 'OcrBusyError';
 }
 
-function workerFile(): { filename: string; execArgv: string[] } {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) return { filename: fileURLToPath(new URL('./worker.ts', here)), execArgv: ['--import', 'tsx'] };
-  return { filename: fileURLToPath(new URL('./worker.js', here)), execArgv: [] };
-}
-
 export async function createOcrPool(opts: OcrPoolOptions = {}): Promise<OcrPool> {
   const workers = Math.max(1, opts.workers ?? 1);
-  const { filename, execArgv } = workerFile();
+  const { filename, execArgv } = workerFileBeside(import.meta.url);
   const pool = new Piscina({
     filename,
     execArgv,

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
+import { workerFileBeside } from '../workers/index.js'
 import { reviveVisionError } from './errors.js'
 import { resolveModel } from './models.js'
 import type { AnalyseRequest, AnalyseResult, CompareResult, VisionEngine } from './types.js'
@@ -22,23 +22,13 @@ export interface VisionEngineExtras {
   readonly workers: number
 }
 
-/**
- * The worker file next to this module: `worker.js` in the built dist/, `worker.ts` when running the
- * TypeScript sources (vitest, tsx) — then the worker needs tsx's loader.
- */
-function workerFile(): { filename: string; execArgv: string[] } {
-  const here = import.meta.url
-  if (here.endsWith('.ts')) return { filename: fileURLToPath(new URL('./worker.ts', here)), execArgv: ['--import', 'tsx'] }
-  return { filename: fileURLToPath(new URL('./worker.js', here)), execArgv: [] }
-}
-
 export async function createVisionEngine(opts: VisionEngineOptions): Promise<VisionEngine & VisionEngineExtras> {
   // the models every attempt needs must be there before any worker starts: fail now, clearly
   resolveModel('blazeface', opts.modelsDir)
   resolveModel('facemesh', opts.modelsDir)
   resolveModel('arcface', opts.modelsDir)
   const workers = Math.max(1, opts.workers ?? availableParallelism())
-  const { filename, execArgv } = workerFile()
+  const { filename, execArgv } = workerFileBeside(import.meta.url)
   const pool = new Piscina({
     filename,
     execArgv,
