@@ -8,7 +8,8 @@ import { LocalBlobStore, type BlobStore } from './media/blob-store.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
 import { RegistryService } from './registry/index.js'
 import { KyselyStore, migrateToLatest, openDatabase, type Db, type Store } from './storage/index.js'
-import { ANALYSE_JOB, AttemptAnalysis, VerificationService, type Analyser } from './verifications/index.js'
+import { ANALYSE_JOB, AttemptAnalysis, IdCardStepService, VerificationService, type Analyser, type CardReader } from './verifications/index.js'
+import { createOcrPool, type OcrPool } from './ocr/index.js'
 import { BillingService } from './billing/index.js'
 import type { Logger } from './logging.js'
 import { RedisCache } from './cache/index.js'
@@ -28,6 +29,7 @@ export interface Shiren {
   tickets: TicketService
   registry: RegistryService
   verifications: VerificationService
+  idcards: IdCardStepService
   billing: BillingService
   queue: JobQueue
   analysis: AttemptAnalysis
@@ -99,13 +101,39 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   analysis = new AttemptAnalysis(store, blobs, verifications, analyser, join(config.dataDir, 'tmp'), config.blobTimeoutMs)
   if (opts.startQueue) queue.start()
 
+  const ocr = config.ocrWorkers > 0 ? lazyOcrPool(config.ocrWorkers) : null
+  const idcards = new IdCardStepService(store, vault, blobs, registry, verifications, ocr, clock)
+
   const { token: adminToken } = loadOrCreateAdminToken(config.dataDir)
   return {
-    config, db, store, vault, blobs, clock, apps, tickets, registry, verifications, billing, queue, analysis, analyser, adminToken, log,
+    config, db, store, vault, blobs, clock, apps, tickets, registry, verifications, idcards, billing, queue, analysis, analyser, adminToken, log,
     async close() {
       await queue.stop()
+      await ocr?.close()
       await cache?.close()
       await db.close()
+    },
+  }
+}
+
+/**
+ * The OCR workers start at the first card, not with the server: each holds ≈ 0.5 GB, and most
+ * deployments never ask for a card. A pool that failed to start is retried at the next card.
+ */
+function lazyOcrPool(workers: number): CardReader & { close(): Promise<void> } {
+  let pool: Promise<OcrPool> | null = null
+  return {
+    async read(image) {
+      pool ??= createOcrPool({ workers }).catch((err) => {
+        pool = null
+        throw err
+      })
+      return (await pool).read(image)
+    },
+    async close() {
+      const p = pool
+      pool = null
+      if (p) await (await p.catch(() => null))?.close()
     },
   }
 }

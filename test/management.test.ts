@@ -40,22 +40,23 @@ describe('management API', () => {
     expect((await faceidClient(srv.url, app.appId, rot.secret).DetectAuth({ RuleId: rule.ruleId, Extra: 'x' })).BizToken).toBeTruthy()
   })
 
-  it('rules carry an ID-card step, "none" by default; a card step is refused until the capture step exists', async () => {
+  it('rules carry an ID-card step, "none" by default; compare "idcard" needs a card step', async () => {
     const { app } = await srv.shiren.apps.createApp({ name: 'idcard rule' })
     const post = (body: unknown) => fetch(`${srv.url}/v1/rules`, { method: 'POST', headers: auth(), body: JSON.stringify(body) })
     const plain = await post({ appId: app.appId, liveness: 'silent', compare: 'none' })
     expect(plain.status).toBe(201)
     expect(((await plain.json()) as any).idcardStep).toBe('none')
-    const explicit = await post({ appId: app.appId, liveness: 'silent', compare: 'none', idcardStep: 'none' })
-    expect(((await explicit.json()) as any).idcardStep).toBe('none')
     for (const step of ['front', 'both']) {
-      const r = await post({ appId: app.appId, liveness: 'silent', compare: 'none', idcardStep: step })
-      expect(r.status).toBe(422)
-      expect(((await r.json()) as any).error).toMatchObject({ reason: 'BUSINESS_REQUEST_INVALID', message: expect.stringContaining('not supported by this build yet') })
+      const r = await post({ appId: app.appId, liveness: 'silent', compare: 'idcard', idcardStep: step })
+      expect(r.status).toBe(201)
+      expect((await r.json()) as any).toMatchObject({ idcardStep: step, compareSource: 'idcard' })
     }
+    const noCard = await post({ appId: app.appId, liveness: 'silent', compare: 'idcard', idcardStep: 'none' })
+    expect(noCard.status).toBe(400)
+    expect(((await noCard.json()) as any).error).toMatchObject({ reason: 'INVALID_PARAMETER', message: expect.stringContaining('needs an ID-card step') })
     expect((await post({ appId: app.appId, liveness: 'silent', compare: 'none', idcardStep: 'back' })).status).toBe(400)
     const listed = (await (await fetch(`${srv.url}/v1/rules?appId=${app.appId}`, { headers: auth() })).json()) as any[]
-    expect(listed.map((r) => r.idcardStep)).toEqual(['none', 'none'])
+    expect(listed.map((r) => r.idcardStep).sort()).toEqual(['both', 'front', 'none'])
   })
 
   it('rejects bad input with 4xx and a reason', async () => {

@@ -40,7 +40,7 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
     await store.verifications.insert({
       id, appId: 'IDATEST1', ruleId: 'R1', family: 'sdk', token: `tok_${id}`, orderNo, requestKey: null, userId: 'u', nameSealed: vault.seal('张三'),
       idNumberSealed: vault.seal('11010519491231002X'), idHash: vault.blindIndex('id', '11010519491231002X'), referenceBlob: null,
-      referenceOrigin: null, redirectUrl: null, extra: null, maxAttempts: 2, expiresAt: iso(600_000), purgeAfter: iso(3_600_000),
+      referenceOrigin: null, identityOrigin: 'request', redirectUrl: null, extra: null, maxAttempts: 2, expiresAt: iso(600_000), purgeAfter: iso(3_600_000),
     })
     return id
   }
@@ -52,6 +52,36 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
     expect(await store.rules.get('R1')).toMatchObject({ threshold: 70, maxAttempts: 2, enabled: true, idcardStep: 'none' })
     await store.rules.insert({ ruleId: 'R2', appId: 'IDATEST1', name: 'card', liveness: 'silent', compareSource: 'none', threshold: 70, maxAttempts: 2, tokenTtlS: 600, actionCount: 2, idcardStep: 'both' })
     expect((await store.rules.get('R2'))?.idcardStep).toBe('both')
+  })
+
+  it('ID-card sides: a retake replaces its side, the purge deletes them; a card identity is adopted only where none was declared', async () => {
+    const id = await newVerification()
+    const side = { verificationId: id, side: 'front' as const, imageBlob: `${id}/idcard-front.jpeg`, portraitBlob: null, fieldsSealed: vault.seal('{"name":"张三"}'), reason: 'OCR_FAILED', readAt: iso() }
+    await store.idcards.put(side)
+    await store.idcards.put({ ...side, portraitBlob: `${id}/idcard-portrait.jpg`, reason: 'PASS' })
+    await store.idcards.put({ ...side, side: 'back', imageBlob: `${id}/idcard-back.png`, reason: 'IDCARD_EXPIRED' })
+    const rows = await store.idcards.listFor(id)
+    expect(rows.map((r) => [r.side, r.reason])).toEqual([['back', 'IDCARD_EXPIRED'], ['front', 'PASS']])
+    expect(vault.open(rows[1]!.fieldsSealed!)).toBe('{"name":"张三"}')
+    expect((await store.idcards.blobsFor(id)).sort()).toEqual([`${id}/idcard-back.png`, `${id}/idcard-front.jpeg`, `${id}/idcard-portrait.jpg`])
+    // this verification has a declared identity: the card's does not replace it
+    expect(await store.verifications.adoptIdentity(id, { nameSealed: vault.seal('李四'), idNumberSealed: vault.seal('x'), idHash: 'h' })).toBe(false)
+    expect((await store.verifications.getById(id))?.identityOrigin).toBe('request')
+
+    const due = await store.verifications.listExpired(iso(7_200_000), 1000)
+    expect(due.map((d) => d.id)).toContain(id)
+    await store.verifications.purge(id)
+    expect(await store.idcards.listFor(id)).toEqual([])
+
+    const bare = `ver_${ulid().toLowerCase()}`
+    await store.verifications.insert({
+      id: bare, appId: 'IDATEST1', ruleId: 'R1', family: 'h5', token: `tok_${bare}`, orderNo: null, requestKey: null, userId: null, nameSealed: null,
+      idNumberSealed: null, idHash: null, referenceBlob: null, referenceOrigin: null, identityOrigin: null, redirectUrl: null, extra: null,
+      maxAttempts: 2, expiresAt: iso(600_000), purgeAfter: iso(3_600_000),
+    })
+    expect((await store.verifications.getById(bare))?.identityOrigin).toBeNull()
+    expect(await store.verifications.adoptIdentity(bare, { nameSealed: vault.seal('李四'), idNumberSealed: vault.seal('x'), idHash: 'h' })).toBe(true)
+    expect(await store.verifications.getById(bare)).toMatchObject({ identityOrigin: 'idcard', idHash: 'h', hasIdentity: true })
   })
 
   it('state transitions are compare-and-set: only one of two concurrent claims wins', async () => {

@@ -117,10 +117,8 @@ export class AppService {
     if (!Number.isInteger(actionCount) || actionCount < 1 || actionCount > 4) throw new ReasonError('INVALID_PARAMETER', 'actionCount must be 1-4')
     const idcardStep = input.idcardStep ?? 'none'
     if (!IDCARD_STEPS.includes(idcardStep)) throw new ReasonError('INVALID_PARAMETER', `idcardStep must be one of ${IDCARD_STEPS.join(', ')}`)
-    // the OCR reader exists (src/ocr), but the capture step, sealed storage of the reading and the
-    // 301/302/303 verdicts are not wired yet: a rule asking for a card would be a promise not kept
-    if (idcardStep !== 'none') {
-      throw new ReasonError('BUSINESS_REQUEST_INVALID', `idcardStep "${idcardStep}" is not supported by this build yet: the ID-card capture step is not built (only idcardStep "none")`, { unsupported: true })
+    if (input.compareSource === 'idcard' && idcardStep === 'none') {
+      throw new ReasonError('INVALID_PARAMETER', 'compare "idcard" compares with the portrait on the ID card: the rule needs an ID-card step (idcardStep front or both)')
     }
     const ruleId = randomToken(12, UPPER)
     await this.store.rules.insert({

@@ -5,13 +5,16 @@ export type Service = (typeof SERVICES)[number]
 export const LIVENESS_MODES = ['action', 'digital', 'silent'] as const
 export type LivenessMode = (typeof LIVENESS_MODES)[number]
 
-/** registry: the operator's identity library; photo: a reference photo sent with the request; none: liveness only */
-export const COMPARE_SOURCES = ['registry', 'photo', 'none'] as const
+/**
+ * registry: the operator's identity library; photo: a reference photo sent with the request;
+ * idcard: the portrait cut from the ID card the person showed (needs an ID-card step); none: liveness only
+ */
+export const COMPARE_SOURCES = ['registry', 'photo', 'idcard', 'none'] as const
 export type CompareSource = (typeof COMPARE_SOURCES)[number]
 
 /**
  * An ID-card step before the face step: none, the front (人像面) only, or front and back (国徽面,
- * which carries the validity period). Only 'none' is accepted by this build yet: see AppService.createRule.
+ * which carries the validity period, so only 'both' can find an expired card).
  */
 export const IDCARD_STEPS = ['none', 'front', 'both'] as const
 export type IdCardStep = (typeof IDCARD_STEPS)[number]

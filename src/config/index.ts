@@ -20,6 +20,8 @@ export interface Config {
   /** Allowed difference between a request timestamp and the server clock, in seconds. */
   clockSkewS: number
   analysisWorkers: number
+  /** OCR worker threads for the ID-card step, started at the first card (≈ 0.5 GB each); 0 turns card reading off */
+  ocrWorkers: number
   /** How long results and media are kept after a verification finishes. */
   retentionS: number
   /** Risk control: attacks by one person within riskWindowS that block further attempts (0 = off). */
@@ -61,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     uploadLimit: int(env, 'SHIREN_UPLOAD_LIMIT', 20 * 1024 * 1024, 1024),
     clockSkewS: int(env, 'SHIREN_CLOCK_SKEW_S', 300, 1),
     analysisWorkers: int(env, 'SHIREN_WORKERS', 0),
+    ocrWorkers: int(env, 'SHIREN_OCR_WORKERS', 1),
     retentionS: int(env, 'SHIREN_RETENTION_S', 3 * 24 * 3600, 60),
     riskMaxAttacks: int(env, 'SHIREN_RISK_MAX_ATTACKS', 5),
     riskWindowS: int(env, 'SHIREN_RISK_WINDOW_S', 3600, 60),

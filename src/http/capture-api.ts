@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ReasonError, isReasonError, toCode, type Family, type Reason } from '../codes/index.js'
 import type { Shiren } from '../compose.js'
-import type { Verification } from '../verifications/index.js'
+import { cardStepStatus, type Verification } from '../verifications/index.js'
 
 /**
  * The endpoints the capture page talks to, addressed by the verification token. Answers carry the
@@ -10,6 +10,13 @@ import type { Verification } from '../verifications/index.js'
 const STATUS: Partial<Record<Reason, number>> = {
   NOT_FOUND: 404, TOKEN_EXPIRED: 410, ALREADY_COMPLETED: 409, ATTEMPTS_EXHAUSTED: 409, DAILY_LIMIT_EXCEEDED: 429,
   BUSINESS_REQUEST_INVALID: 409, BODY_TOO_LARGE: 413, SYSTEM_ERROR: 500, BLOB_WRITE_FAILED: 503, DB_INSERT_FAILED: 503,
+  IMAGE_SIZE_INVALID: 413, FILE_FORMAT_INVALID: 415, SERVICE_NOT_ENABLED: 503,
+}
+
+function statusOf(err: unknown, reason: Reason): number {
+  // a busy or failed OCR engine is worth a retry; other internal errors are not the caller's to retry
+  if (isReasonError(err) && err.detail?.retry === true) return 503
+  return STATUS[reason] ?? 400
 }
 
 function describe(family: Family, reason: Reason) {
@@ -34,7 +41,7 @@ export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren })
     const reason: Reason = isReasonError(err) ? err.reason : 'SYSTEM_ERROR'
     if (!isReasonError(err)) req.log.error({ err }, 'capture api failure')
     const family = await familyOf(token(req))
-    return reply.code(STATUS[reason] ?? 400).send({ error: { ...describe(family, reason), detail: isReasonError(err) ? err.message : 'internal error' } })
+    return reply.code(statusOf(err, reason)).send({ error: { ...describe(family, reason), detail: isReasonError(err) ? err.message : 'internal error' } })
   }
 
   app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, req, reply) => {
@@ -53,13 +60,22 @@ export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren })
   const session = async (req: FastifyRequest, reply: FastifyReply) => {
     const v = await s.verifications.byToken(token(req))
     if (!v) throw notFound()
-    const rule = await s.store.rules.get(v.ruleId)
-    return reply.send(await sessionView(s, v, rule?.liveness ?? null))
+    return reply.send(await sessionView(s, v))
   }
   app.get('/capture/api/session', session)
   app.get('/capture/api/result', session)
 
   app.post('/capture/api/challenge', async (req, reply) => reply.send({ challenge: await s.verifications.challenge(token(req)) }))
+
+  // one photo of one side of the ID card; the answer says whether it was accepted and what comes next
+  app.post('/capture/api/idcard', async (req: FastifyRequest<{ Body: unknown }>, reply) => {
+    const side = (req.query as Record<string, unknown>).side
+    if (side !== 'front' && side !== 'back') throw new ReasonError('INVALID_PARAMETER', 'side must be front or back')
+    if (!Buffer.isBuffer(req.body)) throw new ReasonError('FILE_FORMAT_INVALID', 'send the card photo as the request body (image/jpeg, image/png or image/webp)')
+    const r = await s.idcards.submit(token(req), side, req.body)
+    const v = (await s.verifications.byToken(token(req)))!
+    return reply.send({ side: r.side, accepted: r.reason === 'PASS', verdict: describe(v.family, r.reason), shown: r.shown, idcard: r.step, session: await sessionView(s, v) })
+  })
 
   app.post('/capture/api/upload', async (req: FastifyRequest<{ Body: unknown }>, reply) => {
     if (!Buffer.isBuffer(req.body)) throw new ReasonError('VIDEO_FETCH_FAILED', 'the upload body is empty')
@@ -72,7 +88,9 @@ function notFound() {
   return new ReasonError('NOT_FOUND', 'unknown verification token')
 }
 
-async function sessionView(s: Shiren, v: Verification, liveness: string | null) {
+async function sessionView(s: Shiren, v: Verification) {
+  const rule = await s.store.rules.get(v.ruleId)
+  const liveness = rule?.liveness ?? null
   const reason = s.verifications.currentReason(v)
   const attempts = await s.verifications.attempts(v.id)
   const last = attempts.at(-1)
@@ -82,6 +100,7 @@ async function sessionView(s: Shiren, v: Verification, liveness: string | null) 
     family: v.family,
     state: done ? 'finished' : v.state,
     liveness,
+    idcard: rule && rule.idcardStep !== 'none' ? await cardStepStatus(s.store, v, rule) : null,
     challenge: v.challenge,
     attemptsUsed: v.attemptsUsed,
     attemptsLeft: Math.max(0, v.maxAttempts - v.attemptsUsed),

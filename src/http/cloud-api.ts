@@ -6,7 +6,7 @@ import { isReasonError, type ReasonError } from '../codes/reason-error.js'
 import { toCode, type Reason } from '../codes/index.js'
 import type { Shiren } from '../compose.js'
 import type { AppRow } from '../storage/ports.js'
-import type { Verification } from '../verifications/index.js'
+import type { CardData, Verification } from '../verifications/index.js'
 import { decodeBase64Strict, paramChecker } from './params.js'
 import { captureUrl } from './urls.js'
 
@@ -256,6 +256,7 @@ async function detectText(s: Shiren, v: Verification, ruleLiveness: keyof typeof
   const code = reason ? toCode('h5', reason) : null
   const attempts = await s.verifications.attempts(v.id)
   const { name, idNumber } = await s.verifications.identity(v)
+  const card = await s.idcards.data(v)
   // the code's stage says which half failed: a comparison failure means liveness itself passed
   const liveCode = !code ? null : code.code === 0 || code.stage === 'compare' ? 0 : code.stage === 'identity' ? null : code.code
   const compareCode = !code ? null : code.code === 0 ? 0 : code.stage === 'compare' || code.stage === 'identity' ? code.code : null
@@ -266,8 +267,8 @@ async function detectText(s: Shiren, v: Verification, ruleLiveness: keyof typeof
     IdCard: idNumber ?? '',
     UseIDType: 0,
     Name: name ?? '',
-    OcrNation: null, OcrAddress: null, OcrBirth: null, OcrAuthority: null, OcrValidDate: null, OcrName: null, OcrIdCard: null, OcrGender: null,
-    IdInfoFrom: '其他',
+    ...ocrText(card),
+    IdInfoFrom: v.identityOrigin === 'idcard' ? 'OCR' : '其他',
     LiveStatus: liveCode,
     LiveMsg: liveCode === null ? null : liveCode === 0 ? '成功' : code!.messageZh,
     Comparestatus: compareCode,
@@ -303,6 +304,23 @@ async function detectText(s: Shiren, v: Verification, ruleLiveness: keyof typeof
   }
 }
 
+/** The card as read: the h5 result's Ocr* fields (null where the card was not read or the field not printed). */
+function ocrText(card: CardData | null) {
+  const f = card?.front ?? null
+  const b = card?.back ?? null
+  return {
+    OcrNation: f?.nation ?? null, OcrAddress: f?.address ?? null, OcrBirth: f?.birth ?? null, OcrAuthority: b?.authority ?? null,
+    OcrValidDate: b?.validFrom && b.validTo ? `${b.validFrom}-${b.validTo}` : null,
+    OcrName: f?.name ?? null, OcrIdCard: f?.idNumber ?? null, OcrGender: f?.gender ?? null,
+  }
+}
+
+async function idCardImages(s: Shiren, v: Verification) {
+  const card = await s.idcards.data(v)
+  const b64 = async (key: string | null | undefined) => (await s.verifications.blob(key ?? null))?.toString('base64') ?? null
+  return { OcrFront: await b64(card?.frontImage), OcrBack: await b64(card?.backImage), Avatar: await b64(card?.portrait) }
+}
+
 function wants(infoType: string | undefined, part: string): boolean {
   const t = infoType === undefined || infoType === '' ? '0' : infoType
   return t.includes('0') || t.includes(part)
@@ -317,7 +335,8 @@ async function getDetectInfoEnhanced(s: Shiren, app: AppRow, p: Record<string, a
   const video = wants(p.InfoType, '4') ? await s.verifications.blob(v.videoBlob) : null
   return {
     Text: wants(p.InfoType, '1') ? await detectText(s, v, rule?.liveness ?? null) : null,
-    IdCardData: wants(p.InfoType, '2') ? { OcrFront: null, OcrBack: null, ProcessedFrontImage: null, ProcessedBackImage: null, Avatar: null, WarnInfos: null, BackWarnInfos: null } : null,
+    // shiren neither cuts the card out of the photo (Processed*) nor runs card-forgery checks (WarnInfos)
+    IdCardData: wants(p.InfoType, '2') ? { ...(await idCardImages(s, v)), ProcessedFrontImage: null, ProcessedBackImage: null, WarnInfos: null, BackWarnInfos: null } : null,
     BestFrame: wants(p.InfoType, '3') ? { BestFrame: bestFrame ? bestFrame.toString('base64') : null, BestFrames: [] } : null,
     VideoData: wants(p.InfoType, '4') ? { LivenessVideo: video ? video.toString('base64') : null, LivenessVideos: null } : null,
     Encryption: null,
@@ -339,12 +358,16 @@ async function getDetectInfo(s: Shiren, app: AppRow, p: Record<string, any>) {
   if (wants(p.InfoType, '1')) {
     info.Text = {
       ErrCode: t.ErrCode, ErrMsg: t.ErrMsg, IdCard: t.IdCard, Name: t.Name,
-      OcrNation: null, OcrAddress: null, OcrBirth: null, OcrAuthority: null, OcrValidDate: null, OcrName: null, OcrIdCard: null, OcrGender: null,
+      OcrNation: t.OcrNation, OcrAddress: t.OcrAddress, OcrBirth: t.OcrBirth, OcrAuthority: t.OcrAuthority, OcrValidDate: t.OcrValidDate,
+      OcrName: t.OcrName, OcrIdCard: t.OcrIdCard, OcrGender: t.OcrGender,
       LiveStatus: t.LiveStatus, LiveMsg: t.LiveMsg, Comparestatus: t.Comparestatus, Comparemsg: t.Comparemsg, Sim: t.Sim, Location: null, Extra: t.Extra,
       Detail: { LivenessData: t.LivenessDetail.map((d) => ({ ErrCode: d.Errcode, ErrMsg: d.Errmsg, ReqTime: d.ReqTime, IdCard: d.Idcard, Name: d.Name })) },
     }
   }
-  if (wants(p.InfoType, '2')) info.IdCardData = { OcrFront: null, OcrBack: null }
+  if (wants(p.InfoType, '2')) {
+    const { OcrFront, OcrBack } = await idCardImages(s, v)
+    info.IdCardData = { OcrFront, OcrBack }
+  }
   if (wants(p.InfoType, '3')) info.BestFrame = { BestFrame: (await s.verifications.blob(v.bestFrameBlob))?.toString('base64') ?? null }
   if (wants(p.InfoType, '4')) info.VideoData = { LivenessVideo: (await s.verifications.blob(v.videoBlob))?.toString('base64') ?? null }
   return { DetectInfo: JSON.stringify(info) }
@@ -391,6 +414,6 @@ async function getFaceIdResult(s: Shiren, app: AppRow, p: Record<string, any>) {
     DeviceInfoLevel: null,
     Encryption: null,
     EncryptedBody: null,
-    IdCardFrontBase64: '',
+    IdCardFrontBase64: (await idCardImages(s, v)).OcrFront ?? '',
   }
 }

@@ -5,6 +5,7 @@ import pg from 'pg'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely'
 import type { Database } from './schema.js'
 import * as m0001 from './migrations/2026_11_23_0001_initial.js'
+import * as m0002 from './migrations/2026_12_03_0002_idcard_sides.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -17,6 +18,7 @@ export interface Db {
 // Migrations are listed here rather than read from a folder so the same list works from src (vitest) and dist.
 const MIGRATIONS: Record<string, Migration> = {
   '2026_11_23_0001_initial': m0001,
+  '2026_12_03_0002_idcard_sides': m0002,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -48,6 +48,7 @@ export interface NewVerification {
   idHash: string | null
   referenceBlob: string | null
   referenceOrigin: 'photo' | 'registry' | null
+  identityOrigin: 'request' | null
   redirectUrl: string | null
   extra: string | null
   maxAttempts: number
@@ -69,6 +70,8 @@ export interface VerificationRepository {
   sealedIdentity(id: string): Promise<SealedIdentity | null>
   setChallenge(id: string, challenge: string, expiresAt: string | null): Promise<void>
   setRedirect(id: string, url: string): Promise<void>
+  /** sets name and number read from the ID card, only where the caller declared none; true if it did */
+  adoptIdentity(id: string, identity: { nameSealed: string; idNumberSealed: string; idHash: string }): Promise<boolean>
   /** compare-and-set on state, so that two concurrent uploads cannot both start an attempt */
   transition(id: string, from: VerificationState[], to: VerificationState, patch?: { attemptsUsed?: number; expectAttemptsUsed?: number }): Promise<boolean>
   finish(id: string, f: { state: VerificationState; reason: string; code: number; billable: boolean; similarity: number | null; bestFrameBlob: string | null; videoBlob: string | null; finishedAt: string | null; purgeAfter: string }): Promise<void>
@@ -87,6 +90,25 @@ export interface AttemptRepository {
   setState(id: string, state: Attempt['state']): Promise<void>
   finish(id: string, f: { reason: string; code: number; billable: boolean; similarity: number | null; signals: Record<string, unknown>; bestFrameBlob: string | null; finishedAt: string }): Promise<boolean>
   blobsFor(verificationId: string): Promise<string[]>
+}
+
+export interface IdCardSideRow {
+  verificationId: string
+  side: 'front' | 'back'
+  imageBlob: string | null
+  portraitBlob: string | null
+  fieldsSealed: string | null
+  reason: string
+  readAt: string
+}
+
+export interface IdCardRepository {
+  /** a retake of the same side replaces the earlier reading */
+  put(row: IdCardSideRow): Promise<void>
+  listFor(verificationId: string): Promise<IdCardSideRow[]>
+  /** the blob keys the readings hold, for the retention purge */
+  blobsFor(verificationId: string): Promise<string[]>
+  deleteFor(verificationId: string): Promise<void>
 }
 
 export interface LedgerEntry {
@@ -189,6 +211,7 @@ export interface Store {
   rules: RuleRepository
   verifications: VerificationRepository
   attempts: AttemptRepository
+  idcards: IdCardRepository
   ledger: LedgerRepository
   registry: RegistryRepository
   tickets: TicketRepository

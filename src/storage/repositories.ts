@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely'
-import type { Database, VerificationTable, AttemptTable, RuleTable, AppTable, RegistryPersonTable, TicketTable } from './schema.js'
+import type { Database, VerificationTable, AttemptTable, RuleTable, AppTable, RegistryPersonTable, TicketTable, IdCardSideTable } from './schema.js'
 import type {
-  AppRepository, AppRow, AttemptRepository, GuardRepository, JobRepository, JobRow, LedgerRepository, RegistryPerson,
+  AppRepository, AppRow, AttemptRepository, GuardRepository, IdCardRepository, IdCardSideRow, JobRepository, JobRow, LedgerRepository, RegistryPerson,
   RegistryRepository, RuleRepository, Store, TicketRepository, TicketRow, UsageRow, VerificationRepository,
 } from './ports.js'
 import type { Rule, Service, LivenessMode, CompareSource, IdCardStep } from '../apps/types.js'
@@ -57,6 +57,7 @@ function toVerification(r: Selectable<VerificationTable>): Verification {
     hasIdentity: r.id_number_sealed !== null,
     referenceBlob: r.reference_blob,
     referenceOrigin: r.reference_origin as Verification['referenceOrigin'],
+    identityOrigin: (r.identity_origin as Verification['identityOrigin']) ?? (r.id_number_sealed !== null ? 'request' : null),
     redirectUrl: r.redirect_url,
     extra: r.extra,
     state: r.state as VerificationState,
@@ -131,6 +132,7 @@ export class KyselyStore implements Store {
   readonly rules: RuleRepository
   readonly verifications: VerificationRepository
   readonly attempts: AttemptRepository
+  readonly idcards: IdCardRepository
   readonly ledger: LedgerRepository
   readonly registry: RegistryRepository
   readonly tickets: TicketRepository
@@ -142,6 +144,7 @@ export class KyselyStore implements Store {
     this.rules = ruleRepository(db)
     this.verifications = verificationRepository(db)
     this.attempts = attemptRepository(db)
+    this.idcards = idCardRepository(db)
     this.ledger = ledgerRepository(db)
     this.registry = registryRepository(db)
     this.tickets = ticketRepository(db)
@@ -215,13 +218,52 @@ function ruleRepository(db: Kysely<Database>): RuleRepository {
   }
 }
 
+function toIdCardSide(r: Selectable<IdCardSideTable>): IdCardSideRow {
+  return {
+    verificationId: r.verification_id,
+    side: r.side as IdCardSideRow['side'],
+    imageBlob: r.image_blob,
+    portraitBlob: r.portrait_blob,
+    fieldsSealed: r.fields_sealed,
+    reason: r.reason,
+    readAt: r.read_at,
+  }
+}
+
+function idCardRepository(db: Kysely<Database>): IdCardRepository {
+  return {
+    async put(row) {
+      const values = {
+        verification_id: row.verificationId, side: row.side, image_blob: row.imageBlob, portrait_blob: row.portraitBlob,
+        fields_sealed: row.fieldsSealed, reason: row.reason, read_at: row.readAt,
+      }
+      await db.insertInto('idcard_sides').values(values)
+        .onConflict((oc) => oc.columns(['verification_id', 'side']).doUpdateSet({
+          image_blob: values.image_blob, portrait_blob: values.portrait_blob, fields_sealed: values.fields_sealed, reason: values.reason, read_at: values.read_at,
+        }))
+        .execute()
+    },
+    async listFor(verificationId) {
+      const rows = await db.selectFrom('idcard_sides').selectAll().where('verification_id', '=', verificationId).orderBy('side').execute()
+      return rows.map(toIdCardSide)
+    },
+    async blobsFor(verificationId) {
+      const rows = await db.selectFrom('idcard_sides').select(['image_blob', 'portrait_blob']).where('verification_id', '=', verificationId).execute()
+      return rows.flatMap((r) => [r.image_blob, r.portrait_blob]).filter((k): k is string => !!k)
+    },
+    async deleteFor(verificationId) {
+      await db.deleteFrom('idcard_sides').where('verification_id', '=', verificationId).execute()
+    },
+  }
+}
+
 function verificationRepository(db: Kysely<Database>): VerificationRepository {
   return {
     async insert(v) {
       await db.insertInto('verifications').values({
         id: v.id, app_id: v.appId, rule_id: v.ruleId, family: v.family, token: v.token, order_no: v.orderNo, request_key: v.requestKey, user_id: v.userId,
         name_sealed: v.nameSealed, id_number_sealed: v.idNumberSealed, id_hash: v.idHash, reference_blob: v.referenceBlob,
-        reference_origin: v.referenceOrigin, redirect_url: v.redirectUrl, extra: v.extra, state: 'created', attempts_used: 0,
+        reference_origin: v.referenceOrigin, identity_origin: v.identityOrigin, redirect_url: v.redirectUrl, extra: v.extra, state: 'created', attempts_used: 0,
         max_attempts: v.maxAttempts, challenge: null, challenge_expires_at: null, final_reason: null, final_code: null,
         final_billable: null, similarity: null, best_frame_blob: null, video_blob: null, created_at: new Date().toISOString(),
         expires_at: v.expiresAt, finished_at: null, purge_after: v.purgeAfter,
@@ -253,6 +295,13 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
     async setRedirect(id, url) {
       await db.updateTable('verifications').set({ redirect_url: url }).where('id', '=', id).execute()
     },
+    async adoptIdentity(id, identity) {
+      const res = await db.updateTable('verifications')
+        .set({ name_sealed: identity.nameSealed, id_number_sealed: identity.idNumberSealed, id_hash: identity.idHash, identity_origin: 'idcard' })
+        .where('id', '=', id).where('id_number_sealed', 'is', null).where('name_sealed', 'is', null)
+        .executeTakeFirst()
+      return changed(res) === 1
+    },
     async transition(id, from, to, patch) {
       let q = db.updateTable('verifications')
         .set({ state: to, ...(patch?.attemptsUsed !== undefined && { attempts_used: patch.attemptsUsed }) })
@@ -279,6 +328,7 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
         .where((eb) => eb.or([
           eb('name_sealed', 'is not', null), eb('id_number_sealed', 'is not', null), eb('reference_blob', 'is not', null),
           eb('best_frame_blob', 'is not', null), eb('video_blob', 'is not', null),
+          eb.exists(eb.selectFrom('idcard_sides').select('idcard_sides.side').whereRef('idcard_sides.verification_id', '=', 'verifications.id')),
         ]))
         .orderBy('purge_after').limit(limit).execute()
       return rows.map((r) => ({ id: r.id, referenceBlob: r.reference_blob, bestFrameBlob: r.best_frame_blob, videoBlob: r.video_blob }))
@@ -289,6 +339,7 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
         name_sealed: null, id_number_sealed: null, reference_blob: null, best_frame_blob: null, video_blob: null, challenge: null,
       }).where('id', '=', id).execute()
       await db.updateTable('attempts').set({ media_blob: null, best_frame_blob: null }).where('verification_id', '=', id).execute()
+      await db.deleteFrom('idcard_sides').where('verification_id', '=', id).execute()
     },
     async search(q) {
       let s = db.selectFrom('verifications').selectAll().orderBy('created_at', 'desc').limit(q.limit)

@@ -48,6 +48,7 @@ export interface VerificationTable {
   id_hash: string | null
   reference_blob: string | null
   reference_origin: string | null
+  identity_origin: string | null
   redirect_url: string | null
   extra: string | null
   state: string
@@ -83,6 +84,18 @@ export interface AttemptTable {
   best_frame_blob: string | null
   created_at: string
   finished_at: string | null
+}
+
+/** One side of an ID card read for a verification. Fields and images are sealed: they are personal data. */
+export interface IdCardSideTable {
+  verification_id: string
+  side: string
+  image_blob: string | null
+  portrait_blob: string | null
+  /** sealed JSON of the fields read (IdCardFront or IdCardBack) */
+  fields_sealed: string | null
+  reason: string
+  read_at: string
 }
 
 export interface JobTable {
@@ -151,6 +164,7 @@ export interface Database {
   rules: RuleTable
   verifications: VerificationTable
   attempts: AttemptTable
+  idcard_sides: IdCardSideTable
   jobs: JobTable
   ledger: LedgerTable
   registry_persons: RegistryPersonTable

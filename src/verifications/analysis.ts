@@ -73,9 +73,13 @@ export class AttemptAnalysis {
       const analyser = this.analyser
       await writeFile(mediaPath, media, { mode: 0o600 })
       let reference: { path: string } | null = null
-      if (rule.compareSource !== 'none' || v.referenceBlob) {
-        if (!v.referenceBlob) return this.verdict(attemptId, 'COMPARE_FAILED', { reference: 'absent' })
-        const ref = await this.read(v.referenceBlob, v.referenceOrigin === 'registry' ? 'REGISTRY_PHOTO_READ_FAILED' : 'IMAGE_FETCH_FAILED')
+      // an `idcard` rule compares with the portrait cut from the card the person showed before
+      const referenceBlob = rule.compareSource === 'idcard'
+        ? (await this.store.idcards.listFor(v.id)).find((r) => r.side === 'front' && r.reason === 'PASS')?.portraitBlob ?? null
+        : v.referenceBlob
+      if (rule.compareSource !== 'none' || referenceBlob) {
+        if (!referenceBlob) return this.verdict(attemptId, 'COMPARE_FAILED', { reference: 'absent' })
+        const ref = await this.read(referenceBlob, v.referenceOrigin === 'registry' ? 'REGISTRY_PHOTO_READ_FAILED' : 'IMAGE_FETCH_FAILED')
         if (typeof ref === 'string') return this.verdict(attemptId, ref)
         await writeFile(refPath, ref, { mode: 0o600 })
         reference = { path: refPath }

@@ -10,6 +10,7 @@ import type { App, Rule } from '../apps/types.js'
 import type { AppRow, Store } from '../storage/ports.js'
 import type { Action, Attempt, Challenge, Outcome, Verification } from './types.js'
 import { CacheUnavailableError, type Cache } from '../cache/index.js'
+import { cardStepStatus } from './idcard-step.js'
 
 export interface Clock {
   now(): Date
@@ -172,7 +173,7 @@ export class VerificationService {
       await tx.verifications.insert({
         id, appId: app.appId, ruleId: rule.ruleId, family, token, orderNo: input.orderNo ?? null, requestKey: input.requestKey ?? null, userId: input.userId ?? null,
         nameSealed: name ? this.vault.seal(name) : null, idNumberSealed: idNumber ? this.vault.seal(idNumber) : null, idHash,
-        referenceBlob, referenceOrigin, redirectUrl: input.redirectUrl ?? null, extra: input.extra ?? null,
+        referenceBlob, referenceOrigin, identityOrigin: name || idNumber ? 'request' : null, redirectUrl: input.redirectUrl ?? null, extra: input.extra ?? null,
         maxAttempts: rule.maxAttempts, expiresAt: iso(expiresAt), purgeAfter: iso(purgeAfter),
       })
       if (!early) return null
@@ -268,7 +269,7 @@ export class VerificationService {
    * together; the HTTP answer is sent only after that, so an acknowledged upload is never lost.
    */
   async upload(token: string, media: Buffer): Promise<UploadResult> {
-    const { v, app } = await this.usable(token)
+    const { v, app, rule } = await this.usable(token)
     const now = this.clock.now()
     if (v.state === 'analysing') throw new ReasonError('BUSINESS_REQUEST_INVALID', 'an attempt is already being analysed')
     if (!v.challenge) throw new ReasonError('BUSINESS_REQUEST_INVALID', 'ask for the challenge before uploading')
@@ -276,6 +277,9 @@ export class VerificationService {
       throw new ReasonError('LIVE_CODE_EXPIRED', 'the digits expired: ask for a new challenge')
     }
     await this.checkCachedChallenge(v)
+    if (rule.idcardStep !== 'none' && (await cardStepStatus(this.store, v, rule)).next !== null) {
+      throw new ReasonError('BUSINESS_REQUEST_INVALID', 'the ID-card step comes first: photograph the card before the face')
+    }
     if (media.length < MIN_VIDEO_BYTES) throw new ReasonError('VIDEO_SIZE_INVALID', 'the upload is empty or too small to be a video')
     const videoKind = sniffVideo(media)
     const imageKind = videoKind ? null : sniffImage(media)
@@ -410,7 +414,8 @@ export class VerificationService {
     const due = await this.store.verifications.listExpired(iso(this.clock.now()), limit)
     for (const v of due) {
       const attemptBlobs = await this.store.attempts.blobsFor(v.id)
-      const own = [v.bestFrameBlob, v.videoBlob, ...attemptBlobs, v.referenceBlob?.startsWith(`${v.id}/`) ? v.referenceBlob : null]
+      const cardBlobs = await this.store.idcards.blobsFor(v.id)
+      const own = [v.bestFrameBlob, v.videoBlob, ...attemptBlobs, ...cardBlobs, v.referenceBlob?.startsWith(`${v.id}/`) ? v.referenceBlob : null]
       for (const key of new Set(own.filter((k): k is string => !!k))) await this.blobs.delete(key)
       await this.store.verifications.purge(v.id)
     }

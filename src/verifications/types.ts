@@ -24,6 +24,8 @@ export interface Verification {
   hasIdentity: boolean
   referenceBlob: string | null
   referenceOrigin: 'photo' | 'registry' | null
+  /** 'request': the caller declared name and number; 'idcard': they were read from the card; null: none */
+  identityOrigin: 'request' | 'idcard' | null
   redirectUrl: string | null
   extra: string | null
   state: VerificationState
