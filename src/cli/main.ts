@@ -140,7 +140,7 @@ const ruleCmd = program.command('rule').description('rules (RuleId): liveness mo
 ruleCmd.command('create')
   .requiredOption('--app <appId>', 'AppID')
   .requiredOption('--liveness <mode>', 'action | digital | silent')
-  .requiredOption('--compare <source>', 'registry | photo | none')
+  .requiredOption('--compare <source>', 'registry | photo | idcard | none')
   .option('--threshold <n>', 'pass threshold on the 0-100 similarity scale (70 ≈ FAR 1e-3, 80 ≈ FAR 1e-4)', num)
   .option('--attempts <n>', 'attempts allowed per verification', int)
   .option('--ttl <seconds>', 'token lifetime for capture', int)

@@ -135,6 +135,37 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     await context.close()
   }, 150_000)
 
+  it('ID-card step: a photo without a card is refused on the page (303, one attempt), the card is then accepted, and the face step follows', async () => {
+    b.useCamera(clip.genuine!)
+    const cardRule = (await srv.shiren.apps.createRule({ appId, liveness: 'silent', compareSource: 'photo', idcardStep: 'front', maxAttempts: 2 })).ruleId
+    const sdk = faceidClient(srv.url, appId, secret)
+    const { BizToken, Url } = (await sdk.DetectAuth({
+      RuleId: cardRule, Name: '小静', IdCard: '370782198709170246', ImageBase64: photo.ref!.toString('base64'), RedirectUrl: `${srv.url}/healthz?from=card`,
+    })) as { BizToken: string; Url: string }
+    const { context, page } = await openPage(b.browser, { viewport: PHONE, locale: 'zh-CN' })
+    await page.goto(Url)
+    await page.waitForSelector('[data-screen="consent"]')
+    await page.click('#agree')
+    await page.waitForSelector('[data-screen="idcard-front"]')
+    await shot(page, 'idcard-front-phone')
+    const lfw = join(DATA, 'faces/lfw')
+    const someone = readdirSync(lfw).sort()[0]!
+    await page.setInputFiles('#card-front', join(lfw, someone, readdirSync(join(lfw, someone))[0]!))
+    await page.waitForSelector('#card-note', { timeout: 60_000 })
+    expect(await page.textContent('#card-note')).toContain('303')
+    await page.setInputFiles('#card-front', join(DATA, 'idcards/chineseocr_card.png'))
+    await page.waitForSelector('[data-screen="camera"]', { timeout: 60_000 })
+    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement | null)?.readyState === 4)
+    await page.waitForSelector('#hint[data-reason="OK"]', { timeout: 60_000 })
+    await page.click('#start')
+    await page.waitForURL(/\/healthz\?from=card/, { timeout: 90_000 })
+    const r = await sdk.GetDetectInfoEnhanced({ BizToken, RuleId: cardRule, InfoType: '0' })
+    expect(r.Text.ErrCode, await signals(BizToken)).toBe(0)
+    expect(r.Text.LivenessDetail.map((d: { Errcode: number }) => d.Errcode)).toEqual([303, 0])
+    expect(r.Text).toMatchObject({ OcrName: '小静', OcrIdCard: '370782198709170246' })
+    await context.close()
+  }, 180_000)
+
   it('another person\'s photo fails with the similarity code (2016) shown on the page, with its remedy, then the link is finished', async () => {
     b.useCamera(clip.genuine!)
     const { sdk, BizToken, Url } = await detectAuth(silentRule, photo.other!)

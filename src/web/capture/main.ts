@@ -14,6 +14,8 @@ interface Session {
   family: 'h5' | 'sdk'
   state: string
   liveness: 'action' | 'silent' | 'digital' | null
+  /** the ID-card step of the rule: which sides it needs, which were accepted, which comes next */
+  idcard: { step: 'front' | 'both'; needed: Side[]; done: Side[]; next: Side | null } | null
   challenge: Challenge | null
   attemptsUsed: number
   attemptsLeft: number
@@ -23,6 +25,8 @@ interface Session {
   result: Verdict | null
   redirect: string | null
 }
+type Side = 'front' | 'back'
+interface CardAnswer { side: Side; accepted: boolean; verdict: Verdict; shown: { name: string | null; idNumber: string | null; validTo: string | null }; session: Session }
 interface PageInfo { family: 'h5' | 'sdk'; known: boolean; codes: Record<string, Verdict>; retentionDays: number; thresholds: Thresholds }
 interface ApiError { error: Verdict & { detail?: string } }
 
@@ -140,9 +144,59 @@ function consentScreen() {
         h('li', { class: 'p-light' }, t('consentTips')),
       ),
       h('p', { class: 'muted' }, t('attemptsLeft', { n: s.attemptsLeft })),
-      h('div', { class: 'actions' }, button(() => t('agree'), () => void startCamera(), 'primary', 'agree')),
+      h('div', { class: 'actions' }, button(() => t('agree'), () => afterConsent(), 'primary', 'agree')),
     ),
   ])
+}
+
+// ---------- ID card ----------
+
+/** The card comes before the face: the server refuses the face upload until the sides are accepted. */
+function afterConsent() {
+  const next = session?.idcard?.next
+  if (next) cardScreen(next)
+  else void startCamera()
+}
+
+/**
+ * One side of the card, photographed with the phone's rear camera (or chosen from a file on a PC):
+ * a still photo reads far better than a frame of the face video.
+ */
+function cardScreen(side: Side, note: string | null = null) {
+  const s = session!
+  show(`idcard-${side}`, () => {
+    const input = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp', capture: 'environment', id: `card-${side}`, class: 'file' }) as HTMLInputElement
+    input.addEventListener('change', () => {
+      const file = input.files?.[0]
+      if (file) void sendCard(side, file)
+    })
+    return [h('section', { class: 'card idcard' },
+      h('h1', {}, t(side === 'front' ? 'cardFrontTitle' : 'cardBackTitle')),
+      h('p', { class: 'lead' }, t('cardHow')),
+      note ? h('p', { class: 'remedy', id: 'card-note' }, note) : null,
+      h('p', { class: 'muted' }, t('attemptsLeft', { n: s.attemptsLeft })),
+      h('div', { class: 'actions' }, h('label', { class: 'btn primary', for: `card-${side}` }, t('cardTake')), input))]
+  })
+}
+
+async function sendCard(side: Side, file: File) {
+  messageScreen('idcard-reading', { icon: 'info', title: () => t('cardReading') })
+  const res = await fetch(`/capture/api/idcard?side=${side}&token=${encodeURIComponent(token)}`, { method: 'POST', body: file, headers: { 'content-type': file.type || 'application/octet-stream' }, credentials: 'same-origin' }).catch(() => null)
+  const body = (await res?.json().catch(() => null)) as CardAnswer | ApiError | null
+  if (!res || !body) return cardScreen(side, t('cardRetry'))
+  if (isError(body)) {
+    // a refused upload (wrong format, too large, busy) uses no attempt: the person tries again
+    return cardScreen(side, `${pick(body.error.message, lang)} (${t('code')} ${body.error.code})`)
+  }
+  session = body.session
+  if (session.result) {
+    const done = session
+    return verdictScreen('idcard-failed', session.result, { title: () => t('cardFailedTitle'), actions: () => (done.redirect ? [button(() => t('back'), () => goTo(done.redirect!), 'secondary', 'back')] : []) })
+  }
+  if (!body.accepted) return cardScreen(side, `${pick(body.verdict.message, lang)} (${t('code')} ${body.verdict.code})`)
+  const next = session.idcard?.next
+  if (next) return cardScreen(next, t('cardAccepted', { name: body.shown.name ?? '', id: body.shown.idNumber ?? '' }))
+  void startCamera()
 }
 
 // ---------- camera ----------
