@@ -7,6 +7,7 @@ import SQLite from 'better-sqlite3'
 import { startTestServer, type TestServer } from './support/server.js'
 import { faceidClient } from './support/tencent.js'
 import { DATA, hasData } from './support/env.js'
+import { ticketSign } from '../src/auth/index.js'
 
 // Infrastructure failures and risk control are verdicts with their own codes, caused for real here:
 // a broken media folder, a database that refuses inserts, a media store that hangs, a run of attacks.
@@ -80,6 +81,48 @@ describe.skipIf(!hasData)('infrastructure failures become their codes', () => {
     } finally {
       // release the blocked reader so the thread pool is free again
       if (fifo) closeSync(openSync(fifo, 'w'))
+      await srv.close()
+    }
+  })
+})
+
+describe.skipIf(!hasData)('a digits recording lost from the media store', () => {
+  it('1105 (h5) / its sdk code: the recording of a digital attempt cannot be fetched for analysis', async () => {
+    const srv = await startTestServer({ startQueue: false })
+    try {
+      const { app, secret } = await srv.shiren.apps.createApp({ name: 'lost digits' })
+      const rule = await srv.shiren.apps.createRule({ appId: app.appId, liveness: 'digital', compareSource: 'none', maxAttempts: 1 })
+      const { BizToken } = await faceidClient(srv.url, app.appId, secret).DetectAuth({ RuleId: rule.ruleId })
+      const get = async (path: string) => (await (await fetch(srv.url + path)).json()) as any
+      const access = (await get(`/api/oauth2/access_token?appId=${app.appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
+      const ticket = (await get(`/api/oauth2/api_ticket?app_id=${app.appId}&access_token=${access}&type=SIGN&version=1.0.0`)).tickets[0].value
+      const nonce = randomBytes(16).toString('hex')
+      const start = await (await fetch(`${srv.url}/api/server/getfaceid`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ appId: app.appId, orderNo: 'lost-1', userId: 'u1', version: '1.0.0', nonce, ruleId: rule.ruleId, sign: ticketSign([app.appId, 'u1', '1.0.0', nonce, ticket]) }),
+      })).json() as any
+      expect(start.code).toBe('0')
+      const tokens = [BizToken as string, start.result.faceId as string]
+      for (const [i, token] of tokens.entries()) {
+        await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })
+        expect((await upload(srv, token, Buffer.concat([clip('videos/grid/lbbc2a.mpg'), Buffer.from([i])]))).status).toBe(202)
+        const v = (await srv.shiren.verifications.byToken(token))!
+        const [attempt] = await srv.shiren.verifications.attempts(v.id)
+        // the stored recording disappears between the upload and its analysis (a lost volume, a cleanup gone wrong)
+        rmSync(join(srv.dataDir, 'media', attempt!.mediaBlob!))
+      }
+      srv.shiren.queue.start()
+      expect(await srv.shiren.queue.idle(20_000)).toBe(true)
+      const h5 = await faceidClient(srv.url, app.appId, secret).GetDetectInfoEnhanced({ BizToken, RuleId: rule.ruleId, InfoType: '1' })
+      expect(h5.Text.ErrCode).toBe(1105)
+      expect(h5.Text.LivenessDetail[0].IsNeedCharge).toBe(false)
+      const n2 = randomBytes(16).toString('hex')
+      const sdk = await (await fetch(`${srv.url}/api/v2/base/queryfacerecord`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ appId: app.appId, orderNo: 'lost-1', version: '1.0.0', nonce: n2, sign: ticketSign([app.appId, 'lost-1', '1.0.0', n2, ticket]) }),
+      })).json() as any
+      expect(sdk.code).toBe('-1104')
+    } finally {
       await srv.close()
     }
   })

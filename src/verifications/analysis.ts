@@ -67,7 +67,8 @@ export class AttemptAnalysis {
     const refPath = join(this.tmpDir, `${tag}-ref`)
     try {
       // the pipeline's order is the verdict's order: fetch the media, then judge it
-      const media = await this.read(attempt.mediaBlob, 'VIDEO_FETCH_FAILED')
+      // the digits mode has its own code for a recording that cannot be fetched (1105)
+      const media = await this.read(attempt.mediaBlob, rule.liveness === 'digital' ? 'DIGITS_VIDEO_READ_FAILED' : 'VIDEO_FETCH_FAILED')
       if (typeof media === 'string') return this.verdict(attemptId, media)
       if (!this.analyser) return this.verdict(attemptId, 'VISION_ENGINE_UNAVAILABLE', { engine: 'not configured' })
       const analyser = this.analyser
