@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import ffmpeg from '@ffmpeg-installer/ffmpeg'
+import { startTestServer, type TestServer } from './support/server.js'
+import { faceidClient, type FaceidSdk } from './support/tencent.js'
+import { DATA, MODELS, hasData, tempDir } from './support/env.js'
+import { createVisionEngine } from '../src/vision/index.js'
+import { ticketSign } from '../src/auth/index.js'
+
+const grid = join(DATA, 'videos/grid/bbaf2n.mpg')
+const ready = hasData && existsSync(MODELS) && existsSync(grid)
+if (!ready) console.warn('[skip] ../shared/data videos or ../shared/models are absent: the digits HTTP tests are skipped')
+
+/**
+ * Each digital-liveness code over HTTP, in both families: a read-the-digits verification created
+ * through DetectAuth (h5) and through the ticket flow (sdk), a recording derived with ffmpeg from a
+ * real GRID clip uploaded through the capture API, and the code read back from each family's own
+ * result call. The digits the server issues are random; every cause below is decided before (or,
+ * for 1103, independently of) the count of syllables against them.
+ */
+describe.skipIf(!ready)('digital liveness codes over HTTP, both families', () => {
+  let srv: TestServer
+  let engine: Awaited<ReturnType<typeof createVisionEngine>>
+  let h5: FaceidSdk
+  let appId: string
+  let secret: string
+  let ruleId: string
+  let ticket: string
+  let dir: string
+
+  const ff = (...args: string[]) => execFileSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', ...args])
+  /** the GRID clip's picture (copied) with another sound */
+  const withSound = (name: string, audioInput: string[], filter: string[] = []) => {
+    const out = join(dir, name)
+    ff('-i', grid, ...audioInput, '-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', ...filter, '-c:a', 'aac', '-t', '2.98', out)
+    return out
+  }
+
+  beforeAll(async () => {
+    dir = tempDir()
+    engine = await createVisionEngine({ modelsDir: MODELS, workers: 1 })
+    srv = await startTestServer({ analyser: engine })
+    const c = await srv.shiren.apps.createApp({ name: 'digits-http' })
+    appId = c.app.appId
+    secret = c.secret
+    h5 = faceidClient(srv.url, appId, secret)
+    ruleId = (await srv.shiren.apps.createRule({ appId, liveness: 'digital', compareSource: 'none', maxAttempts: 1 })).ruleId
+    const get = async (path: string) => (await (await fetch(srv.url + path)).json()) as any
+    const access = (await get(`/api/oauth2/access_token?appId=${appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
+    ticket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${access}&type=SIGN&version=1.0.0`)).tickets[0].value
+  }, 240_000)
+  afterAll(async () => {
+    await srv?.close()
+    await engine?.close()
+  })
+
+  const post = async (path: string, body: unknown) =>
+    (await (await fetch(srv.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as any
+
+  const capture = async (token: string, media: Buffer) => {
+    const ch = (await (await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })).json()) as any
+    expect(ch.challenge.digits).toMatch(/^\d{4}$/)
+    const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: media })
+    expect(up.status).toBe(202)
+  }
+
+  /** the same recording through both families; a trailing byte keeps the second from being a replay */
+  const both = async (file: string) => {
+    const media = readFileSync(file)
+    const { BizToken } = await h5.DetectAuth({ RuleId: ruleId, Extra: randomBytes(4).toString('hex') })
+    const orderNo = `dg${randomBytes(6).toString('hex')}`
+    const nonce = randomBytes(16).toString('hex')
+    const start = await post('/api/server/getfaceid', { appId, orderNo, userId: 'p1', version: '1.0.0', nonce, ruleId, sign: ticketSign([appId, 'p1', '1.0.0', nonce, ticket]) })
+    expect(start.code).toBe('0')
+    await capture(BizToken, media)
+    await capture(start.result.faceId, Buffer.concat([media, Buffer.from([0])]))
+    expect(await srv.shiren.queue.idle(120_000)).toBe(true)
+    const a = await h5.GetDetectInfoEnhanced({ BizToken, RuleId: ruleId, InfoType: '1' })
+    const n2 = randomBytes(16).toString('hex')
+    const b = await post('/api/v2/base/queryfacerecord', { appId, orderNo, version: '1.0.0', nonce: n2, sign: ticketSign([appId, orderNo, '1.0.0', n2, ticket]) })
+    const signals = async (token: string) => JSON.stringify((await srv.shiren.verifications.attempts((await srv.shiren.verifications.byToken(token))!.id)).map((x) => x.signals))
+    return {
+      h5: a.Text.ErrCode as number, sdk: b.code as string, billable: a.Text.LivenessDetail[0]?.IsNeedCharge,
+      why: `${await signals(BizToken)} / ${await signals(start.result.faceId)}`,
+    }
+  }
+
+  const expectCodes = (r: Awaited<ReturnType<typeof both>>, h5Code: number, sdkCode: string) => {
+    expect({ h5: r.h5, sdk: r.sdk, billable: r.billable }, r.why).toEqual({ h5: h5Code, sdk: sdkCode, billable: false })
+  }
+
+  it('1101 / -5010: no sound track, and loud noise with no voice in it', async () => {
+    const none = join(dir, 'no-track.mkv')
+    ff('-i', grid, '-an', '-c:v', 'copy', none)
+    expectCodes(await both(none), 1101, '-5010')
+    expectCodes(await both(withSound('noise.mkv', ['-f', 'lavfi', '-t', '3', '-i', 'anoisesrc=r=44100:a=0.2:c=pink:seed=1'])), 1101, '-5010')
+  }, 120_000)
+
+  it('1106 / -5010: the speech 45 dB quieter', async () => {
+    expectCodes(await both(withSound('quiet.mkv', ['-i', grid], ['-af', 'volume=-45dB'])), 1106, '-5010')
+  }, 120_000)
+
+  it('1104 / 66660016: a file with sound and no picture', async () => {
+    const soundOnly = join(dir, 'sound-only.mkv')
+    ff('-i', grid, '-vn', '-c:a', 'pcm_s16le', soundOnly)
+    expectCodes(await both(soundOnly), 1104, '66660016')
+  }, 120_000)
+
+  it('1108 / -1304: a 200×160 picture', async () => {
+    const small = join(dir, 'small.mkv')
+    ff('-i', grid, '-vf', 'scale=200:160', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', small)
+    expectCodes(await both(small), 1108, '-1304')
+  }, 120_000)
+
+  it('1107 / -5051: a 1.5 s recording', async () => {
+    const short = join(dir, 'short.mkv')
+    ff('-i', grid, '-t', '1.5', '-c:v', 'copy', '-c:a', 'aac', short)
+    expectCodes(await both(short), 1107, '-5051')
+  }, 120_000)
+
+  it('1102 / -5009: the lower face covered while speaking', async () => {
+    const covered = join(dir, 'covered.mkv')
+    ff('-i', grid, '-vf', "drawbox=x=0:y=ih*0.5:w=iw:h=ih*0.5:color=black:t=fill:enable='between(t,0.9,2.3)'", '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', covered)
+    expectCodes(await both(covered), 1102, '-5009')
+  }, 120_000)
+
+  it('1109 / -7001: a face that does not speak while a recording plays', async () => {
+    const playback = join(dir, 'playback.mkv')
+    ff('-i', join(DATA, 'videos/liveportrait/d0.mp4'), '-i', grid, '-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', '-c:a', 'aac', '-t', '2.98', playback)
+    expectCodes(await both(playback), 1109, '-7001')
+  }, 120_000)
+
+  it('1103 / -5008: the sound advanced by 0.5 s against the lips', async () => {
+    expectCodes(await both(withSound('advanced.mkv', ['-ss', '0.5', '-i', grid])), 1103, '-5008')
+  }, 120_000)
+})
