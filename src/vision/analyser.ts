@@ -6,7 +6,8 @@ import { judgeSilent } from '../liveness/silent.js'
 import { runDigitsAttempt } from '../liveness/digits-attempt.js'
 import { loadAntiSpoof, type AntiSpoof } from './antispoof.js'
 import { cosineToScore } from './calibration.js'
-import { cosine, loadEmbedder, type FaceEmbedder } from './embed.js'
+import { loadEmbedder, type FaceEmbedder } from './embed.js'
+import { cosine, decideCompare, type CompareSide } from './compare.js'
 import { CapabilityNotSupportedError, ModelMissingError } from './errors.js'
 import type { FaceMeasure } from './face.js'
 import { findFaces, type FacesInPicture } from './faces.js'
@@ -261,39 +262,26 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
 export const FACE_SWAP_MAX_SCORE = 50
 
 /** Compare the primary faces of two photos (CLI `compare`, registry checks). */
-export async function compareImages(m: LoadedModels, a: string, b: string, threshold = 70): Promise<CompareResult> {
+export async function readCompareSide(m: LoadedModels, path: string, role: ImageRole): Promise<CompareSide> {
   const started = performance.now()
   const embedder = requireEmbedder(m)
-  const out = (reason: Reason, faces: { a: number; b: number }, cos: number | null): CompareResult => ({
-    similarity: cos === null ? null : cosineToScore(cos),
-    score: cos === null ? null : r3(cos),
-    faces,
-    reason,
-    ms: Math.round(performance.now() - started),
-  })
-  let sa: Side
+  let side: Side
   try {
-    sa = await readPicture(m, a, 'live')
+    side = await readPicture(m, path, role)
   } catch (err) {
-    if (err instanceof MediaRejectedError) return out(err.reason, { a: 0, b: 0 }, null)
+    if (err instanceof MediaRejectedError) return { rejected: err.reason, faces: 0, embedding: null, ms: Math.round(performance.now() - started) }
     throw err
   }
-  let sb: Side
-  try {
-    sb = await readPicture(m, b, 'reference')
-  } catch (err) {
-    if (err instanceof MediaRejectedError) return out(err.reason, { a: sa.found.count, b: 0 }, null)
-    throw err
-  }
-  const faces = { a: sa.found.count, b: sb.found.count }
-  if (!sa.found.primary) return out('NO_FACE', faces, null)
-  if (!sb.found.primary) return out('REFERENCE_NO_FACE', faces, null)
-  const cos = cosine(await embedder.embed(sa.img, sa.found.primary.five), await embedder.embed(sb.img, sb.found.primary.five))
-  if (!Number.isFinite(cos)) return out('COMPARE_FAILED', faces, null)
-  // the similarity is reported even when a side shows several faces: the reason says which rule failed
-  if (faces.a > 1) return out(faces.a > QUALITY_THRESHOLDS.maxFacesForMultiple ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES', faces, cos)
-  if (faces.b > 1) return out('REFERENCE_MULTIPLE_FACES', faces, cos)
-  return out(cosineToScore(cos) >= threshold ? 'PASS' : 'SIMILARITY_BELOW_THRESHOLD', faces, cos)
+  const embedding = side.found.primary ? await embedder.embed(side.img, side.found.primary.five) : null
+  return { rejected: null, faces: side.found.count, embedding, ms: Math.round(performance.now() - started) }
+}
+
+export async function compareImages(m: LoadedModels, a: string, b: string, threshold = 70): Promise<CompareResult> {
+  const started = performance.now()
+  const sa = await readCompareSide(m, a, 'live')
+  // a refused live photo decides the comparison: the reference is not read
+  const sb = sa.rejected ? { rejected: null, faces: 0, embedding: null, ms: 0 } : await readCompareSide(m, b, 'reference')
+  return decideCompare(sa, sb, threshold, Math.round(performance.now() - started))
 }
 
 /** Embedding of the primary face of a photo (benchmarks, registry enrolment). */

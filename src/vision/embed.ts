@@ -49,8 +49,4 @@ export function l2normalise(v: Float32Array): Float32Array {
   return v
 }
 
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let s = 0
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!
-  return s
-}
+export { cosine } from './compare.js'

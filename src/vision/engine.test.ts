@@ -52,6 +52,30 @@ describe.skipIf(!hasData)('vision engine (piscina pool)', () => {
   })
 })
 
+describe.skipIf(!hasData)('comparison on a pool of two workers', () => {
+  it('reads one photo per worker and gives the same verdicts and scores as one worker', async () => {
+    const one = await createVisionEngine({ modelsDir, workers: 1 })
+    const two = await createVisionEngine({ modelsDir, workers: 2 })
+    try {
+      const hun = (n: number) => join(data, `faces/lfw/Hun_Sen/Hun_Sen_000${n}.jpg`)
+      const cases: Array<[string, string]> = [
+        [hun(1), hun(4)], // the same person: PASS
+        [hun(1), join(data, 'idcards/chineseocr_idcard-demo.jpeg')], // a cartoon card portrait beside a face
+        [join(data, 'pairs.tsv'), hun(1)], // a live "photo" that is not an image: refused before the reference is read
+        [hun(1), join(data, 'pairs.tsv')], // a reference that is not an image
+      ]
+      for (const [a, b] of cases) {
+        const [x, y] = await Promise.all([one.compare(a, b), two.compare(a, b)])
+        expect({ ...y, ms: 0 }).toEqual({ ...x, ms: 0 })
+      }
+      expect((await two.compare(hun(1), hun(4))).reason).toBe('PASS')
+    } finally {
+      await one.close()
+      await two.close()
+    }
+  }, 120_000)
+})
+
 describe.skipIf(!hasData)('models directory', () => {
   let empty = ''
   beforeAll(() => {

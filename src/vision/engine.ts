@@ -3,6 +3,7 @@ import { Piscina } from 'piscina'
 import { workerFileBeside } from '../workers/index.js'
 import { reviveVisionError } from './errors.js'
 import { resolveModel } from './models.js'
+import { decideCompare, type CompareSide } from './compare.js'
 import type { AnalyseRequest, AnalyseResult, CompareResult, VisionEngine } from './types.js'
 import type { VisionTask, VisionTaskResult } from './worker.js'
 
@@ -54,7 +55,17 @@ export async function createVisionEngine(opts: VisionEngineOptions): Promise<Vis
       const bf = r.bestFrame as unknown as Uint8Array | null
       return { ...r, bestFrame: bf ? Buffer.from(bf.buffer, bf.byteOffset, bf.byteLength) : null }
     },
-    compare: (a: string, b: string, threshold?: number) => call<CompareResult>({ op: 'compare', a, b, threshold }),
+    async compare(a: string, b: string, threshold = 70): Promise<CompareResult> {
+      if (workers < 2) return call<CompareResult>({ op: 'compare', a, b, threshold })
+      // one photo per worker: on an idle machine the pair takes the time of one photo, not two;
+      // under load the two halves queue like any other task, so nothing waits on a busy worker
+      const started = performance.now()
+      const [sa, sb] = await Promise.all([
+        call<CompareSide>({ op: 'compareSide', path: a, role: 'live' }),
+        call<CompareSide>({ op: 'compareSide', path: b, role: 'reference' }),
+      ])
+      return decideCompare(sa, sb, threshold, Math.round(performance.now() - started))
+    },
     embed: (path: string) => call({ op: 'embed', path }),
     memory: () => call({ op: 'memory' }),
     async close() {

@@ -4,7 +4,7 @@
  * without oversubscribing it.
  */
 import { workerData } from 'node:worker_threads'
-import { analyse, compareImages, embedImage, loadModels, type LoadedModels } from './analyser.js'
+import { analyse, compareImages, embedImage, loadModels, readCompareSide, type LoadedModels } from './analyser.js'
 import { serializeVisionError, type SerializedVisionError } from './errors.js'
 import type { AnalyseRequest } from './types.js'
 
@@ -12,6 +12,7 @@ export type VisionTask =
   | { op: 'ping' }
   | { op: 'analyse'; req: AnalyseRequest }
   | { op: 'compare'; a: string; b: string; threshold?: number }
+  | { op: 'compareSide'; path: string; role: 'live' | 'reference' }
   | { op: 'embed'; path: string }
   | { op: 'memory' }
 
@@ -35,6 +36,8 @@ export default async function run(task: VisionTask): Promise<VisionTaskResult> {
         return { ok: true, value: await analyse(m, task.req) }
       case 'compare':
         return { ok: true, value: await compareImages(m, task.a, task.b, task.threshold) }
+      case 'compareSide':
+        return { ok: true, value: await readCompareSide(m, task.path, task.role) }
       case 'embed': {
         const r = await embedImage(m, task.path)
         return { ok: true, value: { faces: r.faces, embedding: r.embedding ? Array.from(r.embedding) : null } }
