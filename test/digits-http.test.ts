@@ -32,6 +32,12 @@ describe.skipIf(!ready)('digital liveness codes over HTTP, both families', () =>
   let dir: string
 
   const ff = (...args: string[]) => execFileSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', ...args])
+  /** the GRID clip through one ffmpeg command: `args` go between the input and the output file */
+  const derive = (name: string, ...args: string[]) => {
+    const out = join(dir, name)
+    ff('-i', grid, ...args, out)
+    return out
+  }
   /** the GRID clip's picture (copied) with another sound */
   const withSound = (name: string, audioInput: string[], filter: string[] = []) => {
     const out = join(dir, name)
@@ -93,9 +99,7 @@ describe.skipIf(!ready)('digital liveness codes over HTTP, both families', () =>
   }
 
   it('1101 / -5010: no sound track, and loud noise with no voice in it', async () => {
-    const none = join(dir, 'no-track.mkv')
-    ff('-i', grid, '-an', '-c:v', 'copy', none)
-    expectCodes(await both(none), 1101, '-5010')
+    expectCodes(await both(derive('no-track.mkv', '-an', '-c:v', 'copy')), 1101, '-5010')
     expectCodes(await both(withSound('noise.mkv', ['-f', 'lavfi', '-t', '3', '-i', 'anoisesrc=r=44100:a=0.2:c=pink:seed=1'])), 1101, '-5010')
   }, 120_000)
 
@@ -104,27 +108,20 @@ describe.skipIf(!ready)('digital liveness codes over HTTP, both families', () =>
   }, 120_000)
 
   it('1104 / 66660016: a file with sound and no picture', async () => {
-    const soundOnly = join(dir, 'sound-only.mkv')
-    ff('-i', grid, '-vn', '-c:a', 'pcm_s16le', soundOnly)
-    expectCodes(await both(soundOnly), 1104, '66660016')
+    expectCodes(await both(derive('sound-only.mkv', '-vn', '-c:a', 'pcm_s16le')), 1104, '66660016')
   }, 120_000)
 
   it('1108 / -1304: a 200×160 picture', async () => {
-    const small = join(dir, 'small.mkv')
-    ff('-i', grid, '-vf', 'scale=200:160', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', small)
-    expectCodes(await both(small), 1108, '-1304')
+    expectCodes(await both(derive('small.mkv', '-vf', 'scale=200:160', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac')), 1108, '-1304')
   }, 120_000)
 
   it('1107 / -5051: a 1.5 s recording', async () => {
-    const short = join(dir, 'short.mkv')
-    ff('-i', grid, '-t', '1.5', '-c:v', 'copy', '-c:a', 'aac', short)
-    expectCodes(await both(short), 1107, '-5051')
+    expectCodes(await both(derive('short.mkv', '-t', '1.5', '-c:v', 'copy', '-c:a', 'aac')), 1107, '-5051')
   }, 120_000)
 
   it('1102 / -5009: the lower face covered while speaking', async () => {
-    const covered = join(dir, 'covered.mkv')
-    ff('-i', grid, '-vf', "drawbox=x=0:y=ih*0.5:w=iw:h=ih*0.5:color=black:t=fill:enable='between(t,0.9,2.3)'", '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', covered)
-    expectCodes(await both(covered), 1102, '-5009')
+    const cover = "drawbox=x=0:y=ih*0.5:w=iw:h=ih*0.5:color=black:t=fill:enable='between(t,0.9,2.3)'"
+    expectCodes(await both(derive('covered.mkv', '-vf', cover, '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac')), 1102, '-5009')
   }, 120_000)
 
   it('1109 / -7001: a face that does not speak while a recording plays', async () => {

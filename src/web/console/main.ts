@@ -29,7 +29,7 @@ langBtn.addEventListener('click', () => {
   lang = lang === 'zh' ? 'en' : 'zh'
   saveLang(lang)
   applyLang()
-  route()
+  navigate()
 })
 applyLang()
 
@@ -137,7 +137,7 @@ function loginScreen() {
     e.preventDefault()
     void api('POST', '/console/api/login', { password: pw.value }).then(() => {
       location.hash = '#/verifications'
-      route()
+      navigate()
     }).catch((err: Error) => {
       msg.hidden = false
       msg.textContent = err.message
@@ -465,6 +465,14 @@ async function route() {
   root.dataset.view = parts[1] ? 'verification' : section
 }
 
-window.addEventListener('hashchange', () => void route())
-void route()
+// Routes run one after another and a route superseded while it waited is skipped: a slow page
+// (usage under load) must not finish after the next click and draw over the page asked for last.
+let routing: Promise<void> = Promise.resolve()
+let wanted = 0
+function navigate() {
+  const n = ++wanted
+  routing = routing.then(() => (n === wanted ? route() : undefined)).catch(() => {})
+}
+window.addEventListener('hashchange', navigate)
+navigate()
 void redraw
