@@ -251,12 +251,11 @@ async function ownVerification(s: Shiren, app: AppRow, token: string): Promise<V
 const LIVENESS_MODE_NUMBER = { digital: 1, action: 2, silent: 3 } as const
 const ACTION_NUMBER = { mouth: '1', blink: '2', left: '4', right: '4' } as const
 
-async function detectText(s: Shiren, v: Verification, ruleLiveness: keyof typeof LIVENESS_MODE_NUMBER | null) {
+async function detectText(s: Shiren, v: Verification, ruleLiveness: keyof typeof LIVENESS_MODE_NUMBER | null, card: CardData | null) {
   const reason = s.verifications.currentReason(v)
   const code = reason ? toCode('h5', reason) : null
   const attempts = await s.verifications.attempts(v.id)
   const { name, idNumber } = await s.verifications.identity(v)
-  const card = await s.idcards.data(v)
   // the code's stage says which half failed: a comparison failure means liveness itself passed
   const liveCode = !code ? null : code.code === 0 || code.stage === 'compare' ? 0 : code.stage === 'identity' ? null : code.code
   const compareCode = !code ? null : code.code === 0 ? 0 : code.stage === 'compare' || code.stage === 'identity' ? code.code : null
@@ -315,10 +314,9 @@ function ocrText(card: CardData | null) {
   }
 }
 
-async function idCardImages(s: Shiren, v: Verification) {
-  const card = await s.idcards.data(v)
-  const b64 = async (key: string | null | undefined) => (await s.verifications.blob(key ?? null))?.toString('base64') ?? null
-  return { OcrFront: await b64(card?.frontImage), OcrBack: await b64(card?.backImage), Avatar: await b64(card?.portrait) }
+/** A card image (sealed blob) as the results carry it: base64, or null when there is none. */
+async function cardImage(s: Shiren, key: string | null | undefined): Promise<string | null> {
+  return (await s.verifications.blob(key ?? null))?.toString('base64') ?? null
 }
 
 function wants(infoType: string | undefined, part: string): boolean {
@@ -333,10 +331,13 @@ async function getDetectInfoEnhanced(s: Shiren, app: AppRow, p: Record<string, a
   const rule = await s.store.rules.get(v.ruleId)
   const bestFrame = wants(p.InfoType, '3') ? await s.verifications.blob(v.bestFrameBlob) : null
   const video = wants(p.InfoType, '4') ? await s.verifications.blob(v.videoBlob) : null
+  const card = await s.idcards.data(v)
   return {
-    Text: wants(p.InfoType, '1') ? await detectText(s, v, rule?.liveness ?? null) : null,
+    Text: wants(p.InfoType, '1') ? await detectText(s, v, rule?.liveness ?? null, card) : null,
     // shiren neither cuts the card out of the photo (Processed*) nor runs card-forgery checks (WarnInfos)
-    IdCardData: wants(p.InfoType, '2') ? { ...(await idCardImages(s, v)), ProcessedFrontImage: null, ProcessedBackImage: null, WarnInfos: null, BackWarnInfos: null } : null,
+    IdCardData: wants(p.InfoType, '2')
+      ? { OcrFront: await cardImage(s, card?.frontImage), OcrBack: await cardImage(s, card?.backImage), Avatar: await cardImage(s, card?.portrait), ProcessedFrontImage: null, ProcessedBackImage: null, WarnInfos: null, BackWarnInfos: null }
+      : null,
     BestFrame: wants(p.InfoType, '3') ? { BestFrame: bestFrame ? bestFrame.toString('base64') : null, BestFrames: [] } : null,
     VideoData: wants(p.InfoType, '4') ? { LivenessVideo: video ? video.toString('base64') : null, LivenessVideos: null } : null,
     Encryption: null,
@@ -353,7 +354,8 @@ async function getDetectInfo(s: Shiren, app: AppRow, p: Record<string, any>) {
   await ruleOf(s, app, p.RuleId)
   const v = await ownVerification(s, app, p.BizToken)
   const rule = await s.store.rules.get(v.ruleId)
-  const t = await detectText(s, v, rule?.liveness ?? null)
+  const card = await s.idcards.data(v)
+  const t = await detectText(s, v, rule?.liveness ?? null, card)
   const info: Record<string, unknown> = {}
   if (wants(p.InfoType, '1')) {
     info.Text = {
@@ -365,8 +367,7 @@ async function getDetectInfo(s: Shiren, app: AppRow, p: Record<string, any>) {
     }
   }
   if (wants(p.InfoType, '2')) {
-    const { OcrFront, OcrBack } = await idCardImages(s, v)
-    info.IdCardData = { OcrFront, OcrBack }
+    info.IdCardData = { OcrFront: await cardImage(s, card?.frontImage), OcrBack: await cardImage(s, card?.backImage) }
   }
   if (wants(p.InfoType, '3')) info.BestFrame = { BestFrame: (await s.verifications.blob(v.bestFrameBlob))?.toString('base64') ?? null }
   if (wants(p.InfoType, '4')) info.VideoData = { LivenessVideo: (await s.verifications.blob(v.videoBlob))?.toString('base64') ?? null }
@@ -414,6 +415,6 @@ async function getFaceIdResult(s: Shiren, app: AppRow, p: Record<string, any>) {
     DeviceInfoLevel: null,
     Encryption: null,
     EncryptedBody: null,
-    IdCardFrontBase64: (await idCardImages(s, v)).OcrFront ?? '',
+    IdCardFrontBase64: (await cardImage(s, (await s.idcards.data(v))?.frontImage)) ?? '',
   }
 }
