@@ -51,6 +51,9 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
     await engine?.close()
   })
 
+  /** a language switch redraws the page: the next step must act on the new one, not the old */
+  const settled = () => page.waitForSelector('#app:not([aria-busy])', { state: 'attached' })
+
   /** the same screen at phone and desktop size, in English and in Chinese */
   const shots = async (name: string) => {
     for (const lang of ['en', 'zh'] as const) {
@@ -58,7 +61,7 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
       if ((current === 'en') !== (lang === 'en')) {
         await page.click('#lang')
         await page.waitForFunction((l) => document.documentElement.lang.startsWith(l), lang)
-        await page.waitForTimeout(300)
+        await settled()
       }
       for (const [vp, size] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
         await page.setViewportSize(size)
@@ -69,6 +72,7 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
     if (await page.evaluate(() => document.documentElement.lang) !== 'en') {
       await page.click('#lang')
       await page.waitForFunction(() => document.documentElement.lang === 'en')
+      await settled()
     }
   }
 

@@ -467,11 +467,17 @@ async function route() {
 
 // Routes run one after another and a route superseded while it waited is skipped: a slow page
 // (usage under load) must not finish after the next click and draw over the page asked for last.
+// The root is aria-busy from the moment a route is asked for until the last one asked for has drawn,
+// so assistive technology (and the browser tests) know when the page is stable.
 let routing: Promise<void> = Promise.resolve()
 let wanted = 0
 function navigate() {
   const n = ++wanted
-  routing = routing.then(() => (n === wanted ? route() : undefined)).catch(() => {})
+  root.setAttribute('aria-busy', 'true')
+  routing = routing
+    .then(() => (n === wanted ? route() : undefined))
+    .catch(() => {})
+    .finally(() => { if (n === wanted) root.removeAttribute('aria-busy') })
 }
 window.addEventListener('hashchange', navigate)
 navigate()
