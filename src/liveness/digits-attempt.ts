@@ -5,7 +5,6 @@ import { SileroVad } from '../audio/vad.js'
 import { MediaRejectedError } from '../media/errors.js'
 import { QUALITY_THRESHOLDS } from '../vision/quality.js'
 import type { FaceDetector } from '../vision/human.js'
-import { findFaces } from '../vision/faces.js'
 import { scanVideo, type VideoScan } from '../vision/scan.js'
 import { DIGITS_THRESHOLDS, judgeDigits, type DigitsSignals, type DigitsThresholds } from './digits.js'
 
@@ -61,23 +60,11 @@ export async function runDigitsAttempt(detector: FaceDetector, videoPath: string
   const vadP = opts.vad ? Promise.resolve(opts.vad) : digitsVad()
   const recognizer = opts.recognizer ?? new NoRecognizer()
   let scan: VideoScan
-  // the scanner's timeline has no completeness per frame: watch the detector it calls (once per
-  // frame, in frame order) and measure the primary face of each call with the same findFaces
-  const perFrame: Array<{ outsideFrac: number; occlusion: number } | null> = []
-  const watcher: FaceDetector = {
-    backend: detector.backend,
-    async detect(img, o) {
-      const raw = await detector.detect(img, o)
-      const found = await findFaces({ backend: detector.backend, detect: async () => raw }, img)
-      perFrame.push(found.primary ? { outsideFrac: found.primary.outsideFrac, occlusion: found.primary.occlusion } : null)
-      return raw
-    },
-  }
   // ffmpeg decodes the sound in its own process while the frames are scanned
   const audioP = vadP.then((vad) => analyseAudioFile(vad, opts.audioPath ?? videoPath, { maxS: DIGITS_THRESHOLDS.maxVideoS + 10 }))
   audioP.catch(() => undefined)
   try {
-    scan = await scanVideo(watcher, videoPath, { fps: DIGITS_SAMPLING.fps, maxFrames: DIGITS_SAMPLING.maxFrames })
+    scan = await scanVideo(detector, videoPath, { fps: DIGITS_SAMPLING.fps, maxFrames: DIGITS_SAMPLING.maxFrames })
   } catch (err) {
     if (err instanceof MediaRejectedError) {
       const reason = DIGITS_MEDIA_REASON[err.reason] ?? err.reason
@@ -115,10 +102,7 @@ export async function runDigitsAttempt(detector: FaceDetector, videoPath: string
       audio,
       mouthOpen: scan.samples.map((s) => (s.face ? s.face.mouthOpen : NaN)),
       frameTimesS: scan.samples.map((s) => s.t),
-      faceComplete: scan.samples.map((s, i) => {
-        const f = perFrame[i]
-        return s.face !== null && s.faceCount === 1 && !!f && f.outsideFrac <= T.maxOutsideFrac && f.occlusion <= T.maxOcclusion
-      }),
+      faceComplete: scan.samples.map((s) => s.face !== null && s.faceCount === 1 && s.face.outsideFrac <= T.maxOutsideFrac && s.face.occlusion <= T.maxOcclusion),
       video: {
         width: scan.info.probe.displayWidth,
         height: scan.info.probe.displayHeight,

@@ -13,7 +13,7 @@ function timeline(n: number, f: (i: number, t: number) => Partial<Face>, fps = 1
     index: i,
     t: i / fps,
     faceCount: 1,
-    face: { ear: 0.3, mouthOpen: 0.03, yawDeg: 0, pitchDeg: 0, rollDeg: 0, width: 200, quality: 80, ...f(i, i / fps) },
+    face: { ear: 0.3, mouthOpen: 0.03, yawDeg: 0, pitchDeg: 0, rollDeg: 0, width: 200, quality: 80, outsideFrac: 0, occlusion: 0, ...f(i, i / fps) },
     nonRigid: i ? 0.01 : null,
     pixelMotion: i ? 3 : null,
   }))

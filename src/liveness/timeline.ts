@@ -16,6 +16,10 @@ export interface FrameSample {
     /** face box width in pixels (scale for motion) */
     width: number
     quality: number
+    /** share of mesh points outside the picture */
+    outsideFrac: number
+    /** 0–1 cover of the lower face (see FaceMeasure.occlusion) */
+    occlusion: number
   } | null
   /** non-rigid motion since the previous face frame: 95th-percentile mesh residual after the best similarity fit, over inter-ocular distance */
   nonRigid: number | null

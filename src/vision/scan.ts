@@ -99,7 +99,7 @@ export async function scanVideo(detector: FaceDetector, path: string, opts: Deco
         t: frame.t,
         faceCount: found.count,
         face: f
-          ? { ear: f.ear, mouthOpen: f.mouthOpen, yawDeg: f.yawDeg, pitchDeg: f.pitchDeg, rollDeg: f.rollDeg, width: f.box[2], quality }
+          ? { ear: f.ear, mouthOpen: f.mouthOpen, yawDeg: f.yawDeg, pitchDeg: f.pitchDeg, rollDeg: f.rollDeg, width: f.box[2], quality, outsideFrac: f.outsideFrac, occlusion: f.occlusion }
           : null,
         nonRigid,
         pixelMotion,
