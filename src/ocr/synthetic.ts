@@ -121,15 +121,33 @@ function wrap(s: string, n: number): string[] {
   return out;
 }
 
+/** Where the photo sits on the front, in card pixels (the real card's 26 × 32 mm photo area). */
+export const PORTRAIT_BOX = { x: 560, y: 60, width: 230, height: 290 } as const;
+
+export interface FrontOptions {
+  /**
+   * A photo (JPEG or PNG bytes) to print as the portrait, scaled to cover {@link PORTRAIT_BOX} and
+   * centred; without one a cartoon face is drawn.
+   */
+  portrait?: Buffer;
+}
+
+function portraitImage(photo: Buffer): string {
+  const type = photo[0] === 0x89 && photo[1] === 0x50 ? 'image/png' : photo[0] === 0xff && photo[1] === 0xd8 ? 'image/jpeg' : null;
+  if (!type) throw new Error('the portrait must be a JPEG or PNG image');
+  const { x, y, width, height } = PORTRAIT_BOX;
+  return `<image x="${x}" y="${y}" width="${width}" height="${height}" preserveAspectRatio="xMidYMid slice" href="data:${type};base64,${photo.toString('base64')}"/>`;
+}
+
 /** Front side SVG. */
-export function frontSvg(t: IdCardFront, rng: () => number): string {
+export function frontSvg(t: IdCardFront, rng: () => number, opts: FrontOptions = {}): string {
   const label = (x: number, y: number, s: string, spacing = 0) =>
     `<text x="${x}" y="${y}" font-family="${FONT}" font-size="24" fill="#2f6fb0" letter-spacing="${spacing}">${esc(s)}</text>`;
   const value = (x: number, y: number, s: string, size = 28, extra = '') =>
     `<text x="${x}" y="${y}" font-family="${FONT}" font-size="${size}" fill="#111" ${extra}>${esc(s)}</text>`;
   const [y, m, d] = t.birth!.split('/');
   const addr = wrap(t.address!, 11);
-  const face = `
+  const face = opts.portrait ? portraitImage(opts.portrait) : `
 <g opacity="0.92">
 <ellipse cx="675" cy="190" rx="78" ry="98" fill="#d9b38c"/>
 <rect x="575" y="290" width="200" height="90" rx="40" fill="#46505a"/>

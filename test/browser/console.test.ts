@@ -126,6 +126,22 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
     ruleId = (await page.textContent('#rule-created'))!.split('RuleId ')[1]!.trim()
     expect(await page.textContent('#rules')).toContain(ruleId)
     await shots('rules')
+
+    // compare "idcard" without a card step: the API's 400 message is shown; with the front step it is created
+    await page.selectOption('#f-app', appId)
+    await page.selectOption('#f-compare', 'idcard')
+    await page.selectOption('#f-idcardStep', 'none')
+    await page.click('#rule-create')
+    await page.waitForSelector('#error')
+    expect(await page.textContent('#error')).toContain('needs an ID-card step')
+    await page.selectOption('#f-idcardStep', 'front')
+    await page.click('#rule-create')
+    await page.waitForFunction((old) => !!document.querySelector('#rule-created') && !document.querySelector('#rule-created')!.textContent!.includes(old), ruleId)
+    const cardRule = (await page.textContent('#rule-created'))!.split('RuleId ')[1]!.trim()
+    expect(await srv.shiren.store.rules.get(cardRule)).toMatchObject({ compareSource: 'idcard', idcardStep: 'front' })
+    const row = await page.locator('#rules tr', { hasText: cardRule }).textContent()
+    expect(row).toContain('idcard')
+    expect(row).toContain('front')
   })
 
   it('a verification run with that app and rule shows in the records with its best frame, video, signals and codes of both families, and in the usage chart', async () => {

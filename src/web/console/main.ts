@@ -205,6 +205,8 @@ function secretBox(appId: string, secret: string) {
 
 // ---------- rules ----------
 
+const idcardLabel = (step: string) => (step === 'front' ? t('idcardFront') : step === 'both' ? t('idcardBoth') : t('idcardNone'))
+
 async function rulesPage() {
   const [apps, rules, far] = await Promise.all([api<any[]>('GET', '/v1/apps'), api<any[]>('GET', '/v1/rules'), api('GET', '/console/api/far')])
   const anchors = far.anchors as Array<{ far: number; score: number }>
@@ -215,7 +217,9 @@ async function rulesPage() {
   }
   const appSel = select('app', apps.map((a) => [a.appId, `${a.name} (${a.appId})`]))
   const liveness = select('liveness', [['silent', t('silent')], ['action', t('action')], ['digital', t('digital')]])
-  const compare = select('compare', [['photo', t('comparePhoto')], ['registry', t('compareRegistry')], ['none', t('compareNone')]])
+  const compare = select('compare', [['photo', t('comparePhoto')], ['registry', t('compareRegistry')], ['idcard', t('compareIdcard')], ['none', t('compareNone')]])
+  // compare "idcard" needs a card step: the API answers 400 without one, shown like any error
+  const idcardStep = select('idcardStep', [['none', t('idcardNone')], ['front', t('idcardFront')], ['both', t('idcardBoth')]])
   const threshold = input('threshold', { type: 'number', min: '0', max: '100', step: '1', value: '70' })
   const farHint = h('small', { id: 'far-hint' }, `FAR ${farOf(70)}`)
   threshold.addEventListener('input', () => { farHint.textContent = `FAR ${farOf(Number(threshold.value))}` })
@@ -224,14 +228,14 @@ async function rulesPage() {
   const actions = input('actions', { type: 'number', min: '1', max: '4', value: '2' })
   const form = h('form', { class: 'card form', id: 'rule-form' },
     h('h2', {}, t('createRule')),
-    h('div', { class: 'grid' }, field(t('app'), appSel), field(t('liveness'), liveness), field(t('compare'), compare),
+    h('div', { class: 'grid' }, field(t('app'), appSel), field(t('liveness'), liveness), field(t('compare'), compare), field(t('idcardStep'), idcardStep),
       h('label', { class: 'field' }, h('span', {}, t('threshold')), threshold, farHint),
       field(t('maxAttempts'), attempts), field(t('ttl'), ttl), field(t('actionCount'), actions)),
     h('button', { type: 'submit', class: 'cbtn primary', id: 'rule-create' }, t('create')))
   form.addEventListener('submit', (e) => {
     e.preventDefault()
     void guarded(async () => {
-      const r = await api('POST', '/v1/rules', { appId: appSel.value, liveness: liveness.value, compare: compare.value, threshold: Number(threshold.value), maxAttempts: Number(attempts.value), tokenTtlS: Number(ttl.value), actionCount: Number(actions.value) })
+      const r = await api('POST', '/v1/rules', { appId: appSel.value, liveness: liveness.value, compare: compare.value, idcardStep: idcardStep.value, threshold: Number(threshold.value), maxAttempts: Number(attempts.value), tokenTtlS: Number(ttl.value), actionCount: Number(actions.value) })
       await rulesPage()
       root.append(notice(`${t('ruleCreated')} RuleId ${r.ruleId}`, 'ok', 'rule-created'))
     })
@@ -240,8 +244,8 @@ async function rulesPage() {
     h('p', { class: 'muted' }, t('farText', { n: far.impostorPairs, model: far.model })),
     table([t('threshold'), 'FAR'], anchors.map((a) => [String(a.score), `${a.far * 100} %`]), { id: 'far' }))
   page(t('rules'),
-    table(['RuleId', t('app'), t('liveness'), t('compare'), t('threshold'), 'FAR', t('maxAttempts'), t('ttl')], rules.map((r) => [
-      h('code', {}, r.ruleId), r.appId, t(r.liveness as CKey), r.compareSource, String(r.threshold), farOf(r.threshold), String(r.maxAttempts), `${r.tokenTtlS} s`,
+    table(['RuleId', t('app'), t('liveness'), t('compare'), t('idcardStep'), t('threshold'), 'FAR', t('maxAttempts'), t('ttl')], rules.map((r) => [
+      h('code', {}, r.ruleId), r.appId, t(r.liveness as CKey), r.compareSource, idcardLabel(r.idcardStep), String(r.threshold), farOf(r.threshold), String(r.maxAttempts), `${r.tokenTtlS} s`,
     ]), { id: 'rules' }),
     form, farTable)
   redraw = () => void guarded(rulesPage)
