@@ -4,6 +4,7 @@ import type { Config } from './config/index.js'
 import { buildApp } from './http/app.js'
 import type { Logger } from './logging.js'
 import type { Analyser } from './verifications/index.js'
+import { RecognizerLoadError } from './audio/index.js'
 import { createVisionEngine, ModelMissingError } from './vision/index.js'
 
 export interface Running {
@@ -19,8 +20,14 @@ export interface Running {
  */
 export async function loadAnalyser(config: Config, log: Logger): Promise<(Analyser & { close(): Promise<void> }) | null> {
   try {
-    return await createVisionEngine({ modelsDir: config.modelsDir, ...(config.analysisWorkers > 0 && { workers: config.analysisWorkers }) })
+    return await createVisionEngine({
+      modelsDir: config.modelsDir,
+      ...(config.analysisWorkers > 0 && { workers: config.analysisWorkers }),
+      ...(config.digitRecognizer && { digitRecognizer: config.digitRecognizer }),
+    })
   } catch (err) {
+    // the operator asked for a recogniser: running without it would pass digits nobody checked
+    if (err instanceof RecognizerLoadError) throw err
     if (err instanceof ModelMissingError) {
       log.warn({ modelsDir: config.modelsDir, err: err.message }, 'a model is missing: face analysis is unavailable (run `shiren models pull`)')
     } else {

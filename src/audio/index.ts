@@ -4,4 +4,4 @@ export { SileroVad, speechSegments, sileroModelPath, VAD_THRESHOLDS, VAD_FRAME, 
 export { intensityEnvelope, envelopeAt, envelopeTime, ENVELOPE_RATE, type Envelope } from './envelope.js'
 export { syllableNuclei, voicing, SYLLABLE_THRESHOLDS, type SyllableNuclei } from './syllables.js'
 export { analysePcm, analyseAudioFile, type AudioAnalysis, type AnalyseAudioOptions } from './analyse.js'
-export { NoRecognizer, normaliseDigits, type DigitRecognizer } from './recognizer.js'
+export { NoRecognizer, RecognizerLoadError, importRecognizerFactory, loadDigitRecognizer, normaliseDigits, type DigitRecognizer } from './recognizer.js'

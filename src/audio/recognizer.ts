@@ -1,3 +1,6 @@
+import { isAbsolute, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
 /**
  * Speech recognition of the digits: an extension point, not a model.
  *
@@ -5,9 +8,9 @@
  * shiren ships no recogniser: `NoRecognizer` answers `null` and the digits judge then records
  * `digitsRecognized: null` ("no recogniser configured") and decides on the audio–visual signals
  * alone. An operator who has a recogniser (for example sherpa-onnx with a Mandarin/English digit
- * model they downloaded themselves) implements this interface and passes it to
- * `runDigitsAttempt(..., { recognizer })`; the judge then also requires the recognised string to
- * equal the digits issued (`SPEECH_MISMATCH` otherwise).
+ * model they downloaded themselves) writes an ES module whose default export makes one, and names
+ * it in `SHIREN_DIGIT_RECOGNIZER`; every analysis worker loads it (`loadDigitRecognizer`). The judge
+ * then also requires the recognised string to equal the digits issued (`SPEECH_MISMATCH` otherwise).
  */
 export interface DigitRecognizer {
   /** human-readable name recorded in the signals (`recognizer`) */
@@ -45,4 +48,42 @@ export function normaliseDigits(text: string): string | null {
     else if (WORDS[t] !== undefined) out += WORDS[t]
   }
   return out.length ? out : null
+}
+
+/** `SHIREN_DIGIT_RECOGNIZER` names a module that cannot be loaded or does not make a DigitRecognizer. */
+export class RecognizerLoadError extends Error {
+  override name = 'RecognizerLoadError'
+}
+
+/**
+ * The factory of an operator's recogniser: `spec` is the path of an ES module (absolute, or relative
+ * to the working directory) whose default export is a function returning a DigitRecognizer or a
+ * promise of one. Checked at start-up without calling it, so that a wrong setting stops the server
+ * while the model itself is loaded only in the analysis workers.
+ */
+export async function importRecognizerFactory(spec: string): Promise<() => unknown> {
+  const url = pathToFileURL(isAbsolute(spec) ? spec : resolve(spec)).href
+  let mod: { default?: unknown }
+  try {
+    mod = (await import(url)) as { default?: unknown }
+  } catch (err) {
+    throw new RecognizerLoadError(`SHIREN_DIGIT_RECOGNIZER: cannot load ${spec}: ${(err as Error).message}`)
+  }
+  if (typeof mod.default !== 'function') throw new RecognizerLoadError(`SHIREN_DIGIT_RECOGNIZER: ${spec} must export a default function that returns a DigitRecognizer`)
+  return mod.default as () => unknown
+}
+
+/** Make the operator's recogniser (once per analysis worker). */
+export async function loadDigitRecognizer(spec: string): Promise<DigitRecognizer> {
+  const make = await importRecognizerFactory(spec)
+  let r: Partial<DigitRecognizer> | null
+  try {
+    r = (await make()) as Partial<DigitRecognizer> | null
+  } catch (err) {
+    throw new RecognizerLoadError(`SHIREN_DIGIT_RECOGNIZER: the default export of ${spec} failed: ${(err as Error).message}`)
+  }
+  if (!r || typeof r.name !== 'string' || !r.name || typeof r.recognise !== 'function') {
+    throw new RecognizerLoadError(`SHIREN_DIGIT_RECOGNIZER: the default export of ${spec} must return { name: string, recognise(pcm16k) }`)
+  }
+  return r as DigitRecognizer
 }

@@ -31,6 +31,8 @@ export interface Config {
   blobTimeoutMs: number
   /** Redis for rate-limit slots and live challenges shared by several processes; null keeps them in the database. */
   redisUrl: string | null
+  /** ES module that makes the operator's DigitRecognizer (docs/digits.md); null: digits are not recognised */
+  digitRecognizer: string | null
 }
 
 export class ConfigError extends Error {
@@ -69,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     riskWindowS: int(env, 'SHIREN_RISK_WINDOW_S', 3600, 60),
     blobTimeoutMs: int(env, 'SHIREN_BLOB_TIMEOUT_MS', 30_000, 100),
     redisUrl: env.SHIREN_REDIS_URL || null,
+    digitRecognizer: env.SHIREN_DIGIT_RECOGNIZER ? resolve(env.SHIREN_DIGIT_RECOGNIZER) : null,
     ...overrides,
   }
   return cfg

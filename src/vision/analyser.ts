@@ -4,6 +4,7 @@ import { MediaRejectedError } from '../media/errors.js'
 import { judgeActions } from '../liveness/action.js'
 import { judgeSilent } from '../liveness/silent.js'
 import { runDigitsAttempt } from '../liveness/digits-attempt.js'
+import { loadDigitRecognizer, type DigitRecognizer } from '../audio/recognizer.js'
 import { loadAntiSpoof, type AntiSpoof } from './antispoof.js'
 import { cosineToScore } from './calibration.js'
 import { loadEmbedder, type FaceEmbedder } from './embed.js'
@@ -23,9 +24,14 @@ export interface LoadedModels {
   embedderError: Error | null
   antispoof: AntiSpoof | null
   antispoofError: Error | null
+  /** the operator's SHIREN_DIGIT_RECOGNIZER; null: none configured (digitsRecognized: null) */
+  recognizer: DigitRecognizer | null
 }
 
-export async function loadModels(modelsDir: string): Promise<LoadedModels> {
+export async function loadModels(modelsDir: string, opts: { digitRecognizer?: string } = {}): Promise<LoadedModels> {
+  // first: a recogniser that fails must fail before any onnxruntime session exists in this thread
+  // (a worker ended with live sessions aborted the whole process with Napi::Error)
+  const recognizer = opts.digitRecognizer ? await loadDigitRecognizer(opts.digitRecognizer) : null
   const detector = await loadFaceDetector(modelsDir)
   let embedder: FaceEmbedder | null = null
   let embedderError: Error | null = null
@@ -43,7 +49,7 @@ export async function loadModels(modelsDir: string): Promise<LoadedModels> {
     if (!(err instanceof ModelMissingError)) throw err
     antispoofError = err
   }
-  return { detector, embedder, embedderError, antispoof, antispoofError }
+  return { detector, embedder, embedderError, antispoof, antispoofError, recognizer }
 }
 
 function requireEmbedder(m: LoadedModels): FaceEmbedder {
@@ -120,7 +126,7 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
       // read-the-digits: sound and lips are judged together on the video (src/liveness/digits-attempt.ts)
       if (req.media.kind !== 'video') return done('DIGITS_VIDEO_FORMAT_INVALID', null, null)
       if (!req.digits) throw new TypeError("'digital' liveness needs the issued digits")
-      const d = await runDigitsAttempt(m.detector, req.media.path, req.digits)
+      const d = await runDigitsAttempt(m.detector, req.media.path, req.digits, m.recognizer ? { recognizer: m.recognizer } : {})
       Object.assign(signals, d.signals)
       if (d.scan?.best) {
         Object.assign(signals, faceSignals(d.scan.best.face))

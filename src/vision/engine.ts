@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
+import { importRecognizerFactory, RecognizerLoadError } from '../audio/recognizer.js'
 import { workerFileBeside } from '../workers/index.js'
 import { reviveVisionError } from './errors.js'
 import { resolveModel } from './models.js'
@@ -11,6 +12,8 @@ export interface VisionEngineOptions {
   modelsDir: string
   /** worker threads; default one per core */
   workers?: number
+  /** module path of the operator's DigitRecognizer (SHIREN_DIGIT_RECOGNIZER); none by default */
+  digitRecognizer?: string
 }
 
 export interface VisionEngineExtras {
@@ -28,12 +31,14 @@ export async function createVisionEngine(opts: VisionEngineOptions): Promise<Vis
   resolveModel('blazeface', opts.modelsDir)
   resolveModel('facemesh', opts.modelsDir)
   resolveModel('arcface', opts.modelsDir)
+  // a wrong recogniser setting must stop start-up, not fail every digits attempt later
+  if (opts.digitRecognizer) await importRecognizerFactory(opts.digitRecognizer)
   const workers = Math.max(1, opts.workers ?? availableParallelism())
   const { filename, execArgv } = workerFileBeside(import.meta.url)
   const pool = new Piscina({
     filename,
     execArgv,
-    workerData: { modelsDir: opts.modelsDir },
+    workerData: { modelsDir: opts.modelsDir, digitRecognizer: opts.digitRecognizer },
     minThreads: workers,
     maxThreads: workers,
     // each worker holds its models: never let it exit when idle
@@ -46,7 +51,14 @@ export async function createVisionEngine(opts: VisionEngineOptions): Promise<Vis
     return res.value as T
   }
   // load the models in every worker before answering: the first attempt should not pay for it
-  await Promise.all(Array.from({ length: workers }, () => call({ op: 'ping' })))
+  try {
+    await Promise.all(Array.from({ length: workers }, () => call({ op: 'ping' })))
+  } catch (err) {
+    await pool.destroy()
+    // the worker's error crosses the thread as a plain Error: give the recogniser's back its class
+    if (opts.digitRecognizer && /SHIREN_DIGIT_RECOGNIZER/.test((err as Error).message)) throw new RecognizerLoadError((err as Error).message)
+    throw err
+  }
   return {
     workers,
     async analyse(req: AnalyseRequest): Promise<AnalyseResult> {

@@ -18,11 +18,11 @@ export type VisionTask =
 
 export type VisionTaskResult = { ok: true; value: unknown } | { ok: false; error: SerializedVisionError }
 
-const modelsDir = (workerData as { modelsDir?: string } | undefined)?.modelsDir ?? ''
+const { modelsDir = '', digitRecognizer } = (workerData as { modelsDir?: string; digitRecognizer?: string } | undefined) ?? {}
 let loading: Promise<LoadedModels> | null = null
 
 function models(): Promise<LoadedModels> {
-  loading ??= loadModels(modelsDir)
+  loading ??= loadModels(modelsDir, { digitRecognizer })
   return loading
 }
 
