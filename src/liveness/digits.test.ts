@@ -73,10 +73,11 @@ describe('digits judge', () => {
     const db = Float32Array.from({ length: DUR * 100 }, (_, k) => -60 + 45 * Math.max(...other.map((c) => bump(k / 100 + 0.02, c))))
     expect(judgeDigits(input({}, { envelope: { rateHz: 100, db } })).reason).toBe('SPEECH_MISMATCH')
   })
+  /** an irregular rhythm: unlike the regular one, a shift of it lands on no other syllable */
+  const at = [0.9, 1.1, 1.45, 1.6, 2.05, 2.4]
+  const mo = times.map((t) => 0.02 + 0.3 * Math.max(...at.map((c) => bump(t, c))))
+  const env = (cs: number[], shift: number): Envelope => ({ rateHz: 100, db: Float32Array.from({ length: DUR * 100 }, (_, k) => -60 + 45 * Math.max(...cs.map((c) => bump(k / 100 + 0.02 - shift, c)))) })
   it('syllable-rate sync: an irregular rhythm peaks at its own lag; the same rhythm 0.45 s late has no near peak', () => {
-    const at = [0.9, 1.1, 1.45, 1.6, 2.05, 2.4]
-    const mo = times.map((t) => 0.02 + 0.3 * Math.max(...at.map((c) => bump(t, c))))
-    const env = (cs: number[], shift: number): Envelope => ({ rateHz: 100, db: Float32Array.from({ length: DUR * 100 }, (_, k) => -60 + 45 * Math.max(...cs.map((c) => bump(k / 100 + 0.02 - shift, c)))) })
     const own = syncEvidence(mo, times, env(at, 0.04), 0.4, 2.9, DIGITS_THRESHOLDS)
     expect(own.peak).toBeGreaterThan(0.8)
     expect(own.lagS).toBeCloseTo(0.04, 2)
@@ -86,6 +87,16 @@ describe('digits judge', () => {
     expect(late.z).toBeLessThan(own.z)
     expect(judgeDigits(input({ mouthOpen: mo }, { envelope: env(at, 0.45), speech: [{ startS: 1.3, endS: 2.85 }] })).reason).toBe('SPEECH_MISMATCH')
     expect(highPass([1, 1, 1, 1, 1], 3)).toEqual([0, 0, 0, 0, 0])
+  })
+  it('a sound that fits the lips clearly better at another lag is refused, whatever its near peak and z', () => {
+    const loose = { minAvCorrelation: -1, minSyncPeak: -1, minSyncZ: -Infinity }
+    const own = judgeDigits(input({ mouthOpen: mo }, { envelope: env(at, 0.04) }), loose)
+    expect(own.reason).toBe('PASS')
+    expect(own.signals.syncNearShare).toBeCloseTo(1, 2)
+    const late = judgeDigits(input({ mouthOpen: mo }, { envelope: env(at, 0.35), speech: [{ startS: 1.2, endS: 2.75 }] }), loose)
+    expect(late.reason).toBe('SPEECH_MISMATCH')
+    expect(late.signals.syncBestLagS).toBeCloseTo(0.36, 1)
+    expect(late.signals.syncNearShare as number).toBeLessThan(DIGITS_THRESHOLDS.minSyncNearShare)
   })
   it('a syllable count that does not fit the digits issued', () => {
     expect(judgeDigits(input({ digits: '48291' }, { syllables: 2 })).reason).toBe('SPEECH_MISMATCH')

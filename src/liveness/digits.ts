@@ -50,6 +50,12 @@ export const DIGITS_THRESHOLDS = {
   minSyncPeak: 0.22,
   /** z of that peak over the far-lag correlations (genuine min 1.76) */
   minSyncZ: 1.5,
+  /**
+   * the near peak over the best correlation at any lag within ±syncMaxLagS: a sound that fits the
+   * lips clearly better at another lag belongs to another moment (genuine min 0.82, face_3; the
+   * attacks it stops: 0.59–0.65; docs/digits.md)
+   */
+  minSyncNearShare: 0.75,
   /** syllable nuclei counted minus syllables expected: allowed range (counting merges syllables in connected speech more often than it splits them) */
   maxSyllablesBelow: 2,
   maxSyllablesAbove: 1,
@@ -174,16 +180,19 @@ export function highPass(x: number[], w: number): number[] {
  * Lip sync at the syllable rate (after the AV-sync literature, without a learned model): mouth
  * opening and envelope, both high-passed, correlated at audio lags every 20 ms within ±maxLagS. A
  * genuine recording peaks near lag 0; a shifted sound peaks far from 0; a sound from another
- * recording has no outstanding peak. `z` = (near peak − mean far) / sd far.
+ * recording has no outstanding peak. `z` = (near peak − mean far) / sd far; `best` / `bestLagS`: the
+ * highest correlation at any lag, so the judge can ask that none beats the near peak by much.
  */
-export function syncEvidence(mouth: number[], times: number[], env: Envelope, fromS: number, toS: number, T: Pick<DigitsThresholds, 'syncHighPassS' | 'syncMaxLagS' | 'syncNearLagS' | 'syncFarLagS'>): { peak: number; lagS: number; z: number } {
+export function syncEvidence(mouth: number[], times: number[], env: Envelope, fromS: number, toS: number, T: Pick<DigitsThresholds, 'syncHighPassS' | 'syncMaxLagS' | 'syncNearLagS' | 'syncFarLagS'>): { peak: number; lagS: number; z: number; best: number; bestLagS: number } {
+  const none = { peak: NaN, lagS: 0, z: NaN, best: NaN, bestLagS: 0 }
   const idx = times.map((t, i) => (t >= fromS && t <= toS ? i : -1)).filter((i) => i >= 0)
-  if (idx.length < 10) return { peak: NaN, lagS: 0, z: NaN }
+  if (idx.length < 10) return none
   const ts = idx.map((i) => times[i]!)
   const dt = (ts[ts.length - 1]! - ts[0]!) / (ts.length - 1)
   const w = Math.max(3, Math.round(T.syncHighPassS / dt) | 1)
   const m = highPass(idx.map((i) => mouth[i]!), w)
   let peak = -Infinity, lagS = 0
+  let best = -Infinity, bestLagS = 0
   const far: number[] = []
   const steps = Math.round(T.syncMaxLagS / 0.02)
   for (let k = -steps; k <= steps; k++) {
@@ -192,13 +201,14 @@ export function syncEvidence(mouth: number[], times: number[], env: Envelope, fr
     const e = envelopeAt(env, at).map((v, i) => (at[i]! < 0 ? NaN : v))
     const c = pearson(m, highPass(e, w))
     if (!Number.isFinite(c)) continue
+    if (c > best) { best = c; bestLagS = lag }
     if (Math.abs(lag) <= T.syncNearLagS + 1e-9 && c > peak) { peak = c; lagS = lag }
     if (Math.abs(lag) >= T.syncFarLagS - 1e-9) far.push(c)
   }
-  if (!Number.isFinite(peak) || far.length < 3) return { peak: NaN, lagS: 0, z: NaN }
+  if (!Number.isFinite(peak) || far.length < 3) return none
   const mf = far.reduce((a, c) => a + c, 0) / far.length
   const sd = Math.sqrt(far.reduce((a, c) => a + (c - mf) ** 2, 0) / far.length)
-  return { peak, lagS, z: sd > 0 ? (peak - mf) / sd : NaN }
+  return { peak, lagS, z: sd > 0 ? (peak - mf) / sd : NaN, best, bestLagS }
 }
 
 /**
@@ -264,7 +274,10 @@ export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsT
   signals.syncPeak = r3(sync.peak)
   signals.syncLagS = r3(sync.lagS)
   signals.syncZ = r3(sync.z)
-  if (!(sync.peak >= T.minSyncPeak && sync.z >= T.minSyncZ)) return out('SPEECH_MISMATCH')
+  signals.syncBestLagS = r3(sync.bestLagS)
+  const nearShare = sync.best > 0 ? sync.peak / sync.best : NaN
+  signals.syncNearShare = r3(nearShare)
+  if (!(sync.peak >= T.minSyncPeak && sync.z >= T.minSyncZ && nearShare >= T.minSyncNearShare)) return out('SPEECH_MISMATCH')
 
   const diff = audio.syllables - expected
   signals.syllableDifference = diff
