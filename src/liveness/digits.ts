@@ -52,8 +52,8 @@ export const DIGITS_THRESHOLDS = {
   minSyncZ: 1.5,
   /**
    * the near peak over the best correlation at any lag within ±syncMaxLagS: a sound that fits the
-   * lips clearly better at another lag belongs to another moment (genuine min 0.82, face_3; the
-   * attacks it stops: 0.59–0.65; docs/digits.md)
+   * lips clearly better at another lag belongs to another moment (genuine min 0.82, face_3; in
+   * bench:digits it stops a sound 0.5 s late whose best lag is +0.5 s, at 0.67; docs/digits.md)
    */
   minSyncNearShare: 0.75,
   /** syllable nuclei counted minus syllables expected: allowed range (counting merges syllables in connected speech more often than it splits them) */
