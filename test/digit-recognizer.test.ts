@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DATA, MODELS, hasData, tempDir } from './support/env.js'
 import { createVisionEngine } from '../src/vision/index.js'
@@ -7,6 +7,8 @@ import { loadDigitRecognizer, RecognizerLoadError } from '../src/audio/index.js'
 import { loadAnalyser } from '../src/server.js'
 import { loadConfig } from '../src/config/index.js'
 import { createLogger } from '../src/logging.js'
+import { startTestServer } from './support/server.js'
+import { digitsFlow } from './support/digits-flow.js'
 
 const grid = join(DATA, 'videos/grid/bbaf2n.mpg')
 const ready = hasData && existsSync(MODELS) && existsSync(grid)
@@ -72,6 +74,22 @@ describe('SHIREN_DIGIT_RECOGNIZER', () => {
       expect(r.signals.digitsRecognized).toBe('000000')
       expect(r.signals.digitsIssued).toBe('482913')
     }, 120_000)
+
+    it('a recogniser that throws fails the attempt, never a pass: LIVENESS_ENGINE_ERROR, 1001 (h5) and -5000 (sdk), not billable', async () => {
+      const broken = module('throws-on-use.mjs', 'export default () => ({ name: "flaky", async recognise() { throw new Error("decoder crashed") } })')
+      await expect(attempt(broken)).rejects.toThrow(/decoder crashed/)
+      const engine = await createVisionEngine({ modelsDir: MODELS, workers: 1, digitRecognizer: broken })
+      engines.push(engine)
+      const srv = await startTestServer({ analyser: engine })
+      try {
+        const r = await (await digitsFlow(srv, 'recogniser-throws')).both(readFileSync(grid))
+        expect({ h5: r.h5, sdk: r.sdk, billable: r.billable }, r.why).toEqual({ h5: 1001, sdk: '-5000', billable: false })
+        expect(r.why).toContain('LIVENESS_ENGINE_ERROR')
+        expect(r.why).toContain('decoder crashed')
+      } finally {
+        await srv.close()
+      }
+    }, 180_000)
 
     it('the server refuses to start with a recogniser setting it cannot load, instead of running without it', async () => {
       const config = loadConfig({ SHIREN_DATA_DIR: tempDir(), SHIREN_MODELS_DIR: MODELS, SHIREN_DIGIT_RECOGNIZER: join(dir, 'absent.mjs') })

@@ -2,13 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import ffmpeg from '@ffmpeg-installer/ffmpeg'
 import { startTestServer, type TestServer } from './support/server.js'
-import { faceidClient, type FaceidSdk } from './support/tencent.js'
+import { digitsFlow, type DigitsFlow } from './support/digits-flow.js'
 import { DATA, MODELS, hasData, tempDir } from './support/env.js'
 import { createVisionEngine } from '../src/vision/index.js'
-import { ticketSign } from '../src/auth/index.js'
 
 const grid = join(DATA, 'videos/grid/bbaf2n.mpg')
 const ready = hasData && existsSync(MODELS) && existsSync(grid)
@@ -24,11 +22,7 @@ if (!ready) console.warn('[skip] ../shared/data videos or ../shared/models are a
 describe.skipIf(!ready)('digital liveness codes over HTTP, both families', () => {
   let srv: TestServer
   let engine: Awaited<ReturnType<typeof createVisionEngine>>
-  let h5: FaceidSdk
-  let appId: string
-  let secret: string
-  let ruleId: string
-  let ticket: string
+  let flow: DigitsFlow
   let dir: string
 
   const ff = (...args: string[]) => execFileSync(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', ...args])
@@ -49,50 +43,13 @@ describe.skipIf(!ready)('digital liveness codes over HTTP, both families', () =>
     dir = tempDir()
     engine = await createVisionEngine({ modelsDir: MODELS, workers: 1 })
     srv = await startTestServer({ analyser: engine })
-    const c = await srv.shiren.apps.createApp({ name: 'digits-http' })
-    appId = c.app.appId
-    secret = c.secret
-    h5 = faceidClient(srv.url, appId, secret)
-    ruleId = (await srv.shiren.apps.createRule({ appId, liveness: 'digital', compareSource: 'none', maxAttempts: 1 })).ruleId
-    const get = async (path: string) => (await (await fetch(srv.url + path)).json()) as any
-    const access = (await get(`/api/oauth2/access_token?appId=${appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
-    ticket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${access}&type=SIGN&version=1.0.0`)).tickets[0].value
+    flow = await digitsFlow(srv, 'digits-http')
   }, 240_000)
   afterAll(async () => {
     await srv?.close()
     await engine?.close()
   })
-
-  const post = async (path: string, body: unknown) =>
-    (await (await fetch(srv.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as any
-
-  const capture = async (token: string, media: Buffer) => {
-    const ch = (await (await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })).json()) as any
-    expect(ch.challenge.digits).toMatch(/^\d{4}$/)
-    const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: media })
-    expect(up.status).toBe(202)
-  }
-
-  /** the same recording through both families; a trailing byte keeps the second from being a replay */
-  const both = async (file: string) => {
-    const media = readFileSync(file)
-    const { BizToken } = await h5.DetectAuth({ RuleId: ruleId, Extra: randomBytes(4).toString('hex') })
-    const orderNo = `dg${randomBytes(6).toString('hex')}`
-    const nonce = randomBytes(16).toString('hex')
-    const start = await post('/api/server/getfaceid', { appId, orderNo, userId: 'p1', version: '1.0.0', nonce, ruleId, sign: ticketSign([appId, 'p1', '1.0.0', nonce, ticket]) })
-    expect(start.code).toBe('0')
-    await capture(BizToken, media)
-    await capture(start.result.faceId, Buffer.concat([media, Buffer.from([0])]))
-    expect(await srv.shiren.queue.idle(120_000)).toBe(true)
-    const a = await h5.GetDetectInfoEnhanced({ BizToken, RuleId: ruleId, InfoType: '1' })
-    const n2 = randomBytes(16).toString('hex')
-    const b = await post('/api/v2/base/queryfacerecord', { appId, orderNo, version: '1.0.0', nonce: n2, sign: ticketSign([appId, orderNo, '1.0.0', n2, ticket]) })
-    const signals = async (token: string) => JSON.stringify((await srv.shiren.verifications.attempts((await srv.shiren.verifications.byToken(token))!.id)).map((x) => x.signals))
-    return {
-      h5: a.Text.ErrCode as number, sdk: b.code as string, billable: a.Text.LivenessDetail[0]?.IsNeedCharge,
-      why: `${await signals(BizToken)} / ${await signals(start.result.faceId)}`,
-    }
-  }
+  const both = (file: string) => flow.both(readFileSync(file))
 
   const expectCodes = (r: Awaited<ReturnType<typeof both>>, h5Code: number, sdkCode: string) => {
     expect({ h5: r.h5, sdk: r.sdk, billable: r.billable }, r.why).toEqual({ h5: h5Code, sdk: sdkCode, billable: false })
