@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
-import { importRecognizerFactory, RecognizerLoadError } from '../audio/recognizer.js'
+import { importRecognizerFactory, RecognizerLoadError } from '../audio/index.js'
 import { workerFileBeside } from '../workers/index.js'
 import { reviveVisionError } from './errors.js'
 import { resolveModel } from './models.js'
