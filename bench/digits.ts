@@ -58,7 +58,25 @@ function mux(name: string, video: string, audioArgs: string[], durationS: number
   // a delay is put into the samples (adelay): -itsoffset only moves the stream's start time, which a
   // decoder to PCM drops, so the "delayed" sound was the genuine sound (runs before 2026-12-03)
   const delay = delayMs > 0 ? ['-af', `adelay=${delayMs}|${delayMs}`] : []
-  ff(['-i', video, ...audioArgs, '-map', '0:v:0', '-map', '1:a:0', ...delay, '-c:v', 'copy', '-c:a', 'aac', '-b:a', '128k', '-t', durationS.toFixed(2), out])
+  ff([
+    '-i',
+    video,
+    ...audioArgs,
+    '-map',
+    '0:v:0',
+    '-map',
+    '1:a:0',
+    ...delay,
+    '-c:v',
+    'copy',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    '-t',
+    durationS.toFixed(2),
+    out,
+  ])
   return out
 }
 function durationOf(path: string): number {
@@ -67,10 +85,28 @@ function durationOf(path: string): number {
   return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3])
 }
 
-interface Clip { id: string; path: string; syllables: number | null; set: 'grid' | 'retalking'; text: string | null }
+interface Clip {
+  id: string
+  path: string
+  syllables: number | null
+  set: 'grid' | 'retalking'
+  text: string | null
+}
 const clips: Clip[] = [
-  ...Object.entries(GRID).map(([id, g]) => ({ id, path: join(data, 'videos', 'grid', `${id}.mpg`), syllables: g.syllables, set: 'grid' as const, text: g.text })),
-  ...RETALKING.map((id) => ({ id, path: join(data, 'videos', 'video_retalking', `${id}.mp4`), syllables: null, set: 'retalking' as const, text: null })),
+  ...Object.entries(GRID).map(([id, g]) => ({
+    id,
+    path: join(data, 'videos', 'grid', `${id}.mpg`),
+    syllables: g.syllables,
+    set: 'grid' as const,
+    text: g.text,
+  })),
+  ...RETALKING.map((id) => ({
+    id,
+    path: join(data, 'videos', 'video_retalking', `${id}.mp4`),
+    syllables: null,
+    set: 'retalking' as const,
+    text: null,
+  })),
 ]
 
 const detector = await loadFaceDetector(modelsDir)
@@ -78,16 +114,25 @@ const vad = await SileroVad.load()
 // retalking: no transcript → the count the counter finds (the syllable check is then void for these clips)
 for (const c of clips) if (c.syllables === null) c.syllables = (await analyseAudioFile(vad, c.path)).syllables
 
-interface Row { kind: string; clip: string; reason: string; signals: Record<string, unknown>; ms: number }
+interface Row {
+  kind: string
+  clip: string
+  reason: string
+  signals: Record<string, unknown>
+  ms: number
+}
 const rows: Row[] = []
 async function judge(kind: string, clip: Clip, path: string, label = clip.id): Promise<void> {
   const t0 = performance.now()
-  const r = await runDigitsAttempt(detector, path, '0'.repeat(Math.max(1, clip.syllables!)), { vad, expectedSyllables: clip.syllables! })
+  const r = await runDigitsAttempt(detector, path, '0'.repeat(Math.max(1, clip.syllables!)), {
+    vad,
+    expectedSyllables: clip.syllables!,
+  })
   const ms = Math.round(performance.now() - t0)
   const s = r.signals
   rows.push({ kind, clip: label, reason: r.reason, signals: s, ms })
   console.log(
-    `${kind.padEnd(12)} ${label.padEnd(18)} ${r.reason.padEnd(30)} av=${s.avCorrelation ?? '-'} lag=${s.avLagS ?? '-'} sync=${s.syncPeak ?? "-"}@${s.syncLagS ?? "-"} z=${s.syncZ ?? "-"} mouth=${s.mouthRange ?? '-'} syl=${s.syllables ?? '-'}/${s.expectedSyllables ?? '-'} speech=${s.speechS ?? '-'}s ${s.speechDbfs ?? '-'}dBFS face=${s.faceCompleteShare ?? '-'} ${ms}ms`,
+    `${kind.padEnd(12)} ${label.padEnd(18)} ${r.reason.padEnd(30)} av=${s.avCorrelation ?? '-'} lag=${s.avLagS ?? '-'} sync=${s.syncPeak ?? '-'}@${s.syncLagS ?? '-'} z=${s.syncZ ?? '-'} mouth=${s.mouthRange ?? '-'} syl=${s.syllables ?? '-'}/${s.expectedSyllables ?? '-'} speech=${s.speechS ?? '-'}s ${s.speechDbfs ?? '-'}dBFS face=${s.faceCompleteShare ?? '-'} ${ms}ms`,
   )
 }
 
@@ -97,8 +142,13 @@ for (const c of clips) {
   await judge('shifted+0.5', c, mux(`${c.id}-delay`, c.path, ['-i', c.path], d, 500))
   await judge('shifted-0.5', c, mux(`${c.id}-advance`, c.path, ['-ss', '0.5', '-i', c.path], d))
   const peers = clips.filter((p) => p.set === c.set && p.id !== c.id)
-  for (const p of peers) await judge('swapped', c, mux(`${c.id}-from-${p.id}`, c.path, ['-i', p.path], d), `${c.id}<${p.id}`)
-  await judge('silent', c, mux(`${c.id}-silent`, c.path, ['-f', 'lavfi', '-t', d.toFixed(2), '-i', 'anullsrc=r=44100:cl=mono'], d))
+  for (const p of peers)
+    await judge('swapped', c, mux(`${c.id}-from-${p.id}`, c.path, ['-i', p.path], d), `${c.id}<${p.id}`)
+  await judge(
+    'silent',
+    c,
+    mux(`${c.id}-silent`, c.path, ['-f', 'lavfi', '-t', d.toFixed(2), '-i', 'anullsrc=r=44100:cl=mono'], d),
+  )
   if (hasEspeak) {
     const wav = join(dir, `${c.id}-tts.wav`)
     const text = c.text ?? '六 三 九 一 四 八'
@@ -114,7 +164,12 @@ const still = join(data, 'videos', 'liveportrait', 'd0.mp4')
 if (existsSync(still)) {
   for (const c of clips) {
     const base = { ...c, id: `d0<${c.id}` }
-    await judge('playback', base, mux(`d0-${c.id}`, still, ['-i', c.path], Math.min(durationOf(still), durationOf(c.path))), `d0<${c.id}`)
+    await judge(
+      'playback',
+      base,
+      mux(`d0-${c.id}`, still, ['-i', c.path], Math.min(durationOf(still), durationOf(c.path))),
+      `d0<${c.id}`,
+    )
   }
 }
 
@@ -126,12 +181,19 @@ for (const k of kinds) {
   const pass = rs.filter((r) => r.reason === 'PASS').length
   const reasons: Record<string, number> = {}
   for (const r of rs) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1
-  const rate = k === 'genuine' ? `pass ${((100 * pass) / rs.length).toFixed(1)} %` : `rejected ${((100 * (rs.length - pass)) / rs.length).toFixed(1)} %`
-  console.log(`${k.padEnd(13)} ${String(rs.length).padStart(5)}  ${String(pass).padStart(6)}  ${String(rs.length - pass).padStart(8)}   ${rate}  ${JSON.stringify(reasons)}`)
+  const rate =
+    k === 'genuine'
+      ? `pass ${((100 * pass) / rs.length).toFixed(1)} %`
+      : `rejected ${((100 * (rs.length - pass)) / rs.length).toFixed(1)} %`
+  console.log(
+    `${k.padEnd(13)} ${String(rs.length).padStart(5)}  ${String(pass).padStart(6)}  ${String(rs.length - pass).padStart(8)}   ${rate}  ${JSON.stringify(reasons)}`,
+  )
   summary[k] = { clips: rs.length, passed: pass, reasons }
 }
 const attacks = rows.filter((r) => r.kind !== 'genuine')
-console.log(`all attacks: ${attacks.filter((r) => r.reason !== 'PASS').length}/${attacks.length} rejected; mean ${Math.round(rows.reduce((a, r) => a + r.ms, 0) / rows.length)} ms per attempt (in-process, one thread)`)
+console.log(
+  `all attacks: ${attacks.filter((r) => r.reason !== 'PASS').length}/${attacks.length} rejected; mean ${Math.round(rows.reduce((a, r) => a + r.ms, 0) / rows.length)} ms per attempt (in-process, one thread)`,
+)
 if (!hasEspeak) console.log('tts attacks skipped: espeak-ng is not installed (apt-get install espeak-ng)')
 const jsonAt = args.indexOf('--json')
 if (jsonAt >= 0) writeFileSync(args[jsonAt + 1]!, JSON.stringify({ summary, rows }, null, 1))

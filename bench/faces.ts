@@ -48,7 +48,8 @@ function facePhotos(): Array<{ file: string; id: string }> {
     const dir = join(data, 'faces', src)
     for (const person of readdirSync(dir).sort()) {
       if (person.startsWith('_')) continue
-      for (const f of readdirSync(join(dir, person)).sort()) out.push({ file: `faces/${src}/${person}/${f}`, id: `${src}/${person}` })
+      for (const f of readdirSync(join(dir, person)).sort())
+        out.push({ file: `faces/${src}/${person}/${f}`, id: `${src}/${person}` })
     }
   }
   return out
@@ -62,7 +63,11 @@ async function benchPairs(m: LoadedModels) {
   const perImageMs = (performance.now() - t0) / photos.length
   const noFace = photos.filter((p) => !emb.get(p.file)).map((p) => p.file)
   // pairs.tsv
-  const rows = readFileSync(join(data, 'pairs.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'))
+  const rows = readFileSync(join(data, 'pairs.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split('\t'))
   const gen: number[] = []
   const imp: number[] = []
   let failed = 0
@@ -86,7 +91,11 @@ async function benchPairs(m: LoadedModels) {
       ;(photos[i]!.id === photos[j]!.id ? allGen : allImp).push(c)
     }
   }
-  const calibration = buildCalibration(allImp.filter((c) => c > -1), allGen.length, 'arcface fr_feature.onnx')
+  const calibration = buildCalibration(
+    allImp.filter((c) => c > -1),
+    allGen.length,
+    'arcface fr_feature.onnx',
+  )
   const all = verificationMetrics(allGen, allImp, [0.01, 0.001, 0.0001])
   if (args.includes('--write-calibration')) {
     const file = join(root, 'src', 'vision', 'calibration-table.ts')
@@ -106,8 +115,16 @@ async function benchPairs(m: LoadedModels) {
   const scale = [50, 60, 70, 80, 90].map((t) => ({ threshold: t, far: farAt(t), tar: tarAt(t) }))
   const png = await rocPng(
     [
-      { label: `pairs.tsv (${gen.length} genuine / ${imp.length} impostor)`, colour: '#d62728', points: rocPoints(gen, imp) },
-      { label: `all pairs of faces/ (${allGen.length} / ${allImp.length})`, colour: '#1f77b4', points: rocPoints(allGen, allImp) },
+      {
+        label: `pairs.tsv (${gen.length} genuine / ${imp.length} impostor)`,
+        colour: '#d62728',
+        points: rocPoints(gen, imp),
+      },
+      {
+        label: `all pairs of faces/ (${allGen.length} / ${allImp.length})`,
+        colour: '#1f77b4',
+        points: rocPoints(allGen, allImp),
+      },
     ],
     [
       { far: 1e-2, label: '60' },
@@ -118,14 +135,35 @@ async function benchPairs(m: LoadedModels) {
   )
   mkdirSync(join(root, 'docs', 'img'), { recursive: true })
   writeFileSync(join(root, 'docs', 'img', 'roc.png'), png)
-  console.log(`\n## pairs (${photos.length} photos, ${perImageMs.toFixed(0)} ms per photo: decode + detect + mesh + embed)`)
-  console.log(`photos without a detected face: ${noFace.length ? noFace.join(', ') : 'none'}; pairs scored as failures: ${failed}`)
-  console.log(`pairs.tsv: AUC ${pairs.auc.toFixed(4)}, best accuracy ${pct(pairs.bestAccuracy)}, TAR ${pct(pairs.tarAtFar['0.01']!.tar)} at FAR 1 %, ${pct(pairs.tarAtFar['0.001']!.tar)} at FAR 0.1 % (${imp.length} impostors: = 0 false accepts), ${pct(pairs.tarAtZeroFar)} at zero false accepts`)
-  console.log(`all pairs: AUC ${all.auc.toFixed(4)}, TAR ${pct(all.tarAtFar['0.01']!.tar)} @1e-2, ${pct(all.tarAtFar['0.001']!.tar)} @1e-3, ${pct(all.tarAtFar['0.0001']!.tar)} @1e-4, ${pct(all.tarAtZeroFar)} at zero FA`)
-  console.log(`calibration cosines: ${Object.entries(calibration.farCosines).map(([f, c]) => `FAR ${f} → ${c.toFixed(4)}`).join(', ')}`)
+  console.log(
+    `\n## pairs (${photos.length} photos, ${perImageMs.toFixed(0)} ms per photo: decode + detect + mesh + embed)`,
+  )
+  console.log(
+    `photos without a detected face: ${noFace.length ? noFace.join(', ') : 'none'}; pairs scored as failures: ${failed}`,
+  )
+  console.log(
+    `pairs.tsv: AUC ${pairs.auc.toFixed(4)}, best accuracy ${pct(pairs.bestAccuracy)}, TAR ${pct(pairs.tarAtFar['0.01']!.tar)} at FAR 1 %, ${pct(pairs.tarAtFar['0.001']!.tar)} at FAR 0.1 % (${imp.length} impostors: = 0 false accepts), ${pct(pairs.tarAtZeroFar)} at zero false accepts`,
+  )
+  console.log(
+    `all pairs: AUC ${all.auc.toFixed(4)}, TAR ${pct(all.tarAtFar['0.01']!.tar)} @1e-2, ${pct(all.tarAtFar['0.001']!.tar)} @1e-3, ${pct(all.tarAtFar['0.0001']!.tar)} @1e-4, ${pct(all.tarAtZeroFar)} at zero FA`,
+  )
+  console.log(
+    `calibration cosines: ${Object.entries(calibration.farCosines)
+      .map(([f, c]) => `FAR ${f} → ${c.toFixed(4)}`)
+      .join(', ')}`,
+  )
   console.log('threshold | FAR (all impostor pairs) | TAR (all genuine pairs)')
   for (const s of scale) console.log(`${s.threshold} | ${s.far.toExponential(2)} | ${pct(s.tar)}`)
-  report.pairs = { photos: photos.length, perImageMs, noFace, failed, pairsTsv: pairs, allPairs: all, calibration, scale }
+  report.pairs = {
+    photos: photos.length,
+    perImageMs,
+    noFace,
+    failed,
+    pairsTsv: pairs,
+    allPairs: all,
+    calibration,
+    scale,
+  }
   return { emb, photos }
 }
 
@@ -157,9 +195,16 @@ async function benchSpoof(m: LoadedModels) {
   const bpcer = lives.filter((r) => (r.p128 ?? 0) < thr).length / lives.length
   const bpcerFaces = bona.filter((p) => p < thr).length / bona.length
   console.log(`\n## spoof (MiniFASNetV2-SE 128, decision P(live) ≥ ${thr})`)
-  for (const r of rows) console.log(`${r.file}\t${r.attack ? 'attack' : 'live'}\tP(live) 128: ${r.p128?.toFixed(3)}\t80: ${r.p80?.toFixed(3)}`)
-  console.log(`APCER ${attacks.filter((r) => (r.p128 ?? 0) >= thr).length}/${attacks.length}, BPCER ${lives.filter((r) => (r.p128 ?? 0) < thr).length}/${lives.length} on spoof/vietmoney (n = 6: a smoke test, not an error rate)`)
-  console.log(`BPCER on the ${bona.length} face photos of faces/: ${pct(bpcerFaces)} (${bona.filter((p) => p < thr).length} rejected)`)
+  for (const r of rows)
+    console.log(
+      `${r.file}\t${r.attack ? 'attack' : 'live'}\tP(live) 128: ${r.p128?.toFixed(3)}\t80: ${r.p80?.toFixed(3)}`,
+    )
+  console.log(
+    `APCER ${attacks.filter((r) => (r.p128 ?? 0) >= thr).length}/${attacks.length}, BPCER ${lives.filter((r) => (r.p128 ?? 0) < thr).length}/${lives.length} on spoof/vietmoney (n = 6: a smoke test, not an error rate)`,
+  )
+  console.log(
+    `BPCER on the ${bona.length} face photos of faces/: ${pct(bpcerFaces)} (${bona.filter((p) => p < thr).length} rejected)`,
+  )
   report.spoof = { rows, apcer, bpcer, bpcerFacePhotos: bpcerFaces, facePhotos: bona.length }
 }
 
@@ -228,7 +273,27 @@ async function benchStill(m: LoadedModels) {
         kind === 'static'
           ? 'scale=480:480:force_original_aspect_ratio=decrease,pad=480:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p'
           : "scale=960:960:force_original_aspect_ratio=decrease,pad=960:960:(ow-iw)/2:(oh-ih)/2,zoompan=z='1.25+0.1*sin(on/12)':x='iw/2-(iw/zoom/2)+30*sin(on/9)':y='ih/2-(ih/zoom/2)+20*cos(on/7)':d=1:s=480x480:fps=25,rotate=0.06*sin(t*3),format=yuv420p"
-      const r = spawnSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-i', join(data, p.file), '-t', '2.4', '-r', '25', '-vf', vf, '-c:v', 'libx264', '-preset', 'veryfast', out])
+      const r = spawnSync(ffmpegPath(), [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-loop',
+        '1',
+        '-i',
+        join(data, p.file),
+        '-t',
+        '2.4',
+        '-r',
+        '25',
+        '-vf',
+        vf,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        out,
+      ])
       if (r.status !== 0) throw new Error(r.stderr.toString())
       const scan = await scanVideo(m.detector, out)
       const v = judgeSilent(scan.samples, [1])
@@ -240,8 +305,12 @@ async function benchStill(m: LoadedModels) {
       else rejected++
     }
   }
-  console.log(`\n## still-image videos (${total} = ${Math.min(limit, photos.length)} photos × static/moved, 2.4 s each)`)
-  console.log(`rejected ${rejected}/${total}; reasons ${JSON.stringify(reasons)}${passed.length ? '; PASSED: ' + passed.join(', ') : ''}`)
+  console.log(
+    `\n## still-image videos (${total} = ${Math.min(limit, photos.length)} photos × static/moved, 2.4 s each)`,
+  )
+  console.log(
+    `rejected ${rejected}/${total}; reasons ${JSON.stringify(reasons)}${passed.length ? '; PASSED: ' + passed.join(', ') : ''}`,
+  )
   report.still = { total, rejected, reasons, passed }
 }
 
@@ -261,15 +330,27 @@ async function benchQuality(m: LoadedModels) {
     if (found.count > 1) (counts[found.count > 2 ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES'] ??= []).push(p.file)
     const v = judgeQuality(f, img, { eyesMustBeOpen: true })
     for (const r of v.failures) (counts[r] ??= []).push(p.file)
-    for (const [k, x] of Object.entries({ brightness: f.brightness, sharpness: f.sharpness, occlusion: f.occlusion, centerX: f.centerXFrac, eyeAspect: f.ear, widthFrac: f.widthFrac })) {
+    for (const [k, x] of Object.entries({
+      brightness: f.brightness,
+      sharpness: f.sharpness,
+      occlusion: f.occlusion,
+      centerX: f.centerXFrac,
+      eyeAspect: f.ear,
+      widthFrac: f.widthFrac,
+    })) {
       const r = (range[k] ??= [Infinity, -Infinity])
       r[0] = Math.min(r[0], x)
       r[1] = Math.max(r[1], x)
     }
   }
   console.log(`\n## quality rules on the ${photos.length} untouched face photos (eyes rule on)`)
-  for (const [r, files] of Object.entries(counts)) console.log(`${r}: ${files.length}${files.length <= 12 ? ' — ' + files.join(', ') : ''}`)
-  console.log(`ranges: ${Object.entries(range).map(([k, [a, b]]) => `${k} ${a.toFixed(3)}–${b.toFixed(3)}`).join('; ')}`)
+  for (const [r, files] of Object.entries(counts))
+    console.log(`${r}: ${files.length}${files.length <= 12 ? ' — ' + files.join(', ') : ''}`)
+  console.log(
+    `ranges: ${Object.entries(range)
+      .map(([k, [a, b]]) => `${k} ${a.toFixed(3)}–${b.toFixed(3)}`)
+      .join('; ')}`,
+  )
   report.quality = { counts, range }
 }
 

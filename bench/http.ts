@@ -33,16 +33,26 @@ async function load(label: string, total: number, concurrency: number, call: (i:
   const lat: number[] = []
   let next = 0
   const t0 = performance.now()
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < total) {
-      const i = next++
-      const s = performance.now()
-      await call(i)
-      lat.push(performance.now() - s)
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++
+        const s = performance.now()
+        await call(i)
+        lat.push(performance.now() - s)
+      }
+    }),
+  )
   const secs = (performance.now() - t0) / 1000
-  const row = { label, requests: total, concurrency, rps: +(total / secs).toFixed(1), p50ms: +pct(lat, 50).toFixed(1), p95ms: +pct(lat, 95).toFixed(1), p99ms: +pct(lat, 99).toFixed(1) }
+  const row = {
+    label,
+    requests: total,
+    concurrency,
+    rps: +(total / secs).toFixed(1),
+    p50ms: +pct(lat, 50).toFixed(1),
+    p95ms: +pct(lat, 95).toFixed(1),
+    p99ms: +pct(lat, 99).toFixed(1),
+  }
   console.log(JSON.stringify(row))
   return row
 }
@@ -50,24 +60,51 @@ async function load(label: string, total: number, concurrency: number, call: (i:
 const dir = mkdtempSync(join(tmpdir(), 'shiren-bench-'))
 const withEngine = existsSync(MODELS) && existsSync(DATA)
 const engine = withEngine ? await createVisionEngine({ modelsDir: MODELS }) : null
-const config = loadConfig({}, { dataDir: dir, port: 0, host: '127.0.0.1', databaseUrl: `sqlite:${join(dir, 'shiren.db')}` })
+const config = loadConfig(
+  {},
+  { dataDir: dir, port: 0, host: '127.0.0.1', databaseUrl: `sqlite:${join(dir, 'shiren.db')}` },
+)
 const running = await startServer(config, quiet, { analyser: engine })
 const s = running.shiren
 const { app, secret } = await s.apps.createApp({ name: 'bench' })
 const rule = await s.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'none', maxAttempts: 1 })
-const sdk = new Client({ credential: { secretId: app.appId, secretKey: secret }, region: 'ap-guangzhou', profile: { httpProfile: { endpoint: running.url.replace('http://', ''), protocol: 'http://' } } })
+const sdk = new Client({
+  credential: { secretId: app.appId, secretKey: secret },
+  region: 'ap-guangzhou',
+  profile: { httpProfile: { endpoint: running.url.replace('http://', ''), protocol: 'http://' } },
+})
 
-console.log(`shiren ${running.url}, SQLite, node ${process.version}, vision engine: ${engine ? `${engine.workers} workers` : 'absent'}`)
+console.log(
+  `shiren ${running.url}, SQLite, node ${process.version}, vision engine: ${engine ? `${engine.workers} workers` : 'absent'}`,
+)
 const tokens: string[] = []
-await load('DetectAuth (official SDK, TC3)', 400, 8, async (i) => tokens.push((await sdk.DetectAuth({ RuleId: rule.ruleId, Extra: `b${i}` })).BizToken))
-const idle = await load('GetDetectInfoEnhanced (official SDK)', 400, 8, (i) => sdk.GetDetectInfoEnhanced({ BizToken: tokens[i % tokens.length], RuleId: rule.ruleId, InfoType: '1' }))
+await load('DetectAuth (official SDK, TC3)', 400, 8, async (i) =>
+  tokens.push((await sdk.DetectAuth({ RuleId: rule.ruleId, Extra: `b${i}` })).BizToken),
+)
+const idle = await load('GetDetectInfoEnhanced (official SDK)', 400, 8, (i) =>
+  sdk.GetDetectInfoEnhanced({ BizToken: tokens[i % tokens.length], RuleId: rule.ruleId, InfoType: '1' }),
+)
 
 const get = async (q: string) => (await (await fetch(running.url + q)).json()) as any
-const at = (await get(`/api/oauth2/access_token?appId=${app.appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
-const ticket = (await get(`/api/oauth2/api_ticket?app_id=${app.appId}&access_token=${at}&type=SIGN&version=1.0.0`)).tickets[0].value
+const at = (
+  await get(`/api/oauth2/access_token?appId=${app.appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)
+).access_token
+const ticket = (await get(`/api/oauth2/api_ticket?app_id=${app.appId}&access_token=${at}&type=SIGN&version=1.0.0`))
+  .tickets[0].value
 await load('getfaceid (ticket flow, SHA-1)', 400, 8, async (i) => {
   const nonce = randomBytes(16).toString('hex')
-  const r = await fetch(`${running.url}/api/server/getfaceid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ appId: app.appId, orderNo: `b${i}`, userId: 'u', version: '1.0.0', nonce, sign: ticketSign([app.appId, 'u', '1.0.0', nonce, ticket]) }) })
+  const r = await fetch(`${running.url}/api/server/getfaceid`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      appId: app.appId,
+      orderNo: `b${i}`,
+      userId: 'u',
+      version: '1.0.0',
+      nonce,
+      sign: ticketSign([app.appId, 'u', '1.0.0', nonce, ticket]),
+    }),
+  })
   if (((await r.json()) as any).code !== '0') throw new Error('getfaceid failed')
 })
 
@@ -78,14 +115,27 @@ if (engine) {
     for (let i = 0; i < 8; i++) {
       const t = tokens[i]!
       await fetch(`${running.url}/capture/api/challenge?token=${t}`, { method: 'POST' })
-      await fetch(`${running.url}/capture/api/upload?token=${t}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: Buffer.concat([video, randomBytes(8)]) })
+      await fetch(`${running.url}/capture/api/upload?token=${t}`, {
+        method: 'POST',
+        headers: { 'content-type': 'video/mp4' },
+        body: Buffer.concat([video, randomBytes(8)]),
+      })
     }
   })()
   await new Promise((r) => setTimeout(r, 1500))
-  const loaded = await load('GetDetectInfoEnhanced while analysing', 300, 8, (i) => sdk.GetDetectInfoEnhanced({ BizToken: tokens[100 + (i % 100)], RuleId: rule.ruleId, InfoType: '1' }))
+  const loaded = await load('GetDetectInfoEnhanced while analysing', 300, 8, (i) =>
+    sdk.GetDetectInfoEnhanced({ BizToken: tokens[100 + (i % 100)], RuleId: rule.ruleId, InfoType: '1' }),
+  )
   await busy
   await s.queue.idle(300_000)
-  console.log(JSON.stringify({ latencyUnderAnalysisVsIdle: { p50: +(loaded.p50ms / idle.p50ms).toFixed(2), p95: +(loaded.p95ms / idle.p95ms).toFixed(2) } }))
+  console.log(
+    JSON.stringify({
+      latencyUnderAnalysisVsIdle: {
+        p50: +(loaded.p50ms / idle.p50ms).toFixed(2),
+        p95: +(loaded.p95ms / idle.p95ms).toFixed(2),
+      },
+    }),
+  )
 }
 await running.stop()
 await engine?.close()

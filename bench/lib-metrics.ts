@@ -68,7 +68,8 @@ export function rocPoints(gen: number[], imp: number[]): Array<[number, number]>
   for (let n = 0; n < all.length; n++) {
     if (all[n]![1]) tp++
     else fp++
-    if (n + 1 === all.length || all[n + 1]![0] !== all[n]![0]) pts.push([fp / (imp.length || 1), tp / (gen.length || 1)])
+    if (n + 1 === all.length || all[n + 1]![0] !== all[n]![0])
+      pts.push([fp / (imp.length || 1), tp / (gen.length || 1)])
   }
   return pts
 }

@@ -5,7 +5,17 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { CATALOG, FAMILIES, FAMILY_ONLY, REASONS, REASON_NAMES, hasCode, toCode, type Family, type Reason } from '../src/codes/index.js'
+import {
+  CATALOG,
+  FAMILIES,
+  FAMILY_ONLY,
+  REASONS,
+  REASON_NAMES,
+  hasCode,
+  toCode,
+  type Family,
+  type Reason,
+} from '../src/codes/index.js'
 
 const OUT = fileURLToPath(new URL('../docs/codes.md', import.meta.url))
 
@@ -93,23 +103,33 @@ function render(): string {
       'codes, aliases, billing (是否收费) and Chinese messages come from there (the newest seed wins).',
   )
   out.push('')
-  out.push('`shiren codes --json` and `GET /v1/codes` print the same catalog as JSON. Regenerate this file with `npx tsx scripts/gen-codes-doc.ts`.')
+  out.push(
+    '`shiren codes --json` and `GET /v1/codes` print the same catalog as JSON. Regenerate this file with `npx tsx scripts/gen-codes-doc.ts`.',
+  )
   out.push('')
   for (const family of FAMILIES) {
     const rows = CATALOG.filter((r) => r.family === family)
     out.push(`## ${FAMILY_TITLE[family]}`)
     out.push('')
-    out.push(`${rows.length} rows, ${rows.reduce((n, r) => n + 1 + r.aliases.length, 0)} codes with aliases; billable: ${rows.filter((r) => r.billable).map((r) => r.code).join(', ')}.`)
+    out.push(
+      `${rows.length} rows, ${rows.reduce((n, r) => n + 1 + r.aliases.length, 0)} codes with aliases; billable: ${rows
+        .filter((r) => r.billable)
+        .map((r) => r.code)
+        .join(', ')}.`,
+    )
     out.push('')
     if (family === 'sdk') {
-      out.push('| code (aliases) | billable | message (zh) | message (en) | remedy (处理措施) | stage | reasons and their cause in shiren |')
+      out.push(
+        '| code (aliases) | billable | message (zh) | message (en) | remedy (处理措施) | stage | reasons and their cause in shiren |',
+      )
       out.push('|---|---|---|---|---|---|---|')
     } else {
       out.push('| code | billable | message (zh) | message (en) | stage | reasons and their cause in shiren |')
       out.push('|---|---|---|---|---|---|')
     }
     for (const r of rows) {
-      const code = `**${r.code}**` + (r.aliases.length ? ` (${r.aliases.join(', ')})` : '') + (r.origin === 'shiren' ? ' ‡' : '')
+      const code =
+        `**${r.code}**` + (r.aliases.length ? ` (${r.aliases.join(', ')})` : '') + (r.origin === 'shiren' ? ' ‡' : '')
       const bill = r.billable ? 'yes' : 'no'
       const cols = [code, bill, cell(r.messageZh), cell(r.messageEn)]
       if (family === 'sdk') cols.push(r.remedyZh === undefined ? '' : `${cell(r.remedyZh)}<br>*${cell(r.remedyEn)}*`)
@@ -118,7 +138,7 @@ function render(): string {
     }
     out.push('')
     if (rows.some((r) => r.origin === 'shiren')) {
-      out.push('‡ shiren\'s own row (not in the seed tables).')
+      out.push("‡ shiren's own row (not in the seed tables).")
       out.push('')
     }
   }
@@ -126,11 +146,14 @@ function render(): string {
   out.push('')
   out.push('| reason | cause | h5 | sdk |')
   out.push('|---|---|---|---|')
-  for (const r of REASON_NAMES) out.push(`| \`${r}\` | ${cell(REASONS[r])} | ${codeOf('h5', r)} | ${codeOf('sdk', r)} |`)
+  for (const r of REASON_NAMES)
+    out.push(`| \`${r}\` | ${cell(REASONS[r])} | ${codeOf('h5', r)} | ${codeOf('sdk', r)} |`)
   out.push('')
   out.push('## Family-only reasons')
   out.push('')
-  out.push('These reasons cannot occur for callers of the other family, so they have no code there (`FAMILY_ONLY` in `src/codes/catalog.ts`).')
+  out.push(
+    'These reasons cannot occur for callers of the other family, so they have no code there (`FAMILY_ONLY` in `src/codes/catalog.ts`).',
+  )
   out.push('')
   out.push('| reason | family | why |')
   out.push('|---|---|---|')

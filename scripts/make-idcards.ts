@@ -8,10 +8,10 @@
  * addresses and GB 11643 numbers; each image is rotated by up to ±10°, JPEG-encoded at
  * quality 50–95, sometimes blurred (40 %) and sometimes shrunk to half size (25 %).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { seededRng } from '../src/identity/index.js';
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { seededRng } from '../src/identity/index.js'
 import {
   type Distortion,
   type SyntheticTruth,
@@ -21,57 +21,57 @@ import {
   randomDistortion,
   randomTruth,
   renderCard,
-} from '../src/ocr/synthetic.js';
+} from '../src/ocr/synthetic.js'
 
 export interface ManifestEntry {
-  file: string;
-  side: 'front' | 'back';
-  truth: SyntheticTruth;
-  distortion: Distortion;
+  file: string
+  side: 'front' | 'back'
+  truth: SyntheticTruth
+  distortion: Distortion
 }
 
 export async function makeIdCardSet(
   outDir: string,
   opts: { count?: number; backs?: number; seed?: number } = {},
 ): Promise<ManifestEntry[]> {
-  if (!cjkFontAvailable()) throw new Error('font "Noto Sans CJK SC" not found: apt-get install fonts-noto-cjk');
-  const count = opts.count ?? 200;
-  const backs = opts.backs ?? 50;
-  const rng = seededRng(opts.seed ?? 1);
-  await mkdir(outDir, { recursive: true });
-  const entries: ManifestEntry[] = [];
+  if (!cjkFontAvailable()) throw new Error('font "Noto Sans CJK SC" not found: apt-get install fonts-noto-cjk')
+  const count = opts.count ?? 200
+  const backs = opts.backs ?? 50
+  const rng = seededRng(opts.seed ?? 1)
+  await mkdir(outDir, { recursive: true })
+  const entries: ManifestEntry[] = []
   for (let i = 0; i < count + backs; i++) {
-    const side = i < count ? 'front' : 'back';
-    const truth = randomTruth(rng);
-    const distortion = randomDistortion(rng);
-    const svg = side === 'front' ? frontSvg(truth.front, rng) : backSvg(truth.back, rng);
-    const file = `${side}-${String(side === 'front' ? i + 1 : i - count + 1).padStart(4, '0')}.jpg`;
-    await writeFile(path.join(outDir, file), await renderCard(svg, distortion));
-    entries.push({ file, side, truth, distortion });
+    const side = i < count ? 'front' : 'back'
+    const truth = randomTruth(rng)
+    const distortion = randomDistortion(rng)
+    const svg = side === 'front' ? frontSvg(truth.front, rng) : backSvg(truth.back, rng)
+    const file = `${side}-${String(side === 'front' ? i + 1 : i - count + 1).padStart(4, '0')}.jpg`
+    await writeFile(path.join(outDir, file), await renderCard(svg, distortion))
+    entries.push({ file, side, truth, distortion })
   }
-  await writeFile(path.join(outDir, 'manifest.json'), JSON.stringify(entries, null, 1));
-  return entries;
+  await writeFile(path.join(outDir, 'manifest.json'), JSON.stringify(entries, null, 1))
+  return entries
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
+  const args = process.argv.slice(2)
   const opt = (name: string, dflt: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
-  };
-  const out = opt('out', 'bench/out/idcards');
-  const t0 = Date.now();
+    const i = args.indexOf(`--${name}`)
+    return i >= 0 && args[i + 1] ? args[i + 1]! : dflt
+  }
+  const out = opt('out', 'bench/out/idcards')
+  const t0 = Date.now()
   const entries = await makeIdCardSet(out, {
     count: Number(opt('count', '200')),
     backs: Number(opt('backs', '50')),
     seed: Number(opt('seed', '1')),
-  });
-  console.log(`${entries.length} cards in ${out} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  })
+  console.log(`${entries.length} cards in ${out} (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
+    console.error(e)
+    process.exit(1)
+  })
 }

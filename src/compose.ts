@@ -8,7 +8,14 @@ import { LocalBlobStore, type BlobStore } from './media/blob-store.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
 import { RegistryService } from './registry/index.js'
 import { KyselyStore, migrateToLatest, openDatabase, type Db, type Store } from './storage/index.js'
-import { ANALYSE_JOB, AttemptAnalysis, IdCardStepService, VerificationService, type Analyser, type CardReader } from './verifications/index.js'
+import {
+  ANALYSE_JOB,
+  AttemptAnalysis,
+  IdCardStepService,
+  VerificationService,
+  type Analyser,
+  type CardReader,
+} from './verifications/index.js'
 import { createOcrPool, type OcrPool } from './ocr/index.js'
 import { BillingService } from './billing/index.js'
 import type { Logger } from './logging.js'
@@ -49,7 +56,10 @@ export interface ComposeOptions {
 export const systemClock: Clock = { now: () => new Date() }
 
 /** The admin token of the management API: SHIREN_ADMIN_TOKEN, or generated once into the data dir. */
-export function loadOrCreateAdminToken(dataDir: string, env: NodeJS.ProcessEnv = process.env): { token: string; created: boolean } {
+export function loadOrCreateAdminToken(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { token: string; created: boolean } {
   if (env.SHIREN_ADMIN_TOKEN) return { token: env.SHIREN_ADMIN_TOKEN, created: false }
   const file = join(dataDir, 'admin-token')
   if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), created: false }
@@ -58,7 +68,8 @@ export function loadOrCreateAdminToken(dataDir: string, env: NodeJS.ProcessEnv =
   try {
     writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { token: readFileSync(file, 'utf8').trim(), created: false }
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      return { token: readFileSync(file, 'utf8').trim(), created: false }
     throw err
   }
   return { token, created: true }
@@ -82,23 +93,40 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   // the queue needs the analysis and the analysis needs the service that needs the queue: late-bound
   let analysis!: AttemptAnalysis
   let verifications!: VerificationService
-  const queue = new DbJobQueue(store, {
-    [ANALYSE_JOB]: async (payload) => analysis.run((payload as { attemptId: string }).attemptId),
-  }, log, {
-    concurrency: Math.max(1, config.analysisWorkers || 2),
-    onGiveUp: async (kind, payload) => {
-      if (kind === ANALYSE_JOB) {
-        // the analysis kept failing on storage (it retries everything else into a verdict): say so
-        await verifications.finishAttempt((payload as { attemptId: string }).attemptId, { reason: 'DB_UPDATE_FAILED', similarity: null, signals: { gaveUp: true }, bestFrameBlob: null })
-      }
+  const queue = new DbJobQueue(
+    store,
+    {
+      [ANALYSE_JOB]: async (payload) => analysis.run((payload as { attemptId: string }).attemptId),
     },
-  })
+    log,
+    {
+      concurrency: Math.max(1, config.analysisWorkers || 2),
+      onGiveUp: async (kind, payload) => {
+        if (kind === ANALYSE_JOB) {
+          // the analysis kept failing on storage (it retries everything else into a verdict): say so
+          await verifications.finishAttempt((payload as { attemptId: string }).attemptId, {
+            reason: 'DB_UPDATE_FAILED',
+            similarity: null,
+            signals: { gaveUp: true },
+            bestFrameBlob: null,
+          })
+        }
+      },
+    },
+  )
   verifications = new VerificationService(store, vault, blobs, registry, queue, clock, {
     retentionS: config.retentionS,
     risk: { maxAttacks: config.riskMaxAttacks, windowS: config.riskWindowS },
     cache,
   })
-  analysis = new AttemptAnalysis(store, blobs, verifications, analyser, join(config.dataDir, 'tmp'), config.blobTimeoutMs)
+  analysis = new AttemptAnalysis(
+    store,
+    blobs,
+    verifications,
+    analyser,
+    join(config.dataDir, 'tmp'),
+    config.blobTimeoutMs,
+  )
   if (opts.startQueue) queue.start()
 
   const ocr = config.ocrWorkers > 0 ? lazyOcrPool(config.ocrWorkers) : null
@@ -106,7 +134,23 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
 
   const { token: adminToken } = loadOrCreateAdminToken(config.dataDir)
   return {
-    config, db, store, vault, blobs, clock, apps, tickets, registry, verifications, idcards, billing, queue, analysis, analyser, adminToken, log,
+    config,
+    db,
+    store,
+    vault,
+    blobs,
+    clock,
+    apps,
+    tickets,
+    registry,
+    verifications,
+    idcards,
+    billing,
+    queue,
+    analysis,
+    analyser,
+    adminToken,
+    log,
     async close() {
       await queue.stop()
       await ocr?.close()

@@ -18,7 +18,10 @@ export interface Running {
  * Loads the vision engine when its models are present. Without them the server still runs and
  * every analysis answers VISION_ENGINE_UNAVAILABLE (a "not supported" code), never a made-up verdict.
  */
-export async function loadAnalyser(config: Config, log: Logger): Promise<(Analyser & { close(): Promise<void> }) | null> {
+export async function loadAnalyser(
+  config: Config,
+  log: Logger,
+): Promise<(Analyser & { close(): Promise<void> }) | null> {
   try {
     return await createVisionEngine({
       modelsDir: config.modelsDir,
@@ -29,7 +32,10 @@ export async function loadAnalyser(config: Config, log: Logger): Promise<(Analys
     // the operator asked for a recogniser: running without it would pass digits nobody checked
     if (err instanceof RecognizerLoadError) throw err
     if (err instanceof ModelMissingError) {
-      log.warn({ modelsDir: config.modelsDir, err: err.message }, 'a model is missing: face analysis is unavailable (run `shiren models pull`)')
+      log.warn(
+        { modelsDir: config.modelsDir, err: err.message },
+        'a model is missing: face analysis is unavailable (run `shiren models pull`)',
+      )
     } else {
       log.error({ err: (err as Error).message }, 'the vision engine could not start: face analysis is unavailable')
     }
@@ -37,19 +43,28 @@ export async function loadAnalyser(config: Config, log: Logger): Promise<(Analys
   }
 }
 
-export async function startServer(config: Config, log: Logger, opts: ComposeOptions & { withVision?: boolean } = {}): Promise<Running> {
-  const analyser = opts.analyser !== undefined ? opts.analyser : opts.withVision === false ? null : await loadAnalyser(config, log)
+export async function startServer(
+  config: Config,
+  log: Logger,
+  opts: ComposeOptions & { withVision?: boolean } = {},
+): Promise<Running> {
+  const analyser =
+    opts.analyser !== undefined ? opts.analyser : opts.withVision === false ? null : await loadAnalyser(config, log)
   const shiren = await compose(config, log, { ...opts, analyser, startQueue: opts.startQueue ?? true })
   const app = await buildApp(shiren)
   const address = await app.listen({ host: config.host, port: config.port })
   // retention runs in every process; the purge is idempotent, so several processes do not conflict
   const sweep = setInterval(() => {
-    shiren.verifications.purgeExpired().catch((err) => log.error({ err: (err as Error).message }, 'retention sweep failed'))
+    shiren.verifications
+      .purgeExpired()
+      .catch((err) => log.error({ err: (err as Error).message }, 'retention sweep failed'))
   }, 60_000)
   sweep.unref()
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1')
   return {
-    shiren, app, url,
+    shiren,
+    app,
+    url,
     async stop() {
       clearInterval(sweep)
       await app.close()

@@ -11,7 +11,10 @@ async function redisReachable(): Promise<boolean> {
   const u = new URL(REDIS_URL)
   return new Promise((resolve) => {
     const s = createConnection({ host: u.hostname, port: Number(u.port || 6379) })
-    s.once('connect', () => { s.end(); resolve(true) })
+    s.once('connect', () => {
+      s.end()
+      resolve(true)
+    })
     s.once('error', () => resolve(false))
   })
 }
@@ -46,12 +49,18 @@ describe.skipIf(!reachable)('Redis cache', () => {
 
   it('holds the live challenge; an upload against it is accepted', async () => {
     const { token } = await verification(srv)
-    const ch = (await (await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })).json()) as any
+    const ch = (await (
+      await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })
+    ).json()) as any
     const v = (await srv.shiren.verifications.byToken(token))!
     expect(ch.challenge, JSON.stringify(ch)).toBeDefined()
     await prefixCheck.connect()
     expect(JSON.parse((await prefixCheck.get(`shiren:challenge:${v.id}`))!)).toEqual(ch.challenge)
-    const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: mp4() })
+    const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: mp4(),
+    })
     expect(up.status).toBe(202)
   })
 
@@ -60,15 +69,24 @@ describe.skipIf(!reachable)('Redis cache', () => {
     await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })
     const v = (await srv.shiren.verifications.byToken(token))!
     await prefixCheck.set(`shiren:challenge:${v.id}`, '{"mode":"action","actions":["blink"')
-    const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: mp4() })
+    const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: mp4(),
+    })
     expect(((await up.json()) as any).error).toMatchObject({ reason: 'CACHE_DATA_INVALID', code: 12 })
   })
 
   it('the NONCE slot of 2 s is held in Redis (400504)', async () => {
     const { app, secret } = await verification(srv)
     const get = async (q: string) => (await (await fetch(`${srv.url}${q}`)).json()) as any
-    const token = (await get(`/api/oauth2/access_token?appId=${app.appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
-    const nonce = () => get(`/api/oauth2/api_ticket?app_id=${app.appId}&access_token=${token}&type=NONCE&version=1.0.0&user_id=r1`)
+    const token = (
+      await get(
+        `/api/oauth2/access_token?appId=${app.appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`,
+      )
+    ).access_token
+    const nonce = () =>
+      get(`/api/oauth2/api_ticket?app_id=${app.appId}&access_token=${token}&type=NONCE&version=1.0.0&user_id=r1`)
     expect((await nonce()).code).toBe('0')
     expect((await nonce()).code).toBe('400504')
     expect(await prefixCheck.pttl(`shiren:nonce:${app.appId}|r1`)).toBeGreaterThan(0)
@@ -84,8 +102,15 @@ describe.skipIf(!reachable)('Redis unreachable', () => {
       const ch = await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })
       expect(((await ch.json()) as any).error).toMatchObject({ reason: 'CACHE_UNAVAILABLE', code: 13 })
       const get = async (q: string) => (await (await fetch(`${srv.url}${q}`)).json()) as any
-      const at = (await get(`/api/oauth2/access_token?appId=${app.appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
-      expect((await get(`/api/oauth2/api_ticket?app_id=${app.appId}&access_token=${at}&type=NONCE&version=1.0.0&user_id=x`)).code).toBe('-1104')
+      const at = (
+        await get(
+          `/api/oauth2/access_token?appId=${app.appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`,
+        )
+      ).access_token
+      expect(
+        (await get(`/api/oauth2/api_ticket?app_id=${app.appId}&access_token=${at}&type=NONCE&version=1.0.0&user_id=x`))
+          .code,
+      ).toBe('-1104')
     } finally {
       await srv.close()
     }

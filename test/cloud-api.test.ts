@@ -13,7 +13,16 @@ describe('h5 family: Tencent Cloud API 3.0 (official SDK)', () => {
   let ruleId: string
   let registryRule: string
   const person = { name: '张三', idNumber: '11010519491231002X' }
-  const photo = hasData ? readFileSync(join(DATA, 'faces/lfw', readdirSync(join(DATA, 'faces/lfw'))[0]!, readdirSync(join(DATA, 'faces/lfw', readdirSync(join(DATA, 'faces/lfw'))[0]!))[0]!)) : Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...Buffer.alloc(2000)])
+  const photo = hasData
+    ? readFileSync(
+        join(
+          DATA,
+          'faces/lfw',
+          readdirSync(join(DATA, 'faces/lfw'))[0]!,
+          readdirSync(join(DATA, 'faces/lfw', readdirSync(join(DATA, 'faces/lfw'))[0]!))[0]!,
+        ),
+      )
+    : Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...Buffer.alloc(2000)])
 
   beforeAll(async () => {
     srv = await startTestServer()
@@ -29,7 +38,12 @@ describe('h5 family: Tencent Cloud API 3.0 (official SDK)', () => {
 
   it('DetectAuth returns a BizToken and the capture-page Url; GetDetectInfoEnhanced reads it back', async () => {
     const sdk = faceidClient(srv.url, appId, secret)
-    const r = await sdk.DetectAuth({ RuleId: ruleId, ImageBase64: photo.toString('base64'), Extra: 'order-42', RedirectUrl: 'https://example.com/back' })
+    const r = await sdk.DetectAuth({
+      RuleId: ruleId,
+      ImageBase64: photo.toString('base64'),
+      Extra: 'order-42',
+      RedirectUrl: 'https://example.com/back',
+    })
     expect(r.BizToken).toMatch(/^[0-9A-F-]{36}$/)
     expect(r.Url).toBe(`${srv.url}/capture?token=${r.BizToken}`)
     expect(typeof r.RequestId).toBe('string')
@@ -44,7 +58,11 @@ describe('h5 family: Tencent Cloud API 3.0 (official SDK)', () => {
   })
 
   it('a wrong secret gets AuthFailure.SignatureFailure', async () => {
-    const sdk = faceidClient(srv.url, appId, secret.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')))
+    const sdk = faceidClient(
+      srv.url,
+      appId,
+      secret.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')),
+    )
     await expect(sdk.DetectAuth({ RuleId: ruleId })).rejects.toMatchObject({ code: 'AuthFailure.SignatureFailure' })
   })
 
@@ -59,13 +77,20 @@ describe('h5 family: Tencent Cloud API 3.0 (official SDK)', () => {
   })
 
   it('an unknown SecretId gets AuthFailure.SecretIdNotFound, an unknown RuleId RuleIdNotExist', async () => {
-    await expect(faceidClient(srv.url, 'IDANOPE1', secret).DetectAuth({ RuleId: ruleId })).rejects.toMatchObject({ code: 'AuthFailure.SecretIdNotFound' })
-    await expect(faceidClient(srv.url, appId, secret).DetectAuth({ RuleId: 'NOPE' })).rejects.toMatchObject({ code: 'InvalidParameterValue.RuleIdNotExist' })
+    await expect(faceidClient(srv.url, 'IDANOPE1', secret).DetectAuth({ RuleId: ruleId })).rejects.toMatchObject({
+      code: 'AuthFailure.SecretIdNotFound',
+    })
+    await expect(faceidClient(srv.url, appId, secret).DetectAuth({ RuleId: 'NOPE' })).rejects.toMatchObject({
+      code: 'InvalidParameterValue.RuleIdNotExist',
+    })
   })
 
   it('a BizToken of nobody gets InvalidParameter 非法BizToken; an unsupported action says so', async () => {
     const sdk = faceidClient(srv.url, appId, secret)
-    await expect(sdk.GetDetectInfoEnhanced({ BizToken: 'NOT-A-TOKEN', RuleId: ruleId })).rejects.toMatchObject({ code: 'InvalidParameter', message: '非法BizToken。' })
+    await expect(sdk.GetDetectInfoEnhanced({ BizToken: 'NOT-A-TOKEN', RuleId: ruleId })).rejects.toMatchObject({
+      code: 'InvalidParameter',
+      message: '非法BizToken。',
+    })
     await expect(sdk.GetLiveCode({})).rejects.toMatchObject({ code: 'UnsupportedOperation' })
   })
 
@@ -103,9 +128,21 @@ describe('h5 family: Tencent Cloud API 3.0 (official SDK)', () => {
       [await call('DetectAuth', '[1,2]'), 'InvalidParameter'],
       [await call('DetectAuth', JSON.stringify({ RuleId: 42 })), 'InvalidParameter'],
       [await call('DetectAuth', JSON.stringify({})), 'MissingParameter'],
-      [await call('DetectAuth', JSON.stringify({ RuleId: ruleId, ImageBase64: 'not base64!!' })), 'InvalidParameterValue'],
-      [await call('DetectAuth', JSON.stringify({ RuleId: ruleId, RedirectUrl: 'javascript:alert(1)' })), 'InvalidParameterValue'],
-      [await call('DetectAuth', JSON.stringify({ RuleId: ruleId, ImageBase64: Buffer.from('plain text, not an image').toString('base64') })), 'FailedOperation.ImageDecodeFailed'],
+      [
+        await call('DetectAuth', JSON.stringify({ RuleId: ruleId, ImageBase64: 'not base64!!' })),
+        'InvalidParameterValue',
+      ],
+      [
+        await call('DetectAuth', JSON.stringify({ RuleId: ruleId, RedirectUrl: 'javascript:alert(1)' })),
+        'InvalidParameterValue',
+      ],
+      [
+        await call(
+          'DetectAuth',
+          JSON.stringify({ RuleId: ruleId, ImageBase64: Buffer.from('plain text, not an image').toString('base64') }),
+        ),
+        'FailedOperation.ImageDecodeFailed',
+      ],
       [await call('DetectAuth', Buffer.alloc(11 * 1024 * 1024, 0x20)), 'RequestSizeLimitExceeded'],
       [await call('NoSuchThing', '{}'), 'InvalidAction'],
       [await rawTc3(srv.url, appId, secret, 'GetDetectInfo', '{}', { version: '2017-01-01' }), 'NoSuchVersion'],
@@ -120,13 +157,19 @@ describe('h5 family: Tencent Cloud API 3.0 (official SDK)', () => {
   it('a repeated signed DetectAuth (retry or replay) returns the same verification; concurrent distinct requests all succeed', async () => {
     const body = JSON.stringify({ RuleId: ruleId, ImageBase64: photo.toString('base64') })
     const ts = Math.floor(Date.now() / 1000)
-    const [first, again] = await Promise.all([1, 2].map(() => rawTc3(srv.url, appId, secret, 'DetectAuth', body, { timestamp: ts })))
+    const [first, again] = await Promise.all(
+      [1, 2].map(() => rawTc3(srv.url, appId, secret, 'DetectAuth', body, { timestamp: ts })),
+    )
     expect(first!.json.Response.BizToken).toBeTruthy()
     expect(again!.json.Response.BizToken).toBe(first!.json.Response.BizToken)
     const later = await rawTc3(srv.url, appId, secret, 'DetectAuth', body, { timestamp: ts })
     expect(later.json.Response.BizToken).toBe(first!.json.Response.BizToken)
     const sdk = faceidClient(srv.url, appId, secret)
-    const many = await Promise.all(Array.from({ length: 8 }, (_, i) => sdk.DetectAuth({ RuleId: ruleId, ImageBase64: photo.toString('base64'), Extra: `n${i}` })))
+    const many = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        sdk.DetectAuth({ RuleId: ruleId, ImageBase64: photo.toString('base64'), Extra: `n${i}` }),
+      ),
+    )
     expect(new Set(many.map((r) => r.BizToken)).size).toBe(8)
   })
 

@@ -12,7 +12,8 @@ import { digitsFlow } from './support/digits-flow.js'
 
 const grid = join(DATA, 'videos/grid/bbaf2n.mpg')
 const ready = hasData && existsSync(MODELS) && existsSync(grid)
-if (!ready) console.warn('[skip] ../shared/data videos or ../shared/models are absent: the recogniser plug tests are skipped')
+if (!ready)
+  console.warn('[skip] ../shared/data videos or ../shared/models are absent: the recogniser plug tests are skipped')
 
 /**
  * SHIREN_DIGIT_RECOGNIZER: an operator's recogniser module, loaded by every analysis worker. The
@@ -27,20 +28,30 @@ describe('SHIREN_DIGIT_RECOGNIZER', () => {
     writeFileSync(p, body)
     return p
   }
-  const heard = (text: string | null) => module(`heard-${text ?? 'null'}.mjs`, `
+  const heard = (text: string | null) =>
+    module(
+      `heard-${text ?? 'null'}.mjs`,
+      `
     export default async () => ({
       name: 'fixed-${text ?? 'null'}',
       async recognise(pcm) {
         if (!(pcm instanceof Float32Array) || pcm.length < 16000) throw new Error('expected 16 kHz float PCM')
         return ${JSON.stringify(text)}
       },
-    })`)
+    })`,
+    )
 
   it('a module that is missing, exports no function, or makes no recogniser is a RecognizerLoadError naming the setting', async () => {
     await expect(loadDigitRecognizer(join(dir, 'absent.mjs'))).rejects.toThrow(RecognizerLoadError)
-    await expect(loadDigitRecognizer(module('no-default.mjs', 'export const x = 1'))).rejects.toThrow(/must export a default function/)
-    await expect(loadDigitRecognizer(module('bad-shape.mjs', 'export default () => ({ name: "x" })'))).rejects.toThrow(/must return \{ name: string, recognise/)
-    await expect(loadDigitRecognizer(module('throws.mjs', 'export default () => { throw new Error("model dir missing") }'))).rejects.toThrow(/failed: model dir missing/)
+    await expect(loadDigitRecognizer(module('no-default.mjs', 'export const x = 1'))).rejects.toThrow(
+      /must export a default function/,
+    )
+    await expect(loadDigitRecognizer(module('bad-shape.mjs', 'export default () => ({ name: "x" })'))).rejects.toThrow(
+      /must return \{ name: string, recognise/,
+    )
+    await expect(
+      loadDigitRecognizer(module('throws.mjs', 'export default () => { throw new Error("model dir missing") }')),
+    ).rejects.toThrow(/failed: model dir missing/)
     const r = await loadDigitRecognizer(heard('4829'))
     expect(r.name).toBe('fixed-4829')
   })
@@ -54,7 +65,13 @@ describe('SHIREN_DIGIT_RECOGNIZER', () => {
       const engine = await createVisionEngine({ modelsDir: MODELS, workers: 1, digitRecognizer: recognizer })
       engines.push(engine)
       // bbaf2n says six syllables ("bin blue at f two now"): six digits keep the syllable check satisfied
-      return engine.analyse({ media: { path: grid, kind: 'video' }, liveness: 'digital', digits: '482913', reference: null, threshold: 70 })
+      return engine.analyse({
+        media: { path: grid, kind: 'video' },
+        liveness: 'digital',
+        digits: '482913',
+        reference: null,
+        threshold: 70,
+      })
     }
     let nullHeard: Awaited<ReturnType<typeof attempt>>
     beforeAll(async () => {
@@ -76,14 +93,21 @@ describe('SHIREN_DIGIT_RECOGNIZER', () => {
     }, 120_000)
 
     it('a recogniser that throws fails the attempt, never a pass: LIVENESS_ENGINE_ERROR, 1001 (h5) and -5000 (sdk), not billable', async () => {
-      const broken = module('throws-on-use.mjs', 'export default () => ({ name: "flaky", async recognise() { throw new Error("decoder crashed") } })')
+      const broken = module(
+        'throws-on-use.mjs',
+        'export default () => ({ name: "flaky", async recognise() { throw new Error("decoder crashed") } })',
+      )
       await expect(attempt(broken)).rejects.toThrow(/decoder crashed/)
       const engine = await createVisionEngine({ modelsDir: MODELS, workers: 1, digitRecognizer: broken })
       engines.push(engine)
       const srv = await startTestServer({ analyser: engine })
       try {
         const r = await (await digitsFlow(srv, 'recogniser-throws')).both(readFileSync(grid))
-        expect({ h5: r.h5, sdk: r.sdk, billable: r.billable }, r.why).toEqual({ h5: 1001, sdk: '-5000', billable: false })
+        expect({ h5: r.h5, sdk: r.sdk, billable: r.billable }, r.why).toEqual({
+          h5: 1001,
+          sdk: '-5000',
+          billable: false,
+        })
         expect(r.why).toContain('LIVENESS_ENGINE_ERROR')
         expect(r.why).toContain('decoder crashed')
       } finally {
@@ -92,9 +116,20 @@ describe('SHIREN_DIGIT_RECOGNIZER', () => {
     }, 180_000)
 
     it('the server refuses to start with a recogniser setting it cannot load, instead of running without it', async () => {
-      const config = loadConfig({ SHIREN_DATA_DIR: tempDir(), SHIREN_MODELS_DIR: MODELS, SHIREN_DIGIT_RECOGNIZER: join(dir, 'absent.mjs') })
+      const config = loadConfig({
+        SHIREN_DATA_DIR: tempDir(),
+        SHIREN_MODELS_DIR: MODELS,
+        SHIREN_DIGIT_RECOGNIZER: join(dir, 'absent.mjs'),
+      })
       await expect(loadAnalyser(config, createLogger('silent'))).rejects.toThrow(RecognizerLoadError)
-      const broken = loadConfig({ SHIREN_DATA_DIR: tempDir(), SHIREN_MODELS_DIR: MODELS, SHIREN_DIGIT_RECOGNIZER: module('throws-in-worker.mjs', 'export default () => { throw new Error("no model here") }') })
+      const broken = loadConfig({
+        SHIREN_DATA_DIR: tempDir(),
+        SHIREN_MODELS_DIR: MODELS,
+        SHIREN_DIGIT_RECOGNIZER: module(
+          'throws-in-worker.mjs',
+          'export default () => { throw new Error("no model here") }',
+        ),
+      })
       await expect(loadAnalyser(broken, createLogger('silent'))).rejects.toThrow(/no model here/)
     }, 120_000)
   })

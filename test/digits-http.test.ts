@@ -10,7 +10,8 @@ import { createVisionEngine } from '../src/vision/index.js'
 
 const grid = join(DATA, 'videos/grid/bbaf2n.mpg')
 const ready = hasData && existsSync(MODELS) && existsSync(grid)
-if (!ready) console.warn('[skip] ../shared/data videos or ../shared/models are absent: the digits HTTP tests are skipped')
+if (!ready)
+  console.warn('[skip] ../shared/data videos or ../shared/models are absent: the digits HTTP tests are skipped')
 
 /**
  * Each digital-liveness code over HTTP, in both families: a read-the-digits verification created
@@ -35,7 +36,23 @@ describe.skipIf(!ready)('digital liveness codes over HTTP, both families', () =>
   /** the GRID clip's picture (copied) with another sound */
   const withSound = (name: string, audioInput: string[], filter: string[] = []) => {
     const out = join(dir, name)
-    ff('-i', grid, ...audioInput, '-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', ...filter, '-c:a', 'aac', '-t', '2.98', out)
+    ff(
+      '-i',
+      grid,
+      ...audioInput,
+      '-map',
+      '0:v:0',
+      '-map',
+      '1:a:0',
+      '-c:v',
+      'copy',
+      ...filter,
+      '-c:a',
+      'aac',
+      '-t',
+      '2.98',
+      out,
+    )
     return out
   }
 
@@ -57,7 +74,11 @@ describe.skipIf(!ready)('digital liveness codes over HTTP, both families', () =>
 
   it('1101 / -5010: no sound track, and loud noise with no voice in it', async () => {
     expectCodes(await both(derive('no-track.mkv', '-an', '-c:v', 'copy')), 1101, '-5010')
-    expectCodes(await both(withSound('noise.mkv', ['-f', 'lavfi', '-t', '3', '-i', 'anoisesrc=r=44100:a=0.2:c=pink:seed=1'])), 1101, '-5010')
+    expectCodes(
+      await both(withSound('noise.mkv', ['-f', 'lavfi', '-t', '3', '-i', 'anoisesrc=r=44100:a=0.2:c=pink:seed=1'])),
+      1101,
+      '-5010',
+    )
   }, 120_000)
 
   it('1106 / -5010: the speech 45 dB quieter', async () => {
@@ -69,7 +90,11 @@ describe.skipIf(!ready)('digital liveness codes over HTTP, both families', () =>
   }, 120_000)
 
   it('1108 / -1304: a 200×160 picture', async () => {
-    expectCodes(await both(derive('small.mkv', '-vf', 'scale=200:160', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac')), 1108, '-1304')
+    expectCodes(
+      await both(derive('small.mkv', '-vf', 'scale=200:160', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac')),
+      1108,
+      '-1304',
+    )
   }, 120_000)
 
   it('1107 / -5051: a 1.5 s recording', async () => {
@@ -78,12 +103,32 @@ describe.skipIf(!ready)('digital liveness codes over HTTP, both families', () =>
 
   it('1102 / -5009: the lower face covered while speaking', async () => {
     const cover = "drawbox=x=0:y=ih*0.5:w=iw:h=ih*0.5:color=black:t=fill:enable='between(t,0.9,2.3)'"
-    expectCodes(await both(derive('covered.mkv', '-vf', cover, '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac')), 1102, '-5009')
+    expectCodes(
+      await both(derive('covered.mkv', '-vf', cover, '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac')),
+      1102,
+      '-5009',
+    )
   }, 120_000)
 
   it('1109 / -7001: a face that does not speak while a recording plays', async () => {
     const playback = join(dir, 'playback.mkv')
-    ff('-i', join(DATA, 'videos/liveportrait/d0.mp4'), '-i', grid, '-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', '-c:a', 'aac', '-t', '2.98', playback)
+    ff(
+      '-i',
+      join(DATA, 'videos/liveportrait/d0.mp4'),
+      '-i',
+      grid,
+      '-map',
+      '0:v:0',
+      '-map',
+      '1:a:0',
+      '-c:v',
+      'copy',
+      '-c:a',
+      'aac',
+      '-t',
+      '2.98',
+      playback,
+    )
     expectCodes(await both(playback), 1109, '-7001')
   }, 120_000)
 

@@ -34,7 +34,19 @@ describe.skipIf(!ready)('verification with the vision engine, end to end', () =>
     const lfw = join(DATA, 'faces/lfw')
     const someone = readdirSync(lfw).sort()[3]!
     const otherPath = join(lfw, someone, readdirSync(join(lfw, someone))[0]!)
-    ff('-loop', '1', '-t', '3', '-i', otherPath, '-vf', 'scale=480:-2,fps=25', '-pix_fmt', 'yuv420p', join(dir, 'still.mp4'))
+    ff(
+      '-loop',
+      '1',
+      '-t',
+      '3',
+      '-i',
+      otherPath,
+      '-vf',
+      'scale=480:-2,fps=25',
+      '-pix_fmt',
+      'yuv420p',
+      join(dir, 'still.mp4'),
+    )
     media.ref = readFileSync(join(dir, 'ref.jpg'))
     media.video = readFileSync(join(DATA, 'videos/video_retalking/face_1.mp4'))
     media.still = readFileSync(join(dir, 'still.mp4'))
@@ -45,7 +57,9 @@ describe.skipIf(!ready)('verification with the vision engine, end to end', () =>
     const c = await srv.shiren.apps.createApp({ name: 'e2e' })
     appId = c.app.appId
     secret = c.secret
-    photoRule = (await srv.shiren.apps.createRule({ appId, liveness: 'silent', compareSource: 'photo', maxAttempts: 1 })).ruleId
+    photoRule = (
+      await srv.shiren.apps.createRule({ appId, liveness: 'silent', compareSource: 'photo', maxAttempts: 1 })
+    ).ruleId
   }, 240_000)
   afterAll(async () => {
     await srv?.close()
@@ -54,14 +68,22 @@ describe.skipIf(!ready)('verification with the vision engine, end to end', () =>
 
   const captureAndWait = async (token: string, video: Buffer) => {
     await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })
-    const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: video })
+    const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: video,
+    })
     expect(up.status).toBe(202)
     expect(await srv.shiren.queue.idle(120_000)).toBe(true)
   }
 
   const h5 = async (reference: Buffer, video: Buffer) => {
     const sdk = faceidClient(srv.url, appId, secret)
-    const { BizToken } = await sdk.DetectAuth({ RuleId: photoRule, ImageBase64: reference.toString('base64'), Extra: randomBytes(4).toString('hex') })
+    const { BizToken } = await sdk.DetectAuth({
+      RuleId: photoRule,
+      ImageBase64: reference.toString('base64'),
+      Extra: randomBytes(4).toString('hex'),
+    })
     await captureAndWait(BizToken, video)
     return sdk.GetDetectInfoEnhanced({ BizToken, RuleId: photoRule, InfoType: '0' })
   }
@@ -75,7 +97,7 @@ describe.skipIf(!ready)('verification with the vision engine, end to end', () =>
     expect(Buffer.from(r.VideoData.LivenessVideo, 'base64').equals(media.video!)).toBe(true)
   })
 
-  it('h5: another person\'s photo fails with the similarity code (2016, billable)', async () => {
+  it("h5: another person's photo fails with the similarity code (2016, billable)", async () => {
     // a different upload of the same clip, so that it is not taken for a replay
     const r = await h5(media.other!, Buffer.concat([media.video!, randomBytes(16)]))
     expect(r.Text.ErrCode, JSON.stringify(r.Text.LivenessDetail)).toBe(2016)
@@ -91,14 +113,22 @@ describe.skipIf(!ready)('verification with the vision engine, end to end', () =>
   })
 
   it('digital: a recording whose sound track is silent fails with 1101; digits expire after 5 minutes (h5 3)', async () => {
-    const digitalRule = (await srv.shiren.apps.createRule({ appId, liveness: 'digital', compareSource: 'none', maxAttempts: 2 })).ruleId
+    const digitalRule = (
+      await srv.shiren.apps.createRule({ appId, liveness: 'digital', compareSource: 'none', maxAttempts: 2 })
+    ).ruleId
     const sdk = faceidClient(srv.url, appId, secret)
     const { BizToken } = await sdk.DetectAuth({ RuleId: digitalRule, Extra: 'digits' })
-    const ch = (await (await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })).json()) as any
+    const ch = (await (
+      await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })
+    ).json()) as any
     expect(ch.challenge.digits).toMatch(/^\d{4}$/)
     // d18: a face opening its mouth, with an audio track that holds only silence
     const silent = readFileSync(join(DATA, 'videos/liveportrait/d18.mp4'))
-    const up = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: silent })
+    const up = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: silent,
+    })
     expect(up.status).toBe(202)
     expect(await srv.shiren.queue.idle(120_000)).toBe(true)
     const session = (await (await fetch(`${srv.url}/capture/api/session?token=${BizToken}`)).json()) as any
@@ -107,7 +137,11 @@ describe.skipIf(!ready)('verification with the vision engine, end to end', () =>
     await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })
     srv.clock.advance(301)
     try {
-      const late = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: Buffer.concat([silent, randomBytes(8)]) })
+      const late = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, {
+        method: 'POST',
+        headers: { 'content-type': 'video/mp4' },
+        body: Buffer.concat([silent, randomBytes(8)]),
+      })
       expect(((await late.json()) as any).error).toMatchObject({ reason: 'LIVE_CODE_EXPIRED', code: 3 })
     } finally {
       srv.clock.advance(-301)
@@ -117,17 +151,44 @@ describe.skipIf(!ready)('verification with the vision engine, end to end', () =>
   it('sdk: the same verdicts through the ticket flow: 66660004 for another person, -15002 for a still image', async () => {
     const base = srv.url
     const get = async (path: string) => (await (await fetch(base + path)).json()) as any
-    const post = async (path: string, body: unknown) => (await (await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as any
-    const token = (await get(`/api/oauth2/access_token?appId=${appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
-    const ticket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${token}&type=SIGN&version=1.0.0`)).tickets[0].value
+    const post = async (path: string, body: unknown) =>
+      (await (
+        await fetch(base + path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json()) as any
+    const token = (
+      await get(`/api/oauth2/access_token?appId=${appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)
+    ).access_token
+    const ticket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${token}&type=SIGN&version=1.0.0`))
+      .tickets[0].value
     const run = async (reference: Buffer, video: Buffer) => {
       const orderNo = `e2e${randomBytes(6).toString('hex')}`
       const nonce = randomBytes(16).toString('hex')
-      const start = await post('/api/server/getfaceid', { appId, orderNo, userId: 'p1', version: '1.0.0', nonce, sourcePhotoStr: reference.toString('base64'), sourcePhotoType: '2', ruleId: photoRule, sign: ticketSign([appId, 'p1', '1.0.0', nonce, ticket]) })
+      const start = await post('/api/server/getfaceid', {
+        appId,
+        orderNo,
+        userId: 'p1',
+        version: '1.0.0',
+        nonce,
+        sourcePhotoStr: reference.toString('base64'),
+        sourcePhotoType: '2',
+        ruleId: photoRule,
+        sign: ticketSign([appId, 'p1', '1.0.0', nonce, ticket]),
+      })
       expect(start.code).toBe('0')
       await captureAndWait(start.result.faceId, video)
       const n2 = randomBytes(16).toString('hex')
-      return post('/api/v2/base/queryfacerecord', { appId, orderNo, version: '1.0.0', nonce: n2, getFile: '2', sign: ticketSign([appId, orderNo, '1.0.0', n2, ticket]) })
+      return post('/api/v2/base/queryfacerecord', {
+        appId,
+        orderNo,
+        version: '1.0.0',
+        nonce: n2,
+        getFile: '2',
+        sign: ticketSign([appId, orderNo, '1.0.0', n2, ticket]),
+      })
     }
     const impostor = await run(media.other!, Buffer.concat([media.video!, randomBytes(16)]))
     expect(impostor.code).toBe('66660004')

@@ -15,7 +15,12 @@ const clip = (f: string) => readFileSync(join(DATA, f))
 
 async function newVerification(srv: TestServer, extra: Record<string, unknown> = {}) {
   const { app, secret } = await srv.shiren.apps.createApp({ name: `f${randomBytes(3).toString('hex')}` })
-  const rule = await srv.shiren.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'none', maxAttempts: 3 })
+  const rule = await srv.shiren.apps.createRule({
+    appId: app.appId,
+    liveness: 'silent',
+    compareSource: 'none',
+    maxAttempts: 3,
+  })
   const sdk = faceidClient(srv.url, app.appId, secret)
   const { BizToken } = await sdk.DetectAuth({ RuleId: rule.ruleId, ...extra })
   await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })
@@ -23,7 +28,11 @@ async function newVerification(srv: TestServer, extra: Record<string, unknown> =
 }
 
 const upload = async (srv: TestServer, token: string, body: Buffer) => {
-  const r = await fetch(`${srv.url}/capture/api/upload?token=${token}`, { method: 'POST', headers: { 'content-type': 'video/mpeg' }, body })
+  const r = await fetch(`${srv.url}/capture/api/upload?token=${token}`, {
+    method: 'POST',
+    headers: { 'content-type': 'video/mpeg' },
+    body,
+  })
   return { status: r.status, json: (await r.json()) as any }
 }
 
@@ -50,7 +59,9 @@ describe.skipIf(!hasData)('infrastructure failures become their codes', () => {
       const { token } = await newVerification(srv)
       const v = (await srv.shiren.verifications.byToken(token))!
       const side = new SQLite(join(srv.dataDir, 'shiren.db'))
-      side.exec("CREATE TRIGGER refuse_attempts BEFORE INSERT ON attempts BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END;")
+      side.exec(
+        "CREATE TRIGGER refuse_attempts BEFORE INSERT ON attempts BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END;",
+      )
       side.close()
       const r = await upload(srv, token, clip('videos/grid/brbk7n.mpg'))
       expect(r.status).toBe(503)
@@ -91,21 +102,45 @@ describe.skipIf(!hasData)('a digits recording lost from the media store', () => 
     const srv = await startTestServer({ startQueue: false })
     try {
       const { app, secret } = await srv.shiren.apps.createApp({ name: 'lost digits' })
-      const rule = await srv.shiren.apps.createRule({ appId: app.appId, liveness: 'digital', compareSource: 'none', maxAttempts: 1 })
+      const rule = await srv.shiren.apps.createRule({
+        appId: app.appId,
+        liveness: 'digital',
+        compareSource: 'none',
+        maxAttempts: 1,
+      })
       const { BizToken } = await faceidClient(srv.url, app.appId, secret).DetectAuth({ RuleId: rule.ruleId })
       const get = async (path: string) => (await (await fetch(srv.url + path)).json()) as any
-      const access = (await get(`/api/oauth2/access_token?appId=${app.appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
-      const ticket = (await get(`/api/oauth2/api_ticket?app_id=${app.appId}&access_token=${access}&type=SIGN&version=1.0.0`)).tickets[0].value
+      const access = (
+        await get(
+          `/api/oauth2/access_token?appId=${app.appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`,
+        )
+      ).access_token
+      const ticket = (
+        await get(`/api/oauth2/api_ticket?app_id=${app.appId}&access_token=${access}&type=SIGN&version=1.0.0`)
+      ).tickets[0].value
       const nonce = randomBytes(16).toString('hex')
-      const start = await (await fetch(`${srv.url}/api/server/getfaceid`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ appId: app.appId, orderNo: 'lost-1', userId: 'u1', version: '1.0.0', nonce, ruleId: rule.ruleId, sign: ticketSign([app.appId, 'u1', '1.0.0', nonce, ticket]) }),
-      })).json() as any
+      const start = (await (
+        await fetch(`${srv.url}/api/server/getfaceid`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            appId: app.appId,
+            orderNo: 'lost-1',
+            userId: 'u1',
+            version: '1.0.0',
+            nonce,
+            ruleId: rule.ruleId,
+            sign: ticketSign([app.appId, 'u1', '1.0.0', nonce, ticket]),
+          }),
+        })
+      ).json()) as any
       expect(start.code).toBe('0')
       const tokens = [BizToken as string, start.result.faceId as string]
       for (const [i, token] of tokens.entries()) {
         await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })
-        expect((await upload(srv, token, Buffer.concat([clip('videos/grid/lbbc2a.mpg'), Buffer.from([i])]))).status).toBe(202)
+        expect(
+          (await upload(srv, token, Buffer.concat([clip('videos/grid/lbbc2a.mpg'), Buffer.from([i])]))).status,
+        ).toBe(202)
         const v = (await srv.shiren.verifications.byToken(token))!
         const [attempt] = await srv.shiren.verifications.attempts(v.id)
         // the stored recording disappears between the upload and its analysis (a lost volume, a cleanup gone wrong)
@@ -113,14 +148,27 @@ describe.skipIf(!hasData)('a digits recording lost from the media store', () => 
       }
       srv.shiren.queue.start()
       expect(await srv.shiren.queue.idle(20_000)).toBe(true)
-      const h5 = await faceidClient(srv.url, app.appId, secret).GetDetectInfoEnhanced({ BizToken, RuleId: rule.ruleId, InfoType: '1' })
+      const h5 = await faceidClient(srv.url, app.appId, secret).GetDetectInfoEnhanced({
+        BizToken,
+        RuleId: rule.ruleId,
+        InfoType: '1',
+      })
       expect(h5.Text.ErrCode).toBe(1105)
       expect(h5.Text.LivenessDetail[0].IsNeedCharge).toBe(false)
       const n2 = randomBytes(16).toString('hex')
-      const sdk = await (await fetch(`${srv.url}/api/v2/base/queryfacerecord`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ appId: app.appId, orderNo: 'lost-1', version: '1.0.0', nonce: n2, sign: ticketSign([app.appId, 'lost-1', '1.0.0', n2, ticket]) }),
-      })).json() as any
+      const sdk = (await (
+        await fetch(`${srv.url}/api/v2/base/queryfacerecord`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            appId: app.appId,
+            orderNo: 'lost-1',
+            version: '1.0.0',
+            nonce: n2,
+            sign: ticketSign([app.appId, 'lost-1', '1.0.0', n2, ticket]),
+          }),
+        })
+      ).json()) as any
       expect(sdk.code).toBe('-1104')
     } finally {
       await srv.close()

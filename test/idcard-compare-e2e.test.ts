@@ -14,7 +14,12 @@ import { cjkFontAvailable, frontSvg, randomTruth, renderCard, type SyntheticTrut
 
 const VIDEOS = join(DATA, 'videos/video_retalking')
 const hasFont = cjkFontAvailable()
-const ready = hasData && existsSync(MODELS) && existsSync(join(VIDEOS, 'face_1.mp4')) && existsSync(join(VIDEOS, 'face_2.mp4')) && hasFont
+const ready =
+  hasData &&
+  existsSync(MODELS) &&
+  existsSync(join(VIDEOS, 'face_1.mp4')) &&
+  existsSync(join(VIDEOS, 'face_2.mp4')) &&
+  hasFont
 if (!ready) {
   console.warn(
     hasFont
@@ -46,7 +51,10 @@ describe.skipIf(!ready)('compare source idcard, end to end (OCR pool and vision 
     ff('-ss', '1.0', '-i', join(VIDEOS, 'face_1.mp4'), '-frames:v', '1', join(dir, 'face_1.jpg'))
     ff('-ss', '1.0', '-i', join(VIDEOS, 'face_2.mp4'), '-frames:v', '1', join(dir, 'face_2.jpg'))
     const rng = seededRng(20261203)
-    for (const [key, face] of [['same', 'face_1.jpg'], ['other', 'face_2.jpg']] as const) {
+    for (const [key, face] of [
+      ['same', 'face_1.jpg'],
+      ['other', 'face_2.jpg'],
+    ] as const) {
       const truth = randomTruth(rng)
       const svg = frontSvg(truth.front, rng, { portrait: readFileSync(join(dir, face)) })
       cards[key] = { truth, image: await renderCard(svg, { angle: 3, jpegQuality: 85, blur: 0, half: false }) }
@@ -57,7 +65,14 @@ describe.skipIf(!ready)('compare source idcard, end to end (OCR pool and vision 
     const c = await srv.shiren.apps.createApp({ name: 'idcard-compare' })
     appId = c.app.appId
     sdk = faceidClient(srv.url, appId, c.secret)
-    const rule = await srv.shiren.apps.createRule({ appId, liveness: 'silent', compareSource: 'idcard', idcardStep: 'front', maxAttempts: 1, threshold })
+    const rule = await srv.shiren.apps.createRule({
+      appId,
+      liveness: 'silent',
+      compareSource: 'idcard',
+      idcardStep: 'front',
+      maxAttempts: 1,
+      threshold,
+    })
     expect(rule).toMatchObject({ compareSource: 'idcard', idcardStep: 'front', threshold })
     ruleId = rule.ruleId
   }, 240_000)
@@ -69,12 +84,24 @@ describe.skipIf(!ready)('compare source idcard, end to end (OCR pool and vision 
   /** One verification of the rule: the card front, then the face clip; the result once the queue is idle. */
   const verify = async (card: Buffer, clip: Buffer) => {
     const { BizToken } = await sdk.DetectAuth({ RuleId: ruleId, Extra: randomBytes(4).toString('hex') })
-    const sent = await fetch(`${srv.url}/capture/api/idcard?token=${BizToken}&side=front`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: card })
+    const sent = await fetch(`${srv.url}/capture/api/idcard?token=${BizToken}&side=front`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg' },
+      body: card,
+    })
     expect(sent.status).toBe(200)
     const body = (await sent.json()) as any
-    expect(body, JSON.stringify(body)).toMatchObject({ accepted: true, verdict: { code: 0 }, idcard: { done: ['front'], next: null } })
+    expect(body, JSON.stringify(body)).toMatchObject({
+      accepted: true,
+      verdict: { code: 0 },
+      idcard: { done: ['front'], next: null },
+    })
     await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })
-    const up = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: clip })
+    const up = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: clip,
+    })
     expect(up.status).toBe(202)
     expect(await srv.shiren.queue.idle(120_000)).toBe(true)
     return sdk.GetDetectInfoEnhanced({ BizToken, RuleId: ruleId, InfoType: '0' })
@@ -84,21 +111,30 @@ describe.skipIf(!ready)('compare source idcard, end to end (OCR pool and vision 
     const { truth, image } = cards.same
     const r = await verify(image, video())
     expect(r.Text.ErrCode, JSON.stringify(r.Text.LivenessDetail)).toBe(0)
-    console.log('SIM same', r.Text.Sim); expect(Number(r.Text.Sim)).toBeGreaterThanOrEqual(threshold)
+    console.log('SIM same', r.Text.Sim)
+    expect(Number(r.Text.Sim)).toBeGreaterThanOrEqual(threshold)
     expect(r.Text.Comparestatus).toBe(0)
     expect(r.Text.LivenessDetail).toHaveLength(1)
     expect(r.Text.LivenessDetail[0]).toMatchObject({ Errcode: 0, IsNeedCharge: true })
     const f = truth.front
     expect(r.Text).toMatchObject({
-      Name: f.name, IdCard: f.idNumber, IdInfoFrom: 'OCR',
-      OcrName: f.name, OcrIdCard: f.idNumber, OcrGender: f.gender, OcrNation: f.nation, OcrBirth: f.birth, OcrAddress: f.address,
-      OcrValidDate: null, OcrAuthority: null,
+      Name: f.name,
+      IdCard: f.idNumber,
+      IdInfoFrom: 'OCR',
+      OcrName: f.name,
+      OcrIdCard: f.idNumber,
+      OcrGender: f.gender,
+      OcrNation: f.nation,
+      OcrBirth: f.birth,
+      OcrAddress: f.address,
+      OcrValidDate: null,
+      OcrAuthority: null,
     })
     expect(Buffer.from(r.IdCardData.OcrFront, 'base64').equals(image)).toBe(true)
     expect(Buffer.from(r.IdCardData.Avatar, 'base64').subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]))
   })
 
-  it('the card carries another person\'s face: fails with the similarity code of the h5 table (2016, billable)', async () => {
+  it("the card carries another person's face: fails with the similarity code of the h5 table (2016, billable)", async () => {
     const { truth, image } = cards.other
     const expected = toCode('h5', 'SIMILARITY_BELOW_THRESHOLD')
     expect(expected).toMatchObject({ code: 2016, billable: true })
@@ -107,7 +143,8 @@ describe.skipIf(!ready)('compare source idcard, end to end (OCR pool and vision 
     expect(r.Text.ErrCode, JSON.stringify(r.Text.LivenessDetail)).toBe(expected.code)
     expect(r.Text.Comparestatus).toBe(expected.code)
     expect(r.Text.LiveStatus).toBe(0)
-    console.log('SIM other', r.Text.Sim); expect(Number(r.Text.Sim)).toBeLessThan(threshold)
+    console.log('SIM other', r.Text.Sim)
+    expect(Number(r.Text.Sim)).toBeLessThan(threshold)
     expect(r.Text.LivenessDetail[0]).toMatchObject({ Errcode: expected.code, IsNeedCharge: expected.billable })
     expect(r.Text).toMatchObject({ OcrName: truth.front.name, OcrIdCard: truth.front.idNumber, IdInfoFrom: 'OCR' })
   })

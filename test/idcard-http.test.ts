@@ -38,10 +38,15 @@ describe.skipIf(!ready)('ID-card step (h5 family)', () => {
   const rule = async (idcardStep: 'front' | 'both', maxAttempts = 1, compareSource: 'none' | 'idcard' = 'none') =>
     (await srv.shiren.apps.createRule({ appId, liveness: 'silent', compareSource, idcardStep, maxAttempts })).ruleId
   const sendCard = async (token: string, side: string, body: Buffer, type = 'image/jpeg') => {
-    const r = await fetch(`${srv.url}/capture/api/idcard?token=${token}&side=${side}`, { method: 'POST', headers: { 'content-type': type }, body })
+    const r = await fetch(`${srv.url}/capture/api/idcard?token=${token}&side=${side}`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body,
+    })
     return { status: r.status, body: (await r.json()) as any }
   }
-  const result = (BizToken: string, RuleId: string, InfoType = '0') => sdk.GetDetectInfoEnhanced({ BizToken, RuleId, InfoType })
+  const result = (BizToken: string, RuleId: string, InfoType = '0') =>
+    sdk.GetDetectInfoEnhanced({ BizToken, RuleId, InfoType })
 
   it('303: a photo with no card in it (an LFW face) uses the attempt and ends the verification, not billable', async () => {
     const RuleId = await rule('front')
@@ -64,7 +69,10 @@ describe.skipIf(!ready)('ID-card step (h5 family)', () => {
     const RuleId = await rule('front')
     const { BizToken } = await sdk.DetectAuth({ RuleId, Name: '小静', IdCard: '11010519491231002X' })
     const r = await sendCard(BizToken, 'front', xiaojing(), 'image/png')
-    expect(r.body).toMatchObject({ accepted: false, verdict: { reason: 'IDCARD_NUMBER_MISMATCH', code: 301, billable: false } })
+    expect(r.body).toMatchObject({
+      accepted: false,
+      verdict: { reason: 'IDCARD_NUMBER_MISMATCH', code: 301, billable: false },
+    })
     const out = await result(BizToken, RuleId)
     expect(out.Text.ErrCode).toBe(301)
     expect(out.Text.LivenessDetail[0]).toMatchObject({ Errcode: 301, IsNeedCharge: false })
@@ -76,13 +84,25 @@ describe.skipIf(!ready)('ID-card step (h5 family)', () => {
     const RuleId = await rule('both')
     const { BizToken } = await sdk.DetectAuth({ RuleId })
     const front = await sendCard(BizToken, 'front', zhangsan())
-    expect(front.body).toMatchObject({ accepted: true, verdict: { code: 0 }, idcard: { needed: ['front', 'back'], done: ['front'], next: 'back' } })
+    expect(front.body).toMatchObject({
+      accepted: true,
+      verdict: { code: 0 },
+      idcard: { needed: ['front', 'back'], done: ['front'], next: 'back' },
+    })
     expect(front.body.shown).toEqual({ name: '张*', idNumber: '513***********6346', validTo: null })
     const back = await sendCard(BizToken, 'back', zhangsan())
-    expect(back.body).toMatchObject({ accepted: false, verdict: { reason: 'IDCARD_EXPIRED', code: 302, billable: false } })
+    expect(back.body).toMatchObject({
+      accepted: false,
+      verdict: { reason: 'IDCARD_EXPIRED', code: 302, billable: false },
+    })
     const out = await result(BizToken, RuleId)
     expect(out.Text.ErrCode).toBe(302)
-    expect(out.Text).toMatchObject({ OcrName: '张三', OcrValidDate: '2010.01.01-2020.12.12', OcrAuthority: '四川省成都市锦江分局', IdInfoFrom: 'OCR' })
+    expect(out.Text).toMatchObject({
+      OcrName: '张三',
+      OcrValidDate: '2010.01.01-2020.12.12',
+      OcrAuthority: '四川省成都市锦江分局',
+      IdInfoFrom: 'OCR',
+    })
     expect(out.Text.LivenessDetail[0]).toMatchObject({ Errcode: 302, IsNeedCharge: false })
   })
 
@@ -91,22 +111,41 @@ describe.skipIf(!ready)('ID-card step (h5 family)', () => {
     const { BizToken } = await sdk.DetectAuth({ RuleId, Extra: 'card-pass' })
     await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })
     const video = readFileSync(join(DATA, 'videos/video_retalking/face_1.mp4'))
-    const early = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: video })
+    const early = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: video,
+    })
     expect(early.status).toBe(409)
-    expect(((await early.json()) as any).error).toMatchObject({ reason: 'BUSINESS_REQUEST_INVALID', detail: expect.stringContaining('ID-card step comes first') })
+    expect(((await early.json()) as any).error).toMatchObject({
+      reason: 'BUSINESS_REQUEST_INVALID',
+      detail: expect.stringContaining('ID-card step comes first'),
+    })
     const session = (await (await fetch(`${srv.url}/capture/api/session?token=${BizToken}`)).json()) as any
     expect(session.idcard).toEqual({ step: 'front', needed: ['front'], done: [], next: 'front' })
 
     const png = xiaojing()
     const r = await sendCard(BizToken, 'front', png, 'image/png')
     expect(r.body).toMatchObject({ accepted: true, idcard: { next: null }, session: { attemptsUsed: 0 } })
-    const up = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: video })
+    const up = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: video,
+    })
     expect(up.status).toBe(202)
 
     const out = await result(BizToken, RuleId, '12')
     expect(out.Text).toMatchObject({
-      Name: '小静', IdCard: '370782198709170246', IdInfoFrom: 'OCR', OcrName: '小静', OcrIdCard: '370782198709170246', OcrGender: '女', OcrNation: '汉',
-      OcrBirth: '1987/9/17', OcrAddress: '北京市海淀区西北旺东路100号中关村科技园', OcrValidDate: null,
+      Name: '小静',
+      IdCard: '370782198709170246',
+      IdInfoFrom: 'OCR',
+      OcrName: '小静',
+      OcrIdCard: '370782198709170246',
+      OcrGender: '女',
+      OcrNation: '汉',
+      OcrBirth: '1987/9/17',
+      OcrAddress: '北京市海淀区西北旺东路100号中关村科技园',
+      OcrValidDate: null,
     })
     expect(Buffer.from(out.IdCardData.OcrFront, 'base64').equals(png)).toBe(true)
     expect(out.IdCardData.OcrBack).toBeNull()
@@ -132,7 +171,12 @@ describe.skipIf(!ready)('ID-card step (h5 family)', () => {
   it('bad input: not an image (415), a side the rule does not ask for (400), a rule without a card step (409); none uses an attempt', async () => {
     const RuleId = await rule('front')
     const { BizToken } = await sdk.DetectAuth({ RuleId })
-    const junk = await sendCard(BizToken, 'front', Buffer.from('%PDF-1.4 not a card photo'.repeat(10)), 'application/octet-stream')
+    const junk = await sendCard(
+      BizToken,
+      'front',
+      Buffer.from('%PDF-1.4 not a card photo'.repeat(10)),
+      'application/octet-stream',
+    )
     expect(junk.status).toBe(415)
     expect(junk.body.error).toMatchObject({ reason: 'FILE_FORMAT_INVALID' })
     const back = await sendCard(BizToken, 'back', xiaojing(), 'image/png')
@@ -152,12 +196,26 @@ describe.skipIf(!ready)('ID-card step (h5 family)', () => {
     const get = async (path: string) => (await (await fetch(srv.url + path)).json()) as any
     const secret = await srv.shiren.apps.rotateSecret(appId)
     sdk = faceidClient(srv.url, appId, secret)
-    const token = (await get(`/api/oauth2/access_token?appId=${appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
-    const ticket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${token}&type=SIGN&version=1.0.0`)).tickets[0].value
+    const token = (
+      await get(`/api/oauth2/access_token?appId=${appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)
+    ).access_token
+    const ticket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${token}&type=SIGN&version=1.0.0`))
+      .tickets[0].value
     const nonce = 'n'.repeat(32)
     const res = await fetch(`${srv.url}/api/server/getfaceid`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ appId, orderNo: 'card-sdk-1', userId: 'u1', version: '1.0.0', nonce, name: '小静', idNo: '370782198709170246', ruleId: RuleId, sign: ticketSign([appId, 'u1', '1.0.0', nonce, ticket]) }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        appId,
+        orderNo: 'card-sdk-1',
+        userId: 'u1',
+        version: '1.0.0',
+        nonce,
+        name: '小静',
+        idNo: '370782198709170246',
+        ruleId: RuleId,
+        sign: ticketSign([appId, 'u1', '1.0.0', nonce, ticket]),
+      }),
     })
     expect(((await res.json()) as any).code).toBe('66660030')
   })

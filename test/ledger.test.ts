@@ -12,7 +12,8 @@ describe('billing ledger agrees with the catalog for every reason', () => {
   beforeAll(async () => {
     srv = await startTestServer()
     appId = (await srv.shiren.apps.createApp({ name: 'ledger' })).app.appId
-    ruleId = (await srv.shiren.apps.createRule({ appId, liveness: 'silent', compareSource: 'none', maxAttempts: 1 })).ruleId
+    ruleId = (await srv.shiren.apps.createRule({ appId, liveness: 'silent', compareSource: 'none', maxAttempts: 1 }))
+      .ruleId
   })
   afterAll(async () => srv?.close())
 
@@ -25,9 +26,22 @@ describe('billing ledger agrees with the catalog for every reason', () => {
       expect(reasons.length).toBeGreaterThan(80)
       const attemptIds = new Map<string, string>()
       for (const reason of reasons) {
-        const { verification: v } = await s.verifications.create({ app, rule, family, orderNo: family === 'sdk' ? `o${ulid()}` : null })
+        const { verification: v } = await s.verifications.create({
+          app,
+          rule,
+          family,
+          orderNo: family === 'sdk' ? `o${ulid()}` : null,
+        })
         const attemptId = `att_${ulid().toLowerCase()}`
-        await s.store.attempts.insert({ id: attemptId, verificationId: v.id, seq: 1, mediaBlob: null, mediaKind: null, mediaHash: null, createdAt: new Date().toISOString() })
+        await s.store.attempts.insert({
+          id: attemptId,
+          verificationId: v.id,
+          seq: 1,
+          mediaBlob: null,
+          mediaKind: null,
+          mediaHash: null,
+          createdAt: new Date().toISOString(),
+        })
         await s.verifications.finishAttempt(attemptId, { reason, similarity: null, signals: {}, bestFrameBlob: null })
         // finishing twice (a retried job) must not bill twice
         await s.verifications.finishAttempt(attemptId, { reason, similarity: null, signals: {}, bestFrameBlob: null })
@@ -44,7 +58,8 @@ describe('billing ledger agrees with the catalog for every reason', () => {
         expect(billable ? row!.free : row!.billable, `${family} ${reason} → ${code}`).toBe(0)
       }
       const perCode = new Map<number, number>()
-      for (const reason of reasons) perCode.set(toCode(family, reason).code, (perCode.get(toCode(family, reason).code) ?? 0) + 1)
+      for (const reason of reasons)
+        perCode.set(toCode(family, reason).code, (perCode.get(toCode(family, reason).code) ?? 0) + 1)
       for (const [code, n] of perCode) {
         const row = usage.rows.find((r) => r.family === family && r.code === code)!
         expect(row.billable + row.free).toBe(n)

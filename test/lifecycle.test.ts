@@ -11,7 +11,11 @@ if (!hasData) console.warn('[skip] ../shared/data is absent: lifecycle tests wit
 
 async function capture(url: string, token: string, media: Buffer) {
   const ch = await fetch(`${url}/capture/api/challenge?token=${token}`, { method: 'POST' })
-  const up = await fetch(`${url}/capture/api/upload?token=${token}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: media })
+  const up = await fetch(`${url}/capture/api/upload?token=${token}`, {
+    method: 'POST',
+    headers: { 'content-type': 'video/mp4' },
+    body: media,
+  })
   return { challenge: (await ch.json()) as any, upload: { status: up.status, json: (await up.json()) as any } }
 }
 
@@ -26,7 +30,8 @@ describe.skipIf(!hasData)('verification lifecycle through HTTP', () => {
     const c = await srv.shiren.apps.createApp({ name: 'life' })
     appId = c.app.appId
     secret = c.secret
-    ruleId = (await srv.shiren.apps.createRule({ appId, liveness: 'action', compareSource: 'photo', maxAttempts: 2 })).ruleId
+    ruleId = (await srv.shiren.apps.createRule({ appId, liveness: 'action', compareSource: 'photo', maxAttempts: 2 }))
+      .ruleId
   })
   afterAll(async () => srv?.close())
 
@@ -48,7 +53,11 @@ describe.skipIf(!hasData)('verification lifecycle through HTTP', () => {
 
   it('the same video uploaded again is a replay (1002 / 400604) without analysis; the last attempt finishes the verification; 14 after', async () => {
     const sdk = faceidClient(srv.url, appId, secret)
-    const { BizToken } = await sdk.DetectAuth({ RuleId: ruleId, ImageBase64: photo!.toString('base64'), Extra: 'replay' })
+    const { BizToken } = await sdk.DetectAuth({
+      RuleId: ruleId,
+      ImageBase64: photo!.toString('base64'),
+      Extra: 'replay',
+    })
     const fresh = readFileSync(join(DATA, 'videos/liveportrait/d1.mp4'))
     await capture(srv.url, BizToken, fresh)
     await srv.shiren.queue.idle(20_000)
@@ -65,9 +74,15 @@ describe.skipIf(!hasData)('verification lifecycle through HTTP', () => {
 
   it('an expired token gets 15, in the capture API and in GetDetectInfoEnhanced', async () => {
     // a one-minute token: the clock moves past it while staying inside the signature's 5-minute window
-    const shortRule = (await srv.shiren.apps.createRule({ appId, liveness: 'action', compareSource: 'photo', tokenTtlS: 60 })).ruleId
+    const shortRule = (
+      await srv.shiren.apps.createRule({ appId, liveness: 'action', compareSource: 'photo', tokenTtlS: 60 })
+    ).ruleId
     const sdk = faceidClient(srv.url, appId, secret)
-    const { BizToken } = await sdk.DetectAuth({ RuleId: shortRule, ImageBase64: photo!.toString('base64'), Extra: 'expiry' })
+    const { BizToken } = await sdk.DetectAuth({
+      RuleId: shortRule,
+      ImageBase64: photo!.toString('base64'),
+      Extra: 'expiry',
+    })
     srv.clock.advance(61)
     try {
       const r = await capture(srv.url, BizToken, video!)
@@ -82,10 +97,24 @@ describe.skipIf(!hasData)('verification lifecycle through HTTP', () => {
 
   it('concurrent uploads for one verification: one attempt starts, the other is refused, nothing half-written', async () => {
     const sdk = faceidClient(srv.url, appId, secret)
-    const { BizToken } = await sdk.DetectAuth({ RuleId: ruleId, ImageBase64: photo!.toString('base64'), Extra: 'concurrent' })
+    const { BizToken } = await sdk.DetectAuth({
+      RuleId: ruleId,
+      ImageBase64: photo!.toString('base64'),
+      Extra: 'concurrent',
+    })
     await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })
-    const [one, other] = ['videos/grid/bbaf2n.mpg', 'videos/liveportrait/d18.mp4'].map((f) => readFileSync(join(DATA, f)))
-    const [a, b] = await Promise.all([one!, other!].map((m) => fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: m })))
+    const [one, other] = ['videos/grid/bbaf2n.mpg', 'videos/liveportrait/d18.mp4'].map((f) =>
+      readFileSync(join(DATA, f)),
+    )
+    const [a, b] = await Promise.all(
+      [one!, other!].map((m) =>
+        fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, {
+          method: 'POST',
+          headers: { 'content-type': 'video/mp4' },
+          body: m,
+        }),
+      ),
+    )
     expect([a!.status, b!.status].sort()).toEqual([202, 409])
     await srv.shiren.queue.idle(20_000)
     const v = await srv.shiren.verifications.byToken(BizToken)
@@ -94,12 +123,24 @@ describe.skipIf(!hasData)('verification lifecycle through HTTP', () => {
 
   it('bad uploads get catalog codes: not a video, empty, unknown token', async () => {
     const sdk = faceidClient(srv.url, appId, secret)
-    const { BizToken } = await sdk.DetectAuth({ RuleId: ruleId, ImageBase64: photo!.toString('base64'), Extra: 'bad uploads' })
+    const { BizToken } = await sdk.DetectAuth({
+      RuleId: ruleId,
+      ImageBase64: photo!.toString('base64'),
+      Extra: 'bad uploads',
+    })
     await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })
-    const text = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(5000, 0x41) })
+    const text = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(5000, 0x41),
+    })
     expect(text.status).toBe(400)
     expect(((await text.json()) as any).error).toMatchObject({ reason: 'VIDEO_FORMAT_INVALID', code: 9 })
-    const html = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, { method: 'POST', headers: { 'content-type': 'text/html' }, body: '<html>' })
+    const html = await fetch(`${srv.url}/capture/api/upload?token=${BizToken}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/html' },
+      body: '<html>',
+    })
     expect(html.status).toBe(415)
     const unknown = await fetch(`${srv.url}/capture/api/session?token=nope`)
     expect(unknown.status).toBe(404)
@@ -111,9 +152,19 @@ describe.skipIf(!hasData)('retention', () => {
     const srv = await startTestServer({ env: { SHIREN_RETENTION_S: '3600' } })
     try {
       const { app, secret } = await srv.shiren.apps.createApp({ name: 'retention' })
-      const rule = await srv.shiren.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'photo', maxAttempts: 1 })
+      const rule = await srv.shiren.apps.createRule({
+        appId: app.appId,
+        liveness: 'silent',
+        compareSource: 'photo',
+        maxAttempts: 1,
+      })
       const sdk = faceidClient(srv.url, app.appId, secret)
-      const { BizToken } = await sdk.DetectAuth({ RuleId: rule.ruleId, Name: '张三', IdCard: '11010519491231002X', ImageBase64: photo!.toString('base64') })
+      const { BizToken } = await sdk.DetectAuth({
+        RuleId: rule.ruleId,
+        Name: '张三',
+        IdCard: '11010519491231002X',
+        ImageBase64: photo!.toString('base64'),
+      })
       await capture(srv.url, BizToken, readFileSync(join(DATA, 'videos/grid/lbax4n.mpg')))
       await srv.shiren.queue.idle(20_000)
       const v = (await srv.shiren.verifications.byToken(BizToken))!
@@ -140,7 +191,12 @@ describe.skipIf(!hasData)('a queued analysis survives a restart', () => {
     const dataDir = tempDir()
     const first = await startTestServer({ dataDir, startQueue: false })
     const { app, secret } = await first.shiren.apps.createApp({ name: 'restart' })
-    const rule = await first.shiren.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'none', maxAttempts: 1 })
+    const rule = await first.shiren.apps.createRule({
+      appId: app.appId,
+      liveness: 'silent',
+      compareSource: 'none',
+      maxAttempts: 1,
+    })
     const sdk = faceidClient(first.url, app.appId, secret)
     const { BizToken } = await sdk.DetectAuth({ RuleId: rule.ruleId })
     const r = await capture(first.url, BizToken, video!)
@@ -151,7 +207,11 @@ describe.skipIf(!hasData)('a queued analysis survives a restart', () => {
     const second = await startTestServer({ dataDir, databaseUrl: `sqlite:${join(dataDir, 'shiren.db')}` })
     try {
       expect(await second.shiren.queue.idle(20_000)).toBe(true)
-      const info = await faceidClient(second.url, app.appId, secret).GetDetectInfoEnhanced({ BizToken, RuleId: rule.ruleId, InfoType: '1' })
+      const info = await faceidClient(second.url, app.appId, secret).GetDetectInfoEnhanced({
+        BizToken,
+        RuleId: rule.ruleId,
+        InfoType: '1',
+      })
       expect(info.Text.ErrCode).toBe(1001)
     } finally {
       await second.close()

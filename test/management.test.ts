@@ -24,25 +24,43 @@ describe('management API', () => {
   })
 
   it('creates an app and a rule, which the official SDK can use right away', async () => {
-    const a = await fetch(`${srv.url}/v1/apps`, { method: 'POST', headers: auth(), body: JSON.stringify({ name: 'via api', dailyLimitPerPerson: 5 }) })
+    const a = await fetch(`${srv.url}/v1/apps`, {
+      method: 'POST',
+      headers: auth(),
+      body: JSON.stringify({ name: 'via api', dailyLimitPerPerson: 5 }),
+    })
     expect(a.status).toBe(201)
     const { app, secret } = (await a.json()) as any
     expect(app.appId).toMatch(/^IDA[A-Z0-9]{5}$/)
     expect(app).not.toHaveProperty('secretSealed')
-    const r = await fetch(`${srv.url}/v1/rules`, { method: 'POST', headers: auth(), body: JSON.stringify({ appId: app.appId, liveness: 'silent', compare: 'none' }) })
+    const r = await fetch(`${srv.url}/v1/rules`, {
+      method: 'POST',
+      headers: auth(),
+      body: JSON.stringify({ appId: app.appId, liveness: 'silent', compare: 'none' }),
+    })
     expect(r.status).toBe(201)
     const rule = (await r.json()) as any
     const res = await faceidClient(srv.url, app.appId, secret).DetectAuth({ RuleId: rule.ruleId })
     expect(res.BizToken).toBeTruthy()
     // a rotated secret stops the old one at once
-    const rot = (await (await fetch(`${srv.url}/v1/apps/${app.appId}/rotate-secret`, { method: 'POST', headers: { authorization: auth().authorization } })).json()) as any
-    await expect(faceidClient(srv.url, app.appId, secret).DetectAuth({ RuleId: rule.ruleId })).rejects.toMatchObject({ code: 'AuthFailure.SignatureFailure' })
-    expect((await faceidClient(srv.url, app.appId, rot.secret).DetectAuth({ RuleId: rule.ruleId, Extra: 'x' })).BizToken).toBeTruthy()
+    const rot = (await (
+      await fetch(`${srv.url}/v1/apps/${app.appId}/rotate-secret`, {
+        method: 'POST',
+        headers: { authorization: auth().authorization },
+      })
+    ).json()) as any
+    await expect(faceidClient(srv.url, app.appId, secret).DetectAuth({ RuleId: rule.ruleId })).rejects.toMatchObject({
+      code: 'AuthFailure.SignatureFailure',
+    })
+    expect(
+      (await faceidClient(srv.url, app.appId, rot.secret).DetectAuth({ RuleId: rule.ruleId, Extra: 'x' })).BizToken,
+    ).toBeTruthy()
   })
 
   it('rules carry an ID-card step, "none" by default; compare "idcard" needs a card step', async () => {
     const { app } = await srv.shiren.apps.createApp({ name: 'idcard rule' })
-    const post = (body: unknown) => fetch(`${srv.url}/v1/rules`, { method: 'POST', headers: auth(), body: JSON.stringify(body) })
+    const post = (body: unknown) =>
+      fetch(`${srv.url}/v1/rules`, { method: 'POST', headers: auth(), body: JSON.stringify(body) })
     const plain = await post({ appId: app.appId, liveness: 'silent', compare: 'none' })
     expect(plain.status).toBe(201)
     expect(((await plain.json()) as any).idcardStep).toBe('none')
@@ -53,7 +71,10 @@ describe('management API', () => {
     }
     const noCard = await post({ appId: app.appId, liveness: 'silent', compare: 'idcard', idcardStep: 'none' })
     expect(noCard.status).toBe(400)
-    expect(((await noCard.json()) as any).error).toMatchObject({ reason: 'INVALID_PARAMETER', message: expect.stringContaining('needs an ID-card step') })
+    expect(((await noCard.json()) as any).error).toMatchObject({
+      reason: 'INVALID_PARAMETER',
+      message: expect.stringContaining('needs an ID-card step'),
+    })
     expect((await post({ appId: app.appId, liveness: 'silent', compare: 'none', idcardStep: 'back' })).status).toBe(400)
     const listed = (await (await fetch(`${srv.url}/v1/rules?appId=${app.appId}`, { headers: auth() })).json()) as any[]
     expect(listed.map((r) => r.idcardStep).sort()).toEqual(['both', 'front', 'none'])
@@ -75,23 +96,38 @@ describe('management API', () => {
     }
     const broken = await fetch(`${srv.url}/v1/apps`, { method: 'POST', headers: auth(), body: '{"name":' })
     expect(broken.status).toBe(400)
-    const { app } = (await (await fetch(`${srv.url}/v1/apps`, { method: 'POST', headers: auth(), body: JSON.stringify({ name: 'd' }) })).json()) as any
-    const tooLow = await fetch(`${srv.url}/v1/rules`, { method: 'POST', headers: auth(), body: JSON.stringify({ appId: app.appId, liveness: 'silent', compare: 'none', threshold: 101 }) })
+    const { app } = (await (
+      await fetch(`${srv.url}/v1/apps`, { method: 'POST', headers: auth(), body: JSON.stringify({ name: 'd' }) })
+    ).json()) as any
+    const tooLow = await fetch(`${srv.url}/v1/rules`, {
+      method: 'POST',
+      headers: auth(),
+      body: JSON.stringify({ appId: app.appId, liveness: 'silent', compare: 'none', threshold: 101 }),
+    })
     expect(tooLow.status).toBe(400)
   })
 
   it('serves the catalog and an OpenAPI document generated from the route schemas', async () => {
     const codes = (await (await fetch(`${srv.url}/v1/codes`)).json()) as any[]
-    expect(codes.find((c) => c.family === 'sdk' && c.code === 66660023)).toMatchObject({ aliases: [66660036, -5020, -5025], billable: false })
+    expect(codes.find((c) => c.family === 'sdk' && c.code === 66660023)).toMatchObject({
+      aliases: [66660036, -5020, -5025],
+      billable: false,
+    })
     const doc = (await (await fetch(`${srv.url}/docs/json`)).json()) as any
     expect(doc.openapi).toMatch(/^3\./)
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/apps', '/v1/rules', '/v1/registry', '/v1/usage', '/v1/codes']))
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/apps', '/v1/rules', '/v1/registry', '/v1/usage', '/v1/codes']),
+    )
     expect(Object.keys(doc.paths).some((p) => p.startsWith('/api/'))).toBe(false)
   })
 
   it('usage as JSON and CSV; the registry lists people masked', async () => {
     const today = new Date().toISOString().slice(0, 10)
-    const enroll = await fetch(`${srv.url}/v1/registry`, { method: 'POST', headers: auth(), body: JSON.stringify({ name: '张三丰', idNumber: '11010519491231002X' }) })
+    const enroll = await fetch(`${srv.url}/v1/registry`, {
+      method: 'POST',
+      headers: auth(),
+      body: JSON.stringify({ name: '张三丰', idNumber: '11010519491231002X' }),
+    })
     expect(((await enroll.json()) as any).status).toBe('created')
     const list = (await (await fetch(`${srv.url}/v1/registry`, { headers: auth() })).json()) as any
     expect(list.people[0]).toMatchObject({ name: '张**', idNumber: '110***********002X' })
@@ -99,33 +135,78 @@ describe('management API', () => {
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/)
     expect((await csv.text()).split('\n')[0]).toBe('app_id,day,family,code,billable,free')
     expect((await fetch(`${srv.url}/v1/usage?from=2026-13-01&to=${today}`, { headers: auth() })).status).toBe(400)
-    const del = await fetch(`${srv.url}/v1/registry/delete`, { method: 'POST', headers: auth(), body: JSON.stringify({ idNumber: '11010519491231002X' }) })
+    const del = await fetch(`${srv.url}/v1/registry/delete`, {
+      method: 'POST',
+      headers: auth(),
+      body: JSON.stringify({ idNumber: '11010519491231002X' }),
+    })
     expect(((await del.json()) as any).deleted).toBe(true)
   })
 })
 
 describe('CLI contract', () => {
-  const cli = (dir: string, ...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--data', dir, ...args], { env: { ...process.env, SHIREN_LOG_LEVEL: 'warn' } })
+  const cli = (dir: string, ...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--data', dir, ...args], {
+      env: { ...process.env, SHIREN_LOG_LEVEL: 'warn' },
+    })
 
   it('app create, rule create, codes and usage print the documented JSON', async () => {
     const dir = tempDir()
     const app = JSON.parse((await cli(dir, 'app', 'create', '--name', 'cli', '--json')).stdout)
     expect(Object.keys(app).sort()).toEqual(['appId', 'secret'])
-    const rule = JSON.parse((await cli(dir, 'rule', 'create', '--app', app.appId, '--liveness', 'action', '--compare', 'registry', '--threshold', '80', '--json')).stdout)
+    const rule = JSON.parse(
+      (
+        await cli(
+          dir,
+          'rule',
+          'create',
+          '--app',
+          app.appId,
+          '--liveness',
+          'action',
+          '--compare',
+          'registry',
+          '--threshold',
+          '80',
+          '--json',
+        )
+      ).stdout,
+    )
     expect(Object.keys(rule)).toEqual(['ruleId'])
     const rules = JSON.parse((await cli(dir, 'rule', 'list', '--json')).stdout)
-    expect(rules[0]).toMatchObject({ ruleId: rule.ruleId, threshold: 80, liveness: 'action', compareSource: 'registry' })
+    expect(rules[0]).toMatchObject({
+      ruleId: rule.ruleId,
+      threshold: 80,
+      liveness: 'action',
+      compareSource: 'registry',
+    })
     const codes = JSON.parse((await cli(dir, 'codes', '--json')).stdout)
-    expect(Object.keys(codes[0]).sort()).toEqual(['aliases', 'billable', 'code', 'family', 'message_en', 'message_zh', 'reasons', 'stage'])
+    expect(Object.keys(codes[0]).sort()).toEqual([
+      'aliases',
+      'billable',
+      'code',
+      'family',
+      'message_en',
+      'message_zh',
+      'reasons',
+      'stage',
+    ])
     const today = new Date().toISOString().slice(0, 10)
-    expect((await cli(dir, 'usage', '--from', today, '--to', today, '--csv')).stdout.split('\n')[0]).toBe('app_id,day,family,code,billable,free')
-    await expect(cli(dir, 'rule', 'create', '--app', app.appId, '--liveness', 'telepathy', '--compare', 'none')).rejects.toMatchObject({ stderr: expect.stringMatching(/liveness must be one of action, digital, silent/) })
+    expect((await cli(dir, 'usage', '--from', today, '--to', today, '--csv')).stdout.split('\n')[0]).toBe(
+      'app_id,day,family,code,billable,free',
+    )
+    await expect(
+      cli(dir, 'rule', 'create', '--app', app.appId, '--liveness', 'telepathy', '--compare', 'none'),
+    ).rejects.toMatchObject({ stderr: expect.stringMatching(/liveness must be one of action, digital, silent/) })
   })
 
   it('registry import takes a CSV, reports bad rows without stopping, and keeps nothing in plain text', async () => {
     const dir = tempDir()
     const csvDir = tempDir()
-    writeFileSync(join(csvDir, 'people.csv'), 'name,id_number\n张三,11010519491231002X\n李四,440524198001010013\n坏人,123\n')
+    writeFileSync(
+      join(csvDir, 'people.csv'),
+      'name,id_number\n张三,11010519491231002X\n李四,440524198001010013\n坏人,123\n',
+    )
     const out = await cli(dir, 'registry', 'import', join(csvDir, 'people.csv'), '--json').catch((e) => e)
     const report = JSON.parse(out.stdout)
     expect(report).toMatchObject({ created: 2, updated: 0 })

@@ -27,8 +27,27 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
     await migrateToLatest(db)
     expect(await migrateToLatest(db)).toEqual([])
     store = new KyselyStore(db.kysely)
-    await store.apps.insert({ appId: 'IDATEST1', name: 't', secretSealed: vault.seal('s'), services: ['h5', 'sdk', 'silent'], validUntil: null, dailyLimitPerPerson: 0, concurrencyLimit: 0 })
-    await store.rules.insert({ ruleId: 'R1', appId: 'IDATEST1', name: 'r', liveness: 'silent', compareSource: 'none', threshold: 70, maxAttempts: 2, tokenTtlS: 600, actionCount: 2, idcardStep: 'none' })
+    await store.apps.insert({
+      appId: 'IDATEST1',
+      name: 't',
+      secretSealed: vault.seal('s'),
+      services: ['h5', 'sdk', 'silent'],
+      validUntil: null,
+      dailyLimitPerPerson: 0,
+      concurrencyLimit: 0,
+    })
+    await store.rules.insert({
+      ruleId: 'R1',
+      appId: 'IDATEST1',
+      name: 'r',
+      liveness: 'silent',
+      compareSource: 'none',
+      threshold: 70,
+      maxAttempts: 2,
+      tokenTtlS: 600,
+      actionCount: 2,
+      idcardStep: 'none',
+    })
   })
   afterAll(async () => {
     await db?.close()
@@ -38,34 +57,92 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
   const newVerification = async (orderNo: string | null = null) => {
     const id = `ver_${ulid().toLowerCase()}`
     await store.verifications.insert({
-      id, appId: 'IDATEST1', ruleId: 'R1', family: 'sdk', token: `tok_${id}`, orderNo, requestKey: null, userId: 'u', nameSealed: vault.seal('张三'),
-      idNumberSealed: vault.seal('11010519491231002X'), idHash: vault.blindIndex('id', '11010519491231002X'), referenceBlob: null,
-      referenceOrigin: null, identityOrigin: 'request', redirectUrl: null, extra: null, maxAttempts: 2, expiresAt: iso(600_000), purgeAfter: iso(3_600_000),
+      id,
+      appId: 'IDATEST1',
+      ruleId: 'R1',
+      family: 'sdk',
+      token: `tok_${id}`,
+      orderNo,
+      requestKey: null,
+      userId: 'u',
+      nameSealed: vault.seal('张三'),
+      idNumberSealed: vault.seal('11010519491231002X'),
+      idHash: vault.blindIndex('id', '11010519491231002X'),
+      referenceBlob: null,
+      referenceOrigin: null,
+      identityOrigin: 'request',
+      redirectUrl: null,
+      extra: null,
+      maxAttempts: 2,
+      expiresAt: iso(600_000),
+      purgeAfter: iso(3_600_000),
     })
     return id
   }
 
   it('round-trips apps and rules with typed values', async () => {
     const app = await store.apps.get('IDATEST1')
-    expect(app).toMatchObject({ services: ['h5', 'sdk', 'silent'], enabled: true, dailyLimitPerPerson: 0, secretVersion: 1 })
+    expect(app).toMatchObject({
+      services: ['h5', 'sdk', 'silent'],
+      enabled: true,
+      dailyLimitPerPerson: 0,
+      secretVersion: 1,
+    })
     expect(await store.apps.rotateSecret('IDATEST1', vault.seal('s2'))).toBe(2)
-    expect(await store.rules.get('R1')).toMatchObject({ threshold: 70, maxAttempts: 2, enabled: true, idcardStep: 'none' })
-    await store.rules.insert({ ruleId: 'R2', appId: 'IDATEST1', name: 'card', liveness: 'silent', compareSource: 'none', threshold: 70, maxAttempts: 2, tokenTtlS: 600, actionCount: 2, idcardStep: 'both' })
+    expect(await store.rules.get('R1')).toMatchObject({
+      threshold: 70,
+      maxAttempts: 2,
+      enabled: true,
+      idcardStep: 'none',
+    })
+    await store.rules.insert({
+      ruleId: 'R2',
+      appId: 'IDATEST1',
+      name: 'card',
+      liveness: 'silent',
+      compareSource: 'none',
+      threshold: 70,
+      maxAttempts: 2,
+      tokenTtlS: 600,
+      actionCount: 2,
+      idcardStep: 'both',
+    })
     expect((await store.rules.get('R2'))?.idcardStep).toBe('both')
   })
 
   it('ID-card sides: a retake replaces its side, the purge deletes them; a card identity is adopted only where none was declared', async () => {
     const id = await newVerification()
-    const side = { verificationId: id, side: 'front' as const, imageBlob: `${id}/idcard-front.jpeg`, portraitBlob: null, fieldsSealed: vault.seal('{"name":"张三"}'), reason: 'OCR_FAILED', readAt: iso() }
+    const side = {
+      verificationId: id,
+      side: 'front' as const,
+      imageBlob: `${id}/idcard-front.jpeg`,
+      portraitBlob: null,
+      fieldsSealed: vault.seal('{"name":"张三"}'),
+      reason: 'OCR_FAILED',
+      readAt: iso(),
+    }
     await store.idcards.put(side)
     await store.idcards.put({ ...side, portraitBlob: `${id}/idcard-portrait.jpg`, reason: 'PASS' })
     await store.idcards.put({ ...side, side: 'back', imageBlob: `${id}/idcard-back.png`, reason: 'IDCARD_EXPIRED' })
     const rows = await store.idcards.listFor(id)
-    expect(rows.map((r) => [r.side, r.reason])).toEqual([['back', 'IDCARD_EXPIRED'], ['front', 'PASS']])
+    expect(rows.map((r) => [r.side, r.reason])).toEqual([
+      ['back', 'IDCARD_EXPIRED'],
+      ['front', 'PASS'],
+    ])
     expect(vault.open(rows[1]!.fieldsSealed!)).toBe('{"name":"张三"}')
-    expect((await store.idcards.blobsFor(id)).sort()).toEqual([`${id}/idcard-back.png`, `${id}/idcard-front.jpeg`, `${id}/idcard-portrait.jpg`])
+    expect((await store.idcards.blobsFor(id)).sort()).toEqual([
+      `${id}/idcard-back.png`,
+      `${id}/idcard-front.jpeg`,
+      `${id}/idcard-portrait.jpg`,
+    ])
     // this verification has a declared identity: the card's does not replace it
-    expect(await store.verifications.adoptIdentity(id, { nameSealed: vault.seal('李四'), idNumberSealed: vault.seal('x'), idHash: 'h' })).toBe(false)
+    expect(
+      await store.verifications.adoptIdentity(id, {
+        nameSealed: vault.seal('李四'),
+        idNumberSealed: vault.seal('x'),
+        idHash: 'h',
+      }),
+    ).toBe(false)
     expect((await store.verifications.getById(id))?.identityOrigin).toBe('request')
 
     const due = await store.verifications.listExpired(iso(7_200_000), 1000)
@@ -75,13 +152,39 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
 
     const bare = `ver_${ulid().toLowerCase()}`
     await store.verifications.insert({
-      id: bare, appId: 'IDATEST1', ruleId: 'R1', family: 'h5', token: `tok_${bare}`, orderNo: null, requestKey: null, userId: null, nameSealed: null,
-      idNumberSealed: null, idHash: null, referenceBlob: null, referenceOrigin: null, identityOrigin: null, redirectUrl: null, extra: null,
-      maxAttempts: 2, expiresAt: iso(600_000), purgeAfter: iso(3_600_000),
+      id: bare,
+      appId: 'IDATEST1',
+      ruleId: 'R1',
+      family: 'h5',
+      token: `tok_${bare}`,
+      orderNo: null,
+      requestKey: null,
+      userId: null,
+      nameSealed: null,
+      idNumberSealed: null,
+      idHash: null,
+      referenceBlob: null,
+      referenceOrigin: null,
+      identityOrigin: null,
+      redirectUrl: null,
+      extra: null,
+      maxAttempts: 2,
+      expiresAt: iso(600_000),
+      purgeAfter: iso(3_600_000),
     })
     expect((await store.verifications.getById(bare))?.identityOrigin).toBeNull()
-    expect(await store.verifications.adoptIdentity(bare, { nameSealed: vault.seal('李四'), idNumberSealed: vault.seal('x'), idHash: 'h' })).toBe(true)
-    expect(await store.verifications.getById(bare)).toMatchObject({ identityOrigin: 'idcard', idHash: 'h', hasIdentity: true })
+    expect(
+      await store.verifications.adoptIdentity(bare, {
+        nameSealed: vault.seal('李四'),
+        idNumberSealed: vault.seal('x'),
+        idHash: 'h',
+      }),
+    ).toBe(true)
+    expect(await store.verifications.getById(bare)).toMatchObject({
+      identityOrigin: 'idcard',
+      idHash: 'h',
+      hasIdentity: true,
+    })
   })
 
   it('state transitions are compare-and-set: only one of two concurrent claims wins', async () => {
@@ -102,21 +205,79 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
   it('finishing an attempt writes exactly one ledger row, also when repeated, and a failed transaction writes none', async () => {
     const id = await newVerification()
     const attemptId = `att_${ulid().toLowerCase()}`
-    await store.attempts.insert({ id: attemptId, verificationId: id, seq: 1, mediaBlob: `${id}/a.webm`, mediaKind: 'video', mediaHash: 'h1', createdAt: iso() })
-    const finish = () => store.transaction(async (tx) => {
-      if (!(await tx.attempts.finish(attemptId, { reason: 'PASS', code: 0, billable: true, similarity: 88.5, signals: { a: 1 }, bestFrameBlob: null, finishedAt: iso() }))) return
-      await tx.ledger.record({ attemptId, verificationId: id, appId: 'IDATEST1', ruleId: 'R1', family: 'sdk', code: 0, reason: 'PASS', billable: true, at: iso() })
+    await store.attempts.insert({
+      id: attemptId,
+      verificationId: id,
+      seq: 1,
+      mediaBlob: `${id}/a.webm`,
+      mediaKind: 'video',
+      mediaHash: 'h1',
+      createdAt: iso(),
     })
+    const finish = () =>
+      store.transaction(async (tx) => {
+        if (
+          !(await tx.attempts.finish(attemptId, {
+            reason: 'PASS',
+            code: 0,
+            billable: true,
+            similarity: 88.5,
+            signals: { a: 1 },
+            bestFrameBlob: null,
+            finishedAt: iso(),
+          }))
+        )
+          return
+        await tx.ledger.record({
+          attemptId,
+          verificationId: id,
+          appId: 'IDATEST1',
+          ruleId: 'R1',
+          family: 'sdk',
+          code: 0,
+          reason: 'PASS',
+          billable: true,
+          at: iso(),
+        })
+      })
     await finish()
     await finish()
     expect(await store.ledger.countForAttempt(attemptId)).toBe(1)
     const other = `att_${ulid().toLowerCase()}`
-    await store.attempts.insert({ id: other, verificationId: id, seq: 2, mediaBlob: null, mediaKind: null, mediaHash: null, createdAt: iso() })
-    await expect(store.transaction(async (tx) => {
-      await tx.attempts.finish(other, { reason: 'NO_FACE', code: 66660038, billable: false, similarity: null, signals: {}, bestFrameBlob: null, finishedAt: iso() })
-      await tx.ledger.record({ attemptId: other, verificationId: id, appId: 'IDATEST1', ruleId: 'R1', family: 'sdk', code: 66660038, reason: 'NO_FACE', billable: false, at: iso() })
-      throw new Error('crash between the writes')
-    })).rejects.toThrow('crash')
+    await store.attempts.insert({
+      id: other,
+      verificationId: id,
+      seq: 2,
+      mediaBlob: null,
+      mediaKind: null,
+      mediaHash: null,
+      createdAt: iso(),
+    })
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.attempts.finish(other, {
+          reason: 'NO_FACE',
+          code: 66660038,
+          billable: false,
+          similarity: null,
+          signals: {},
+          bestFrameBlob: null,
+          finishedAt: iso(),
+        })
+        await tx.ledger.record({
+          attemptId: other,
+          verificationId: id,
+          appId: 'IDATEST1',
+          ruleId: 'R1',
+          family: 'sdk',
+          code: 66660038,
+          reason: 'NO_FACE',
+          billable: false,
+          at: iso(),
+        })
+        throw new Error('crash between the writes')
+      }),
+    ).rejects.toThrow('crash')
     expect((await store.attempts.get(other))?.state).toBe('queued')
     expect(await store.ledger.countForAttempt(other)).toBe(0)
     expect((await store.attempts.get(attemptId))?.signals).toEqual({ a: 1 })
@@ -130,8 +291,22 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
   })
 
   it('a NONCE ticket is consumed once, even by concurrent callers', async () => {
-    await store.tickets.insert({ valueHash: 'n1', valueSealed: vault.seal('nonce'), kind: 'nonce', appId: 'IDATEST1', userId: 'u', parentHash: 'p', secretVersion: 2, expiresAt: iso(120_000), createdAt: iso() })
-    const r = await Promise.all([store.tickets.consume('n1', iso()), store.tickets.consume('n1', iso()), store.tickets.consume('n1', iso())])
+    await store.tickets.insert({
+      valueHash: 'n1',
+      valueSealed: vault.seal('nonce'),
+      kind: 'nonce',
+      appId: 'IDATEST1',
+      userId: 'u',
+      parentHash: 'p',
+      secretVersion: 2,
+      expiresAt: iso(120_000),
+      createdAt: iso(),
+    })
+    const r = await Promise.all([
+      store.tickets.consume('n1', iso()),
+      store.tickets.consume('n1', iso()),
+      store.tickets.consume('n1', iso()),
+    ])
     expect(r.filter(Boolean)).toHaveLength(1)
   })
 
@@ -140,12 +315,23 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
     const later = new Date(now.getTime() + 2000).toISOString()
     expect(await store.guards.claim('nonce', 'IDATEST1|u', now.toISOString(), later)).toBe(true)
     expect(await store.guards.claim('nonce', 'IDATEST1|u', now.toISOString(), later)).toBe(false)
-    expect(await store.guards.claim('nonce', 'IDATEST1|u', new Date(now.getTime() + 2500).toISOString(), new Date(now.getTime() + 4500).toISOString())).toBe(true)
+    expect(
+      await store.guards.claim(
+        'nonce',
+        'IDATEST1|u',
+        new Date(now.getTime() + 2500).toISOString(),
+        new Date(now.getTime() + 4500).toISOString(),
+      ),
+    ).toBe(true)
   })
 
   it('jobs: a key is queued once, a claim is exclusive, and a dead worker’s job is taken over', async () => {
-    expect(await store.jobs.enqueue({ id: 'j1', kind: 'analyse', jobKey: 'analyse:x', payload: '{}', now: iso() })).toBe(true)
-    expect(await store.jobs.enqueue({ id: 'j2', kind: 'analyse', jobKey: 'analyse:x', payload: '{}', now: iso() })).toBe(false)
+    expect(
+      await store.jobs.enqueue({ id: 'j1', kind: 'analyse', jobKey: 'analyse:x', payload: '{}', now: iso() }),
+    ).toBe(true)
+    expect(
+      await store.jobs.enqueue({ id: 'j2', kind: 'analyse', jobKey: 'analyse:x', payload: '{}', now: iso() }),
+    ).toBe(false)
     const [a, b] = await Promise.all([store.jobs.claim(iso(), iso(60_000)), store.jobs.claim(iso(), iso(60_000))])
     expect([a, b].filter((j) => j !== null)).toHaveLength(1)
     expect(await store.jobs.claim(iso(), iso(60_000))).toBeNull()
@@ -158,15 +344,49 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
 
   it('the registry finds a person by the keyed hash of the ID number only', async () => {
     const idHash = vault.blindIndex('id', '440524198001010013')
-    expect(await store.registry.upsert({ id: 'per_1', idHash, nameHash: vault.blindIndex('name', '李四'), idNumberSealed: vault.seal('440524198001010013'), nameSealed: vault.seal('李四'), photoBlob: null }, iso())).toBe('created')
-    expect(await store.registry.upsert({ id: 'per_1', idHash, nameHash: vault.blindIndex('name', '李四'), idNumberSealed: vault.seal('440524198001010013'), nameSealed: vault.seal('李四'), photoBlob: 'registry/per_1.jpg' }, iso())).toBe('updated')
+    expect(
+      await store.registry.upsert(
+        {
+          id: 'per_1',
+          idHash,
+          nameHash: vault.blindIndex('name', '李四'),
+          idNumberSealed: vault.seal('440524198001010013'),
+          nameSealed: vault.seal('李四'),
+          photoBlob: null,
+        },
+        iso(),
+      ),
+    ).toBe('created')
+    expect(
+      await store.registry.upsert(
+        {
+          id: 'per_1',
+          idHash,
+          nameHash: vault.blindIndex('name', '李四'),
+          idNumberSealed: vault.seal('440524198001010013'),
+          nameSealed: vault.seal('李四'),
+          photoBlob: 'registry/per_1.jpg',
+        },
+        iso(),
+      ),
+    ).toBe('updated')
     expect((await store.registry.getByIdHash(idHash))?.photoBlob).toBe('registry/per_1.jpg')
     expect(await store.registry.count()).toBe(1)
   })
 
   it('retention removes personal data and media references, and keeps the verdict and the ledger', async () => {
     const id = await newVerification()
-    await store.verifications.finish(id, { state: 'finished', reason: 'PASS', code: 0, billable: true, similarity: 90, bestFrameBlob: `${id}/b.jpg`, videoBlob: `${id}/v.webm`, finishedAt: iso(), purgeAfter: iso(-1000) })
+    await store.verifications.finish(id, {
+      state: 'finished',
+      reason: 'PASS',
+      code: 0,
+      billable: true,
+      similarity: 90,
+      bestFrameBlob: `${id}/b.jpg`,
+      videoBlob: `${id}/v.webm`,
+      finishedAt: iso(),
+      purgeAfter: iso(-1000),
+    })
     const due = await store.verifications.listExpired(iso(), 100)
     expect(due.map((d) => d.id)).toContain(id)
     await store.verifications.purge(id)
@@ -185,7 +405,11 @@ describe.each(DIALECTS)('personal data at rest on %s', (dialect: DialectName) =>
       const idNumber = '320102198512041236'
       const { app, secret } = await srv.shiren.apps.createApp({ name: 'pii' })
       const rule = await srv.shiren.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'registry' })
-      await srv.shiren.registry.enroll({ name, idNumber, photo: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from(`EXIF ${name}`)]) })
+      await srv.shiren.registry.enroll({
+        name,
+        idNumber,
+        photo: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from(`EXIF ${name}`)]),
+      })
       const sdk = faceidClient(srv.url, app.appId, secret)
       const r = await sdk.DetectAuth({ RuleId: rule.ruleId, Name: name, IdCard: idNumber })
       const info = await sdk.GetDetectInfoEnhanced({ BizToken: r.BizToken, RuleId: rule.ruleId, InfoType: '1' })
@@ -196,20 +420,29 @@ describe.each(DIALECTS)('personal data at rest on %s', (dialect: DialectName) =>
       const needles = [name, idNumber, Buffer.from(name).toString('hex'), secret]
       let dump: string
       if (dialect === 'sqlite') {
-        dump = readFileSync(join(srv.dataDir, 'shiren.db')).toString('latin1') + readFileSync(join(srv.dataDir, 'shiren.db-wal')).toString('latin1')
+        dump =
+          readFileSync(join(srv.dataDir, 'shiren.db')).toString('latin1') +
+          readFileSync(join(srv.dataDir, 'shiren.db-wal')).toString('latin1')
         dump += Buffer.from(dump, 'latin1').toString('utf8')
       } else {
         const schema = decodeURIComponent(srv.config.databaseUrl).match(/search_path=(\w+)/)![1]!
-        dump = execFileSync('pg_dump', ['--data-only', '-n', schema, PG_URL.replace(/\?.*$/, '')], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+        dump = execFileSync('pg_dump', ['--data-only', '-n', schema, PG_URL.replace(/\?.*$/, '')], {
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        })
       }
-      for (const n of needles) expect(dump.includes(n), `database holds ${n === secret ? 'the secret' : 'personal data'} in plain text`).toBe(false)
+      for (const n of needles)
+        expect(dump.includes(n), `database holds ${n === secret ? 'the secret' : 'personal data'} in plain text`).toBe(
+          false,
+        )
       for (const f of walk(join(srv.dataDir, 'media'))) {
         const bytes = readFileSync(f)
         expect(bytes.includes(Buffer.from(name)), `${f} holds the name in plain text`).toBe(false)
       }
       const logs = srv.logs()
       expect(logs.length).toBeGreaterThan(0)
-      for (const n of [name, idNumber, secret, r.BizToken]) expect(logs.includes(n), 'logs hold personal data, a secret or a token').toBe(false)
+      for (const n of [name, idNumber, secret, r.BizToken])
+        expect(logs.includes(n), 'logs hold personal data, a secret or a token').toBe(false)
     } finally {
       await srv.close()
     }

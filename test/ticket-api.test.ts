@@ -5,20 +5,39 @@ import { ticketSign } from '../src/auth/index.js'
 
 /** A ticket-flow client as the vendor's docs describe it (and as integrators write it). */
 class TicketClient {
-  constructor(private readonly base: string, readonly appId: string, private readonly secret: string) {}
+  constructor(
+    private readonly base: string,
+    readonly appId: string,
+    private readonly secret: string,
+  ) {}
   async get(path: string, params: Record<string, string>) {
     const res = await fetch(`${this.base}${path}?${new URLSearchParams(params)}`)
     return { status: res.status, json: (await res.json()) as any }
   }
   async post(path: string, body: unknown) {
-    const res = await fetch(`${this.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) })
+    const res = await fetch(`${this.base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    })
     return { status: res.status, json: (await res.json()) as any }
   }
   token(secret = this.secret) {
-    return this.get('/api/oauth2/access_token', { appId: this.appId, secret, grant_type: 'client_credential', version: '1.0.0' })
+    return this.get('/api/oauth2/access_token', {
+      appId: this.appId,
+      secret,
+      grant_type: 'client_credential',
+      version: '1.0.0',
+    })
   }
   ticket(accessToken: string, type: 'SIGN' | 'NONCE', userId?: string) {
-    return this.get('/api/oauth2/api_ticket', { app_id: this.appId, access_token: accessToken, type, version: '1.0.0', ...(userId && { user_id: userId }) })
+    return this.get('/api/oauth2/api_ticket', {
+      app_id: this.appId,
+      access_token: accessToken,
+      type,
+      version: '1.0.0',
+      ...(userId && { user_id: userId }),
+    })
   }
 }
 
@@ -34,7 +53,11 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
     srv = await startTestServer()
     const { app, secret } = await srv.shiren.apps.createApp({ name: 'sdk test' })
     await srv.shiren.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'registry' })
-    await srv.shiren.registry.enroll({ name: '张三', idNumber: '11010519491231002X', photo: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(4000)]) })
+    await srv.shiren.registry.enroll({
+      name: '张三',
+      idNumber: '11010519491231002X',
+      photo: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(4000)]),
+    })
     c = new TicketClient(srv.url, app.appId, secret)
     const t = await c.token()
     accessToken = t.json.access_token
@@ -45,14 +68,35 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
   const getfaceid = (extra: Record<string, unknown> = {}, ticket = signTicket) => {
     const n = nonce()
     const userId = (extra.userId as string) ?? 'user1'
-    const body = { appId: c.appId, orderNo: `o${nonce().slice(0, 12)}`, name: '张三', idNo: '11010519491231002X', userId, version: '1.0.0', nonce: n, sign: ticketSign([c.appId, userId, '1.0.0', n, ticket]), ...extra }
+    const body = {
+      appId: c.appId,
+      orderNo: `o${nonce().slice(0, 12)}`,
+      name: '张三',
+      idNo: '11010519491231002X',
+      userId,
+      version: '1.0.0',
+      nonce: n,
+      sign: ticketSign([c.appId, userId, '1.0.0', n, ticket]),
+      ...extra,
+    }
     return c.post(`/api/server/getfaceid?orderNo=${body.orderNo}`, body)
   }
 
   it('refuses a rule with an ID-card step with 66660030: the sdk family has no ID-card codes (301/302/303 are h5-only)', async () => {
     // written straight to storage, as a build with the card step would: the flow's own guard must refuse it
     const ruleId = `IDC${nonce().slice(0, 9).toUpperCase()}`
-    await srv.shiren.store.rules.insert({ ruleId, appId: c.appId, name: 'card first', liveness: 'silent', compareSource: 'none', threshold: 70, maxAttempts: 3, tokenTtlS: 600, actionCount: 2, idcardStep: 'front' })
+    await srv.shiren.store.rules.insert({
+      ruleId,
+      appId: c.appId,
+      name: 'card first',
+      liveness: 'silent',
+      compareSource: 'none',
+      threshold: 70,
+      maxAttempts: 3,
+      tokenTtlS: 600,
+      actionCount: 2,
+      idcardStep: 'front',
+    })
     const r = await getfaceid({ ruleId })
     expect(r.status).toBe(200)
     expect(r.json).toMatchObject({ code: '66660030', msg: '不支持此类型服务', success: false })
@@ -97,8 +141,26 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
   })
 
   it('protocol errors: 66660001 unknown AppID, 400502 version, 400103 wrong secret or type, 400102 dead token', async () => {
-    expect((await c.get('/api/oauth2/access_token', { appId: 'IDANOPE1', secret: 'x', grant_type: 'client_credential', version: '1.0.0' })).json.code).toBe('66660001')
-    expect((await c.get('/api/oauth2/access_token', { appId: c.appId, secret: 'x', grant_type: 'client_credential', version: '2.0.0' })).json.code).toBe('400502')
+    expect(
+      (
+        await c.get('/api/oauth2/access_token', {
+          appId: 'IDANOPE1',
+          secret: 'x',
+          grant_type: 'client_credential',
+          version: '1.0.0',
+        })
+      ).json.code,
+    ).toBe('66660001')
+    expect(
+      (
+        await c.get('/api/oauth2/access_token', {
+          appId: c.appId,
+          secret: 'x',
+          grant_type: 'client_credential',
+          version: '2.0.0',
+        })
+      ).json.code,
+    ).toBe('400502')
     expect((await c.token('wrong-secret')).json.code).toBe('400103')
     expect((await c.ticket(accessToken, 'BOGUS' as never)).json.code).toBe('400103')
     expect((await c.ticket('no-such-token', 'SIGN')).json.code).toBe('400102')
@@ -132,7 +194,18 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
     srv.clock.advance(2.1)
     const nonceTicket = (await c.ticket(accessToken, 'NONCE', userId)).json.tickets[0].value
     const n = nonce()
-    const params = { appId: c.appId, version: '1.0.0', nonce: n, orderNo, faceId, url: 'https://merchant.example/done', resultType: '1', userId, from: 'browser', sign: ticketSign([c.appId, userId, orderNo, '1.0.0', faceId, n, nonceTicket]) }
+    const params = {
+      appId: c.appId,
+      version: '1.0.0',
+      nonce: n,
+      orderNo,
+      faceId,
+      url: 'https://merchant.example/done',
+      resultType: '1',
+      userId,
+      from: 'browser',
+      sign: ticketSign([c.appId, userId, orderNo, '1.0.0', faceId, n, nonceTicket]),
+    }
     const first = await fetch(`${srv.url}/api/web/login?${new URLSearchParams(params)}`, { redirect: 'manual' })
     expect(first.status).toBe(302)
     expect(first.headers.get('location')).toBe(`${srv.url}/capture?token=${faceId}&resultType=1`)
@@ -156,12 +229,24 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
     const start = await getfaceid()
     const orderNo = start.json.result.orderNo
     const n = nonce()
-    const q = await c.post(`/api/v2/base/queryfacerecord?orderNo=${orderNo}`, { appId: c.appId, version: '1.0.0', nonce: n, orderNo, sign: ticketSign([c.appId, orderNo, '1.0.0', n, signTicket]) })
+    const q = await c.post(`/api/v2/base/queryfacerecord?orderNo=${orderNo}`, {
+      appId: c.appId,
+      version: '1.0.0',
+      nonce: n,
+      orderNo,
+      sign: ticketSign([c.appId, orderNo, '1.0.0', n, signTicket]),
+    })
     expect(q.json.code).toBe('66660011')
     const failedOrder = `f${nonce().slice(0, 10)}`
     await getfaceid({ name: '王五', orderNo: failedOrder })
     const n2 = nonce()
-    const q2 = await c.post(`/api/v2/base/queryfacerecord?orderNo=${failedOrder}`, { appId: c.appId, version: '1.0.0', nonce: n2, orderNo: failedOrder, sign: ticketSign([c.appId, failedOrder, '1.0.0', n2, signTicket]) })
+    const q2 = await c.post(`/api/v2/base/queryfacerecord?orderNo=${failedOrder}`, {
+      appId: c.appId,
+      version: '1.0.0',
+      nonce: n2,
+      orderNo: failedOrder,
+      sign: ticketSign([c.appId, failedOrder, '1.0.0', n2, signTicket]),
+    })
     expect(q2.json.code).toBe('66660010')
     expect(q2.json.result.orderNo).toBe(failedOrder)
   })
@@ -176,7 +261,14 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
     const hc = new TicketClient(srv.url, h5only.app.appId, h5only.secret)
     const ht = (await hc.ticket((await hc.token()).json.access_token, 'SIGN')).json.tickets[0].value
     const n = nonce()
-    const r = await hc.post('/api/server/getfaceid', { appId: hc.appId, orderNo: 'svc1', userId: 'u', version: '1.0.0', nonce: n, sign: ticketSign([hc.appId, 'u', '1.0.0', n, ht]) })
+    const r = await hc.post('/api/server/getfaceid', {
+      appId: hc.appId,
+      orderNo: 'svc1',
+      userId: 'u',
+      version: '1.0.0',
+      nonce: n,
+      sign: ticketSign([hc.appId, 'u', '1.0.0', n, ht]),
+    })
     expect(r.json.code).toBe('66660030')
 
     const limited = await s.apps.createApp({ name: 'limited', concurrencyLimit: 2, dailyLimitPerPerson: 1 })
@@ -185,7 +277,15 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
     const lt = (await lc.ticket((await lc.token()).json.access_token, 'SIGN')).json.tickets[0].value
     const start = (orderNo: string, extra: Record<string, string> = {}) => {
       const nn = nonce()
-      return lc.post('/api/server/getfaceid', { appId: lc.appId, orderNo, userId: 'u', version: '1.0.0', nonce: nn, sign: ticketSign([lc.appId, 'u', '1.0.0', nn, lt]), ...extra })
+      return lc.post('/api/server/getfaceid', {
+        appId: lc.appId,
+        orderNo,
+        userId: 'u',
+        version: '1.0.0',
+        nonce: nn,
+        sign: ticketSign([lc.appId, 'u', '1.0.0', nn, lt]),
+        ...extra,
+      })
     }
     // a person's first attempt today (it fails on the name) uses up the daily limit of 1
     expect((await start('d1', { name: '王五', idNo: '110101199003074477' })).json.code).toBe('0')
@@ -197,7 +297,9 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
     expect((await start('d3', { name: '王五', idNo: '110101199003074477' })).json.code).toBe('400506')
     const v2 = await s.verifications.byOrderNo(lc.appId, 'd2')
     await s.verifications.challenge(v2!.token)
-    await expect(s.verifications.upload(v2!.token, Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), randomBytes(4096)]))).rejects.toMatchObject({ reason: 'DAILY_LIMIT_EXCEEDED' })
+    await expect(
+      s.verifications.upload(v2!.token, Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), randomBytes(4096)])),
+    ).rejects.toMatchObject({ reason: 'DAILY_LIMIT_EXCEEDED' })
   })
 
   it('expiries: a NONCE ticket after 120 s (400101 at login), the digits after 5 minutes (66660022)', async () => {
@@ -209,7 +311,10 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
     srv.clock.advance(121)
     try {
       const n = nonce()
-      const login = await fetch(`${srv.url}/api/web/login?${new URLSearchParams({ appId: c.appId, version: '1.0.0', nonce: n, orderNo, faceId, userId, sign: ticketSign([c.appId, userId, orderNo, '1.0.0', faceId, n, nonceTicket]) })}`, { redirect: 'manual' })
+      const login = await fetch(
+        `${srv.url}/api/web/login?${new URLSearchParams({ appId: c.appId, version: '1.0.0', nonce: n, orderNo, faceId, userId, sign: ticketSign([c.appId, userId, orderNo, '1.0.0', faceId, n, nonceTicket]) })}`,
+        { redirect: 'manual' },
+      )
       expect(login.status).toBe(403)
       expect(await login.text()).toContain('400101')
     } finally {
@@ -219,11 +324,17 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
     const digital = await srv.shiren.apps.createRule({ appId: c.appId, liveness: 'digital', compareSource: 'none' })
     const d = await getfaceid({ ruleId: digital.ruleId, name: undefined, idNo: undefined })
     const token = d.json.result.faceId
-    const ch = (await (await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })).json()) as any
+    const ch = (await (
+      await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })
+    ).json()) as any
     expect(ch.challenge).toMatchObject({ mode: 'digital', digits: expect.stringMatching(/^\d{4}$/) })
     srv.clock.advance(301)
     try {
-      const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, { method: 'POST', headers: { 'content-type': 'video/webm' }, body: Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), randomBytes(4096)]) })
+      const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'video/webm' },
+        body: Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), randomBytes(4096)]),
+      })
       expect(((await up.json()) as any).error).toMatchObject({ reason: 'LIVE_CODE_EXPIRED', code: 66660022 })
     } finally {
       srv.clock.advance(-301)
@@ -237,13 +348,22 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
   })
 
   it('bodies over the limit get 400601 and malformed JSON a catalog code, never a 500', async () => {
-    const big = await c.post('/api/server/getfaceid', JSON.stringify({ appId: c.appId, sourcePhotoStr: 'A'.repeat(6 * 1024 * 1024) }))
+    const big = await c.post(
+      '/api/server/getfaceid',
+      JSON.stringify({ appId: c.appId, sourcePhotoStr: 'A'.repeat(6 * 1024 * 1024) }),
+    )
     expect(big.status).toBe(200)
     expect(big.json.code).toBe('400601')
     const broken = await c.post('/api/server/getfaceid', '{"appId": ')
     expect(broken.status).toBe(200)
     expect(broken.json.code).toBe('-1301')
-    const wrongType = await c.post('/api/server/getfaceid', { appId: c.appId, orderNo: 123, userId: 'u', version: '1.0.0', sign: 'x' })
+    const wrongType = await c.post('/api/server/getfaceid', {
+      appId: c.appId,
+      orderNo: 123,
+      userId: 'u',
+      version: '1.0.0',
+      sign: 'x',
+    })
     expect(wrongType.json.code).toBe('-1301')
   })
 })

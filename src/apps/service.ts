@@ -1,7 +1,18 @@
 import { ReasonError } from '../codes/reason-error.js'
 import { randomToken, type PersonalDataVault } from '../crypto/index.js'
 import type { AppRow, Store } from '../storage/ports.js'
-import { COMPARE_SOURCES, IDCARD_STEPS, LIVENESS_MODES, SERVICES, type App, type CompareSource, type IdCardStep, type LivenessMode, type Rule, type Service } from './types.js'
+import {
+  COMPARE_SOURCES,
+  IDCARD_STEPS,
+  LIVENESS_MODES,
+  SERVICES,
+  type App,
+  type CompareSource,
+  type IdCardStep,
+  type LivenessMode,
+  type Rule,
+  type Service,
+} from './types.js'
 
 export interface NewAppInput {
   name: string
@@ -34,17 +45,24 @@ export function publicApp(a: AppRow): App {
 }
 
 export class AppService {
-  constructor(private readonly store: Store, private readonly vault: PersonalDataVault) {}
+  constructor(
+    private readonly store: Store,
+    private readonly vault: PersonalDataVault,
+  ) {}
 
   async createApp(input: NewAppInput): Promise<{ app: App; secret: string }> {
     const name = input.name.trim()
     if (!name || name.length > 128) throw new ReasonError('INVALID_PARAMETER', 'name must be 1-128 characters')
     const services = input.services ?? [...SERVICES]
-    for (const s of services) if (!SERVICES.includes(s)) throw new ReasonError('INVALID_PARAMETER', `unknown service "${s}"; known: ${SERVICES.join(', ')}`)
-    if (input.validUntil != null && Number.isNaN(Date.parse(input.validUntil))) throw new ReasonError('INVALID_PARAMETER', 'validUntil must be an ISO date')
+    for (const s of services)
+      if (!SERVICES.includes(s))
+        throw new ReasonError('INVALID_PARAMETER', `unknown service "${s}"; known: ${SERVICES.join(', ')}`)
+    if (input.validUntil != null && Number.isNaN(Date.parse(input.validUntil)))
+      throw new ReasonError('INVALID_PARAMETER', 'validUntil must be an ISO date')
     const limit = (n: number | undefined, what: string) => {
       if (n === undefined) return 0
-      if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new ReasonError('INVALID_PARAMETER', `${what} must be an integer 0-1000000 (0 = no limit)`)
+      if (!Number.isInteger(n) || n < 0 || n > 1_000_000)
+        throw new ReasonError('INVALID_PARAMETER', `${what} must be an integer 0-1000000 (0 = no limit)`)
       return n
     }
     const secret = randomToken(64)
@@ -53,7 +71,10 @@ export class AppService {
       const appId = `IDA${randomToken(5, UPPER)}`
       if (await this.store.apps.get(appId)) continue
       await this.store.apps.insert({
-        appId, name, secretSealed: this.vault.seal(secret), services,
+        appId,
+        name,
+        secretSealed: this.vault.seal(secret),
+        services,
         validUntil: input.validUntil ? new Date(input.validUntil).toISOString() : null,
         dailyLimitPerPerson: limit(input.dailyLimitPerPerson, 'dailyLimitPerPerson'),
         concurrencyLimit: limit(input.concurrencyLimit, 'concurrencyLimit'),
@@ -88,11 +109,15 @@ export class AppService {
 
   async updateApp(appId: string, patch: Partial<NewAppInput & { enabled: boolean }>): Promise<App> {
     if (!(await this.store.apps.get(appId))) throw new ReasonError('APP_NOT_FOUND', `no app ${appId}`)
-    if (patch.services) for (const s of patch.services) if (!SERVICES.includes(s)) throw new ReasonError('INVALID_PARAMETER', `unknown service "${s}"`)
+    if (patch.services)
+      for (const s of patch.services)
+        if (!SERVICES.includes(s)) throw new ReasonError('INVALID_PARAMETER', `unknown service "${s}"`)
     await this.store.apps.update(appId, {
       ...(patch.name !== undefined && { name: patch.name }),
       ...(patch.services !== undefined && { services: patch.services }),
-      ...(patch.validUntil !== undefined && { validUntil: patch.validUntil ? new Date(patch.validUntil).toISOString() : null }),
+      ...(patch.validUntil !== undefined && {
+        validUntil: patch.validUntil ? new Date(patch.validUntil).toISOString() : null,
+      }),
       ...(patch.dailyLimitPerPerson !== undefined && { dailyLimitPerPerson: patch.dailyLimitPerPerson }),
       ...(patch.concurrencyLimit !== undefined && { concurrencyLimit: patch.concurrencyLimit }),
       ...(patch.enabled !== undefined && { enabled: patch.enabled }),
@@ -102,28 +127,50 @@ export class AppService {
 
   async createRule(input: NewRuleInput): Promise<Rule> {
     if (!(await this.store.apps.get(input.appId))) throw new ReasonError('APP_NOT_FOUND', `no app ${input.appId}`)
-    if (!LIVENESS_MODES.includes(input.liveness)) throw new ReasonError('INVALID_PARAMETER', `liveness must be one of ${LIVENESS_MODES.join(', ')}`)
+    if (!LIVENESS_MODES.includes(input.liveness))
+      throw new ReasonError('INVALID_PARAMETER', `liveness must be one of ${LIVENESS_MODES.join(', ')}`)
     if (!SUPPORTED_LIVENESS.includes(input.liveness)) {
-      throw new ReasonError('BUSINESS_REQUEST_INVALID', `liveness mode "${input.liveness}" is not supported by this build yet (supported: ${SUPPORTED_LIVENESS.join(', ')})`, { unsupported: true })
+      throw new ReasonError(
+        'BUSINESS_REQUEST_INVALID',
+        `liveness mode "${input.liveness}" is not supported by this build yet (supported: ${SUPPORTED_LIVENESS.join(', ')})`,
+        { unsupported: true },
+      )
     }
-    if (!COMPARE_SOURCES.includes(input.compareSource)) throw new ReasonError('INVALID_PARAMETER', `compare must be one of ${COMPARE_SOURCES.join(', ')}`)
+    if (!COMPARE_SOURCES.includes(input.compareSource))
+      throw new ReasonError('INVALID_PARAMETER', `compare must be one of ${COMPARE_SOURCES.join(', ')}`)
     const threshold = input.threshold ?? 70
-    if (!(threshold >= 0 && threshold <= 100)) throw new ReasonError('INVALID_PARAMETER', 'threshold must be between 0 and 100')
+    if (!(threshold >= 0 && threshold <= 100))
+      throw new ReasonError('INVALID_PARAMETER', 'threshold must be between 0 and 100')
     const maxAttempts = input.maxAttempts ?? 3
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20) throw new ReasonError('INVALID_PARAMETER', 'maxAttempts must be 1-20')
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20)
+      throw new ReasonError('INVALID_PARAMETER', 'maxAttempts must be 1-20')
     const tokenTtlS = input.tokenTtlS ?? 7200
-    if (!Number.isInteger(tokenTtlS) || tokenTtlS < 60 || tokenTtlS > 86_400) throw new ReasonError('INVALID_PARAMETER', 'tokenTtlS must be 60-86400')
+    if (!Number.isInteger(tokenTtlS) || tokenTtlS < 60 || tokenTtlS > 86_400)
+      throw new ReasonError('INVALID_PARAMETER', 'tokenTtlS must be 60-86400')
     const actionCount = input.actionCount ?? 2
-    if (!Number.isInteger(actionCount) || actionCount < 1 || actionCount > 4) throw new ReasonError('INVALID_PARAMETER', 'actionCount must be 1-4')
+    if (!Number.isInteger(actionCount) || actionCount < 1 || actionCount > 4)
+      throw new ReasonError('INVALID_PARAMETER', 'actionCount must be 1-4')
     const idcardStep = input.idcardStep ?? 'none'
-    if (!IDCARD_STEPS.includes(idcardStep)) throw new ReasonError('INVALID_PARAMETER', `idcardStep must be one of ${IDCARD_STEPS.join(', ')}`)
+    if (!IDCARD_STEPS.includes(idcardStep))
+      throw new ReasonError('INVALID_PARAMETER', `idcardStep must be one of ${IDCARD_STEPS.join(', ')}`)
     if (input.compareSource === 'idcard' && idcardStep === 'none') {
-      throw new ReasonError('INVALID_PARAMETER', 'compare "idcard" compares with the portrait on the ID card: the rule needs an ID-card step (idcardStep front or both)')
+      throw new ReasonError(
+        'INVALID_PARAMETER',
+        'compare "idcard" compares with the portrait on the ID card: the rule needs an ID-card step (idcardStep front or both)',
+      )
     }
     const ruleId = randomToken(12, UPPER)
     await this.store.rules.insert({
-      ruleId, appId: input.appId, name: input.name?.trim() || `${input.liveness}/${input.compareSource}`, liveness: input.liveness,
-      compareSource: input.compareSource, threshold, maxAttempts, tokenTtlS, actionCount, idcardStep,
+      ruleId,
+      appId: input.appId,
+      name: input.name?.trim() || `${input.liveness}/${input.compareSource}`,
+      liveness: input.liveness,
+      compareSource: input.compareSource,
+      threshold,
+      maxAttempts,
+      tokenTtlS,
+      actionCount,
+      idcardStep,
     })
     return (await this.store.rules.get(ruleId))!
   }

@@ -34,15 +34,31 @@ export interface AnalyseAudioOptions {
 const r2 = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : x)
 
 /** Analyse 16 kHz mono PCM (already decoded). */
-export async function analysePcm(vad: SileroVad, pcm: Float32Array, hasTrack = true, opts: AnalyseAudioOptions = {}): Promise<AudioAnalysis> {
+export async function analysePcm(
+  vad: SileroVad,
+  pcm: Float32Array,
+  hasTrack = true,
+  opts: AnalyseAudioOptions = {},
+): Promise<AudioAnalysis> {
   const started = performance.now()
   const durationS = pcm.length / SAMPLE_RATE
   const envelope = intensityEnvelope(pcm)
   const digitalSilence = !hasTrack || isDigitalSilence(pcm)
   if (digitalSilence) {
     return {
-      hasTrack, durationS, digitalSilence, peakDbfs: toDbfs(peak(pcm)), rmsDbfs: toDbfs(rms(pcm)), speechDbfs: -Infinity,
-      speech: [], speechS: 0, envelope, syllables: 0, syllableTimesS: [], vadMeanProb: 0, ms: Math.round(performance.now() - started),
+      hasTrack,
+      durationS,
+      digitalSilence,
+      peakDbfs: toDbfs(peak(pcm)),
+      rmsDbfs: toDbfs(rms(pcm)),
+      speechDbfs: -Infinity,
+      speech: [],
+      speechS: 0,
+      envelope,
+      syllables: 0,
+      syllableTimesS: [],
+      vadMeanProb: 0,
+      ms: Math.round(performance.now() - started),
     }
   }
   const probs = await vad.probabilities(pcm)
@@ -74,7 +90,11 @@ export async function analysePcm(vad: SileroVad, pcm: Float32Array, hasTrack = t
 }
 
 /** Decode the audio of a media file (ffmpeg → 16 kHz mono) and analyse it. */
-export async function analyseAudioFile(vad: SileroVad, path: string, opts: AnalyseAudioOptions & DecodeAudioOptions = {}): Promise<AudioAnalysis & { pcm: Float32Array; decoded: Omit<DecodedAudio, 'pcm'> }> {
+export async function analyseAudioFile(
+  vad: SileroVad,
+  path: string,
+  opts: AnalyseAudioOptions & DecodeAudioOptions = {},
+): Promise<AudioAnalysis & { pcm: Float32Array; decoded: Omit<DecodedAudio, 'pcm'> }> {
   const decoded = await decodeAudio(path, opts)
   const a = await analysePcm(vad, decoded.pcm, decoded.hasTrack, opts)
   const { pcm, ...rest } = decoded

@@ -6,7 +6,15 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { analyseAudioFile, decodeAudio, isDigitalSilence, NoRecognizer, normaliseDigits, SileroVad, toDbfs } from './index.js'
+import {
+  analyseAudioFile,
+  decodeAudio,
+  isDigitalSilence,
+  NoRecognizer,
+  normaliseDigits,
+  SileroVad,
+  toDbfs,
+} from './index.js'
 
 const data = join(resolve(process.env.SHIREN_SHARED_DIR ?? resolve(import.meta.dirname, '../../../shared')), 'data')
 const hasData = existsSync(join(data, 'videos', 'grid')) && existsSync(join(data, 'speech', 'zh'))

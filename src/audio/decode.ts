@@ -30,11 +30,26 @@ export interface DecodeAudioOptions {
 export async function decodeAudio(path: string, opts: DecodeAudioOptions = {}): Promise<DecodedAudio> {
   const maxS = opts.maxS ?? 60
   const args = [
-    '-hide_banner', '-nostdin', '-threads', '1',
-    '-i', path,
-    '-map', '0:a:0?', '-vn', '-sn', '-dn',
-    '-ac', '1', '-ar', String(SAMPLE_RATE), '-t', String(maxS),
-    '-f', 'f32le', 'pipe:1',
+    '-hide_banner',
+    '-nostdin',
+    '-threads',
+    '1',
+    '-i',
+    path,
+    '-map',
+    '0:a:0?',
+    '-vn',
+    '-sn',
+    '-dn',
+    '-ac',
+    '1',
+    '-ar',
+    String(SAMPLE_RATE),
+    '-t',
+    String(maxS),
+    '-f',
+    'f32le',
+    'pipe:1',
   ]
   const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const chunks: Buffer[] = []
@@ -72,13 +87,20 @@ export async function decodeAudio(path: string, opts: DecodeAudioOptions = {}): 
   if (killed) throw new Error('decoding the audio timed out')
   const audioLine = /Stream #0:\d+[^:\n]*: Audio: ([^\n]*)/.exec(stderr)
   if (!/Input #0/.test(stderr)) throw new Error(`not a readable media file: ${lastLine(stderr)}`)
-  if (!audioLine) return { hasTrack: false, pcm: new Float32Array(0), sampleRate: SAMPLE_RATE, durationS: 0, streamInfo: '' }
+  if (!audioLine)
+    return { hasTrack: false, pcm: new Float32Array(0), sampleRate: SAMPLE_RATE, durationS: 0, streamInfo: '' }
   const all = Buffer.concat(chunks)
   if (code !== 0 && all.length === 0) throw new Error(`ffmpeg could not decode the audio: ${lastLine(stderr)}`)
   const n = all.length >> 2
   const pcm = new Float32Array(n)
   for (let i = 0; i < n; i++) pcm[i] = all.readFloatLE(i * 4)
-  return { hasTrack: true, pcm, sampleRate: SAMPLE_RATE, durationS: n / SAMPLE_RATE, streamInfo: audioLine[1]!.trim().slice(0, 200) }
+  return {
+    hasTrack: true,
+    pcm,
+    sampleRate: SAMPLE_RATE,
+    durationS: n / SAMPLE_RATE,
+    streamInfo: audioLine[1]!.trim().slice(0, 200),
+  }
 }
 
 function lastLine(s: string): string {

@@ -20,7 +20,10 @@ function bandPass(x: Float32Array, f0: number, q: number): Float32Array {
   const a1 = (-2 * Math.cos(w)) / a0
   const a2 = (1 - alpha) / a0
   const y = new Float32Array(x.length)
-  let x1 = 0, x2 = 0, y1 = 0, y2 = 0
+  let x1 = 0,
+    x2 = 0,
+    y1 = 0,
+    y2 = 0
   for (let i = 0; i < x.length; i++) {
     const xi = x[i]!
     const yi = b0 * xi + b2 * x2 - a1 * y1 - a2 * y2

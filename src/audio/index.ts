@@ -1,7 +1,22 @@
 export { decodeAudio, SAMPLE_RATE, type DecodedAudio, type DecodeAudioOptions } from './decode.js'
 export { toDbfs, rms, peak, frameRms, isDigitalSilence, speechLevelDbfs } from './level.js'
-export { SileroVad, speechSegments, sileroModelPath, VAD_THRESHOLDS, VAD_FRAME, VAD_FRAME_S, type SpeechSegment } from './vad.js'
+export {
+  SileroVad,
+  speechSegments,
+  sileroModelPath,
+  VAD_THRESHOLDS,
+  VAD_FRAME,
+  VAD_FRAME_S,
+  type SpeechSegment,
+} from './vad.js'
 export { intensityEnvelope, envelopeAt, envelopeTime, ENVELOPE_RATE, type Envelope } from './envelope.js'
 export { syllableNuclei, voicing, SYLLABLE_THRESHOLDS, type SyllableNuclei } from './syllables.js'
 export { analysePcm, analyseAudioFile, type AudioAnalysis, type AnalyseAudioOptions } from './analyse.js'
-export { NoRecognizer, RecognizerLoadError, importRecognizerFactory, loadDigitRecognizer, normaliseDigits, type DigitRecognizer } from './recognizer.js'
+export {
+  NoRecognizer,
+  RecognizerLoadError,
+  importRecognizerFactory,
+  loadDigitRecognizer,
+  normaliseDigits,
+  type DigitRecognizer,
+} from './recognizer.js'

@@ -32,8 +32,30 @@ export class NoRecognizer implements DigitRecognizer {
 
 /** Chinese and English digit words to digits, for recognisers that return words ("四 八 二 九", "four eight"). */
 const WORDS: Record<string, string> = {
-  零: '0', 〇: '0', 一: '1', 幺: '1', 二: '2', 两: '2', 三: '3', 四: '4', 五: '5', 六: '6', 七: '7', 八: '8', 九: '9',
-  zero: '0', oh: '0', one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9',
+  零: '0',
+  〇: '0',
+  一: '1',
+  幺: '1',
+  二: '2',
+  两: '2',
+  三: '3',
+  四: '4',
+  五: '5',
+  六: '6',
+  七: '7',
+  八: '8',
+  九: '9',
+  zero: '0',
+  oh: '0',
+  one: '1',
+  two: '2',
+  three: '3',
+  four: '4',
+  five: '5',
+  six: '6',
+  seven: '7',
+  eight: '8',
+  nine: '9',
 }
 
 /**
@@ -69,7 +91,10 @@ export async function importRecognizerFactory(spec: string): Promise<() => unkno
   } catch (err) {
     throw new RecognizerLoadError(`SHIREN_DIGIT_RECOGNIZER: cannot load ${spec}: ${(err as Error).message}`)
   }
-  if (typeof mod.default !== 'function') throw new RecognizerLoadError(`SHIREN_DIGIT_RECOGNIZER: ${spec} must export a default function that returns a DigitRecognizer`)
+  if (typeof mod.default !== 'function')
+    throw new RecognizerLoadError(
+      `SHIREN_DIGIT_RECOGNIZER: ${spec} must export a default function that returns a DigitRecognizer`,
+    )
   return mod.default as () => unknown
 }
 
@@ -80,10 +105,14 @@ export async function loadDigitRecognizer(spec: string): Promise<DigitRecognizer
   try {
     r = (await make()) as Partial<DigitRecognizer> | null
   } catch (err) {
-    throw new RecognizerLoadError(`SHIREN_DIGIT_RECOGNIZER: the default export of ${spec} failed: ${(err as Error).message}`)
+    throw new RecognizerLoadError(
+      `SHIREN_DIGIT_RECOGNIZER: the default export of ${spec} failed: ${(err as Error).message}`,
+    )
   }
   if (!r || typeof r.name !== 'string' || !r.name || typeof r.recognise !== 'function') {
-    throw new RecognizerLoadError(`SHIREN_DIGIT_RECOGNIZER: the default export of ${spec} must return { name: string, recognise(pcm16k) }`)
+    throw new RecognizerLoadError(
+      `SHIREN_DIGIT_RECOGNIZER: the default export of ${spec} must return { name: string, recognise(pcm16k) }`,
+    )
   }
   return r as DigitRecognizer
 }

@@ -57,7 +57,9 @@ export function voicing(pcm: Float32Array, t: number): number {
   mean /= b - a
   let best = 0
   for (let lag = minLag; lag <= maxLag; lag++) {
-    let num = 0, e0 = 0, e1 = 0
+    let num = 0,
+      e0 = 0,
+      e1 = 0
     for (let i = a; i + lag < b; i++) {
       const x = pcm[i]! - mean
       const y = pcm[i + lag]! - mean
@@ -71,7 +73,12 @@ export function voicing(pcm: Float32Array, t: number): number {
   return best
 }
 
-export function syllableNuclei(pcm: Float32Array, env: Envelope, speech: SpeechSegment[], t: Partial<typeof SYLLABLE_THRESHOLDS> = {}): SyllableNuclei {
+export function syllableNuclei(
+  pcm: Float32Array,
+  env: Envelope,
+  speech: SpeechSegment[],
+  t: Partial<typeof SYLLABLE_THRESHOLDS> = {},
+): SyllableNuclei {
   const T = { ...SYLLABLE_THRESHOLDS, ...t }
   const db = smooth(env.db, T.smoothFrames)
   const inSpeech = (s: number) => speech.some((g) => s >= g.startS && s <= g.endS)

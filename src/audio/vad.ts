@@ -49,7 +49,11 @@ export class SileroVad {
 
   static async load(modelPath = sileroModelPath()): Promise<SileroVad> {
     const ort = (await import('onnxruntime-node')) as Ort
-    const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' })
+    const session = await ort.InferenceSession.create(modelPath, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+    })
     return new SileroVad(ort, session)
   }
 

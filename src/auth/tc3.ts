@@ -28,13 +28,20 @@ export type Tc3Failure =
   | { error: 'AuthFailure.SignatureFailure'; message: string }
   | { error: 'MissingParameter'; message: string }
 
-const AUTH_RE = /^TC3-HMAC-SHA256\s+Credential=([^/,\s]+)\/(\d{4}-\d{2}-\d{2})\/([^/,\s]+)\/tc3_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-fA-F]{64})\s*$/
+const AUTH_RE =
+  /^TC3-HMAC-SHA256\s+Credential=([^/,\s]+)\/(\d{4}-\d{2}-\d{2})\/([^/,\s]+)\/tc3_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-fA-F]{64})\s*$/
 
 export function parseAuthorization(header: string | undefined): ParsedAuthorization | null {
   if (!header) return null
   const m = AUTH_RE.exec(header.trim())
   if (!m) return null
-  return { secretId: m[1]!, date: m[2]!, service: m[3]!, signedHeaders: m[4]!.split(';'), signature: m[5]!.toLowerCase() }
+  return {
+    secretId: m[1]!,
+    date: m[2]!,
+    service: m[3]!,
+    signedHeaders: m[4]!.split(';'),
+    signature: m[5]!.toLowerCase(),
+  }
 }
 
 const sha256hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex')
@@ -45,10 +52,20 @@ function header(h: Tc3Request['headers'], name: string): string | undefined {
   return Array.isArray(v) ? v.join(',') : v
 }
 
-export function tc3Signature(secretKey: string, p: {
-  method: string; path: string; query: string; canonicalHeaders: string; signedHeaders: string; payloadHash: string;
-  timestamp: string; date: string; service: string
-}): string {
+export function tc3Signature(
+  secretKey: string,
+  p: {
+    method: string
+    path: string
+    query: string
+    canonicalHeaders: string
+    signedHeaders: string
+    payloadHash: string
+    timestamp: string
+    date: string
+    service: string
+  },
+): string {
   const canonicalRequest = [p.method, p.path, p.query, p.canonicalHeaders, p.signedHeaders, p.payloadHash].join('\n')
   const scope = `${p.date}/${p.service}/tc3_request`
   const stringToSign = ['TC3-HMAC-SHA256', p.timestamp, scope, sha256hex(canonicalRequest)].join('\n')
@@ -63,38 +80,69 @@ export function tc3Signature(secretKey: string, p: {
  * `auth.secretId` (the AppID). Host variants and path variants are all tried because the official
  * SDKs disagree on them (Node signs the hostname without port, Go signs "/" and the port).
  */
-export function verifyTc3(req: Tc3Request, auth: ParsedAuthorization, secretKey: string, nowS: number, skewS: number): Tc3Failure | null {
+export function verifyTc3(
+  req: Tc3Request,
+  auth: ParsedAuthorization,
+  secretKey: string,
+  nowS: number,
+  skewS: number,
+): Tc3Failure | null {
   const timestamp = header(req.headers, 'x-tc-timestamp')
-  if (!timestamp || !/^\d{1,12}$/.test(timestamp)) return { error: 'MissingParameter', message: 'X-TC-Timestamp is missing or not an integer' }
+  if (!timestamp || !/^\d{1,12}$/.test(timestamp))
+    return { error: 'MissingParameter', message: 'X-TC-Timestamp is missing or not an integer' }
   const ts = Number(timestamp)
   if (Math.abs(nowS - ts) > skewS) {
-    return { error: 'AuthFailure.SignatureExpire', message: `Signature expired: the request timestamp ${ts} is more than ${skewS} s from the server time ${nowS}.` }
+    return {
+      error: 'AuthFailure.SignatureExpire',
+      message: `Signature expired: the request timestamp ${ts} is more than ${skewS} s from the server time ${nowS}.`,
+    }
   }
   const date = new Date(ts * 1000).toISOString().slice(0, 10)
-  if (date !== auth.date) return { error: 'AuthFailure.SignatureFailure', message: 'The credential scope date does not match X-TC-Timestamp.' }
+  if (date !== auth.date)
+    return {
+      error: 'AuthFailure.SignatureFailure',
+      message: 'The credential scope date does not match X-TC-Timestamp.',
+    }
   if (!auth.signedHeaders.includes('host') || !auth.signedHeaders.includes('content-type')) {
     return { error: 'AuthFailure.InvalidAuthorization', message: 'SignedHeaders must include content-type and host.' }
   }
-  const payloadHash = header(req.headers, 'x-tc-content-sha256') === 'UNSIGNED-PAYLOAD' ? sha256hex('UNSIGNED-PAYLOAD') : sha256hex(req.body)
+  const payloadHash =
+    header(req.headers, 'x-tc-content-sha256') === 'UNSIGNED-PAYLOAD'
+      ? sha256hex('UNSIGNED-PAYLOAD')
+      : sha256hex(req.body)
 
   const host = header(req.headers, 'host') ?? ''
   const hostVariants = [...new Set([host, host.replace(/:\d+$/, '')])]
   const pathVariants = [...new Set([req.path || '/', '/'])]
   let ok = false
   for (const h of hostVariants) {
-    const canonicalHeaders = auth.signedHeaders.map((name) => {
-      const raw = name === 'host' ? h : (header(req.headers, name) ?? '')
-      // the vendor's demo signs the action lower-cased
-      return `${name}:${name === 'x-tc-action' ? raw.trim().toLowerCase() : raw.trim()}\n`
-    }).join('')
+    const canonicalHeaders = auth.signedHeaders
+      .map((name) => {
+        const raw = name === 'host' ? h : (header(req.headers, name) ?? '')
+        // the vendor's demo signs the action lower-cased
+        return `${name}:${name === 'x-tc-action' ? raw.trim().toLowerCase() : raw.trim()}\n`
+      })
+      .join('')
     for (const path of pathVariants) {
       const expected = tc3Signature(secretKey, {
-        method: req.method.toUpperCase(), path, query: req.method.toUpperCase() === 'GET' ? req.query : '',
-        canonicalHeaders, signedHeaders: auth.signedHeaders.join(';'), payloadHash, timestamp, date: auth.date, service: auth.service,
+        method: req.method.toUpperCase(),
+        path,
+        query: req.method.toUpperCase() === 'GET' ? req.query : '',
+        canonicalHeaders,
+        signedHeaders: auth.signedHeaders.join(';'),
+        payloadHash,
+        timestamp,
+        date: auth.date,
+        service: auth.service,
       })
       // every variant is computed and compared, so the time taken does not say which one matched
       if (constantTimeEqual(expected, auth.signature)) ok = true
     }
   }
-  return ok ? null : { error: 'AuthFailure.SignatureFailure', message: 'The provided credentials could not be validated. Please check your signature is correct.' }
+  return ok
+    ? null
+    : {
+        error: 'AuthFailure.SignatureFailure',
+        message: 'The provided credentials could not be validated. Please check your signature is correct.',
+      }
 }

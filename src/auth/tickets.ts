@@ -40,21 +40,34 @@ export class TicketService {
     const app = await this.store.apps.get(appId)
     if (!app) throw new ReasonError('APP_NOT_FOUND', 'AppID does not exist')
     if (!app.enabled) throw new ReasonError('APP_NOT_FOUND', 'AppID is disabled')
-    if (app.validUntil && app.validUntil <= iso(this.clock.now())) throw new ReasonError('APP_EXPIRED', 'the app is past its validity period')
+    if (app.validUntil && app.validUntil <= iso(this.clock.now()))
+      throw new ReasonError('APP_EXPIRED', 'the app is past its validity period')
     return app
   }
 
   async issueAccessToken(q: { appId?: string; secret?: string; grantType?: string; version?: string }) {
     const app = await this.app(q.appId)
     if (q.version !== '1.0.0') throw new ReasonError('VERSION_INVALID', 'version must be 1.0.0')
-    if (q.grantType !== 'client_credential') throw new ReasonError('TICKET_INVALID', 'grant_type must be client_credential')
-    if (!q.secret || !constantTimeEqual(this.vault.open(app.secretSealed), q.secret)) throw new ReasonError('TICKET_INVALID', 'secret does not match the AppID')
+    if (q.grantType !== 'client_credential')
+      throw new ReasonError('TICKET_INVALID', 'grant_type must be client_credential')
+    if (!q.secret || !constantTimeEqual(this.vault.open(app.secretSealed), q.secret))
+      throw new ReasonError('TICKET_INVALID', 'secret does not match the AppID')
     const now = this.clock.now()
     const token = randomToken(64)
     const valueHash = hashToken(token)
     const expiresAt = plus(now, ACCESS_TOKEN_TTL_S)
     await this.store.transaction(async (tx) => {
-      await tx.tickets.insert({ valueHash, valueSealed: null, kind: 'access', appId: app.appId, userId: null, parentHash: null, secretVersion: app.secretVersion, expiresAt: iso(expiresAt), createdAt: iso(now) })
+      await tx.tickets.insert({
+        valueHash,
+        valueSealed: null,
+        kind: 'access',
+        appId: app.appId,
+        userId: null,
+        parentHash: null,
+        secretVersion: app.secretVersion,
+        expiresAt: iso(expiresAt),
+        createdAt: iso(now),
+      })
       await tx.tickets.shortenOthers(app.appId, 'access', valueHash, iso(plus(now, OVERLAP_S)))
     })
     return { token, expiresAt, expireIn: ACCESS_TOKEN_TTL_S }
@@ -64,7 +77,13 @@ export class TicketService {
     if (!accessToken) throw new ReasonError('LOGIN_EXPIRED', 'access_token is required')
     const row = await this.store.tickets.get(hashToken(accessToken))
     const now = iso(this.clock.now())
-    if (!row || row.kind !== 'access' || row.appId !== app.appId || row.expiresAt <= now || row.secretVersion !== app.secretVersion) {
+    if (
+      !row ||
+      row.kind !== 'access' ||
+      row.appId !== app.appId ||
+      row.expiresAt <= now ||
+      row.secretVersion !== app.secretVersion
+    ) {
       throw new ReasonError('LOGIN_EXPIRED', 'access_token is unknown or expired')
     }
     return row
@@ -81,32 +100,60 @@ export class TicketService {
     if (q.type === 'SIGN') {
       const expiresAt = plus(now, SIGN_TICKET_TTL_S)
       await this.store.transaction(async (tx) => {
-        await tx.tickets.insert({ valueHash, valueSealed: this.vault.seal(value), kind: 'sign', appId: app.appId, userId: null, parentHash: parent.valueHash, secretVersion: app.secretVersion, expiresAt: iso(expiresAt), createdAt: iso(now) })
+        await tx.tickets.insert({
+          valueHash,
+          valueSealed: this.vault.seal(value),
+          kind: 'sign',
+          appId: app.appId,
+          userId: null,
+          parentHash: parent.valueHash,
+          secretVersion: app.secretVersion,
+          expiresAt: iso(expiresAt),
+          createdAt: iso(now),
+        })
         await tx.tickets.shortenOthers(app.appId, 'sign', valueHash, iso(plus(now, OVERLAP_S)), parent.valueHash)
       })
       return { value, expiresAt, expireIn: SIGN_TICKET_TTL_S }
     }
     const userId = q.userId
-    if (!userId || !/^[A-Za-z0-9_-]{1,32}$/.test(userId)) throw new ReasonError('INVALID_PARAMETER', 'user_id is required: 1-32 letters, digits, _ or -')
+    if (!userId || !/^[A-Za-z0-9_-]{1,32}$/.test(userId))
+      throw new ReasonError('INVALID_PARAMETER', 'user_id is required: 1-32 letters, digits, _ or -')
     const slot = await this.claimNonceSlot(`${app.appId}|${userId}`, now)
-    if (!slot) throw new ReasonError('NONCE_TICKET_TOO_FREQUENT', 'only one NONCE ticket per AppID and user id every 2 s')
+    if (!slot)
+      throw new ReasonError('NONCE_TICKET_TOO_FREQUENT', 'only one NONCE ticket per AppID and user id every 2 s')
     const expiresAt = plus(now, NONCE_TICKET_TTL_S)
-    await this.store.tickets.insert({ valueHash, valueSealed: this.vault.seal(value), kind: 'nonce', appId: app.appId, userId, parentHash: parent.valueHash, secretVersion: app.secretVersion, expiresAt: iso(expiresAt), createdAt: iso(now) })
+    await this.store.tickets.insert({
+      valueHash,
+      valueSealed: this.vault.seal(value),
+      kind: 'nonce',
+      appId: app.appId,
+      userId,
+      parentHash: parent.valueHash,
+      secretVersion: app.secretVersion,
+      expiresAt: iso(expiresAt),
+      createdAt: iso(now),
+    })
     return { value, expiresAt, expireIn: NONCE_TICKET_TTL_S }
   }
 
   private async claimNonceSlot(key: string, now: Date): Promise<boolean> {
-    if (!this.cache) return this.store.guards.claim('nonce', key, iso(now), iso(new Date(now.getTime() + NONCE_INTERVAL_MS)))
+    if (!this.cache)
+      return this.store.guards.claim('nonce', key, iso(now), iso(new Date(now.getTime() + NONCE_INTERVAL_MS)))
     try {
       return await this.cache.claim(`nonce:${key}`, NONCE_INTERVAL_MS)
     } catch (err) {
-      if (err instanceof CacheUnavailableError) throw new ReasonError('CACHE_UNAVAILABLE', 'the cache (Redis) is unreachable')
+      if (err instanceof CacheUnavailableError)
+        throw new ReasonError('CACHE_UNAVAILABLE', 'the cache (Redis) is unreachable')
       throw err
     }
   }
 
   /** Tickets whose access token is still alive and whose app secret has not been rotated since. */
-  private async validTickets(app: AppRow, kind: 'sign' | 'nonce', userId?: string): Promise<Array<{ row: TicketRow; value: string }>> {
+  private async validTickets(
+    app: AppRow,
+    kind: 'sign' | 'nonce',
+    userId?: string,
+  ): Promise<Array<{ row: TicketRow; value: string }>> {
     const now = iso(this.clock.now())
     const rows = await this.store.tickets.listValid(app.appId, kind, now, userId)
     const out: Array<{ row: TicketRow; value: string }> = []
@@ -129,11 +176,20 @@ export class TicketService {
   }
 
   /** The browser login is signed with a NONCE ticket issued for this user; it is consumed on success. */
-  async consumeNonceTicket(app: AppRow, userId: string, values: Array<string | undefined>, sign: string | undefined): Promise<void> {
+  async consumeNonceTicket(
+    app: AppRow,
+    userId: string,
+    values: Array<string | undefined>,
+    sign: string | undefined,
+  ): Promise<void> {
     if (!sign) throw new ReasonError('SIGNATURE_INVALID', 'sign is required')
     const tickets = await this.validTickets(app, 'nonce', userId)
     const match = tickets.find((t) => constantTimeEqual(ticketSign([...values, t.value]), sign.toUpperCase()))
-    if (!match) throw new ReasonError('SIGNATURE_INVALID', 'signature verification failed (NONCE tickets are single use and live 120 s)')
+    if (!match)
+      throw new ReasonError(
+        'SIGNATURE_INVALID',
+        'signature verification failed (NONCE tickets are single use and live 120 s)',
+      )
     if (!(await this.store.tickets.consume(match.row.valueHash, iso(this.clock.now())))) {
       throw new ReasonError('SIGNATURE_INVALID', 'this NONCE ticket was already used')
     }

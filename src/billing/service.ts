@@ -27,13 +27,20 @@ export class BillingService {
     if (!DAY.test(q.from) || !DAY.test(q.to)) throw new RangeError('from and to must be dates as YYYY-MM-DD')
     if (q.from > q.to) throw new RangeError('from must not be after to')
     const rows = await this.store.ledger.usage(q)
-    const totals = rows.reduce((t, r) => ({ billable: t.billable + r.billable, free: t.free + r.free }), { billable: 0, free: 0 })
+    const totals = rows.reduce((t, r) => ({ billable: t.billable + r.billable, free: t.free + r.free }), {
+      billable: 0,
+      free: 0,
+    })
     return { from: q.from, to: q.to, rows, totals }
   }
 
   static toCsv(summary: UsageSummary): string {
-    return stringify(summary.rows.map((r) => [r.appId, r.day, r.family, r.code, r.billable, r.free]), {
-      header: true, columns: ['app_id', 'day', 'family', 'code', 'billable', 'free'],
-    })
+    return stringify(
+      summary.rows.map((r) => [r.appId, r.day, r.family, r.code, r.billable, r.free]),
+      {
+        header: true,
+        columns: ['app_id', 'day', 'family', 'code', 'billable', 'free'],
+      },
+    )
   }
 }

@@ -9,7 +9,10 @@ import { CacheUnavailableError, type Cache } from './types.js'
 export class RedisCache implements Cache {
   private readonly redis: Redis
 
-  constructor(url: string, private readonly prefix = 'shiren:') {
+  constructor(
+    url: string,
+    private readonly prefix = 'shiren:',
+  ) {
     this.redis = new Redis(url, {
       lazyConnect: false,
       enableOfflineQueue: false,

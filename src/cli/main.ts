@@ -48,9 +48,11 @@ const num = (v: string) => {
   if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number')
   return n
 }
-const print = (json: boolean, data: unknown, text: () => string) => process.stdout.write((json ? JSON.stringify(data) : text()) + '\n')
+const print = (json: boolean, data: unknown, text: () => string) =>
+  process.stdout.write((json ? JSON.stringify(data) : text()) + '\n')
 
-program.command('serve')
+program
+  .command('serve')
   .description('start the HTTP server (migrations run first)')
   .option('--port <port>', 'port (SHIREN_PORT, default 8080)', int)
   .option('--host <host>', 'interface to listen on (SHIREN_HOST, default 0.0.0.0)')
@@ -94,50 +96,87 @@ async function ensureDemo(s: Shiren): Promise<{ appId: string; secret: string; r
     secret = (await s.apps.secretOf(demo.appId))!.secret
   }
   const rules = await s.apps.listRules(demo.appId)
-  const rule = rules[0] ?? (await s.apps.createRule({ appId: demo.appId, name: 'demo: action liveness + reference photo', liveness: 'action', compareSource: 'photo' }))
+  const rule =
+    rules[0] ??
+    (await s.apps.createRule({
+      appId: demo.appId,
+      name: 'demo: action liveness + reference photo',
+      liveness: 'action',
+      compareSource: 'photo',
+    }))
   return { appId: demo.appId, secret, ruleId: rule.ruleId }
 }
 
-program.command('migrate').description('create or update the database schema').action(async () => {
-  const cfg = config()
-  const db = openDatabase(cfg.databaseUrl)
-  try {
-    const done = await migrateToLatest(db)
-    process.stdout.write(done.length ? `applied: ${done.join(', ')}\n` : 'schema is up to date\n')
-  } finally {
-    await db.close()
-  }
-})
+program
+  .command('migrate')
+  .description('create or update the database schema')
+  .action(async () => {
+    const cfg = config()
+    const db = openDatabase(cfg.databaseUrl)
+    try {
+      const done = await migrateToLatest(db)
+      process.stdout.write(done.length ? `applied: ${done.join(', ')}\n` : 'schema is up to date\n')
+    } finally {
+      await db.close()
+    }
+  })
 
 const appCmd = program.command('app').description('apps (AppID + secret)')
-appCmd.command('create')
+appCmd
+  .command('create')
   .requiredOption('--name <name>', 'app name')
   .option('--services <list>', 'comma-separated: h5,sdk,action,digital,silent (default all)')
   .option('--valid-until <date>', 'ISO date after which the app stops working')
   .option('--daily-limit <n>', 'attempts per person per day (0 = no limit)', int)
   .option('--concurrency <n>', 'verifications in flight at once (0 = no limit)', int)
   .option('--json', 'print JSON')
-  .action(async (o: { name: string; services?: string; validUntil?: string; dailyLimit?: number; concurrency?: number; json?: boolean }) => {
-    const r = await withShiren((s) => s.apps.createApp({
-      name: o.name,
-      ...(o.services && { services: o.services.split(',').map((x) => x.trim()) as Service[] }),
-      ...(o.validUntil && { validUntil: o.validUntil }),
-      ...(o.dailyLimit !== undefined && { dailyLimitPerPerson: o.dailyLimit }),
-      ...(o.concurrency !== undefined && { concurrencyLimit: o.concurrency }),
-    }))
-    print(!!o.json, { appId: r.app.appId, secret: r.secret }, () => `AppID  ${r.app.appId}\nsecret ${r.secret}`)
+  .action(
+    async (o: {
+      name: string
+      services?: string
+      validUntil?: string
+      dailyLimit?: number
+      concurrency?: number
+      json?: boolean
+    }) => {
+      const r = await withShiren((s) =>
+        s.apps.createApp({
+          name: o.name,
+          ...(o.services && { services: o.services.split(',').map((x) => x.trim()) as Service[] }),
+          ...(o.validUntil && { validUntil: o.validUntil }),
+          ...(o.dailyLimit !== undefined && { dailyLimitPerPerson: o.dailyLimit }),
+          ...(o.concurrency !== undefined && { concurrencyLimit: o.concurrency }),
+        }),
+      )
+      print(!!o.json, { appId: r.app.appId, secret: r.secret }, () => `AppID  ${r.app.appId}\nsecret ${r.secret}`)
+    },
+  )
+appCmd
+  .command('list')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    const apps = await withShiren((s) => s.apps.listApps())
+    print(
+      !!o.json,
+      apps,
+      () =>
+        apps
+          .map((a) => `${a.appId}  ${a.name}  services=${a.services.join(',')}${a.enabled ? '' : '  (disabled)'}`)
+          .join('\n') || '(no apps)',
+    )
   })
-appCmd.command('list').option('--json', 'print JSON').action(async (o: { json?: boolean }) => {
-  const apps = await withShiren((s) => s.apps.listApps())
-  print(!!o.json, apps, () => apps.map((a) => `${a.appId}  ${a.name}  services=${a.services.join(',')}${a.enabled ? '' : '  (disabled)'}`).join('\n') || '(no apps)')
-})
-appCmd.command('rotate-secret').argument('<appId>').option('--json', 'print JSON').action(async (appId: string, o: { json?: boolean }) => {
-  const secret = await withShiren((s) => s.apps.rotateSecret(appId))
-  print(!!o.json, { appId, secret }, () => `secret ${secret}`)
-})
+appCmd
+  .command('rotate-secret')
+  .argument('<appId>')
+  .option('--json', 'print JSON')
+  .action(async (appId: string, o: { json?: boolean }) => {
+    const secret = await withShiren((s) => s.apps.rotateSecret(appId))
+    print(!!o.json, { appId, secret }, () => `secret ${secret}`)
+  })
 
 const ruleCmd = program.command('rule').description('rules (RuleId): liveness mode, compare source, threshold')
-ruleCmd.command('create')
+ruleCmd
+  .command('create')
   .requiredOption('--app <appId>', 'AppID')
   .requiredOption('--liveness <mode>', 'action | digital | silent')
   .requiredOption('--compare <source>', 'registry | photo | idcard | none')
@@ -148,56 +187,123 @@ ruleCmd.command('create')
   .option('--idcard <step>', 'ID-card step before the face step: none | front | both (only none is built yet)')
   .option('--name <name>')
   .option('--json', 'print JSON')
-  .action(async (o: { app: string; liveness: string; compare: string; threshold?: number; attempts?: number; ttl?: number; actions?: number; idcard?: string; name?: string; json?: boolean }) => {
-    const rule = await withShiren((s) => s.apps.createRule({
-      appId: o.app, liveness: o.liveness as LivenessMode, compareSource: o.compare as CompareSource,
-      ...(o.threshold !== undefined && { threshold: o.threshold }), ...(o.attempts !== undefined && { maxAttempts: o.attempts }),
-      ...(o.ttl !== undefined && { tokenTtlS: o.ttl }), ...(o.actions !== undefined && { actionCount: o.actions }), ...(o.idcard !== undefined && { idcardStep: o.idcard as IdCardStep }), ...(o.name && { name: o.name }),
-    }))
-    print(!!o.json, { ruleId: rule.ruleId }, () => `RuleId ${rule.ruleId}`)
+  .action(
+    async (o: {
+      app: string
+      liveness: string
+      compare: string
+      threshold?: number
+      attempts?: number
+      ttl?: number
+      actions?: number
+      idcard?: string
+      name?: string
+      json?: boolean
+    }) => {
+      const rule = await withShiren((s) =>
+        s.apps.createRule({
+          appId: o.app,
+          liveness: o.liveness as LivenessMode,
+          compareSource: o.compare as CompareSource,
+          ...(o.threshold !== undefined && { threshold: o.threshold }),
+          ...(o.attempts !== undefined && { maxAttempts: o.attempts }),
+          ...(o.ttl !== undefined && { tokenTtlS: o.ttl }),
+          ...(o.actions !== undefined && { actionCount: o.actions }),
+          ...(o.idcard !== undefined && { idcardStep: o.idcard as IdCardStep }),
+          ...(o.name && { name: o.name }),
+        }),
+      )
+      print(!!o.json, { ruleId: rule.ruleId }, () => `RuleId ${rule.ruleId}`)
+    },
+  )
+ruleCmd
+  .command('list')
+  .option('--app <appId>')
+  .option('--json', 'print JSON')
+  .action(async (o: { app?: string; json?: boolean }) => {
+    const rules = await withShiren((s) => s.apps.listRules(o.app))
+    print(
+      !!o.json,
+      rules,
+      () =>
+        rules
+          .map(
+            (r) =>
+              `${r.ruleId}  app=${r.appId}  ${r.liveness}/${r.compareSource}  threshold=${r.threshold}  attempts=${r.maxAttempts}  idcard=${r.idcardStep}`,
+          )
+          .join('\n') || '(no rules)',
+    )
   })
-ruleCmd.command('list').option('--app <appId>').option('--json', 'print JSON').action(async (o: { app?: string; json?: boolean }) => {
-  const rules = await withShiren((s) => s.apps.listRules(o.app))
-  print(!!o.json, rules, () => rules.map((r) => `${r.ruleId}  app=${r.appId}  ${r.liveness}/${r.compareSource}  threshold=${r.threshold}  attempts=${r.maxAttempts}  idcard=${r.idcardStep}`).join('\n') || '(no rules)')
-})
 
-program.command('codes').description('the result-code catalog of both families').option('--json', 'print JSON').option('--family <f>', 'h5 or sdk')
+program
+  .command('codes')
+  .description('the result-code catalog of both families')
+  .option('--json', 'print JSON')
+  .option('--family <f>', 'h5 or sdk')
   .action((o: { json?: boolean; family?: string }) => {
     const rows = listCodes().filter((r) => !o.family || r.family === o.family)
-    print(!!o.json, rows, () => rows.map((r) => `${r.family.padEnd(3)} ${String(r.code).padStart(9)}${r.aliases.length ? '/' + r.aliases.join('/') : ''}  ${r.billable ? 'billable' : 'free    '}  ${r.message_zh}  (${r.reasons.join(', ')})`).join('\n'))
+    print(!!o.json, rows, () =>
+      rows
+        .map(
+          (r) =>
+            `${r.family.padEnd(3)} ${String(r.code).padStart(9)}${r.aliases.length ? '/' + r.aliases.join('/') : ''}  ${r.billable ? 'billable' : 'free    '}  ${r.message_zh}  (${r.reasons.join(', ')})`,
+        )
+        .join('\n'),
+    )
   })
 
-program.command('usage').description('billable and free attempts per app, day and code')
-  .requiredOption('--from <day>', 'YYYY-MM-DD').requiredOption('--to <day>', 'YYYY-MM-DD')
-  .option('--app <appId>').option('--csv', 'print CSV').option('--json', 'print JSON')
+program
+  .command('usage')
+  .description('billable and free attempts per app, day and code')
+  .requiredOption('--from <day>', 'YYYY-MM-DD')
+  .requiredOption('--to <day>', 'YYYY-MM-DD')
+  .option('--app <appId>')
+  .option('--csv', 'print CSV')
+  .option('--json', 'print JSON')
   .action(async (o: { from: string; to: string; app?: string; csv?: boolean; json?: boolean }) => {
     const summary = await withShiren((s) => s.billing.usage({ from: o.from, to: o.to, ...(o.app && { appId: o.app }) }))
     if (o.csv) return void process.stdout.write(BillingService.toCsv(summary))
-    print(!!o.json, summary, () => [
-      ...summary.rows.map((r) => `${r.appId}  ${r.day}  ${r.family}  ${String(r.code).padStart(9)}  billable=${r.billable}  free=${r.free}`),
-      `total billable=${summary.totals.billable} free=${summary.totals.free}`,
-    ].join('\n'))
+    print(!!o.json, summary, () =>
+      [
+        ...summary.rows.map(
+          (r) =>
+            `${r.appId}  ${r.day}  ${r.family}  ${String(r.code).padStart(9)}  billable=${r.billable}  free=${r.free}`,
+        ),
+        `total billable=${summary.totals.billable} free=${summary.totals.free}`,
+      ].join('\n'),
+    )
   })
 
 const registryCmd = program.command('registry').description("the operator's identity registry")
-registryCmd.command('import')
+registryCmd
+  .command('import')
   .argument('<source>', 'a CSV file (name,id_number,photo) or a folder of <name>_<id number>.jpg photos')
   .option('--json', 'print JSON')
   .action(async (source: string, o: { json?: boolean }) => {
     if (!existsSync(source)) throw new InvalidArgumentError(`${source} does not exist`)
     const entries = statSync(source).isDirectory() ? await entriesFromFolder(source) : await entriesFromCsv(source)
-    const report = await withShiren((s) => importEntries(s.registry, entries, (done, total) => {
-      if (!o.json && process.stderr.isTTY) process.stderr.write(`\r${done}/${total}`)
-    }))
+    const report = await withShiren((s) =>
+      importEntries(s.registry, entries, (done, total) => {
+        if (!o.json && process.stderr.isTTY) process.stderr.write(`\r${done}/${total}`)
+      }),
+    )
     if (!o.json && process.stderr.isTTY) process.stderr.write('\n')
-    print(!!o.json, report, () => [`created ${report.created}, updated ${report.updated}, failed ${report.failed.length}`, ...report.failed.map((f) => `  ${f.source}: ${f.reason} ${f.message}`)].join('\n'))
+    print(!!o.json, report, () =>
+      [
+        `created ${report.created}, updated ${report.updated}, failed ${report.failed.length}`,
+        ...report.failed.map((f) => `  ${f.source}: ${f.reason} ${f.message}`),
+      ].join('\n'),
+    )
     if (report.failed.length) process.exitCode = 1
   })
 
 const adminCmd = program.command('admin').description('operator access: the management API token, the console password')
-adminCmd.command('token').description('print the admin token of the management API').action(() => {
-  process.stdout.write(loadOrCreateAdminToken(config().dataDir).token + '\n')
-})
+adminCmd
+  .command('token')
+  .description('print the admin token of the management API')
+  .action(() => {
+    process.stdout.write(loadOrCreateAdminToken(config().dataDir).token + '\n')
+  })
 
 registerAdminCommands(program)
 registerVisionCommands(program)

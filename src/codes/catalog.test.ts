@@ -128,7 +128,8 @@ describe.skipIf(!dir)('catalog against the seed tables', () => {
       }
       if (row.origin !== 'seed') problems.push(`${key} is in a row marked ${row.origin}`)
       if (row.billable !== s.billable) problems.push(`${key} billable ${row.billable}, seed says ${s.billable}`)
-      if (row.messageZh !== s.message) problems.push(`${key} message ${JSON.stringify(row.messageZh)}, seed says ${JSON.stringify(s.message)}`)
+      if (row.messageZh !== s.message)
+        problems.push(`${key} message ${JSON.stringify(row.messageZh)}, seed says ${JSON.stringify(s.message)}`)
     }
     expect(problems).toEqual([])
   })
@@ -254,10 +255,16 @@ describe('toCode / lookup / hasCode / listCodes', () => {
     const sdk = toCode('sdk', 'TOO_DARK')
     expect(sdk.code).toBe(66660025)
     expect(sdk.billable).toBe(false)
-    expect(sdk.remedyZh).toBe('光线活体识别不通过，按照如下提示再次尝试：\n1. 请确保光线充足\n2. 请确保人脸正对框内\n3. 请确保脸部无遮挡')
+    expect(sdk.remedyZh).toBe(
+      '光线活体识别不通过，按照如下提示再次尝试：\n1. 请确保光线充足\n2. 请确保人脸正对框内\n3. 请确保脸部无遮挡',
+    )
     expect(toCode('sdk', 'SIMILARITY_BELOW_THRESHOLD')).toMatchObject({ code: 66660004, billable: true })
     expect(toCode('sdk', 'FACE_SWAPPED')).toMatchObject({ code: -4007, billable: false })
-    expect(toCode('h5', 'REGISTRY_NO_PHOTO')).toMatchObject({ code: 2007, billable: true, messageZh: '库中无此用户照片，请到户籍所在地进行核实' })
+    expect(toCode('h5', 'REGISTRY_NO_PHOTO')).toMatchObject({
+      code: 2007,
+      billable: true,
+      messageZh: '库中无此用户照片，请到户籍所在地进行核实',
+    })
   })
 
   it('answers the row code for reasons of alias rows, and finds the row by any alias', () => {
@@ -287,7 +294,9 @@ describe('toCode / lookup / hasCode / listCodes', () => {
 
   it('throws a clear error for a reason without a code in the family', () => {
     expect(hasCode('h5', 'NONCE_TICKET_TOO_FREQUENT')).toBe(false)
-    expect(() => toCode('h5', 'NONCE_TICKET_TOO_FREQUENT')).toThrow(/NONCE_TICKET_TOO_FREQUENT has no h5 code: it occurs only in the sdk family/)
+    expect(() => toCode('h5', 'NONCE_TICKET_TOO_FREQUENT')).toThrow(
+      /NONCE_TICKET_TOO_FREQUENT has no h5 code: it occurs only in the sdk family/,
+    )
     expect(() => toCode('sdk', 'OCR_FAILED')).toThrow(/OCR_FAILED has no sdk code/)
     expect(() => toCode('sdk', 'NOT_A_REASON' as Reason)).toThrow(/unknown reason/)
   })
@@ -296,7 +305,16 @@ describe('toCode / lookup / hasCode / listCodes', () => {
     const rows = listCodes()
     expect(rows).toHaveLength(CATALOG.length)
     for (const r of rows) {
-      expect(Object.keys(r).sort()).toEqual(['aliases', 'billable', 'code', 'family', 'message_en', 'message_zh', 'reasons', 'stage'])
+      expect(Object.keys(r).sort()).toEqual([
+        'aliases',
+        'billable',
+        'code',
+        'family',
+        'message_en',
+        'message_zh',
+        'reasons',
+        'stage',
+      ])
     }
     expect(rows.find((r) => r.family === 'sdk' && r.code === 66660023)).toMatchObject({
       aliases: [66660036, -5020, -5025],

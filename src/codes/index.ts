@@ -59,7 +59,8 @@ function buildIndexes(): {
   for (const row of CATALOG) {
     for (const c of [row.code, ...row.aliases]) {
       const had = byCode[row.family].get(c)
-      if (had) throw new Error(`codes catalog: ${row.family} code ${c} appears in two rows (${had.code} and ${row.code})`)
+      if (had)
+        throw new Error(`codes catalog: ${row.family} code ${c} appears in two rows (${had.code} and ${row.code})`)
       byCode[row.family].set(c, row)
     }
     for (const reason of row.reasons) {

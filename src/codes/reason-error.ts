@@ -6,7 +6,11 @@ import type { Reason } from './reasons.js'
  */
 export class ReasonError extends Error {
   override name = 'ReasonError'
-  constructor(readonly reason: Reason, message?: string, readonly detail?: Record<string, unknown>) {
+  constructor(
+    readonly reason: Reason,
+    message?: string,
+    readonly detail?: Record<string, unknown>,
+  ) {
     super(message ?? reason)
   }
 }

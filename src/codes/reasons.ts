@@ -9,7 +9,8 @@ export const REASONS = {
   // request and protocol
   MISSING_PARAMETER: 'a required request field is absent',
   INVALID_PARAMETER: 'a request field has the wrong type, format or range',
-  BUSINESS_REQUEST_INVALID: 'the request is well-formed but not allowed in the verification state or rule (e.g. upload before the challenge)',
+  BUSINESS_REQUEST_INVALID:
+    'the request is well-formed but not allowed in the verification state or rule (e.g. upload before the challenge)',
   SIGNATURE_INVALID: 'the request signature does not verify against the app secret or ticket',
   LOGIN_EXPIRED: 'the access token is unknown or expired',
   TICKET_INVALID: 'the SIGN/NONCE ticket or the token parameters are wrong',
@@ -69,7 +70,8 @@ export const REASONS = {
   VIDEO_TOO_LONG: 'the video is longer than allowed',
   VIDEO_RESOLUTION_TOO_LOW: 'the video frames are below the minimum resolution',
   VIDEO_REPLAYED: 'the same video bytes were uploaded before (not recorded live for this attempt)',
-  VIDEO_TAMPERED: 'the video was not written by the capture recorder: its container shows a foreign encoder, edit lists, or frame timestamps that jump back or leave gaps (re-encoded, edited or spliced)',
+  VIDEO_TAMPERED:
+    'the video was not written by the capture recorder: its container shows a foreign encoder, edit lists, or frame timestamps that jump back or leave gaps (re-encoded, edited or spliced)',
   IMAGE_DECODE_FAILED: 'the selfie / live image could not be decoded',
   IMAGE_SIZE_INVALID: 'an image is larger or smaller (in bytes or pixels) than allowed',
   REFERENCE_DECODE_FAILED: 'the reference photo (caller-sent or registry) could not be decoded',
@@ -91,8 +93,10 @@ export const REASONS = {
   TOO_BRIGHT: 'the face region is over-exposed',
   FACE_BLURRED: 'the face region is not sharp',
   FACE_OCCLUDED: 'part of the face (mouth, nose, eyes) is covered',
-  FACE_OCCLUDED_IN_VIDEO: 'the face is covered (mask, hand, object over mouth, nose or eyes) in too many frames of the video',
-  FACE_NOT_FRONTAL: 'a face is found but never turned to the camera: yaw or pitch stays beyond the frontal limit in every frame',
+  FACE_OCCLUDED_IN_VIDEO:
+    'the face is covered (mask, hand, object over mouth, nose or eyes) in too many frames of the video',
+  FACE_NOT_FRONTAL:
+    'a face is found but never turned to the camera: yaw or pitch stays beyond the frontal limit in every frame',
   EYES_CLOSED: 'the eyes stay closed during a recording that needs them open',
   FACE_INCOMPLETE: 'the face is cut off by the frame edge',
   FACE_INCOMPLETE_DURING_SPEECH: 'the face is not fully visible while the digits are read',
@@ -105,9 +109,11 @@ export const REASONS = {
   ACTION_ORDER_WRONG: 'the actions happened, but not in the order asked',
   STILL_IMAGE_VIDEO: 'the video was made from one still image (no independent motion)',
   SPOOF_DETECTED: 'the anti-spoof model judged the face a print or screen replay',
-  SCREEN_REPLAY_DETECTED: 'screen artefacts in the frames (moiré, pixel grid, bezel, refresh banding) show the face is being shown on a display, independently of the anti-spoof model',
+  SCREEN_REPLAY_DETECTED:
+    'screen artefacts in the frames (moiré, pixel grid, bezel, refresh banding) show the face is being shown on a display, independently of the anti-spoof model',
   SUSPECTED_RECORDING: 'the video looks like a replayed recording rather than a live person',
-  VIDEO_LIVENESS_FAILED: 'the temporal evidence in the video (motion of eyes, mouth, head) is too weak for a live person',
+  VIDEO_LIVENESS_FAILED:
+    'the temporal evidence in the video (motion of eyes, mouth, head) is too weak for a live person',
   LIVENESS_FAILED: 'liveness failed for a reason without a more specific code',
   SILENT_LIVENESS_FAILED: 'silent liveness could not be decided (too few usable frames)',
   SILENT_LIVENESS_BELOW_THRESHOLD: 'the silent-liveness score is below the pass threshold',
@@ -127,7 +133,8 @@ export const REASONS = {
   SIMILARITY_BELOW_THRESHOLD: 'the similarity is below the rule threshold',
   FACE_SWAPPED: 'the face in the video changes identity between frames',
   BEST_FRAME_BLURRED: 'no frame of the video shows the face sharp enough to be taken as the comparison photo',
-  BEST_FRAME_OCCLUDED: 'no frame of the video shows the whole face uncovered, so the comparison photo would have part of the face covered',
+  BEST_FRAME_OCCLUDED:
+    'no frame of the video shows the whole face uncovered, so the comparison photo would have part of the face covered',
   COMPARE_FAILED: 'an embedding could not be computed for one side of the comparison',
 } as const
 

@@ -23,16 +23,27 @@ export async function buildApp(s: Shiren): Promise<FastifyInstance> {
   })
 
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request')
+    req.log.info(
+      { method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    )
   })
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'shiren management API', version: '0.1.0', description: 'Apps, rules, identity registry, usage and the result-code catalog. The two caller API families (Tencent Cloud API 3.0 at POST / and the ticket flow under /api/) are documented in README.md.' },
+      info: {
+        title: 'shiren management API',
+        version: '0.1.0',
+        description:
+          'Apps, rules, identity registry, usage and the result-code catalog. The two caller API families (Tencent Cloud API 3.0 at POST / and the ticket flow under /api/) are documented in README.md.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     // only the management routes are described; the caller families follow the vendor's contract
-    transform: ({ schema, url }) => ({ schema: (url.startsWith('/v1/') ? schema : { ...schema, hide: true }) as never, url }),
+    transform: ({ schema, url }) => ({
+      schema: (url.startsWith('/v1/') ? schema : { ...schema, hide: true }) as never,
+      url,
+    }),
   })
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger())
 

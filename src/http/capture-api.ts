@@ -8,9 +8,19 @@ import { cardStepStatus, type Verification } from '../verifications/index.js'
  * code of the verification's own family, so the page shows what the caller will later read.
  */
 const STATUS: Partial<Record<Reason, number>> = {
-  NOT_FOUND: 404, TOKEN_EXPIRED: 410, ALREADY_COMPLETED: 409, ATTEMPTS_EXHAUSTED: 409, DAILY_LIMIT_EXCEEDED: 429,
-  BUSINESS_REQUEST_INVALID: 409, BODY_TOO_LARGE: 413, SYSTEM_ERROR: 500, BLOB_WRITE_FAILED: 503, DB_INSERT_FAILED: 503,
-  IMAGE_SIZE_INVALID: 413, FILE_FORMAT_INVALID: 415, SERVICE_NOT_ENABLED: 503,
+  NOT_FOUND: 404,
+  TOKEN_EXPIRED: 410,
+  ALREADY_COMPLETED: 409,
+  ATTEMPTS_EXHAUSTED: 409,
+  DAILY_LIMIT_EXCEEDED: 429,
+  BUSINESS_REQUEST_INVALID: 409,
+  BODY_TOO_LARGE: 413,
+  SYSTEM_ERROR: 500,
+  BLOB_WRITE_FAILED: 503,
+  DB_INSERT_FAILED: 503,
+  IMAGE_SIZE_INVALID: 413,
+  FILE_FORMAT_INVALID: 415,
+  SERVICE_NOT_ENABLED: 503,
 }
 
 function statusOf(err: unknown, reason: Reason): number {
@@ -21,7 +31,13 @@ function statusOf(err: unknown, reason: Reason): number {
 
 function describe(family: Family, reason: Reason) {
   const c = toCode(family, reason)
-  return { reason, code: c.code, billable: c.billable, message: { zh: c.messageZh, en: c.messageEn }, remedy: c.remedyZh || c.remedyEn ? { zh: c.remedyZh ?? null, en: c.remedyEn ?? null } : null }
+  return {
+    reason,
+    code: c.code,
+    billable: c.billable,
+    message: { zh: c.messageZh, en: c.messageEn },
+    remedy: c.remedyZh || c.remedyEn ? { zh: c.remedyZh ?? null, en: c.remedyEn ?? null } : null,
+  }
 }
 
 function token(req: FastifyRequest): string {
@@ -32,8 +48,20 @@ function token(req: FastifyRequest): string {
 export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren }) {
   const s = opts.shiren
 
-  app.addContentTypeParser(['video/webm', 'video/mp4', 'video/mpeg', 'video/quicktime', 'image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'],
-    { parseAs: 'buffer', bodyLimit: s.config.uploadLimit }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser(
+    [
+      'video/webm',
+      'video/mp4',
+      'video/mpeg',
+      'video/quicktime',
+      'image/jpeg',
+      'image/png',
+      'image/webp',
+      'application/octet-stream',
+    ],
+    { parseAs: 'buffer', bodyLimit: s.config.uploadLimit },
+    (_req, body, done) => done(null, body),
+  )
 
   const familyOf = async (t: string): Promise<Family> => (await s.verifications.byToken(t))?.family ?? 'h5'
 
@@ -41,17 +69,33 @@ export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren })
     const reason: Reason = isReasonError(err) ? err.reason : 'SYSTEM_ERROR'
     if (!isReasonError(err)) req.log.error({ err }, 'capture api failure')
     const family = await familyOf(token(req))
-    return reply.code(statusOf(err, reason)).send({ error: { ...describe(family, reason), detail: isReasonError(err) ? err.message : 'internal error' } })
+    return reply
+      .code(statusOf(err, reason))
+      .send({ error: { ...describe(family, reason), detail: isReasonError(err) ? err.message : 'internal error' } })
   }
 
   app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const family = await familyOf(token(req))
-      return reply.code(413).send({ error: { ...describe(family, 'VIDEO_SIZE_INVALID'), detail: `the upload is larger than ${s.config.uploadLimit} bytes` } })
+      return reply
+        .code(413)
+        .send({
+          error: {
+            ...describe(family, 'VIDEO_SIZE_INVALID'),
+            detail: `the upload is larger than ${s.config.uploadLimit} bytes`,
+          },
+        })
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       const family = await familyOf(token(req))
-      return reply.code(415).send({ error: { ...describe(family, 'VIDEO_FORMAT_INVALID'), detail: 'send the recording as video/webm, video/mp4 or application/octet-stream' } })
+      return reply
+        .code(415)
+        .send({
+          error: {
+            ...describe(family, 'VIDEO_FORMAT_INVALID'),
+            detail: 'send the recording as video/webm, video/mp4 or application/octet-stream',
+          },
+        })
     }
     return fail(req, reply, err)
   })
@@ -65,16 +109,29 @@ export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren })
   app.get('/capture/api/session', session)
   app.get('/capture/api/result', session)
 
-  app.post('/capture/api/challenge', async (req, reply) => reply.send({ challenge: await s.verifications.challenge(token(req)) }))
+  app.post('/capture/api/challenge', async (req, reply) =>
+    reply.send({ challenge: await s.verifications.challenge(token(req)) }),
+  )
 
   // one photo of one side of the ID card; the answer says whether it was accepted and what comes next
   app.post('/capture/api/idcard', async (req: FastifyRequest<{ Body: unknown }>, reply) => {
     const side = (req.query as Record<string, unknown>).side
     if (side !== 'front' && side !== 'back') throw new ReasonError('INVALID_PARAMETER', 'side must be front or back')
-    if (!Buffer.isBuffer(req.body)) throw new ReasonError('FILE_FORMAT_INVALID', 'send the card photo as the request body (image/jpeg, image/png or image/webp)')
+    if (!Buffer.isBuffer(req.body))
+      throw new ReasonError(
+        'FILE_FORMAT_INVALID',
+        'send the card photo as the request body (image/jpeg, image/png or image/webp)',
+      )
     const r = await s.idcards.submit(token(req), side, req.body)
     const v = (await s.verifications.byToken(token(req)))!
-    return reply.send({ side: r.side, accepted: r.reason === 'PASS', verdict: describe(v.family, r.reason), shown: r.shown, idcard: r.step, session: await sessionView(s, v) })
+    return reply.send({
+      side: r.side,
+      accepted: r.reason === 'PASS',
+      verdict: describe(v.family, r.reason),
+      shown: r.shown,
+      idcard: r.step,
+      session: await sessionView(s, v),
+    })
   })
 
   app.post('/capture/api/upload', async (req: FastifyRequest<{ Body: unknown }>, reply) => {

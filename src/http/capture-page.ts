@@ -24,12 +24,23 @@ const TFJS_WASM = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))
 
 /** the guidance needs only the face detector and the mesh (landmarks for eyes, mouth, occlusion) */
 const MODEL_FILES = new Set(['blazeface.json', 'blazeface.bin', 'facemesh.json', 'facemesh.bin'])
-const WASM_FILES = new Set(['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'])
+const WASM_FILES = new Set([
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+])
 
 const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8', '.bin': 'application/octet-stream', '.wasm': 'application/wasm',
-  '.png': 'image/png', '.svg': 'image/svg+xml', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.bin': 'application/octet-stream',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
 }
 
 /**
@@ -37,18 +48,29 @@ const MIME: Record<string, string> = {
  * compile its module; blob: media is the local preview of the recording.
  */
 export const PAGE_CSP = [
-  "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "style-src 'self'", "img-src 'self' data: blob:",
-  "media-src 'self' blob: mediastream:", "connect-src 'self'", "worker-src 'self' blob:", "font-src 'self'",
-  "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'",
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
 ].join('; ')
 
 export function securityHeaders(reply: FastifyReply): FastifyReply {
-  return reply
-    .header('content-security-policy', PAGE_CSP)
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    // camera and microphone for this origin only; nothing else the page does not use
-    .header('permissions-policy', 'camera=(self), microphone=(self), geolocation=(), payment=()')
+  return (
+    reply
+      .header('content-security-policy', PAGE_CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      // camera and microphone for this origin only; nothing else the page does not use
+      .header('permissions-policy', 'camera=(self), microphone=(self), geolocation=(), payment=()')
+  )
 }
 
 /** text, JSON and WebAssembly shrink to a third or less; model weights (.bin) barely compress */
@@ -75,7 +97,9 @@ function sendFile(reply: FastifyReply, file: string, cache: string, acceptEncodi
 export function sendPage(reply: FastifyReply, name: 'capture' | 'console', acceptEncoding = '') {
   const file = join(WEB_DIST, `${name}.html`)
   if (!existsSync(file)) {
-    return securityHeaders(reply).code(503).type('text/plain; charset=utf-8')
+    return securityHeaders(reply)
+      .code(503)
+      .type('text/plain; charset=utf-8')
       .send('The web pages are not built: run `npm run build` (it runs the Vite build into dist/web).')
   }
   return sendFile(reply, file, 'no-store', acceptEncoding)
@@ -83,14 +107,33 @@ export function sendPage(reply: FastifyReply, name: 'capture' | 'console', accep
 
 /** Reasons the page itself shows, with the code the caller's family will read for them. */
 const PAGE_REASONS: Reason[] = [
-  'ALREADY_COMPLETED', 'TOKEN_EXPIRED', 'ATTEMPTS_EXHAUSTED', 'LIVE_CODE_EXPIRED', 'NO_FACE', 'MULTIPLE_FACES', 'FACE_TOO_CLOSE', 'FACE_TOO_FAR',
-  'FACE_TOO_LEFT', 'FACE_TOO_RIGHT', 'TOO_DARK', 'TOO_BRIGHT', 'FACE_OCCLUDED', 'FACE_INCOMPLETE', 'FACE_NOT_FRONTAL', 'VIDEO_FETCH_FAILED',
+  'ALREADY_COMPLETED',
+  'TOKEN_EXPIRED',
+  'ATTEMPTS_EXHAUSTED',
+  'LIVE_CODE_EXPIRED',
+  'NO_FACE',
+  'MULTIPLE_FACES',
+  'FACE_TOO_CLOSE',
+  'FACE_TOO_FAR',
+  'FACE_TOO_LEFT',
+  'FACE_TOO_RIGHT',
+  'TOO_DARK',
+  'TOO_BRIGHT',
+  'FACE_OCCLUDED',
+  'FACE_INCOMPLETE',
+  'FACE_NOT_FRONTAL',
+  'VIDEO_FETCH_FAILED',
 ]
 
 function describe(family: Family, reason: Reason) {
   try {
     const c = toCode(family, reason)
-    return { reason, code: c.code, message: { zh: c.messageZh, en: c.messageEn }, remedy: c.remedyZh || c.remedyEn ? { zh: c.remedyZh ?? null, en: c.remedyEn ?? null } : null }
+    return {
+      reason,
+      code: c.code,
+      message: { zh: c.messageZh, en: c.messageEn },
+      remedy: c.remedyZh || c.remedyEn ? { zh: c.remedyZh ?? null, en: c.remedyEn ?? null } : null,
+    }
   } catch {
     return null
   }
@@ -122,11 +165,22 @@ export async function capturePage(app: FastifyInstance, opts: { shiren: Shiren }
     }
     const T = QUALITY_THRESHOLDS
     return reply.header('cache-control', 'no-store').send({
-      family, known: v !== null, codes, retentionDays: Math.max(1, Math.ceil(s.config.retentionS / 86400)),
+      family,
+      known: v !== null,
+      codes,
+      retentionDays: Math.max(1, Math.ceil(s.config.retentionS / 86400)),
       thresholds: {
-        maxWidthFrac: T.maxWidthFrac, maxHeightFrac: T.maxHeightFrac, minWidthFracOfShortSide: T.minWidthFracOfShortSide, minFacePixels: T.minFacePixels,
-        minCenterX: T.minCenterX, maxCenterX: T.maxCenterX, minBrightness: T.minBrightness, maxBrightness: T.maxBrightness,
-        secondFaceMinRelWidth: T.secondFaceMinRelWidth, secondFaceMinDetectorScore: T.secondFaceMinDetectorScore, maxOutsideFrac: T.maxOutsideFrac,
+        maxWidthFrac: T.maxWidthFrac,
+        maxHeightFrac: T.maxHeightFrac,
+        minWidthFracOfShortSide: T.minWidthFracOfShortSide,
+        minFacePixels: T.minFacePixels,
+        minCenterX: T.minCenterX,
+        maxCenterX: T.maxCenterX,
+        minBrightness: T.minBrightness,
+        maxBrightness: T.maxBrightness,
+        secondFaceMinRelWidth: T.secondFaceMinRelWidth,
+        secondFaceMinDetectorScore: T.secondFaceMinDetectorScore,
+        maxOutsideFrac: T.maxOutsideFrac,
         frontalYawDeg: T.frontalYawDeg,
       },
     })
@@ -148,7 +202,8 @@ export async function capturePage(app: FastifyInstance, opts: { shiren: Shiren }
       file = safeJoin(WEB_DIST, rel)
       if (!rel.startsWith('assets/')) cache = 'public, max-age=3600'
     }
-    if (!file || !existsSync(file) || !statSync(file).isFile()) return securityHeaders(reply).code(404).type('text/plain; charset=utf-8').send('not found')
+    if (!file || !existsSync(file) || !statSync(file).isFile())
+      return securityHeaders(reply).code(404).type('text/plain; charset=utf-8').send('not found')
     return sendFile(reply, file, cache, req.headers['accept-encoding'] ?? '')
   })
 }

@@ -18,7 +18,10 @@ import { captureUrl } from './urls.js'
 export const API_VERSION = '2018-03-01'
 
 class PlatformError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message)
   }
 }
@@ -26,13 +29,36 @@ class PlatformError extends Error {
 const SUPPORTED = ['DetectAuth', 'GetDetectInfoEnhanced', 'GetDetectInfo', 'GetFaceIdToken', 'GetFaceIdResult'] as const
 /** Actions of the vendor's API that shiren knows of but does not offer: a clear UnsupportedOperation. */
 const KNOWN_UNSUPPORTED = new Set([
-  'LivenessCompare', 'LivenessRecognition', 'Liveness', 'GetLiveCode', 'GetActionSequence', 'ImageRecognition', 'ImageRecognitionV2',
-  'IdCardVerification', 'IdCardOCRVerification', 'CheckIdCardInformation', 'CheckBankCardInformation', 'BankCardVerification',
-  'BankCard2EVerification', 'BankCard4EVerification', 'MobileNetworkTimeVerification', 'MobileStatus', 'PhoneVerification',
-  'CheckPhoneAndName', 'EncryptedPhoneVerification', 'GetEidToken', 'GetEidResult', 'CheckEidTokenStatus', 'DetectReflectLivenessAndCompare',
-  'GetWeChatBillDetails', 'ParseNfcData', 'CheckIdNameDate', 'MinorsVerification', 'GetFaceIdTokenIntl', 'GetFaceIdResultIntl',
+  'LivenessCompare',
+  'LivenessRecognition',
+  'Liveness',
+  'GetLiveCode',
+  'GetActionSequence',
+  'ImageRecognition',
+  'ImageRecognitionV2',
+  'IdCardVerification',
+  'IdCardOCRVerification',
+  'CheckIdCardInformation',
+  'CheckBankCardInformation',
+  'BankCardVerification',
+  'BankCard2EVerification',
+  'BankCard4EVerification',
+  'MobileNetworkTimeVerification',
+  'MobileStatus',
+  'PhoneVerification',
+  'CheckPhoneAndName',
+  'EncryptedPhoneVerification',
+  'GetEidToken',
+  'GetEidResult',
+  'CheckEidTokenStatus',
+  'DetectReflectLivenessAndCompare',
+  'GetWeChatBillDetails',
+  'ParseNfcData',
+  'CheckIdNameDate',
+  'MinorsVerification',
+  'GetFaceIdTokenIntl',
+  'GetFaceIdResultIntl',
 ])
-
 
 const DetectAuthParams = Type.Object({
   RuleId: Type.String({ minLength: 1, maxLength: 32 }),
@@ -90,7 +116,12 @@ const checkFaceIdResult = paramChecker(FaceIdResultParams)
 
 function validated<T>(r: { ok: true; value: T } | { ok: false; problem: { kind: string; message: string } }): T {
   if (r.ok) return r.value
-  const code = r.problem.kind === 'missing' ? 'MissingParameter' : r.problem.kind === 'type' ? 'InvalidParameter' : 'InvalidParameterValue'
+  const code =
+    r.problem.kind === 'missing'
+      ? 'MissingParameter'
+      : r.problem.kind === 'type'
+        ? 'InvalidParameter'
+        : 'InvalidParameterValue'
   throw new PlatformError(code, r.problem.message)
 }
 
@@ -117,7 +148,15 @@ function envelope(requestId: string, body: Record<string, unknown>) {
 }
 
 function errorEnvelope(requestId: string, code: string, message: string) {
-  return { Response: { Error: { Code: code, Message: TC_CODES_THAT_HIDE_DETAIL.has(code) ? 'An internal error has occurred. Retry your request.' : message }, RequestId: requestId } }
+  return {
+    Response: {
+      Error: {
+        Code: code,
+        Message: TC_CODES_THAT_HIDE_DETAIL.has(code) ? 'An internal error has occurred. Retry your request.' : message,
+      },
+      RequestId: requestId,
+    },
+  }
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {
@@ -130,12 +169,22 @@ export async function cloudApi(app: FastifyInstance, opts: { shiren: Shiren }) {
 
   // The raw bytes are what was signed: keep them, parse JSON only after the signature holds.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: s.config.bodyLimit }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: s.config.bodyLimit }, (_req, body, done) =>
+    done(null, body),
+  )
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     const requestId = randomUUID()
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(200).send(errorEnvelope(requestId, 'RequestSizeLimitExceeded', `The request body is larger than ${s.config.bodyLimit} bytes.`))
+      return reply
+        .code(200)
+        .send(
+          errorEnvelope(
+            requestId,
+            'RequestSizeLimitExceeded',
+            `The request body is larger than ${s.config.bodyLimit} bytes.`,
+          ),
+        )
     }
     if (err.statusCode && err.statusCode < 500) {
       return reply.code(200).send(errorEnvelope(requestId, 'InvalidParameter', 'The request could not be read.'))
@@ -144,7 +193,17 @@ export async function cloudApi(app: FastifyInstance, opts: { shiren: Shiren }) {
     return reply.code(200).send(errorEnvelope(requestId, 'InternalError', ''))
   })
 
-  app.get('/', async (_req, reply) => reply.code(200).send(errorEnvelope(randomUUID(), 'UnsupportedProtocol', 'Use POST with Content-Type application/json and TC3-HMAC-SHA256.')))
+  app.get('/', async (_req, reply) =>
+    reply
+      .code(200)
+      .send(
+        errorEnvelope(
+          randomUUID(),
+          'UnsupportedProtocol',
+          'Use POST with Content-Type application/json and TC3-HMAC-SHA256.',
+        ),
+      ),
+  )
 
   app.post('/', async (req: FastifyRequest<{ Body: Buffer }>, reply: FastifyReply) => {
     const requestId = randomUUID()
@@ -167,24 +226,38 @@ async function handle(s: Shiren, req: FastifyRequest<{ Body: Buffer }>): Promise
   const action = header(req, 'x-tc-action')
   const version = header(req, 'x-tc-version')
   const auth = parseAuthorization(header(req, 'authorization'))
-  if (!auth) throw new PlatformError('AuthFailure.InvalidAuthorization', 'The Authorization header is missing or is not a TC3-HMAC-SHA256 signature.')
+  if (!auth)
+    throw new PlatformError(
+      'AuthFailure.InvalidAuthorization',
+      'The Authorization header is missing or is not a TC3-HMAC-SHA256 signature.',
+    )
   if (!action) throw new PlatformError('MissingParameter', 'The X-TC-Action header is required.')
   if (!version) throw new PlatformError('MissingParameter', 'The X-TC-Version header is required.')
 
   const found = await s.apps.secretOf(auth.secretId)
-  if (!found || !found.app.enabled) throw new PlatformError('AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.')
+  if (!found || !found.app.enabled)
+    throw new PlatformError(
+      'AuthFailure.SecretIdNotFound',
+      'The SecretId is not found, please ensure that your SecretId is correct.',
+    )
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
   const url = new URL(req.url, 'http://x')
   const failure = verifyTc3(
     { method: req.method, path: url.pathname, query: url.search.slice(1), headers: req.headers, body },
-    auth, found.secret, Math.floor(s.clock.now().getTime() / 1000), s.config.clockSkewS,
+    auth,
+    found.secret,
+    Math.floor(s.clock.now().getTime() / 1000),
+    s.config.clockSkewS,
   )
   if (failure) throw new PlatformError(failure.error, failure.message)
-  if (version !== API_VERSION) throw new PlatformError('NoSuchVersion', `The API version ${version} does not exist; use ${API_VERSION}.`)
+  if (version !== API_VERSION)
+    throw new PlatformError('NoSuchVersion', `The API version ${version} does not exist; use ${API_VERSION}.`)
 
   const app = found.app
-  if (app.validUntil && app.validUntil <= s.clock.now().toISOString()) throw new PlatformError('UnauthorizedOperation.Nonactivated', 'The app is past its validity period.')
-  if (!app.services.includes('h5')) throw new PlatformError('UnauthorizedOperation.Nonactivated', 'The app has not enabled the h5 (API 3.0) service.')
+  if (app.validUntil && app.validUntil <= s.clock.now().toISOString())
+    throw new PlatformError('UnauthorizedOperation.Nonactivated', 'The app is past its validity period.')
+  if (!app.services.includes('h5'))
+    throw new PlatformError('UnauthorizedOperation.Nonactivated', 'The app has not enabled the h5 (API 3.0) service.')
 
   let params: unknown
   try {
@@ -192,30 +265,42 @@ async function handle(s: Shiren, req: FastifyRequest<{ Body: Buffer }>): Promise
   } catch {
     throw new PlatformError('InvalidParameter', 'The request body is not valid JSON.')
   }
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new PlatformError('InvalidParameter', 'The request body must be a JSON object.')
+  if (typeof params !== 'object' || params === null || Array.isArray(params))
+    throw new PlatformError('InvalidParameter', 'The request body must be a JSON object.')
 
   switch (action as (typeof SUPPORTED)[number]) {
     // a signature covers the body and the second it was made: a repeat (an SDK retry, a replay) is the same request
-    case 'DetectAuth': return detectAuth(s, req, app, validated(checkDetectAuth(params)), auth.signature)
-    case 'GetDetectInfoEnhanced': return getDetectInfoEnhanced(s, app, validated(checkInfo(params)))
-    case 'GetDetectInfo': return getDetectInfo(s, app, validated(checkInfo(params)))
-    case 'GetFaceIdToken': return getFaceIdToken(s, req, app, validated(checkFaceIdToken(params)), auth.signature)
-    case 'GetFaceIdResult': return getFaceIdResult(s, app, validated(checkFaceIdResult(params)))
+    case 'DetectAuth':
+      return detectAuth(s, req, app, validated(checkDetectAuth(params)), auth.signature)
+    case 'GetDetectInfoEnhanced':
+      return getDetectInfoEnhanced(s, app, validated(checkInfo(params)))
+    case 'GetDetectInfo':
+      return getDetectInfo(s, app, validated(checkInfo(params)))
+    case 'GetFaceIdToken':
+      return getFaceIdToken(s, req, app, validated(checkFaceIdToken(params)), auth.signature)
+    case 'GetFaceIdResult':
+      return getFaceIdResult(s, app, validated(checkFaceIdResult(params)))
   }
-  if (KNOWN_UNSUPPORTED.has(action)) throw new PlatformError('UnsupportedOperation', `The action ${action} is not supported by shiren.`)
+  if (KNOWN_UNSUPPORTED.has(action))
+    throw new PlatformError('UnsupportedOperation', `The action ${action} is not supported by shiren.`)
   throw new PlatformError('InvalidAction', `The action ${action} does not exist.`)
 }
 
 function decodePhoto(b64: string | undefined): Buffer | null {
   if (b64 === undefined || b64 === '') return null
   const buf = decodeBase64Strict(b64)
-  if (!buf) throw new PlatformError('InvalidParameterValue', 'ImageBase64 is not valid base64 (RFC 4648, with padding).')
+  if (!buf)
+    throw new PlatformError('InvalidParameterValue', 'ImageBase64 is not valid base64 (RFC 4648, with padding).')
   return buf
 }
 
 async function ruleOf(s: Shiren, app: AppRow, ruleId: string) {
   const rule = await s.store.rules.get(ruleId)
-  if (!rule || rule.appId !== app.appId) throw new PlatformError('InvalidParameterValue.RuleIdNotExist', 'RuleId does not exist; create it with `shiren rule create`.')
+  if (!rule || rule.appId !== app.appId)
+    throw new PlatformError(
+      'InvalidParameterValue.RuleIdNotExist',
+      'RuleId does not exist; create it with `shiren rule create`.',
+    )
   if (!rule.enabled) throw new PlatformError('InvalidParameterValue.RuleIdDisabled', 'RuleId is disabled.')
   return rule
 }
@@ -225,18 +310,33 @@ function checkRedirect(url: string | undefined): string | null {
   try {
     const u = new URL(url)
     if (u.protocol === 'http:' || u.protocol === 'https:') return u.toString()
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   throw new PlatformError('InvalidParameterValue', 'RedirectUrl must be an absolute http(s) URL.')
 }
 
 async function detectAuth(s: Shiren, req: FastifyRequest, app: AppRow, p: Record<string, any>, requestKey: string) {
-  if (p.Encryption) throw new PlatformError('InvalidParameter.UnsupportEncryptField', 'Encrypted inputs are not supported by shiren; send Name and IdCard over TLS.')
-  if (p.IntentionVerifyText || p.IntentionQuestions || p.IntentionActions) throw new PlatformError('UnsupportedOperation', 'Intention verification (意愿核身) is not supported by shiren.')
+  if (p.Encryption)
+    throw new PlatformError(
+      'InvalidParameter.UnsupportEncryptField',
+      'Encrypted inputs are not supported by shiren; send Name and IdCard over TLS.',
+    )
+  if (p.IntentionVerifyText || p.IntentionQuestions || p.IntentionActions)
+    throw new PlatformError('UnsupportedOperation', 'Intention verification (意愿核身) is not supported by shiren.')
   const rule = await ruleOf(s, app, p.RuleId)
   const photo = decodePhoto(p.ImageBase64)
   const { verification } = await s.verifications.create({
-    app, rule, family: 'h5', name: p.Name ?? null, idNumber: p.IdCard ?? null, photo,
-    redirectUrl: checkRedirect(p.RedirectUrl), extra: p.Extra ?? null, tokenStyle: 'biz', requestKey,
+    app,
+    rule,
+    family: 'h5',
+    name: p.Name ?? null,
+    idNumber: p.IdCard ?? null,
+    photo,
+    redirectUrl: checkRedirect(p.RedirectUrl),
+    extra: p.Extra ?? null,
+    tokenStyle: 'biz',
+    requestKey,
   })
   return { Url: captureUrl(s.config, req, verification.token), BizToken: verification.token }
 }
@@ -244,21 +344,42 @@ async function detectAuth(s: Shiren, req: FastifyRequest, app: AppRow, p: Record
 async function ownVerification(s: Shiren, app: AppRow, token: string): Promise<Verification> {
   const v = await s.verifications.byToken(token)
   if (!v || v.appId !== app.appId || v.family !== 'h5') throw new PlatformError('InvalidParameter', '非法BizToken。')
-  if (v.purgeAfter <= s.clock.now().toISOString()) throw new PlatformError('InvalidParameterValue.BizTokenExpired', 'The results of this BizToken are no longer kept (3 days).')
+  if (v.purgeAfter <= s.clock.now().toISOString())
+    throw new PlatformError(
+      'InvalidParameterValue.BizTokenExpired',
+      'The results of this BizToken are no longer kept (3 days).',
+    )
   return v
 }
 
 const LIVENESS_MODE_NUMBER = { digital: 1, action: 2, silent: 3 } as const
 const ACTION_NUMBER = { mouth: '1', blink: '2', left: '4', right: '4' } as const
 
-async function detectText(s: Shiren, v: Verification, ruleLiveness: keyof typeof LIVENESS_MODE_NUMBER | null, card: CardData | null) {
+async function detectText(
+  s: Shiren,
+  v: Verification,
+  ruleLiveness: keyof typeof LIVENESS_MODE_NUMBER | null,
+  card: CardData | null,
+) {
   const reason = s.verifications.currentReason(v)
   const code = reason ? toCode('h5', reason) : null
   const attempts = await s.verifications.attempts(v.id)
   const { name, idNumber } = await s.verifications.identity(v)
   // the code's stage says which half failed: a comparison failure means liveness itself passed
-  const liveCode = !code ? null : code.code === 0 || code.stage === 'compare' ? 0 : code.stage === 'identity' ? null : code.code
-  const compareCode = !code ? null : code.code === 0 ? 0 : code.stage === 'compare' || code.stage === 'identity' ? code.code : null
+  const liveCode = !code
+    ? null
+    : code.code === 0 || code.stage === 'compare'
+      ? 0
+      : code.stage === 'identity'
+        ? null
+        : code.code
+  const compareCode = !code
+    ? null
+    : code.code === 0
+      ? 0
+      : code.stage === 'compare' || code.stage === 'identity'
+        ? code.code
+        : null
   const compareLib = v.referenceOrigin ? '业务方自有库' : null
   return {
     ErrCode: code?.code ?? null,
@@ -275,22 +396,25 @@ async function detectText(s: Shiren, v: Verification, ruleLiveness: keyof typeof
     Sim: v.similarity === null ? null : v.similarity.toFixed(2),
     Location: null,
     Extra: v.extra ?? '',
-    LivenessDetail: attempts.filter((a) => a.state === 'finished').map((a) => ({
-      ReqTime: String(Date.parse(a.createdAt)),
-      Seq: a.id,
-      Idcard: idNumber ?? '',
-      Name: name ?? '',
-      Sim: a.similarity === null ? null : a.similarity.toFixed(2),
-      IsNeedCharge: a.billable ?? false,
-      Errcode: a.code,
-      Errmsg: a.reason ? toCode('h5', a.reason).messageZh : null,
-      Livestatus: a.reason === null ? null : toCode('h5', a.reason).stage === 'compare' ? 0 : a.code,
-      Livemsg: a.reason ? toCode('h5', a.reason).messageZh : null,
-      Comparestatus: a.reason && ['compare', 'identity'].includes(toCode('h5', a.reason).stage) ? a.code : a.code === 0 ? 0 : null,
-      Comparemsg: a.reason ? toCode('h5', a.reason).messageZh : null,
-      CompareLibType: compareLib,
-      LivenessMode: ruleLiveness ? LIVENESS_MODE_NUMBER[ruleLiveness] : 0,
-    })),
+    LivenessDetail: attempts
+      .filter((a) => a.state === 'finished')
+      .map((a) => ({
+        ReqTime: String(Date.parse(a.createdAt)),
+        Seq: a.id,
+        Idcard: idNumber ?? '',
+        Name: name ?? '',
+        Sim: a.similarity === null ? null : a.similarity.toFixed(2),
+        IsNeedCharge: a.billable ?? false,
+        Errcode: a.code,
+        Errmsg: a.reason ? toCode('h5', a.reason).messageZh : null,
+        Livestatus: a.reason === null ? null : toCode('h5', a.reason).stage === 'compare' ? 0 : a.code,
+        Livemsg: a.reason ? toCode('h5', a.reason).messageZh : null,
+        Comparestatus:
+          a.reason && ['compare', 'identity'].includes(toCode('h5', a.reason).stage) ? a.code : a.code === 0 ? 0 : null,
+        Comparemsg: a.reason ? toCode('h5', a.reason).messageZh : null,
+        CompareLibType: compareLib,
+        LivenessMode: ruleLiveness ? LIVENESS_MODE_NUMBER[ruleLiveness] : 0,
+      })),
     LivenessInfoTag: null,
     Mobile: '',
     CompareLibType: compareLib,
@@ -299,7 +423,8 @@ async function detectText(s: Shiren, v: Verification, ruleLiveness: keyof typeof
     NFCBillingCounts: 0,
     PassNo: null,
     VisaNum: null,
-    LivenessActionSequence: v.challenge?.mode === 'action' ? v.challenge.actions.map((a) => ACTION_NUMBER[a]).join(',') : null,
+    LivenessActionSequence:
+      v.challenge?.mode === 'action' ? v.challenge.actions.map((a) => ACTION_NUMBER[a]).join(',') : null,
   }
 }
 
@@ -308,9 +433,14 @@ function ocrText(card: CardData | null) {
   const f = card?.front ?? null
   const b = card?.back ?? null
   return {
-    OcrNation: f?.nation ?? null, OcrAddress: f?.address ?? null, OcrBirth: f?.birth ?? null, OcrAuthority: b?.authority ?? null,
+    OcrNation: f?.nation ?? null,
+    OcrAddress: f?.address ?? null,
+    OcrBirth: f?.birth ?? null,
+    OcrAuthority: b?.authority ?? null,
     OcrValidDate: b?.validFrom && b.validTo ? `${b.validFrom}-${b.validTo}` : null,
-    OcrName: f?.name ?? null, OcrIdCard: f?.idNumber ?? null, OcrGender: f?.gender ?? null,
+    OcrName: f?.name ?? null,
+    OcrIdCard: f?.idNumber ?? null,
+    OcrGender: f?.gender ?? null,
   }
 }
 
@@ -325,7 +455,11 @@ function wants(infoType: string | undefined, part: string): boolean {
 }
 
 async function getDetectInfoEnhanced(s: Shiren, app: AppRow, p: Record<string, any>) {
-  if (p.Encryption || p.IsEncryptResponse) throw new PlatformError('InvalidParameter.UnsupportEncryptField', 'Encrypted responses are not supported by shiren.')
+  if (p.Encryption || p.IsEncryptResponse)
+    throw new PlatformError(
+      'InvalidParameter.UnsupportEncryptField',
+      'Encrypted responses are not supported by shiren.',
+    )
   await ruleOf(s, app, p.RuleId)
   const v = await ownVerification(s, app, p.BizToken)
   const rule = await s.store.rules.get(v.ruleId)
@@ -336,10 +470,22 @@ async function getDetectInfoEnhanced(s: Shiren, app: AppRow, p: Record<string, a
     Text: wants(p.InfoType, '1') ? await detectText(s, v, rule?.liveness ?? null, card) : null,
     // shiren neither cuts the card out of the photo (Processed*) nor runs card-forgery checks (WarnInfos)
     IdCardData: wants(p.InfoType, '2')
-      ? { OcrFront: await cardImage(s, card?.frontImage), OcrBack: await cardImage(s, card?.backImage), Avatar: await cardImage(s, card?.portrait), ProcessedFrontImage: null, ProcessedBackImage: null, WarnInfos: null, BackWarnInfos: null }
+      ? {
+          OcrFront: await cardImage(s, card?.frontImage),
+          OcrBack: await cardImage(s, card?.backImage),
+          Avatar: await cardImage(s, card?.portrait),
+          ProcessedFrontImage: null,
+          ProcessedBackImage: null,
+          WarnInfos: null,
+          BackWarnInfos: null,
+        }
       : null,
-    BestFrame: wants(p.InfoType, '3') ? { BestFrame: bestFrame ? bestFrame.toString('base64') : null, BestFrames: [] } : null,
-    VideoData: wants(p.InfoType, '4') ? { LivenessVideo: video ? video.toString('base64') : null, LivenessVideos: null } : null,
+    BestFrame: wants(p.InfoType, '3')
+      ? { BestFrame: bestFrame ? bestFrame.toString('base64') : null, BestFrames: [] }
+      : null,
+    VideoData: wants(p.InfoType, '4')
+      ? { LivenessVideo: video ? video.toString('base64') : null, LivenessVideos: null }
+      : null,
     Encryption: null,
     IntentionVerifyData: null,
     IntentionQuestionResult: null,
@@ -359,18 +505,43 @@ async function getDetectInfo(s: Shiren, app: AppRow, p: Record<string, any>) {
   const info: Record<string, unknown> = {}
   if (wants(p.InfoType, '1')) {
     info.Text = {
-      ErrCode: t.ErrCode, ErrMsg: t.ErrMsg, IdCard: t.IdCard, Name: t.Name,
-      OcrNation: t.OcrNation, OcrAddress: t.OcrAddress, OcrBirth: t.OcrBirth, OcrAuthority: t.OcrAuthority, OcrValidDate: t.OcrValidDate,
-      OcrName: t.OcrName, OcrIdCard: t.OcrIdCard, OcrGender: t.OcrGender,
-      LiveStatus: t.LiveStatus, LiveMsg: t.LiveMsg, Comparestatus: t.Comparestatus, Comparemsg: t.Comparemsg, Sim: t.Sim, Location: null, Extra: t.Extra,
-      Detail: { LivenessData: t.LivenessDetail.map((d) => ({ ErrCode: d.Errcode, ErrMsg: d.Errmsg, ReqTime: d.ReqTime, IdCard: d.Idcard, Name: d.Name })) },
+      ErrCode: t.ErrCode,
+      ErrMsg: t.ErrMsg,
+      IdCard: t.IdCard,
+      Name: t.Name,
+      OcrNation: t.OcrNation,
+      OcrAddress: t.OcrAddress,
+      OcrBirth: t.OcrBirth,
+      OcrAuthority: t.OcrAuthority,
+      OcrValidDate: t.OcrValidDate,
+      OcrName: t.OcrName,
+      OcrIdCard: t.OcrIdCard,
+      OcrGender: t.OcrGender,
+      LiveStatus: t.LiveStatus,
+      LiveMsg: t.LiveMsg,
+      Comparestatus: t.Comparestatus,
+      Comparemsg: t.Comparemsg,
+      Sim: t.Sim,
+      Location: null,
+      Extra: t.Extra,
+      Detail: {
+        LivenessData: t.LivenessDetail.map((d) => ({
+          ErrCode: d.Errcode,
+          ErrMsg: d.Errmsg,
+          ReqTime: d.ReqTime,
+          IdCard: d.Idcard,
+          Name: d.Name,
+        })),
+      },
     }
   }
   if (wants(p.InfoType, '2')) {
     info.IdCardData = { OcrFront: await cardImage(s, card?.frontImage), OcrBack: await cardImage(s, card?.backImage) }
   }
-  if (wants(p.InfoType, '3')) info.BestFrame = { BestFrame: (await s.verifications.blob(v.bestFrameBlob))?.toString('base64') ?? null }
-  if (wants(p.InfoType, '4')) info.VideoData = { LivenessVideo: (await s.verifications.blob(v.videoBlob))?.toString('base64') ?? null }
+  if (wants(p.InfoType, '3'))
+    info.BestFrame = { BestFrame: (await s.verifications.blob(v.bestFrameBlob))?.toString('base64') ?? null }
+  if (wants(p.InfoType, '4'))
+    info.VideoData = { LivenessVideo: (await s.verifications.blob(v.videoBlob))?.toString('base64') ?? null }
   return { DetectInfo: JSON.stringify(info) }
 }
 
@@ -378,25 +549,59 @@ async function getDetectInfo(s: Shiren, app: AppRow, p: Record<string, any>) {
 const FACE_ID_TOKEN_TTL_S = 600
 
 async function getFaceIdToken(s: Shiren, req: FastifyRequest, app: AppRow, p: Record<string, any>, requestKey: string) {
-  if (p.Encryption) throw new PlatformError('InvalidParameter.UnsupportEncryptField', 'Encrypted inputs are not supported by shiren.')
-  const rules = p.RuleId ? [await ruleOf(s, app, p.RuleId)] : (await s.apps.listRules(app.appId)).filter((r) => r.enabled)
+  if (p.Encryption)
+    throw new PlatformError('InvalidParameter.UnsupportEncryptField', 'Encrypted inputs are not supported by shiren.')
+  const rules = p.RuleId
+    ? [await ruleOf(s, app, p.RuleId)]
+    : (await s.apps.listRules(app.appId)).filter((r) => r.enabled)
   const base = rules[0]
-  if (!base) throw new PlatformError('InvalidParameterValue.RuleIdNotExist', 'The app has no rule; create one with `shiren rule create`.')
+  if (!base)
+    throw new PlatformError(
+      'InvalidParameterValue.RuleIdNotExist',
+      'The app has no rule; create one with `shiren rule create`.',
+    )
   const photo = decodePhoto(p.ImageBase64)
-  if (p.CompareLib === 'LOCAL' && !photo) throw new PlatformError('MissingParameter', 'CompareLib LOCAL needs ImageBase64.')
-  if (p.CompareLib === 'BUSINESS' && (!p.Name || !p.IdCard)) throw new PlatformError('MissingParameter', 'CompareLib BUSINESS needs Name and IdCard.')
-  const rule = { ...base, compareSource: p.CompareLib === 'LOCAL' ? 'photo' as const : 'registry' as const, tokenTtlS: FACE_ID_TOKEN_TTL_S, maxAttempts: 1 }
+  if (p.CompareLib === 'LOCAL' && !photo)
+    throw new PlatformError('MissingParameter', 'CompareLib LOCAL needs ImageBase64.')
+  if (p.CompareLib === 'BUSINESS' && (!p.Name || !p.IdCard))
+    throw new PlatformError('MissingParameter', 'CompareLib BUSINESS needs Name and IdCard.')
+  const rule = {
+    ...base,
+    compareSource: p.CompareLib === 'LOCAL' ? ('photo' as const) : ('registry' as const),
+    tokenTtlS: FACE_ID_TOKEN_TTL_S,
+    maxAttempts: 1,
+  }
   const { verification } = await s.verifications.create({
-    app, rule, family: 'h5', name: p.Name ?? null, idNumber: p.IdCard ?? null, photo: p.CompareLib === 'LOCAL' ? photo : null, extra: p.Extra ?? null, tokenStyle: 'biz', requestKey,
+    app,
+    rule,
+    family: 'h5',
+    name: p.Name ?? null,
+    idNumber: p.IdCard ?? null,
+    photo: p.CompareLib === 'LOCAL' ? photo : null,
+    extra: p.Extra ?? null,
+    tokenStyle: 'biz',
+    requestKey,
   })
-  return { FaceIdToken: verification.token, ClientConfig: JSON.stringify({ captureUrl: captureUrl(s.config, req, verification.token) }) }
+  return {
+    FaceIdToken: verification.token,
+    ClientConfig: JSON.stringify({ captureUrl: captureUrl(s.config, req, verification.token) }),
+  }
 }
 
 async function getFaceIdResult(s: Shiren, app: AppRow, p: Record<string, any>) {
-  if (p.Encryption || p.IsEncryptResponse) throw new PlatformError('InvalidParameter.UnsupportEncryptField', 'Encrypted responses are not supported by shiren.')
+  if (p.Encryption || p.IsEncryptResponse)
+    throw new PlatformError(
+      'InvalidParameter.UnsupportEncryptField',
+      'Encrypted responses are not supported by shiren.',
+    )
   const v = await s.verifications.byToken(p.FaceIdToken)
-  if (!v || v.appId !== app.appId || v.family !== 'h5') throw new PlatformError('InvalidParameterValue.BizTokenIllegal', 'The FaceIdToken is not valid.')
-  if (v.purgeAfter <= s.clock.now().toISOString()) throw new PlatformError('InvalidParameterValue.BizTokenExpired', 'The results of this FaceIdToken are no longer kept (3 days).')
+  if (!v || v.appId !== app.appId || v.family !== 'h5')
+    throw new PlatformError('InvalidParameterValue.BizTokenIllegal', 'The FaceIdToken is not valid.')
+  if (v.purgeAfter <= s.clock.now().toISOString())
+    throw new PlatformError(
+      'InvalidParameterValue.BizTokenExpired',
+      'The results of this FaceIdToken are no longer kept (3 days).',
+    )
   const reason = s.verifications.currentReason(v) ?? 'RESULT_NOT_FOUND'
   const code = toCode('h5', reason)
   const { name, idNumber } = await s.verifications.identity(v)
@@ -406,8 +611,10 @@ async function getFaceIdResult(s: Shiren, app: AppRow, p: Record<string, any>) {
     Result: String(code.code),
     Description: code.messageZh,
     Similarity: v.similarity ?? 0,
-    VideoBase64: p.IsNeedVideo ? (await s.verifications.blob(v.videoBlob))?.toString('base64') ?? null : null,
-    BestFrameBase64: p.IsNeedBestFrame ? (await s.verifications.blob(v.bestFrameBlob))?.toString('base64') ?? null : null,
+    VideoBase64: p.IsNeedVideo ? ((await s.verifications.blob(v.videoBlob))?.toString('base64') ?? null) : null,
+    BestFrameBase64: p.IsNeedBestFrame
+      ? ((await s.verifications.blob(v.bestFrameBlob))?.toString('base64') ?? null)
+      : null,
     Extra: v.extra,
     DeviceInfoTag: null,
     RiskInfoTag: null,

@@ -19,7 +19,12 @@ import { securityHeaders, sendPage } from './capture-page.js'
  * signed with a key in <data dir>/console-key, so every process on the same data dir accepts them.
  */
 
-const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>
+const scrypt = promisify(scryptCb) as (
+  pw: string,
+  salt: Buffer,
+  len: number,
+  opts: { N: number; r: number; p: number; maxmem: number },
+) => Promise<Buffer>
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }
 const COOKIE = 'shiren_console'
 const SESSION_S = 12 * 3600
@@ -38,7 +43,12 @@ export async function verifyPassword(pw: string, stored: string): Promise<boolea
   const [kind, n, r, p, salt, key] = stored.trim().split('$')
   if (kind !== 'scrypt' || !salt || !key) return false
   const want = Buffer.from(key, 'base64')
-  const got = await scrypt(pw, Buffer.from(salt, 'base64'), want.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem })
+  const got = await scrypt(pw, Buffer.from(salt, 'base64'), want.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: SCRYPT.maxmem,
+  })
   return got.length === want.length && timingSafeEqual(got, want)
 }
 
@@ -52,7 +62,10 @@ export async function setAdminPassword(dataDir: string, pw: string): Promise<voi
  * At first start: a random password, hashed into the data dir and returned once so that the caller
  * prints it; null when one is already set (or SHIREN_ADMIN_PASSWORD provides it).
  */
-export async function ensureAdminPassword(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+export async function ensureAdminPassword(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | null> {
   if (env.SHIREN_ADMIN_PASSWORD || existsSync(passwordFile(dataDir))) return null
   const pw = randomToken(16)
   mkdirSync(dataDir, { recursive: true })
@@ -105,7 +118,10 @@ function setSession(req: FastifyRequest, reply: FastifyReply, s: Shiren) {
   const exp = Math.floor(s.clock.now().getTime() / 1000) + SESSION_S
   const payload = `${exp}.${randomBytes(12).toString('base64url')}`
   const secure = req.protocol === 'https' ? '; Secure' : ''
-  reply.header('set-cookie', `${COOKIE}=${payload}.${sign(cookieKey(s.config.dataDir), payload)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_S}${secure}`)
+  reply.header(
+    'set-cookie',
+    `${COOKIE}=${payload}.${sign(cookieKey(s.config.dataDir), payload)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_S}${secure}`,
+  )
 }
 
 const day = (d: Date) => d.toISOString().slice(0, 10)
@@ -120,33 +136,57 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
   app.post('/console/api/login', async (req, reply) => {
     const ip = req.ip
     const f = failures.get(ip)
-    if (f && f.until > Date.now()) return reply.code(429).send({ error: { reason: 'TOO_MANY_ATTEMPTS', message: 'too many wrong passwords: wait a minute' } })
-    const pw = typeof (req.body as { password?: unknown } | null)?.password === 'string' ? (req.body as { password: string }).password : ''
+    if (f && f.until > Date.now())
+      return reply
+        .code(429)
+        .send({ error: { reason: 'TOO_MANY_ATTEMPTS', message: 'too many wrong passwords: wait a minute' } })
+    const pw =
+      typeof (req.body as { password?: unknown } | null)?.password === 'string'
+        ? (req.body as { password: string }).password
+        : ''
     const env = process.env.SHIREN_ADMIN_PASSWORD
     const file = passwordFile(s.config.dataDir)
-    const ok = pw.length > 0 && (env ? constantTimeEqual(pw, env) : existsSync(file) && await verifyPassword(pw, readFileSync(file, 'utf8')))
+    const ok =
+      pw.length > 0 &&
+      (env ? constantTimeEqual(pw, env) : existsSync(file) && (await verifyPassword(pw, readFileSync(file, 'utf8'))))
     if (!ok) {
       const n = (f?.n ?? 0) + 1
       failures.set(ip, { n, until: n >= 5 ? Date.now() + 60_000 : 0 })
-      return reply.code(401).send({ error: { reason: 'PASSWORD_INVALID', message: existsSync(file) || env ? 'wrong password' : 'no console password is set: run `shiren admin set-password`' } })
+      return reply
+        .code(401)
+        .send({
+          error: {
+            reason: 'PASSWORD_INVALID',
+            message:
+              existsSync(file) || env
+                ? 'wrong password'
+                : 'no console password is set: run `shiren admin set-password`',
+          },
+        })
     }
     failures.delete(ip)
     setSession(req, reply, s)
     return reply.send({ ok: true })
   })
 
-  app.post('/console/api/logout', async (_req, reply) => reply.header('set-cookie', `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).send({ ok: true }))
+  app.post('/console/api/logout', async (_req, reply) =>
+    reply.header('set-cookie', `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).send({ ok: true }),
+  )
 
   app.register(async (priv) => {
     priv.addHook('onRequest', async (req, reply) => {
-      if (!consoleSessionValid(req, s)) return reply.code(401).send({ error: { reason: 'LOGIN_REQUIRED', message: 'log in to the console first' } })
+      if (!consoleSessionValid(req, s))
+        return reply.code(401).send({ error: { reason: 'LOGIN_REQUIRED', message: 'log in to the console first' } })
     })
 
     priv.get('/console/api/me', async () => ({ ok: true }))
 
     /** What each threshold means: the false-accept rate measured on the calibration pairs. */
     priv.get('/console/api/far', async () => ({
-      model: CALIBRATION.model, impostorPairs: CALIBRATION.impostorPairs, genuinePairs: CALIBRATION.genuinePairs, generatedAt: CALIBRATION.generatedAt,
+      model: CALIBRATION.model,
+      impostorPairs: CALIBRATION.impostorPairs,
+      genuinePairs: CALIBRATION.genuinePairs,
+      generatedAt: CALIBRATION.generatedAt,
       anchors: FAR_ANCHORS.map(([far, score]) => ({ far, score })),
     }))
 
@@ -163,20 +203,48 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
           try {
             const c = toCode(fam, r)
             out[fam] = { code: c.code, billable: c.billable, message: { zh: c.messageZh, en: c.messageEn } }
-          } catch { out[fam] = null }
+          } catch {
+            out[fam] = null
+          }
         }
         return out
       }
       const rule = await s.store.rules.get(v.ruleId)
       const last = [...attempts].reverse().find((a) => a.mediaBlob)
       return {
-        id: v.id, appId: v.appId, ruleId: v.ruleId, family: v.family, orderNo: v.orderNo, state: v.state, reason, codes: both(reason),
-        threshold: rule?.threshold ?? null, liveness: rule?.liveness ?? null, compareSource: rule?.compareSource ?? null,
-        similarity: v.similarity, attemptsUsed: v.attemptsUsed, maxAttempts: v.maxAttempts, createdAt: v.createdAt, finishedAt: v.finishedAt, expiresAt: v.expiresAt,
-        name: id.name ? maskName(id.name) : null, idNumber: id.idNumber ? maskIdNumber(id.idNumber) : null,
+        id: v.id,
+        appId: v.appId,
+        ruleId: v.ruleId,
+        family: v.family,
+        orderNo: v.orderNo,
+        state: v.state,
+        reason,
+        codes: both(reason),
+        threshold: rule?.threshold ?? null,
+        liveness: rule?.liveness ?? null,
+        compareSource: rule?.compareSource ?? null,
+        similarity: v.similarity,
+        attemptsUsed: v.attemptsUsed,
+        maxAttempts: v.maxAttempts,
+        createdAt: v.createdAt,
+        finishedAt: v.finishedAt,
+        expiresAt: v.expiresAt,
+        name: id.name ? maskName(id.name) : null,
+        idNumber: id.idNumber ? maskIdNumber(id.idNumber) : null,
         challenge: v.challenge,
-        hasBestFrame: Boolean(v.bestFrameBlob ?? attempts.some((a) => a.bestFrameBlob)), hasVideo: Boolean(v.videoBlob ?? last?.mediaBlob),
-        attempts: attempts.map((a) => ({ seq: a.seq, state: a.state, reason: a.reason, codes: both(a.reason), similarity: a.similarity, signals: a.signals, createdAt: a.createdAt, finishedAt: a.finishedAt, hasBestFrame: Boolean(a.bestFrameBlob) })),
+        hasBestFrame: Boolean(v.bestFrameBlob ?? attempts.some((a) => a.bestFrameBlob)),
+        hasVideo: Boolean(v.videoBlob ?? last?.mediaBlob),
+        attempts: attempts.map((a) => ({
+          seq: a.seq,
+          state: a.state,
+          reason: a.reason,
+          codes: both(a.reason),
+          similarity: a.similarity,
+          signals: a.signals,
+          createdAt: a.createdAt,
+          finishedAt: a.finishedAt,
+          hasBestFrame: Boolean(a.bestFrameBlob),
+        })),
       }
     })
 
@@ -186,12 +254,24 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
       const attempts = await s.verifications.attempts(v.id)
       const seq = Number((req.query as { seq?: string }).seq)
       const a = Number.isInteger(seq) ? attempts.find((x) => x.seq === seq) : undefined
-      const key = which === 'frame'
-        ? (a?.bestFrameBlob ?? v.bestFrameBlob ?? [...attempts].reverse().find((x) => x.bestFrameBlob)?.bestFrameBlob ?? null)
-        : (a?.mediaBlob ?? v.videoBlob ?? [...attempts].reverse().find((x) => x.mediaBlob)?.mediaBlob ?? null)
+      const key =
+        which === 'frame'
+          ? (a?.bestFrameBlob ??
+            v.bestFrameBlob ??
+            [...attempts].reverse().find((x) => x.bestFrameBlob)?.bestFrameBlob ??
+            null)
+          : (a?.mediaBlob ?? v.videoBlob ?? [...attempts].reverse().find((x) => x.mediaBlob)?.mediaBlob ?? null)
       const data = await s.verifications.blob(key)
-      if (!data) return reply.code(404).send({ error: { reason: 'NOT_FOUND', message: 'the media is gone (retention) or was never recorded' } })
-      const type = which === 'frame' ? 'image/jpeg' : data.subarray(0, 4).equals(Buffer.from([0x1a, 0x45, 0xdf, 0xa3])) ? 'video/webm' : 'video/mp4'
+      if (!data)
+        return reply
+          .code(404)
+          .send({ error: { reason: 'NOT_FOUND', message: 'the media is gone (retention) or was never recorded' } })
+      const type =
+        which === 'frame'
+          ? 'image/jpeg'
+          : data.subarray(0, 4).equals(Buffer.from([0x1a, 0x45, 0xdf, 0xa3]))
+            ? 'video/webm'
+            : 'video/mp4'
       return securityHeaders(reply).header('cache-control', 'private, no-store').type(type).send(data)
     }
     priv.get('/console/api/verifications/:id/best-frame', async (req, reply) => media(req, reply, 'frame'))
@@ -205,20 +285,43 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
       const from = q.from ?? day(new Date(now.getTime() - 29 * 86400_000))
       const u = await s.billing.usage({ from, to, ...(q.appId && { appId: q.appId }) })
       const days: Array<{ day: string; billable: number; free: number }> = []
-      for (let d = new Date(`${from}T00:00:00Z`); day(d) <= to && days.length < 400; d = new Date(d.getTime() + 86400_000)) days.push({ day: day(d), billable: 0, free: 0 })
+      for (
+        let d = new Date(`${from}T00:00:00Z`);
+        day(d) <= to && days.length < 400;
+        d = new Date(d.getTime() + 86400_000)
+      )
+        days.push({ day: day(d), billable: 0, free: 0 })
       const byDay = new Map(days.map((d) => [d.day, d]))
-      const byCode = new Map<string, { family: string; code: number; billable: number; free: number; message: { zh: string; en: string } | null }>()
+      const byCode = new Map<
+        string,
+        { family: string; code: number; billable: number; free: number; message: { zh: string; en: string } | null }
+      >()
       for (const r of u.rows) {
         const d = byDay.get(r.day)
-        if (d) { d.billable += r.billable; d.free += r.free }
+        if (d) {
+          d.billable += r.billable
+          d.free += r.free
+        }
         const k = `${r.family}:${r.code}`
         const e = lookup(r.family as 'h5' | 'sdk', r.code)
-        const c = byCode.get(k) ?? { family: r.family, code: r.code, billable: 0, free: 0, message: e ? { zh: e.messageZh, en: e.messageEn } : null }
+        const c = byCode.get(k) ?? {
+          family: r.family,
+          code: r.code,
+          billable: 0,
+          free: 0,
+          message: e ? { zh: e.messageZh, en: e.messageEn } : null,
+        }
         c.billable += r.billable
         c.free += r.free
         byCode.set(k, c)
       }
-      return { from, to, totals: u.totals, days, codes: [...byCode.values()].sort((a, b) => b.billable + b.free - (a.billable + a.free)) }
+      return {
+        from,
+        to,
+        totals: u.totals,
+        days,
+        codes: [...byCode.values()].sort((a, b) => b.billable + b.free - (a.billable + a.free)),
+      }
     })
   })
 }

@@ -15,20 +15,45 @@ import { consoleSessionValid } from './console-api.js'
  * document at /docs/json. One schema per route gives validation, documentation and response
  * filtering: a field not declared in a response schema never leaves the server.
  */
-const ErrorBody = Type.Object({ error: Type.Object({ reason: Type.String(), message: Type.String() }) }, { $id: 'ManagementError' })
+const ErrorBody = Type.Object(
+  { error: Type.Object({ reason: Type.String(), message: Type.String() }) },
+  { $id: 'ManagementError' },
+)
 
 const App = Type.Object({
-  appId: Type.String(), name: Type.String(), secretVersion: Type.Integer(), services: Type.Array(Type.String()),
-  validUntil: Type.Union([Type.String(), Type.Null()]), dailyLimitPerPerson: Type.Integer(), concurrencyLimit: Type.Integer(),
-  enabled: Type.Boolean(), createdAt: Type.String(),
+  appId: Type.String(),
+  name: Type.String(),
+  secretVersion: Type.Integer(),
+  services: Type.Array(Type.String()),
+  validUntil: Type.Union([Type.String(), Type.Null()]),
+  dailyLimitPerPerson: Type.Integer(),
+  concurrencyLimit: Type.Integer(),
+  enabled: Type.Boolean(),
+  createdAt: Type.String(),
 })
 const Rule = Type.Object({
-  ruleId: Type.String(), appId: Type.String(), name: Type.String(), liveness: Type.String(), compareSource: Type.String(),
-  threshold: Type.Number(), maxAttempts: Type.Integer(), tokenTtlS: Type.Integer(), actionCount: Type.Integer(), idcardStep: Type.String(), enabled: Type.Boolean(), createdAt: Type.String(),
+  ruleId: Type.String(),
+  appId: Type.String(),
+  name: Type.String(),
+  liveness: Type.String(),
+  compareSource: Type.String(),
+  threshold: Type.Number(),
+  maxAttempts: Type.Integer(),
+  tokenTtlS: Type.Integer(),
+  actionCount: Type.Integer(),
+  idcardStep: Type.String(),
+  enabled: Type.Boolean(),
+  createdAt: Type.String(),
 })
 const CodeRow = Type.Object({
-  family: Type.String(), code: Type.Integer(), aliases: Type.Array(Type.Integer()), billable: Type.Boolean(),
-  message_zh: Type.String(), message_en: Type.String(), stage: Type.String(), reasons: Type.Array(Type.String()),
+  family: Type.String(),
+  code: Type.Integer(),
+  aliases: Type.Array(Type.Integer()),
+  billable: Type.Boolean(),
+  message_zh: Type.String(),
+  message_en: Type.String(),
+  stage: Type.String(),
+  reasons: Type.Array(Type.String()),
 })
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
 const literalUnion = (xs: readonly string[]) => Type.Union(xs.map((x) => Type.Literal(x)))
@@ -41,11 +66,15 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
   app.addSchema(ErrorBody)
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
-    if (isReasonError(err)) return reply.code(STATUS[err.reason] ?? 400).send({ error: { reason: err.reason, message: err.message } })
-    if (err instanceof RangeError) return reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: err.message } })
+    if (isReasonError(err))
+      return reply.code(STATUS[err.reason] ?? 400).send({ error: { reason: err.reason, message: err.message } })
+    if (err instanceof RangeError)
+      return reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: err.message } })
     if (err.validation) return reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: err.message } })
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: { reason: 'BODY_TOO_LARGE', message: 'the body is too large' } })
-    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: { reason: 'INVALID_PARAMETER', message: err.message } })
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply.code(413).send({ error: { reason: 'BODY_TOO_LARGE', message: 'the body is too large' } })
+    if (err.statusCode && err.statusCode < 500)
+      return reply.code(err.statusCode).send({ error: { reason: 'INVALID_PARAMETER', message: err.message } })
     req.log.error({ err }, 'management api failure')
     return reply.code(500).send({ error: { reason: 'SYSTEM_ERROR', message: 'internal error' } })
   })
@@ -56,14 +85,30 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
     // the operator console's signed session cookie (with its header) stands for the token
     if (!given && consoleSessionValid(req, s)) return
     if (!given || !constantTimeEqual(given, s.adminToken)) {
-      return reply.code(401).send({ error: { reason: 'SIGNATURE_INVALID', message: 'send the admin token as `Authorization: Bearer <token>` (printed at first start, kept in <data dir>/admin-token)' } })
+      return reply
+        .code(401)
+        .send({
+          error: {
+            reason: 'SIGNATURE_INVALID',
+            message:
+              'send the admin token as `Authorization: Bearer <token>` (printed at first start, kept in <data dir>/admin-token)',
+          },
+        })
     }
   }
   const security = [{ bearer: [] as string[] }]
 
-  app.get('/v1/codes', {
-    schema: { tags: ['codes'], summary: 'The result-code catalog of both families', response: { 200: Type.Array(CodeRow) } },
-  }, async () => listCodes())
+  app.get(
+    '/v1/codes',
+    {
+      schema: {
+        tags: ['codes'],
+        summary: 'The result-code catalog of both families',
+        response: { 200: Type.Array(CodeRow) },
+      },
+    },
+    async () => listCodes(),
+  )
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }))
 
@@ -71,126 +116,278 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
     const a = admin.withTypeProvider<TypeBoxTypeProvider>()
     a.addHook('onRequest', requireAdmin)
 
-    a.post('/v1/apps', {
-      schema: {
-        tags: ['apps'], summary: 'Create an app (AppID + secret)', security,
-        body: Type.Object({
-          name: Type.String({ minLength: 1, maxLength: 128 }),
-          services: Type.Optional(Type.Array(literalUnion(SERVICES))),
-          validUntil: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
-          dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0 })),
-          concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0 })),
-        }, { additionalProperties: false }),
-        response: { 201: Type.Object({ app: App, secret: Type.String() }), 400: Type.Ref('ManagementError') },
+    a.post(
+      '/v1/apps',
+      {
+        schema: {
+          tags: ['apps'],
+          summary: 'Create an app (AppID + secret)',
+          security,
+          body: Type.Object(
+            {
+              name: Type.String({ minLength: 1, maxLength: 128 }),
+              services: Type.Optional(Type.Array(literalUnion(SERVICES))),
+              validUntil: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+              dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0 })),
+              concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 201: Type.Object({ app: App, secret: Type.String() }), 400: Type.Ref('ManagementError') },
+        },
       },
-    }, async (req, reply) => reply.code(201).send(await s.apps.createApp(req.body as never)))
+      async (req, reply) => reply.code(201).send(await s.apps.createApp(req.body as never)),
+    )
 
-    a.get('/v1/apps', { schema: { tags: ['apps'], security, response: { 200: Type.Array(App) } } }, async () => s.apps.listApps())
+    a.get('/v1/apps', { schema: { tags: ['apps'], security, response: { 200: Type.Array(App) } } }, async () =>
+      s.apps.listApps(),
+    )
 
-    a.patch('/v1/apps/:appId', {
-      schema: {
-        tags: ['apps'], security, params: Type.Object({ appId: Type.String({ maxLength: 32 }) }),
-        body: Type.Object({
-          name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-          services: Type.Optional(Type.Array(literalUnion(SERVICES))),
-          validUntil: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
-          dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0 })),
-          concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0 })),
-          enabled: Type.Optional(Type.Boolean()),
-        }, { additionalProperties: false }),
-        response: { 200: App, 404: Type.Ref('ManagementError') },
+    a.patch(
+      '/v1/apps/:appId',
+      {
+        schema: {
+          tags: ['apps'],
+          security,
+          params: Type.Object({ appId: Type.String({ maxLength: 32 }) }),
+          body: Type.Object(
+            {
+              name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+              services: Type.Optional(Type.Array(literalUnion(SERVICES))),
+              validUntil: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+              dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0 })),
+              concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+              enabled: Type.Optional(Type.Boolean()),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: App, 404: Type.Ref('ManagementError') },
+        },
       },
-    }, async (req) => s.apps.updateApp(req.params.appId, req.body as never))
+      async (req) => s.apps.updateApp(req.params.appId, req.body as never),
+    )
 
-    a.post('/v1/apps/:appId/rotate-secret', {
-      schema: { tags: ['apps'], summary: 'Issue a new secret; every token and ticket of the old one stops working', security, params: Type.Object({ appId: Type.String({ maxLength: 32 }) }), response: { 200: Type.Object({ appId: Type.String(), secret: Type.String() }) } },
-    }, async (req) => ({ appId: req.params.appId, secret: await s.apps.rotateSecret(req.params.appId) }))
-
-    a.post('/v1/rules', {
-      schema: {
-        tags: ['rules'], summary: 'Create a rule (RuleId)', security,
-        body: Type.Object({
-          appId: Type.String({ maxLength: 32 }),
-          name: Type.Optional(Type.String({ maxLength: 128 })),
-          liveness: literalUnion(LIVENESS_MODES),
-          compare: literalUnion(COMPARE_SOURCES),
-          threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
-          maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
-          tokenTtlS: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
-          actionCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
-          idcardStep: Type.Optional(literalUnion(IDCARD_STEPS)),
-        }, { additionalProperties: false }),
-        response: { 201: Rule, 400: Type.Ref('ManagementError'), 404: Type.Ref('ManagementError'), 422: Type.Ref('ManagementError') },
+    a.post(
+      '/v1/apps/:appId/rotate-secret',
+      {
+        schema: {
+          tags: ['apps'],
+          summary: 'Issue a new secret; every token and ticket of the old one stops working',
+          security,
+          params: Type.Object({ appId: Type.String({ maxLength: 32 }) }),
+          response: { 200: Type.Object({ appId: Type.String(), secret: Type.String() }) },
+        },
       },
-    }, async (req, reply) => {
-      const b = req.body
-      const rule = await s.apps.createRule({ appId: b.appId, liveness: b.liveness as never, compareSource: b.compare as never, ...(b.name !== undefined && { name: b.name }), ...(b.threshold !== undefined && { threshold: b.threshold }), ...(b.maxAttempts !== undefined && { maxAttempts: b.maxAttempts }), ...(b.tokenTtlS !== undefined && { tokenTtlS: b.tokenTtlS }), ...(b.actionCount !== undefined && { actionCount: b.actionCount }), ...(b.idcardStep !== undefined && { idcardStep: b.idcardStep as never }) })
-      return reply.code(201).send(rule)
-    })
+      async (req) => ({ appId: req.params.appId, secret: await s.apps.rotateSecret(req.params.appId) }),
+    )
 
-    a.get('/v1/rules', {
-      schema: { tags: ['rules'], security, querystring: Type.Object({ appId: Type.Optional(Type.String({ maxLength: 32 })) }), response: { 200: Type.Array(Rule) } },
-    }, async (req) => s.apps.listRules(req.query.appId))
-
-    a.post('/v1/registry', {
-      bodyLimit: 8 * 1024 * 1024,
-      schema: {
-        tags: ['registry'], summary: 'Enroll a person in the identity registry (or update them)', security,
-        body: Type.Object({ name: Type.String({ maxLength: 64 }), idNumber: Type.String({ maxLength: 32 }), photoBase64: Type.Optional(Type.String()) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ id: Type.String(), status: Type.String(), hasPhoto: Type.Boolean() }), 400: Type.Ref('ManagementError') },
+    a.post(
+      '/v1/rules',
+      {
+        schema: {
+          tags: ['rules'],
+          summary: 'Create a rule (RuleId)',
+          security,
+          body: Type.Object(
+            {
+              appId: Type.String({ maxLength: 32 }),
+              name: Type.Optional(Type.String({ maxLength: 128 })),
+              liveness: literalUnion(LIVENESS_MODES),
+              compare: literalUnion(COMPARE_SOURCES),
+              threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+              maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+              tokenTtlS: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
+              actionCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
+              idcardStep: Type.Optional(literalUnion(IDCARD_STEPS)),
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            201: Rule,
+            400: Type.Ref('ManagementError'),
+            404: Type.Ref('ManagementError'),
+            422: Type.Ref('ManagementError'),
+          },
+        },
       },
-    }, async (req) => {
-      const photo = req.body.photoBase64 ? decodeBase64Strict(req.body.photoBase64) : null
-      if (req.body.photoBase64 && !photo) throw new RangeError('photoBase64 is not valid base64')
-      return s.registry.enroll({ name: req.body.name, idNumber: req.body.idNumber, photo })
-    })
-
-    a.post('/v1/registry/delete', {
-      schema: {
-        tags: ['registry'], summary: 'Remove a person and their photo (the ID number travels in the body, never in a URL)', security,
-        body: Type.Object({ idNumber: Type.String({ maxLength: 32 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ deleted: Type.Boolean() }) },
+      async (req, reply) => {
+        const b = req.body
+        const rule = await s.apps.createRule({
+          appId: b.appId,
+          liveness: b.liveness as never,
+          compareSource: b.compare as never,
+          ...(b.name !== undefined && { name: b.name }),
+          ...(b.threshold !== undefined && { threshold: b.threshold }),
+          ...(b.maxAttempts !== undefined && { maxAttempts: b.maxAttempts }),
+          ...(b.tokenTtlS !== undefined && { tokenTtlS: b.tokenTtlS }),
+          ...(b.actionCount !== undefined && { actionCount: b.actionCount }),
+          ...(b.idcardStep !== undefined && { idcardStep: b.idcardStep as never }),
+        })
+        return reply.code(201).send(rule)
       },
-    }, async (req) => ({ deleted: await s.registry.remove(req.body.idNumber) }))
+    )
 
-    a.get('/v1/registry', {
-      schema: {
-        tags: ['registry'], summary: 'Enrolled people, masked', security,
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), offset: Type.Optional(Type.Integer({ minimum: 0 })) }),
-        response: { 200: Type.Object({ total: Type.Integer(), people: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), idNumber: Type.String(), hasPhoto: Type.Boolean(), createdAt: Type.String() })) }) },
+    a.get(
+      '/v1/rules',
+      {
+        schema: {
+          tags: ['rules'],
+          security,
+          querystring: Type.Object({ appId: Type.Optional(Type.String({ maxLength: 32 })) }),
+          response: { 200: Type.Array(Rule) },
+        },
       },
-    }, async (req) => ({ total: await s.registry.count(), people: await s.registry.list(req.query.limit ?? 50, req.query.offset ?? 0) }))
+      async (req) => s.apps.listRules(req.query.appId),
+    )
 
-    a.get('/v1/usage', {
-      schema: {
-        tags: ['usage'], summary: 'Billable and free attempts per app, day and code (format=csv for a CSV file)', security,
-        querystring: Type.Object({ from: Day, to: Day, appId: Type.Optional(Type.String({ maxLength: 32 })), format: Type.Optional(literalUnion(['json', 'csv'])) }),
+    a.post(
+      '/v1/registry',
+      {
+        bodyLimit: 8 * 1024 * 1024,
+        schema: {
+          tags: ['registry'],
+          summary: 'Enroll a person in the identity registry (or update them)',
+          security,
+          body: Type.Object(
+            {
+              name: Type.String({ maxLength: 64 }),
+              idNumber: Type.String({ maxLength: 32 }),
+              photoBase64: Type.Optional(Type.String()),
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({ id: Type.String(), status: Type.String(), hasPhoto: Type.Boolean() }),
+            400: Type.Ref('ManagementError'),
+          },
+        },
       },
-    }, async (req, reply) => {
-      const summary = await s.billing.usage({ from: req.query.from, to: req.query.to, ...(req.query.appId && { appId: req.query.appId }) })
-      if (req.query.format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="usage-${summary.from}-${summary.to}.csv"`).send(BillingService.toCsv(summary))
-      return summary
-    })
+      async (req) => {
+        const photo = req.body.photoBase64 ? decodeBase64Strict(req.body.photoBase64) : null
+        if (req.body.photoBase64 && !photo) throw new RangeError('photoBase64 is not valid base64')
+        return s.registry.enroll({ name: req.body.name, idNumber: req.body.idNumber, photo })
+      },
+    )
 
-    a.get('/v1/verifications', {
-      schema: {
-        tags: ['verifications'], summary: 'Search verifications (personal data masked)', security,
-        querystring: Type.Object({
-          appId: Type.Optional(Type.String({ maxLength: 32 })), orderNo: Type.Optional(Type.String({ maxLength: 64 })), code: Type.Optional(Type.Integer()),
-          from: Type.Optional(Type.String()), to: Type.Optional(Type.String()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-        }),
+    a.post(
+      '/v1/registry/delete',
+      {
+        schema: {
+          tags: ['registry'],
+          summary: 'Remove a person and their photo (the ID number travels in the body, never in a URL)',
+          security,
+          body: Type.Object({ idNumber: Type.String({ maxLength: 32 }) }, { additionalProperties: false }),
+          response: { 200: Type.Object({ deleted: Type.Boolean() }) },
+        },
       },
-    }, async (req) => {
-      const rows = await s.store.verifications.search({ ...req.query, limit: req.query.limit ?? 50 } as never)
-      return Promise.all(rows.map(async (v) => {
-        const id = await s.verifications.identity(v)
-        return {
-          id: v.id, appId: v.appId, ruleId: v.ruleId, family: v.family, orderNo: v.orderNo, state: v.state, attemptsUsed: v.attemptsUsed,
-          reason: s.verifications.currentReason(v), code: v.finalCode, billable: v.finalBillable, similarity: v.similarity,
-          name: id.name ? maskName(id.name) : null, idNumber: id.idNumber ? maskIdNumber(id.idNumber) : null,
-          createdAt: v.createdAt, finishedAt: v.finishedAt,
-        }
-      }))
-    })
+      async (req) => ({ deleted: await s.registry.remove(req.body.idNumber) }),
+    )
+
+    a.get(
+      '/v1/registry',
+      {
+        schema: {
+          tags: ['registry'],
+          summary: 'Enrolled people, masked',
+          security,
+          querystring: Type.Object({
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+            offset: Type.Optional(Type.Integer({ minimum: 0 })),
+          }),
+          response: {
+            200: Type.Object({
+              total: Type.Integer(),
+              people: Type.Array(
+                Type.Object({
+                  id: Type.String(),
+                  name: Type.String(),
+                  idNumber: Type.String(),
+                  hasPhoto: Type.Boolean(),
+                  createdAt: Type.String(),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (req) => ({
+        total: await s.registry.count(),
+        people: await s.registry.list(req.query.limit ?? 50, req.query.offset ?? 0),
+      }),
+    )
+
+    a.get(
+      '/v1/usage',
+      {
+        schema: {
+          tags: ['usage'],
+          summary: 'Billable and free attempts per app, day and code (format=csv for a CSV file)',
+          security,
+          querystring: Type.Object({
+            from: Day,
+            to: Day,
+            appId: Type.Optional(Type.String({ maxLength: 32 })),
+            format: Type.Optional(literalUnion(['json', 'csv'])),
+          }),
+        },
+      },
+      async (req, reply) => {
+        const summary = await s.billing.usage({
+          from: req.query.from,
+          to: req.query.to,
+          ...(req.query.appId && { appId: req.query.appId }),
+        })
+        if (req.query.format === 'csv')
+          return reply
+            .type('text/csv; charset=utf-8')
+            .header('content-disposition', `attachment; filename="usage-${summary.from}-${summary.to}.csv"`)
+            .send(BillingService.toCsv(summary))
+        return summary
+      },
+    )
+
+    a.get(
+      '/v1/verifications',
+      {
+        schema: {
+          tags: ['verifications'],
+          summary: 'Search verifications (personal data masked)',
+          security,
+          querystring: Type.Object({
+            appId: Type.Optional(Type.String({ maxLength: 32 })),
+            orderNo: Type.Optional(Type.String({ maxLength: 64 })),
+            code: Type.Optional(Type.Integer()),
+            from: Type.Optional(Type.String()),
+            to: Type.Optional(Type.String()),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+          }),
+        },
+      },
+      async (req) => {
+        const rows = await s.store.verifications.search({ ...req.query, limit: req.query.limit ?? 50 } as never)
+        return Promise.all(
+          rows.map(async (v) => {
+            const id = await s.verifications.identity(v)
+            return {
+              id: v.id,
+              appId: v.appId,
+              ruleId: v.ruleId,
+              family: v.family,
+              orderNo: v.orderNo,
+              state: v.state,
+              attemptsUsed: v.attemptsUsed,
+              reason: s.verifications.currentReason(v),
+              code: v.finalCode,
+              billable: v.finalBillable,
+              similarity: v.similarity,
+              name: id.name ? maskName(id.name) : null,
+              idNumber: id.idNumber ? maskIdNumber(id.idNumber) : null,
+              createdAt: v.createdAt,
+              finishedAt: v.finishedAt,
+            }
+          }),
+        )
+      },
+    )
   })
 }

@@ -22,11 +22,24 @@ export function paramChecker<T extends TSchema>(schema: T) {
     if (first.type === ValueErrorType.ObjectRequiredProperty) {
       return { ok: false, problem: { kind: 'missing', field, message: `The parameter \`${field}\` is required.` } }
     }
-    const typeErrors = new Set([ValueErrorType.String, ValueErrorType.Number, ValueErrorType.Integer, ValueErrorType.Boolean, ValueErrorType.Object, ValueErrorType.Array])
+    const typeErrors = new Set([
+      ValueErrorType.String,
+      ValueErrorType.Number,
+      ValueErrorType.Integer,
+      ValueErrorType.Boolean,
+      ValueErrorType.Object,
+      ValueErrorType.Array,
+    ])
     if (typeErrors.has(first.type)) {
-      return { ok: false, problem: { kind: 'type', field, message: `The parameter \`${field}\` has the wrong type: ${first.message}.` } }
+      return {
+        ok: false,
+        problem: { kind: 'type', field, message: `The parameter \`${field}\` has the wrong type: ${first.message}.` },
+      }
     }
-    return { ok: false, problem: { kind: 'value', field, message: `The value of \`${field}\` is invalid: ${first.message}.` } }
+    return {
+      ok: false,
+      problem: { kind: 'value', field, message: `The value of \`${field}\` is invalid: ${first.message}.` },
+    }
   }
 }
 

@@ -25,12 +25,26 @@ function bizSeqNo(): string {
 }
 
 function ok(now: Date, body: Record<string, unknown>) {
-  return { code: '0', msg: '请求成功', bizSeqNo: bizSeqNo(), transactionTime: transactionTime(now), success: true, ...body }
+  return {
+    code: '0',
+    msg: '请求成功',
+    bizSeqNo: bizSeqNo(),
+    transactionTime: transactionTime(now),
+    success: true,
+    ...body,
+  }
 }
 
 function fail(now: Date, reason: Reason, detail?: string) {
   const c = toCode('sdk', reason)
-  return { code: String(c.code), msg: c.messageZh, ...(detail && { detail }), bizSeqNo: bizSeqNo(), transactionTime: transactionTime(now), success: false }
+  return {
+    code: String(c.code),
+    msg: c.messageZh,
+    ...(detail && { detail }),
+    bizSeqNo: bizSeqNo(),
+    transactionTime: transactionTime(now),
+    success: false,
+  }
 }
 
 const str = (max: number) => Type.String({ maxLength: max })
@@ -79,68 +93,101 @@ export async function ticketApi(app: FastifyInstance, opts: { shiren: Shiren }) 
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     const now = s.clock.now()
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(200).send(fail(now, 'BODY_TOO_LARGE', `the body is larger than ${TICKET_BODY_LIMIT} bytes`))
-    if (err.statusCode && err.statusCode < 500) return reply.code(200).send(fail(now, 'INVALID_PARAMETER', 'the body is not valid JSON'))
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply.code(200).send(fail(now, 'BODY_TOO_LARGE', `the body is larger than ${TICKET_BODY_LIMIT} bytes`))
+    if (err.statusCode && err.statusCode < 500)
+      return reply.code(200).send(fail(now, 'INVALID_PARAMETER', 'the body is not valid JSON'))
     req.log.error({ err }, 'ticket api failure')
     return reply.code(200).send(fail(now, 'SYSTEM_ERROR'))
   })
 
   /** Runs a handler and turns domain failures into the sdk envelope; bad input never becomes a 500. */
-  const answer = (fn: (req: FastifyRequest) => Promise<Record<string, unknown>>) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const now = s.clock.now()
-    try {
-      return reply.code(200).send(ok(now, await fn(req)))
-    } catch (err) {
-      if (isReasonError(err)) return reply.code(200).send(fail(now, err.reason, err.message))
-      req.log.error({ err }, 'ticket api action failed')
-      return reply.code(200).send(fail(now, 'SYSTEM_ERROR'))
+  const answer =
+    (fn: (req: FastifyRequest) => Promise<Record<string, unknown>>) =>
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      const now = s.clock.now()
+      try {
+        return reply.code(200).send(ok(now, await fn(req)))
+      } catch (err) {
+        if (isReasonError(err)) return reply.code(200).send(fail(now, err.reason, err.message))
+        req.log.error({ err }, 'ticket api action failed')
+        return reply.code(200).send(fail(now, 'SYSTEM_ERROR'))
+      }
     }
-  }
 
-  app.get('/api/oauth2/access_token', answer(async (req) => {
-    const p = q(req)
-    const t = await s.tickets.issueAccessToken({ appId: p.appId ?? p.app_id, secret: p.secret, grantType: p.grant_type, version: p.version })
-    return { access_token: t.token, expire_time: transactionTime(t.expiresAt), expire_in: t.expireIn }
-  }))
+  app.get(
+    '/api/oauth2/access_token',
+    answer(async (req) => {
+      const p = q(req)
+      const t = await s.tickets.issueAccessToken({
+        appId: p.appId ?? p.app_id,
+        secret: p.secret,
+        grantType: p.grant_type,
+        version: p.version,
+      })
+      return { access_token: t.token, expire_time: transactionTime(t.expiresAt), expire_in: t.expireIn }
+    }),
+  )
 
-  app.get('/api/oauth2/api_ticket', answer(async (req) => {
-    const p = q(req)
-    const t = await s.tickets.issueTicket({ appId: p.appId ?? p.app_id, accessToken: p.access_token, type: p.type, version: p.version, userId: p.user_id })
-    return { tickets: [{ value: t.value, expire_in: t.expireIn, expire_time: transactionTime(t.expiresAt) }] }
-  }))
+  app.get(
+    '/api/oauth2/api_ticket',
+    answer(async (req) => {
+      const p = q(req)
+      const t = await s.tickets.issueTicket({
+        appId: p.appId ?? p.app_id,
+        accessToken: p.access_token,
+        type: p.type,
+        version: p.version,
+        userId: p.user_id,
+      })
+      return { tickets: [{ value: t.value, expire_in: t.expireIn, expire_time: transactionTime(t.expiresAt) }] }
+    }),
+  )
 
-  const startFlow = (style: 'face' | 'h5face') => answer(async (req) => {
-    const body = bodyObject(req)
-    const p = validated(checkUpload(body))
-    const app = await s.tickets.app(p.appId ?? p.webankAppId)
-    if (p.version !== '1.0.0') throw new ReasonError('VERSION_INVALID', 'version must be 1.0.0')
-    if (style === 'h5face') {
-      // geth5faceid signs 7 values and no nonce
-      await s.tickets.verifySignTicket(app, [app.appId, p.orderNo, p.name, p.idNo, p.userId, p.version], p.sign)
-    } else {
-      if (!p.nonce) throw new ReasonError('MISSING_PARAMETER', 'nonce is required')
-      await s.tickets.verifySignTicket(app, [app.appId, p.userId, p.version, p.nonce], p.sign)
-    }
-    const rule = await ruleFor(s, app, p.ruleId)
-    let photo: Buffer | null = null
-    if (p.sourcePhotoStr) {
-      photo = decodeBase64Strict(p.sourcePhotoStr)
-      if (!photo) throw new ReasonError('REFERENCE_DECODE_FAILED', 'sourcePhotoStr is not valid base64')
-    }
-    const created = await s.verifications.create({
-      app, rule: photo ? { ...rule, compareSource: 'photo' } : rule, family: 'sdk', name: p.name ?? null, idNumber: p.idNo ?? null, photo,
-      orderNo: p.orderNo, userId: p.userId, tokenStyle: style,
+  const startFlow = (style: 'face' | 'h5face') =>
+    answer(async (req) => {
+      const body = bodyObject(req)
+      const p = validated(checkUpload(body))
+      const app = await s.tickets.app(p.appId ?? p.webankAppId)
+      if (p.version !== '1.0.0') throw new ReasonError('VERSION_INVALID', 'version must be 1.0.0')
+      if (style === 'h5face') {
+        // geth5faceid signs 7 values and no nonce
+        await s.tickets.verifySignTicket(app, [app.appId, p.orderNo, p.name, p.idNo, p.userId, p.version], p.sign)
+      } else {
+        if (!p.nonce) throw new ReasonError('MISSING_PARAMETER', 'nonce is required')
+        await s.tickets.verifySignTicket(app, [app.appId, p.userId, p.version, p.nonce], p.sign)
+      }
+      const rule = await ruleFor(s, app, p.ruleId)
+      let photo: Buffer | null = null
+      if (p.sourcePhotoStr) {
+        photo = decodeBase64Strict(p.sourcePhotoStr)
+        if (!photo) throw new ReasonError('REFERENCE_DECODE_FAILED', 'sourcePhotoStr is not valid base64')
+      }
+      const created = await s.verifications.create({
+        app,
+        rule: photo ? { ...rule, compareSource: 'photo' } : rule,
+        family: 'sdk',
+        name: p.name ?? null,
+        idNumber: p.idNo ?? null,
+        photo,
+        orderNo: p.orderNo,
+        userId: p.userId,
+        tokenStyle: style,
+      })
+      if (created.outcome)
+        throw new ReasonError(created.outcome.reason, 'the identity could not be used for verification')
+      const id = created.verification.token
+      return {
+        result: {
+          bizSeqNo: bizSeqNo(),
+          transactionTime: transactionTime(s.clock.now()),
+          orderNo: p.orderNo,
+          ...(style === 'h5face' ? { h5faceId: id } : { faceId: id }),
+          optimalDomain: publicHost(s.config, req),
+          success: true,
+        },
+      }
     })
-    if (created.outcome) throw new ReasonError(created.outcome.reason, 'the identity could not be used for verification')
-    const id = created.verification.token
-    return {
-      result: {
-        bizSeqNo: bizSeqNo(), transactionTime: transactionTime(s.clock.now()), orderNo: p.orderNo,
-        ...(style === 'h5face' ? { h5faceId: id } : { faceId: id }),
-        optimalDomain: publicHost(s.config, req), success: true,
-      },
-    }
-  })
 
   const uploadOpts = { bodyLimit: TICKET_BODY_LIMIT }
   app.post('/api/server/getfaceid', uploadOpts, startFlow('face'))
@@ -148,35 +195,45 @@ export async function ticketApi(app: FastifyInstance, opts: { shiren: Shiren }) 
   app.post('/api/server/getPlusFaceId', uploadOpts, startFlow('face'))
   app.post('/api/server/h5/geth5faceid', uploadOpts, startFlow('h5face'))
 
-  app.post('/api/v2/base/queryfacerecord', answer(async (req) => {
-    const p = validated(checkQuery({ ...q(req), ...bodyObject(req) }))
-    const app = await s.tickets.app(p.appId ?? p.app_id ?? p.webankAppId)
-    if (p.version !== '1.0.0') throw new ReasonError('VERSION_INVALID', 'version must be 1.0.0')
-    const orderNo = p.orderNo ?? p.order_no
-    if (!orderNo) throw new ReasonError('MISSING_PARAMETER', 'orderNo is required')
-    await s.tickets.verifySignTicket(app, [app.appId, orderNo, p.version, p.nonce ?? p.nonceStr], p.sign)
-    const v = await s.verifications.byOrderNo(app.appId, orderNo)
-    const reason = v && v.purgeAfter > s.clock.now().toISOString() ? s.verifications.currentReason(v) : null
-    if (!v || !reason) throw new ReasonError('RESULT_NOT_FOUND', 'no verification result for this order yet')
-    const code = toCode('sdk', reason)
-    const wantPhoto = p.getFile === '1' || p.getFile === '2'
-    const wantVideo = p.getFile === '1' || p.getFile === '3'
-    const attempts = await s.verifications.attempts(v.id)
-    const last = attempts.filter((a) => a.state === 'finished').at(-1)
-    const liveRate = typeof last?.signals?.liveScore === 'number' ? String(Math.round((last.signals.liveScore as number) * 100)) : null
-    const result = {
-      bizSeqNo: bizSeqNo(), transactionTime: transactionTime(s.clock.now()), orderNo, appId: app.appId,
-      liveRate, similarity: v.similarity === null ? null : v.similarity.toFixed(2),
-      occurredTime: v.finishedAt ? transactionTime(new Date(v.finishedAt)) : null,
-      photo: wantPhoto ? (await s.verifications.blob(v.bestFrameBlob))?.toString('base64') ?? null : null,
-      video: wantVideo ? (await s.verifications.blob(v.videoBlob))?.toString('base64') ?? null : null,
-      success: reason === 'PASS',
-      ...(p.queryVersion === '1.0' && { sdkVersion: null, trtcFlag: null }),
-    }
-    if (reason === 'PASS') return { result }
-    // a finished failure is still a record: the code says why, the result holds what was captured
-    return { code: String(code.code), msg: code.messageZh, success: false, result }
-  }))
+  app.post(
+    '/api/v2/base/queryfacerecord',
+    answer(async (req) => {
+      const p = validated(checkQuery({ ...q(req), ...bodyObject(req) }))
+      const app = await s.tickets.app(p.appId ?? p.app_id ?? p.webankAppId)
+      if (p.version !== '1.0.0') throw new ReasonError('VERSION_INVALID', 'version must be 1.0.0')
+      const orderNo = p.orderNo ?? p.order_no
+      if (!orderNo) throw new ReasonError('MISSING_PARAMETER', 'orderNo is required')
+      await s.tickets.verifySignTicket(app, [app.appId, orderNo, p.version, p.nonce ?? p.nonceStr], p.sign)
+      const v = await s.verifications.byOrderNo(app.appId, orderNo)
+      const reason = v && v.purgeAfter > s.clock.now().toISOString() ? s.verifications.currentReason(v) : null
+      if (!v || !reason) throw new ReasonError('RESULT_NOT_FOUND', 'no verification result for this order yet')
+      const code = toCode('sdk', reason)
+      const wantPhoto = p.getFile === '1' || p.getFile === '2'
+      const wantVideo = p.getFile === '1' || p.getFile === '3'
+      const attempts = await s.verifications.attempts(v.id)
+      const last = attempts.filter((a) => a.state === 'finished').at(-1)
+      const liveRate =
+        typeof last?.signals?.liveScore === 'number'
+          ? String(Math.round((last.signals.liveScore as number) * 100))
+          : null
+      const result = {
+        bizSeqNo: bizSeqNo(),
+        transactionTime: transactionTime(s.clock.now()),
+        orderNo,
+        appId: app.appId,
+        liveRate,
+        similarity: v.similarity === null ? null : v.similarity.toFixed(2),
+        occurredTime: v.finishedAt ? transactionTime(new Date(v.finishedAt)) : null,
+        photo: wantPhoto ? ((await s.verifications.blob(v.bestFrameBlob))?.toString('base64') ?? null) : null,
+        video: wantVideo ? ((await s.verifications.blob(v.videoBlob))?.toString('base64') ?? null) : null,
+        success: reason === 'PASS',
+        ...(p.queryVersion === '1.0' && { sdkVersion: null, trtcFlag: null }),
+      }
+      if (reason === 'PASS') return { result }
+      // a finished failure is still a record: the code says why, the result holds what was captured
+      return { code: String(code.code), msg: code.messageZh, success: false, result }
+    }),
+  )
 
   /** Browser entry of the H5 flows: checks the NONCE signature, then hands over to the capture page. */
   app.get('/api/web/login', async (req, reply) => {
@@ -186,10 +243,20 @@ export async function ticketApi(app: FastifyInstance, opts: { shiren: Shiren }) 
       const app = await s.tickets.app(p.appId ?? p.webankAppId)
       if (p.version !== '1.0.0') throw new ReasonError('VERSION_INVALID', 'version must be 1.0.0')
       const faceId = p.h5faceId ?? p.faceId
-      if (!p.userId || !p.orderNo || !faceId || !p.nonce) throw new ReasonError('MISSING_PARAMETER', 'appId, version, nonce, orderNo, h5faceId/faceId, userId and sign are required')
-      await s.tickets.consumeNonceTicket(app, p.userId, [app.appId, p.userId, p.orderNo, p.version, faceId, p.nonce], p.sign)
+      if (!p.userId || !p.orderNo || !faceId || !p.nonce)
+        throw new ReasonError(
+          'MISSING_PARAMETER',
+          'appId, version, nonce, orderNo, h5faceId/faceId, userId and sign are required',
+        )
+      await s.tickets.consumeNonceTicket(
+        app,
+        p.userId,
+        [app.appId, p.userId, p.orderNo, p.version, faceId, p.nonce],
+        p.sign,
+      )
       const v = await s.verifications.byOrderNo(app.appId, p.orderNo)
-      if (!v || v.token !== faceId || v.userId !== p.userId) throw new ReasonError('SESSION_NOT_FOUND', 'no capture session for this faceId')
+      if (!v || v.token !== faceId || v.userId !== p.userId)
+        throw new ReasonError('SESSION_NOT_FOUND', 'no capture session for this faceId')
       if (v.state === 'finished') throw new ReasonError('ALREADY_COMPLETED', 'this verification is already completed')
       if (v.expiresAt <= now.toISOString()) throw new ReasonError('TOKEN_EXPIRED', 'the capture session has expired')
       const callback = p.url ? safeUrl(p.url) : null
@@ -203,7 +270,10 @@ export async function ticketApi(app: FastifyInstance, opts: { shiren: Shiren }) 
       const reason: Reason = isReasonError(err) ? err.reason : 'SYSTEM_ERROR'
       if (!isReasonError(err)) req.log.error({ err }, 'login failed')
       const body = fail(now, reason, isReasonError(err) ? err.message : undefined)
-      return reply.code(reason === 'SIGNATURE_INVALID' ? 403 : 400).type('text/html; charset=utf-8').send(errorPage(body.code, body.msg, isReasonError(err) ? err.message : ''))
+      return reply
+        .code(reason === 'SIGNATURE_INVALID' ? 403 : 400)
+        .type('text/html; charset=utf-8')
+        .send(errorPage(body.code, body.msg, isReasonError(err) ? err.message : ''))
     }
   })
 }
@@ -211,7 +281,8 @@ export async function ticketApi(app: FastifyInstance, opts: { shiren: Shiren }) 
 function bodyObject(req: FastifyRequest): Record<string, unknown> {
   const b = req.body
   if (b === undefined || b === null) return {}
-  if (typeof b !== 'object' || Array.isArray(b)) throw new ReasonError('INVALID_PARAMETER', 'the body must be a JSON object')
+  if (typeof b !== 'object' || Array.isArray(b))
+    throw new ReasonError('INVALID_PARAMETER', 'the body must be a JSON object')
   return b as Record<string, unknown>
 }
 
@@ -231,7 +302,9 @@ function safeUrl(url: string): string {
   try {
     const u = new URL(url)
     if (u.protocol === 'http:' || u.protocol === 'https:') return u.toString()
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   throw new ReasonError('INVALID_PARAMETER', 'url must be an absolute http(s) URL')
 }
 

@@ -3,42 +3,42 @@
  * Pure functions, no I/O; safe in worker threads.
  */
 
-export type IdNumberProblem = 'length' | 'characters' | 'region' | 'birth_date' | 'check_digit';
+export type IdNumberProblem = 'length' | 'characters' | 'region' | 'birth_date' | 'check_digit'
 
 export type IdNumberCheck =
   | { ok: true; birth: string /* YYYY-MM-DD */; gender: 'M' | 'F'; region: string }
-  | { ok: false; problem: IdNumberProblem };
+  | { ok: false; problem: IdNumberProblem }
 
 /** Weights of positions 1..17 for the ISO 7064 MOD 11-2 check digit. */
-const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
-const CHECK_CHARS = '10X98765432';
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const
+const CHECK_CHARS = '10X98765432'
 
 /** Province-level codes (first two digits) that GB/T 2260 assigns. */
 const PROVINCES = new Set<number>([
   11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
   64, 65, 71, 81, 82, 83, 91,
-]);
+])
 
 /** The check character for the first 17 digits (which must be digits). */
 export function idNumberCheckChar(first17: string): string {
-  if (!/^\d{17}$/.test(first17)) throw new Error('idNumberCheckChar needs 17 digits');
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17.charCodeAt(i) - 48) * WEIGHTS[i]!;
-  return CHECK_CHARS[sum % 11]!;
+  if (!/^\d{17}$/.test(first17)) throw new Error('idNumberCheckChar needs 17 digits')
+  let sum = 0
+  for (let i = 0; i < 17; i++) sum += Number(first17.charCodeAt(i) - 48) * WEIGHTS[i]!
+  return CHECK_CHARS[sum % 11]!
 }
 
 /** True when s is 17 digits plus the right MOD 11-2 check character (X upper-case only). */
 export function idNumberChecksumValid(s: string): boolean {
-  if (typeof s !== 'string' || !/^\d{17}[\dX]$/.test(s)) return false;
-  return idNumberCheckChar(s.slice(0, 17)) === s[17];
+  if (typeof s !== 'string' || !/^\d{17}[\dX]$/.test(s)) return false
+  return idNumberCheckChar(s.slice(0, 17)) === s[17]
 }
 
 function pad2(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
+  return n < 10 ? `0${n}` : String(n)
 }
 
 function isoDate(d: Date): string {
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`
 }
 
 /**
@@ -47,15 +47,15 @@ function isoDate(d: Date): string {
  * `today` defaults to now (local calendar date).
  */
 export function validateIdNumber(s: string, today: Date = new Date()): IdNumberCheck {
-  if (typeof s !== 'string' || s.length !== 18) return { ok: false, problem: 'length' };
-  if (!/^\d{17}[\dX]$/.test(s)) return { ok: false, problem: 'characters' };
-  const province = Number(s.slice(0, 2));
-  if (!PROVINCES.has(province)) return { ok: false, problem: 'region' };
-  const y = Number(s.slice(6, 10));
-  const m = Number(s.slice(10, 12));
-  const d = Number(s.slice(12, 14));
-  const birth = `${s.slice(6, 10)}-${s.slice(10, 12)}-${s.slice(12, 14)}`;
-  const date = new Date(Date.UTC(y, m - 1, d));
+  if (typeof s !== 'string' || s.length !== 18) return { ok: false, problem: 'length' }
+  if (!/^\d{17}[\dX]$/.test(s)) return { ok: false, problem: 'characters' }
+  const province = Number(s.slice(0, 2))
+  if (!PROVINCES.has(province)) return { ok: false, problem: 'region' }
+  const y = Number(s.slice(6, 10))
+  const m = Number(s.slice(10, 12))
+  const d = Number(s.slice(12, 14))
+  const birth = `${s.slice(6, 10)}-${s.slice(10, 12)}-${s.slice(12, 14)}`
+  const date = new Date(Date.UTC(y, m - 1, d))
   if (
     m < 1 ||
     m > 12 ||
@@ -66,23 +66,23 @@ export function validateIdNumber(s: string, today: Date = new Date()): IdNumberC
     birth < '1900-01-01' ||
     birth > isoDate(today)
   ) {
-    return { ok: false, problem: 'birth_date' };
+    return { ok: false, problem: 'birth_date' }
   }
-  if (idNumberCheckChar(s.slice(0, 17)) !== s[17]) return { ok: false, problem: 'check_digit' };
-  const gender = Number(s[16]) % 2 === 1 ? 'M' : 'F';
-  return { ok: true, birth, gender, region: s.slice(0, 6) };
+  if (idNumberCheckChar(s.slice(0, 17)) !== s[17]) return { ok: false, problem: 'check_digit' }
+  const gender = Number(s[16]) % 2 === 1 ? 'M' : 'F'
+  return { ok: true, birth, gender, region: s.slice(0, 6) }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Names
 
-export type NameCheck = { ok: true; normalized: string } | { ok: false; problem: string };
+export type NameCheck = { ok: true; normalized: string } | { ok: false; problem: string }
 
-const DOT = '\u00B7';
+const DOT = '\u00B7'
 /** Dot look-alikes normalised to U+00B7 MIDDLE DOT. */
-const DOT_VARIANTS = /[\u2022\u30FB\u2027\u22C5]/g;
-const HAN = /^[\p{Script=Han}]$/u;
-const LATIN_LETTER = /^\p{Script=Latin}$/u;
+const DOT_VARIANTS = /[\u2022\u30FB\u2027\u22C5]/g
+const HAN = /^[\p{Script=Han}]$/u
+const LATIN_LETTER = /^\p{Script=Latin}$/u
 
 /**
  * Validate a resident's name: 2..32 characters after trim, either
@@ -94,53 +94,53 @@ const LATIN_LETTER = /^\p{Script=Latin}$/u;
  * spaces collapsed.
  */
 export function validateName(input: string): NameCheck {
-  if (typeof input !== 'string') return { ok: false, problem: 'not_a_string' };
-  const s = input.normalize('NFC').replace(DOT_VARIANTS, DOT).trim().replace(/ {2,}/g, ' ');
-  if (s.length === 0) return { ok: false, problem: 'empty' };
-  const chars = [...s];
-  if (chars.length < 2 || chars.length > 32) return { ok: false, problem: 'length' };
-  if (/\p{Cc}|\p{Cf}|\p{Zl}|\p{Zp}/u.test(s) || /[\t\n\r]/.test(s)) return { ok: false, problem: 'control_characters' };
-  if (/\p{Extended_Pictographic}/u.test(s)) return { ok: false, problem: 'emoji' };
+  if (typeof input !== 'string') return { ok: false, problem: 'not_a_string' }
+  const s = input.normalize('NFC').replace(DOT_VARIANTS, DOT).trim().replace(/ {2,}/g, ' ')
+  if (s.length === 0) return { ok: false, problem: 'empty' }
+  const chars = [...s]
+  if (chars.length < 2 || chars.length > 32) return { ok: false, problem: 'length' }
+  if (/\p{Cc}|\p{Cf}|\p{Zl}|\p{Zp}/u.test(s) || /[\t\n\r]/.test(s)) return { ok: false, problem: 'control_characters' }
+  if (/\p{Extended_Pictographic}/u.test(s)) return { ok: false, problem: 'emoji' }
   // any digit; other numerals only outside Han (〇 is a Han ideograph of category Nl)
-  if (/\p{Nd}/u.test(s) || /\p{N}/u.test(s.replace(/\p{Script=Han}/gu, ''))) return { ok: false, problem: 'digits' };
+  if (/\p{Nd}/u.test(s) || /\p{N}/u.test(s.replace(/\p{Script=Han}/gu, ''))) return { ok: false, problem: 'digits' }
   if (/[;"`\\<>=%*/()[\]{}|&$#@!?,:+_~^]/.test(s) || s.includes('--')) {
-    return { ok: false, problem: 'characters' };
+    return { ok: false, problem: 'characters' }
   }
 
-  const hasHan = chars.some((c) => HAN.test(c));
-  const hasLatin = chars.some((c) => LATIN_LETTER.test(c));
-  if (hasHan && hasLatin) return { ok: false, problem: 'mixed_script' };
+  const hasHan = chars.some((c) => HAN.test(c))
+  const hasLatin = chars.some((c) => LATIN_LETTER.test(c))
+  if (hasHan && hasLatin) return { ok: false, problem: 'mixed_script' }
 
   if (hasHan) {
     for (const c of chars) {
-      if (!HAN.test(c) && c !== DOT) return { ok: false, problem: 'characters' };
+      if (!HAN.test(c) && c !== DOT) return { ok: false, problem: 'characters' }
     }
-    if (s.startsWith(DOT) || s.endsWith(DOT)) return { ok: false, problem: 'dot_position' };
-    if (s.includes(DOT + DOT)) return { ok: false, problem: 'dot_position' };
-    return { ok: true, normalized: s };
+    if (s.startsWith(DOT) || s.endsWith(DOT)) return { ok: false, problem: 'dot_position' }
+    if (s.includes(DOT + DOT)) return { ok: false, problem: 'dot_position' }
+    return { ok: true, normalized: s }
   }
 
   if (hasLatin) {
-    const separators = new Set([' ', DOT, '-', "'", '\u2019']);
+    const separators = new Set([' ', DOT, '-', "'", '\u2019'])
     for (const c of chars) {
-      if (!LATIN_LETTER.test(c) && !separators.has(c)) return { ok: false, problem: 'characters' };
+      if (!LATIN_LETTER.test(c) && !separators.has(c)) return { ok: false, problem: 'characters' }
     }
     // separators only between letters, never two in a row (except a space next to a dot)
-    const compact = s.replace(/ ?\u00B7 ?/g, DOT);
-    const cc = [...compact];
+    const compact = s.replace(/ ?\u00B7 ?/g, DOT)
+    const cc = [...compact]
     for (let i = 0; i < cc.length; i++) {
-      const c = cc[i]!;
-      if (!separators.has(c)) continue;
-      const prev = cc[i - 1];
-      const next = cc[i + 1];
+      const c = cc[i]!
+      if (!separators.has(c)) continue
+      const prev = cc[i - 1]
+      const next = cc[i + 1]
       if (prev === undefined || next === undefined || separators.has(prev) || separators.has(next)) {
-        return { ok: false, problem: c === DOT ? 'dot_position' : 'separator_position' };
+        return { ok: false, problem: c === DOT ? 'dot_position' : 'separator_position' }
       }
     }
-    return { ok: true, normalized: s };
+    return { ok: true, normalized: s }
   }
 
-  return { ok: false, problem: 'characters' };
+  return { ok: false, problem: 'characters' }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,44 +185,44 @@ export const SAMPLE_REGIONS: ReadonlyArray<{ code: string; name: string }> = [
   { code: '630102', name: '青海省西宁市城东区' },
   { code: '640104', name: '宁夏回族自治区银川市兴庆区' },
   { code: '650102', name: '新疆维吾尔自治区乌鲁木齐市天山区' },
-];
+]
 
 export interface GenerateIdOptions {
-  region?: string;
+  region?: string
   /** YYYY-MM-DD; random in 1930..2010 when absent */
-  birth?: string;
-  gender?: 'M' | 'F';
+  birth?: string
+  gender?: 'M' | 'F'
 }
 
 /** A random valid 18-character ID number. `rng` returns floats in [0, 1). */
 export function generateIdNumber(rng: () => number, opts: GenerateIdOptions = {}): string {
-  const pick = (n: number) => Math.min(n - 1, Math.floor(rng() * n));
-  const region = opts.region ?? SAMPLE_REGIONS[pick(SAMPLE_REGIONS.length)]!.code;
-  if (!/^\d{6}$/.test(region)) throw new Error('region must be 6 digits');
-  let birth = opts.birth;
+  const pick = (n: number) => Math.min(n - 1, Math.floor(rng() * n))
+  const region = opts.region ?? SAMPLE_REGIONS[pick(SAMPLE_REGIONS.length)]!.code
+  if (!/^\d{6}$/.test(region)) throw new Error('region must be 6 digits')
+  let birth = opts.birth
   if (!birth) {
-    const start = Date.UTC(1930, 0, 1);
-    const end = Date.UTC(2010, 11, 31);
-    const d = new Date(start + pick(Math.floor((end - start) / 86_400_000) + 1) * 86_400_000);
-    birth = `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+    const start = Date.UTC(1930, 0, 1)
+    const end = Date.UTC(2010, 11, 31)
+    const d = new Date(start + pick(Math.floor((end - start) / 86_400_000) + 1) * 86_400_000)
+    birth = `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`
   }
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(birth)) throw new Error('birth must be YYYY-MM-DD');
-  const seq2 = String(pick(100)).padStart(2, '0');
-  const gender = opts.gender ?? (rng() < 0.5 ? 'M' : 'F');
-  let g = pick(5) * 2; // even: F
-  if (gender === 'M') g += 1;
-  const first17 = `${region}${birth.replace(/-/g, '')}${seq2}${g}`;
-  return first17 + idNumberCheckChar(first17);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(birth)) throw new Error('birth must be YYYY-MM-DD')
+  const seq2 = String(pick(100)).padStart(2, '0')
+  const gender = opts.gender ?? (rng() < 0.5 ? 'M' : 'F')
+  let g = pick(5) * 2 // even: F
+  if (gender === 'M') g += 1
+  const first17 = `${region}${birth.replace(/-/g, '')}${seq2}${g}`
+  return first17 + idNumberCheckChar(first17)
 }
 
 /** A small deterministic PRNG (mulberry32) for reproducible synthetic data. */
 export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
+  let a = seed >>> 0
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
 }

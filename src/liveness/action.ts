@@ -83,7 +83,12 @@ export function detectActions(samples: FrameSample[], straightYaw?: number, afte
   return events.sort((a, b) => a.t - b.t)
 }
 
-const MISSING: Record<Action, Reason> = { blink: 'NO_BLINK', mouth: 'NO_MOUTH_OPEN', left: 'NO_HEAD_TURN', right: 'NO_HEAD_TURN' }
+const MISSING: Record<Action, Reason> = {
+  blink: 'NO_BLINK',
+  mouth: 'NO_MOUTH_OPEN',
+  left: 'NO_HEAD_TURN',
+  right: 'NO_HEAD_TURN',
+}
 
 export interface ActionVerdict {
   reason: Reason
@@ -115,7 +120,8 @@ export function judgeActions(samples: FrameSample[], asked: Action[]): ActionVer
     }
   }
   for (let i = 0; i < asked.length; i++) {
-    if (!all[asked[i]!].length) return { reason: i === 0 ? 'FIRST_ACTION_MISSING' : MISSING[asked[i]!], events, matched }
+    if (!all[asked[i]!].length)
+      return { reason: i === 0 ? 'FIRST_ACTION_MISSING' : MISSING[asked[i]!], events, matched }
   }
   if (orderBroken) return { reason: 'ACTION_ORDER_WRONG', events, matched }
   return { reason: 'PASS', events, matched }

@@ -19,7 +19,8 @@ import { runDigitsAttempt } from './digits-attempt.js'
 const shared = resolve(process.env.SHIREN_SHARED_DIR ?? resolve(import.meta.dirname, '../../../shared'))
 const data = join(shared, 'data')
 const modelsDir = join(shared, 'models')
-const hasData = existsSync(join(data, 'videos', 'grid', 'bbaf2n.mpg')) && existsSync(join(data, 'videos', 'liveportrait', 'd0.mp4'))
+const hasData =
+  existsSync(join(data, 'videos', 'grid', 'bbaf2n.mpg')) && existsSync(join(data, 'videos', 'liveportrait', 'd0.mp4'))
 if (!hasData) console.log(`SKIP digits attempts on real clips: ${data}/videos is absent`)
 
 const grid = join(data, 'videos/grid/bbaf2n.mpg')
@@ -34,12 +35,32 @@ function ff(args: string[]): void {
 /** bbaf2n's video stream (copied) with another sound */
 function withSound(name: string, audioInput: string[], filter: string[] = []): string {
   const out = join(dir, name)
-  ff(['-i', grid, ...audioInput, '-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', ...filter, '-c:a', 'aac', '-t', '2.98', out])
+  ff([
+    '-i',
+    grid,
+    ...audioInput,
+    '-map',
+    '0:v:0',
+    '-map',
+    '1:a:0',
+    '-c:v',
+    'copy',
+    ...filter,
+    '-c:a',
+    'aac',
+    '-t',
+    '2.98',
+    out,
+  ])
   return out
 }
 const attempt = (path: string, digits = '482915') => runDigitsAttempt(detector, path, digits, { vad })
 function expectReason(got: Reason, want: Reason) {
-  expect({ reason: got, h5: toCode('h5', got).code, sdk: toCode('sdk', got).code }).toEqual({ reason: want, h5: toCode('h5', want).code, sdk: toCode('sdk', want).code })
+  expect({ reason: got, h5: toCode('h5', got).code, sdk: toCode('sdk', got).code }).toEqual({
+    reason: want,
+    h5: toCode('h5', want).code,
+    sdk: toCode('sdk', want).code,
+  })
 }
 
 describe.skipIf(!hasData)('digits attempts on a real talking clip', () => {
@@ -108,7 +129,19 @@ describe.skipIf(!hasData)('digits attempts on a real talking clip', () => {
 
   it('1102 / -5009: the lower face covered while speaking (FACE_INCOMPLETE_DURING_SPEECH)', async () => {
     const covered = join(dir, 'covered.mkv')
-    ff(['-i', grid, '-vf', "drawbox=x=0:y=ih*0.5:w=iw:h=ih*0.5:color=black:t=fill:enable='between(t,0.9,2.3)'", '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', covered])
+    ff([
+      '-i',
+      grid,
+      '-vf',
+      "drawbox=x=0:y=ih*0.5:w=iw:h=ih*0.5:color=black:t=fill:enable='between(t,0.9,2.3)'",
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-c:a',
+      'aac',
+      covered,
+    ])
     const r = await attempt(covered)
     expectReason(r.reason, 'FACE_INCOMPLETE_DURING_SPEECH')
     expect(toCode('sdk', 'FACE_INCOMPLETE_DURING_SPEECH').code).toBe(-5009)
@@ -116,7 +149,23 @@ describe.skipIf(!hasData)('digits attempts on a real talking clip', () => {
 
   it('1109 / -7001: a person who does not speak while a recording plays (LIP_MOVEMENT_TOO_SMALL)', async () => {
     const still = join(dir, 'playback.mkv')
-    ff(['-i', join(data, 'videos/liveportrait/d0.mp4'), '-i', grid, '-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', '-c:a', 'aac', '-t', '2.98', still])
+    ff([
+      '-i',
+      join(data, 'videos/liveportrait/d0.mp4'),
+      '-i',
+      grid,
+      '-map',
+      '0:v:0',
+      '-map',
+      '1:a:0',
+      '-c:v',
+      'copy',
+      '-c:a',
+      'aac',
+      '-t',
+      '2.98',
+      still,
+    ])
     const r = await attempt(still)
     expectReason(r.reason, 'LIP_MOVEMENT_TOO_SMALL')
     expect(toCode('sdk', 'LIP_MOVEMENT_TOO_SMALL').code).toBe(-7001)

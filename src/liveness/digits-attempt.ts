@@ -56,19 +56,31 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000
  * recogniser listens, and `judgeDigits` decides. Media the intake refuses become the digits
  * mode's reasons. Faces: none at all → NO_FACE_IN_VIDEO; several in most frames → MULTIPLE_FACES.
  */
-export async function runDigitsAttempt(detector: FaceDetector, videoPath: string, digits: string, opts: DigitsAttemptOptions = {}): Promise<DigitsAttemptResult> {
+export async function runDigitsAttempt(
+  detector: FaceDetector,
+  videoPath: string,
+  digits: string,
+  opts: DigitsAttemptOptions = {},
+): Promise<DigitsAttemptResult> {
   const vadP = opts.vad ? Promise.resolve(opts.vad) : digitsVad()
   const recognizer = opts.recognizer ?? new NoRecognizer()
   let scan: VideoScan
   // ffmpeg decodes the sound in its own process while the frames are scanned
-  const audioP = vadP.then((vad) => analyseAudioFile(vad, opts.audioPath ?? videoPath, { maxS: DIGITS_THRESHOLDS.maxVideoS + 10 }))
+  const audioP = vadP.then((vad) =>
+    analyseAudioFile(vad, opts.audioPath ?? videoPath, { maxS: DIGITS_THRESHOLDS.maxVideoS + 10 }),
+  )
   audioP.catch(() => undefined)
   try {
     scan = await scanVideo(detector, videoPath, { fps: DIGITS_SAMPLING.fps, maxFrames: DIGITS_SAMPLING.maxFrames })
   } catch (err) {
     if (err instanceof MediaRejectedError) {
       const reason = DIGITS_MEDIA_REASON[err.reason] ?? err.reason
-      return { reason, signals: { ...err.detail, rejection: err.message, recognizer: recognizer.name, digitsRecognized: null }, scan: null, audio: null }
+      return {
+        reason,
+        signals: { ...err.detail, rejection: err.message, recognizer: recognizer.name, digitsRecognized: null },
+        scan: null,
+        audio: null,
+      }
     }
     throw err
   }
@@ -90,9 +102,11 @@ export async function runDigitsAttempt(detector: FaceDetector, videoPath: string
     audioMs: audio.ms,
     recognizer: recognizer.name,
   }
-  if (scan.framesWithFace === 0) return { reason: 'NO_FACE_IN_VIDEO', signals: { ...signals, digitsRecognized: null }, scan, audio }
+  if (scan.framesWithFace === 0)
+    return { reason: 'NO_FACE_IN_VIDEO', signals: { ...signals, digitsRecognized: null }, scan, audio }
   if (scan.framesWithSeveralFaces > scan.framesWithFace / 2) {
-    const reason: Reason = scan.maxFaceCount > QUALITY_THRESHOLDS.maxFacesForMultiple ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES'
+    const reason: Reason =
+      scan.maxFaceCount > QUALITY_THRESHOLDS.maxFacesForMultiple ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES'
     return { reason, signals: { ...signals, digitsRecognized: null }, scan, audio }
   }
   const T = QUALITY_THRESHOLDS
@@ -102,7 +116,13 @@ export async function runDigitsAttempt(detector: FaceDetector, videoPath: string
       audio,
       mouthOpen: scan.samples.map((s) => (s.face ? s.face.mouthOpen : NaN)),
       frameTimesS: scan.samples.map((s) => s.t),
-      faceComplete: scan.samples.map((s) => s.face !== null && s.faceCount === 1 && s.face.outsideFrac <= T.maxOutsideFrac && s.face.occlusion <= T.maxOcclusion),
+      faceComplete: scan.samples.map(
+        (s) =>
+          s.face !== null &&
+          s.faceCount === 1 &&
+          s.face.outsideFrac <= T.maxOutsideFrac &&
+          s.face.occlusion <= T.maxOcclusion,
+      ),
       video: {
         width: scan.info.probe.displayWidth,
         height: scan.info.probe.displayHeight,

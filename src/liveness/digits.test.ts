@@ -4,7 +4,16 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { Envelope } from '../audio/envelope.js'
-import { avCorrelation, DIGITS_THRESHOLDS, fillGaps, highPass, judgeDigits, pearson, syncEvidence, type DigitsJudgeInput } from './digits.js'
+import {
+  avCorrelation,
+  DIGITS_THRESHOLDS,
+  fillGaps,
+  highPass,
+  judgeDigits,
+  pearson,
+  syncEvidence,
+  type DigitsJudgeInput,
+} from './digits.js'
 
 const FPS = 25
 const DUR = 4
@@ -22,7 +31,16 @@ function envelope(shiftS = 0.04): Envelope {
 }
 function input(over: Partial<DigitsJudgeInput> = {}, audio: Partial<DigitsJudgeInput['audio']> = {}): DigitsJudgeInput {
   return {
-    audio: { hasTrack: true, digitalSilence: false, speechDbfs: -20, speech: [{ startS: 0.9, endS: 2.4 }], speechS: 1.5, envelope: envelope(), syllables: 6, ...audio },
+    audio: {
+      hasTrack: true,
+      digitalSilence: false,
+      speechDbfs: -20,
+      speech: [{ startS: 0.9, endS: 2.4 }],
+      speechS: 1.5,
+      envelope: envelope(),
+      syllables: 6,
+      ...audio,
+    },
     mouthOpen: mouth,
     frameTimesS: times,
     faceComplete: times.map(() => true),
@@ -41,10 +59,18 @@ describe('digits judge', () => {
     expect(v.signals.digitsRecognized).toBeNull()
   })
   it('media rules come first: format, resolution, duration', () => {
-    expect(judgeDigits(input({ video: { width: 640, height: 480, durationS: DUR, format: 'gif' } })).reason).toBe('DIGITS_VIDEO_FORMAT_INVALID')
-    expect(judgeDigits(input({ video: { width: 320, height: 200, durationS: DUR, format: 'matroska,webm' } })).reason).toBe('DIGITS_VIDEO_RESOLUTION_TOO_LOW')
-    expect(judgeDigits(input({ video: { width: 640, height: 480, durationS: 1.2, format: 'matroska,webm' } })).reason).toBe('DIGITS_VIDEO_DURATION_INVALID')
-    expect(judgeDigits(input({ video: { width: 640, height: 480, durationS: 45, format: 'matroska,webm' } })).reason).toBe('DIGITS_VIDEO_DURATION_INVALID')
+    expect(judgeDigits(input({ video: { width: 640, height: 480, durationS: DUR, format: 'gif' } })).reason).toBe(
+      'DIGITS_VIDEO_FORMAT_INVALID',
+    )
+    expect(
+      judgeDigits(input({ video: { width: 320, height: 200, durationS: DUR, format: 'matroska,webm' } })).reason,
+    ).toBe('DIGITS_VIDEO_RESOLUTION_TOO_LOW')
+    expect(
+      judgeDigits(input({ video: { width: 640, height: 480, durationS: 1.2, format: 'matroska,webm' } })).reason,
+    ).toBe('DIGITS_VIDEO_DURATION_INVALID')
+    expect(
+      judgeDigits(input({ video: { width: 640, height: 480, durationS: 45, format: 'matroska,webm' } })).reason,
+    ).toBe('DIGITS_VIDEO_DURATION_INVALID')
   })
   it('sound: none, digital silence, too quiet, no speech', () => {
     expect(judgeDigits(input({}, { hasTrack: false })).reason).toBe('NO_AUDIO')
@@ -53,8 +79,17 @@ describe('digits judge', () => {
     expect(judgeDigits(input({}, { speech: [], speechS: 0 })).reason).toBe('SPEECH_NOT_DETECTED')
   })
   it('speech far too short or too long for the digits issued', () => {
-    expect(judgeDigits(input({}, { speech: [{ startS: 1, endS: 1.4 }], speechS: 0.4 })).reason).toBe('DIGITS_VIDEO_DURATION_INVALID')
-    expect(judgeDigits(input({ digits: '1234', video: { width: 640, height: 480, durationS: 12, format: 'matroska,webm' } }, { speech: [{ startS: 0.5, endS: 9 }], speechS: 8.5 })).reason).toBe('DIGITS_VIDEO_DURATION_INVALID')
+    expect(judgeDigits(input({}, { speech: [{ startS: 1, endS: 1.4 }], speechS: 0.4 })).reason).toBe(
+      'DIGITS_VIDEO_DURATION_INVALID',
+    )
+    expect(
+      judgeDigits(
+        input(
+          { digits: '1234', video: { width: 640, height: 480, durationS: 12, format: 'matroska,webm' } },
+          { speech: [{ startS: 0.5, endS: 9 }], speechS: 8.5 },
+        ),
+      ).reason,
+    ).toBe('DIGITS_VIDEO_DURATION_INVALID')
   })
   it('the face must be complete while the digits are spoken', () => {
     const faceComplete = times.map((t) => t < 1.2 || t > 2.2)
@@ -63,20 +98,31 @@ describe('digits judge', () => {
     expect(judgeDigits(input({ faceComplete: times.map((t) => t > 0.5) })).reason).toBe('PASS')
   })
   it('lips that barely move', () => {
-    expect(judgeDigits(input({ mouthOpen: times.map((t) => 0.03 + 0.01 * Math.sin(t * 20)) })).reason).toBe('LIP_MOVEMENT_TOO_SMALL')
+    expect(judgeDigits(input({ mouthOpen: times.map((t) => 0.03 + 0.01 * Math.sin(t * 20)) })).reason).toBe(
+      'LIP_MOVEMENT_TOO_SMALL',
+    )
   })
   it('sound that does not follow the lips: shifted by 0.5 s, or another rhythm', () => {
     const shifted = judgeDigits(input({}, { envelope: envelope(0.54) }))
     // the synthetic rhythm is periodic (0.25 s): a 0.5 s shift lands on the next-but-one syllable, but the ends no longer match
     expect(shifted.signals.avCorrelation).toBeLessThan(0.9)
     const other = [0.45, 0.7, 2.6, 2.85] // sound while the lips rest
-    const db = Float32Array.from({ length: DUR * 100 }, (_, k) => -60 + 45 * Math.max(...other.map((c) => bump(k / 100 + 0.02, c))))
+    const db = Float32Array.from(
+      { length: DUR * 100 },
+      (_, k) => -60 + 45 * Math.max(...other.map((c) => bump(k / 100 + 0.02, c))),
+    )
     expect(judgeDigits(input({}, { envelope: { rateHz: 100, db } })).reason).toBe('SPEECH_MISMATCH')
   })
   /** an irregular rhythm: unlike the regular one, a shift of it lands on no other syllable */
   const at = [0.9, 1.1, 1.45, 1.6, 2.05, 2.4]
   const mo = times.map((t) => 0.02 + 0.3 * Math.max(...at.map((c) => bump(t, c))))
-  const env = (cs: number[], shift: number): Envelope => ({ rateHz: 100, db: Float32Array.from({ length: DUR * 100 }, (_, k) => -60 + 45 * Math.max(...cs.map((c) => bump(k / 100 + 0.02 - shift, c)))) })
+  const env = (cs: number[], shift: number): Envelope => ({
+    rateHz: 100,
+    db: Float32Array.from(
+      { length: DUR * 100 },
+      (_, k) => -60 + 45 * Math.max(...cs.map((c) => bump(k / 100 + 0.02 - shift, c))),
+    ),
+  })
   it('syllable-rate sync: an irregular rhythm peaks at its own lag; the same rhythm 0.45 s late has no near peak', () => {
     const own = syncEvidence(mo, times, env(at, 0.04), 0.4, 2.9, DIGITS_THRESHOLDS)
     expect(own.peak).toBeGreaterThan(0.8)
@@ -85,7 +131,9 @@ describe('digits judge', () => {
     const late = syncEvidence(mo, times, env(at, 0.45), 0.4, 2.9, DIGITS_THRESHOLDS)
     expect(late.peak >= DIGITS_THRESHOLDS.minSyncPeak && late.z >= DIGITS_THRESHOLDS.minSyncZ).toBe(false)
     expect(late.z).toBeLessThan(own.z)
-    expect(judgeDigits(input({ mouthOpen: mo }, { envelope: env(at, 0.45), speech: [{ startS: 1.3, endS: 2.85 }] })).reason).toBe('SPEECH_MISMATCH')
+    expect(
+      judgeDigits(input({ mouthOpen: mo }, { envelope: env(at, 0.45), speech: [{ startS: 1.3, endS: 2.85 }] })).reason,
+    ).toBe('SPEECH_MISMATCH')
     expect(highPass([1, 1, 1, 1, 1], 3)).toEqual([0, 0, 0, 0, 0])
   })
   it('a sound that fits the lips clearly better at another lag is refused, whatever its near peak and z', () => {
@@ -93,7 +141,10 @@ describe('digits judge', () => {
     const own = judgeDigits(input({ mouthOpen: mo }, { envelope: env(at, 0.04) }), loose)
     expect(own.reason).toBe('PASS')
     expect(own.signals.syncNearShare).toBeCloseTo(1, 2)
-    const late = judgeDigits(input({ mouthOpen: mo }, { envelope: env(at, 0.35), speech: [{ startS: 1.2, endS: 2.75 }] }), loose)
+    const late = judgeDigits(
+      input({ mouthOpen: mo }, { envelope: env(at, 0.35), speech: [{ startS: 1.2, endS: 2.75 }] }),
+      loose,
+    )
     expect(late.reason).toBe('SPEECH_MISMATCH')
     expect(late.signals.syncBestLagS).toBeCloseTo(0.36, 1)
     expect(late.signals.syncNearShare as number).toBeLessThan(DIGITS_THRESHOLDS.minSyncNearShare)

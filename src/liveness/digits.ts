@@ -105,14 +105,25 @@ const r3 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : nu
 
 /** Pearson correlation of the pairs where both are finite; NaN with fewer than 5 pairs or no variance. */
 export function pearson(a: number[], b: number[]): number {
-  let n = 0, sa = 0, sb = 0
-  for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i]) && Number.isFinite(b[i])) { n++; sa += a[i]!; sb += b[i]! }
+  let n = 0,
+    sa = 0,
+    sb = 0
+  for (let i = 0; i < a.length; i++)
+    if (Number.isFinite(a[i]) && Number.isFinite(b[i])) {
+      n++
+      sa += a[i]!
+      sb += b[i]!
+    }
   if (n < 5) return NaN
-  const ma = sa / n, mb = sb / n
-  let num = 0, va = 0, vb = 0
+  const ma = sa / n,
+    mb = sb / n
+  let num = 0,
+    va = 0,
+    vb = 0
   for (let i = 0; i < a.length; i++) {
     if (!(Number.isFinite(a[i]) && Number.isFinite(b[i]))) continue
-    const x = a[i]! - ma, y = b[i]! - mb
+    const x = a[i]! - ma,
+      y = b[i]! - mb
     num += x * y
     va += x * x
     vb += y * y
@@ -141,7 +152,14 @@ export function fillGaps(v: number[]): number[] {
  * ±maxLagS (positive lag = the sound comes later than the lips), over the frames from `fromS` to
  * `toS`. Returns the best correlation, its lag, and the correlation at lag 0.
  */
-export function avCorrelation(mouth: number[], times: number[], env: Envelope, fromS: number, toS: number, maxLagS: number): { best: number; lagS: number; atZero: number } {
+export function avCorrelation(
+  mouth: number[],
+  times: number[],
+  env: Envelope,
+  fromS: number,
+  toS: number,
+  maxLagS: number,
+): { best: number; lagS: number; atZero: number } {
   const idx = times.map((t, i) => (t >= fromS && t <= toS ? i : -1)).filter((i) => i >= 0)
   const m = idx.map((i) => mouth[i]!)
   const ts = idx.map((i) => times[i]!)
@@ -151,7 +169,10 @@ export function avCorrelation(mouth: number[], times: number[], env: Envelope, f
   let atZero = NaN
   for (let k = -maxK; k <= maxK; k++) {
     const lag = k * 0.01
-    const e = envelopeAt(env, ts.map((t) => t + lag))
+    const e = envelopeAt(
+      env,
+      ts.map((t) => t + lag),
+    )
     const c = pearson(m, e)
     if (k === 0) atZero = c
     if (Number.isFinite(c) && c > best) {
@@ -165,8 +186,13 @@ export function avCorrelation(mouth: number[], times: number[], env: Envelope, f
 function movingMean(x: number[], w: number): number[] {
   const h = Math.floor(w / 2)
   return x.map((_, i) => {
-    let s = 0, n = 0
-    for (let j = Math.max(0, i - h); j <= Math.min(x.length - 1, i + h); j++) if (Number.isFinite(x[j])) { s += x[j]!; n++ }
+    let s = 0,
+      n = 0
+    for (let j = Math.max(0, i - h); j <= Math.min(x.length - 1, i + h); j++)
+      if (Number.isFinite(x[j])) {
+        s += x[j]!
+        n++
+      }
     return n ? s / n : NaN
   })
 }
@@ -183,16 +209,28 @@ export function highPass(x: number[], w: number): number[] {
  * recording has no outstanding peak. `z` = (near peak − mean far) / sd far; `best` / `bestLagS`: the
  * highest correlation at any lag, so the judge can ask that none beats the near peak by much.
  */
-export function syncEvidence(mouth: number[], times: number[], env: Envelope, fromS: number, toS: number, T: Pick<DigitsThresholds, 'syncHighPassS' | 'syncMaxLagS' | 'syncNearLagS' | 'syncFarLagS'>): { peak: number; lagS: number; z: number; best: number; bestLagS: number } {
+export function syncEvidence(
+  mouth: number[],
+  times: number[],
+  env: Envelope,
+  fromS: number,
+  toS: number,
+  T: Pick<DigitsThresholds, 'syncHighPassS' | 'syncMaxLagS' | 'syncNearLagS' | 'syncFarLagS'>,
+): { peak: number; lagS: number; z: number; best: number; bestLagS: number } {
   const none = { peak: NaN, lagS: 0, z: NaN, best: NaN, bestLagS: 0 }
   const idx = times.map((t, i) => (t >= fromS && t <= toS ? i : -1)).filter((i) => i >= 0)
   if (idx.length < 10) return none
   const ts = idx.map((i) => times[i]!)
   const dt = (ts[ts.length - 1]! - ts[0]!) / (ts.length - 1)
   const w = Math.max(3, Math.round(T.syncHighPassS / dt) | 1)
-  const m = highPass(idx.map((i) => mouth[i]!), w)
-  let peak = -Infinity, lagS = 0
-  let best = -Infinity, bestLagS = 0
+  const m = highPass(
+    idx.map((i) => mouth[i]!),
+    w,
+  )
+  let peak = -Infinity,
+    lagS = 0
+  let best = -Infinity,
+    bestLagS = 0
   const far: number[] = []
   const steps = Math.round(T.syncMaxLagS / 0.02)
   for (let k = -steps; k <= steps; k++) {
@@ -201,8 +239,14 @@ export function syncEvidence(mouth: number[], times: number[], env: Envelope, fr
     const e = envelopeAt(env, at).map((v, i) => (at[i]! < 0 ? NaN : v))
     const c = pearson(m, highPass(e, w))
     if (!Number.isFinite(c)) continue
-    if (c > best) { best = c; bestLagS = lag }
-    if (Math.abs(lag) <= T.syncNearLagS + 1e-9 && c > peak) { peak = c; lagS = lag }
+    if (c > best) {
+      best = c
+      bestLagS = lag
+    }
+    if (Math.abs(lag) <= T.syncNearLagS + 1e-9 && c > peak) {
+      peak = c
+      lagS = lag
+    }
     if (Math.abs(lag) >= T.syncFarLagS - 1e-9) far.push(c)
   }
   if (!Number.isFinite(peak) || far.length < 3) return none
@@ -235,7 +279,8 @@ export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsT
   const out = (reason: Reason): DigitsVerdict => ({ reason, signals })
   if (!/^[0-9]+$/.test(input.digits)) throw new TypeError('digits must be a non-empty string of 0-9')
 
-  if (!(ACCEPTED_VIDEO_CONTAINERS as readonly string[]).includes(video.format)) return out('DIGITS_VIDEO_FORMAT_INVALID')
+  if (!(ACCEPTED_VIDEO_CONTAINERS as readonly string[]).includes(video.format))
+    return out('DIGITS_VIDEO_FORMAT_INVALID')
   if (Math.min(video.width, video.height) < T.minShortSide) return out('DIGITS_VIDEO_RESOLUTION_TOO_LOW')
   if (!(video.durationS >= T.minVideoS && video.durationS <= T.maxVideoS)) return out('DIGITS_VIDEO_DURATION_INVALID')
 
@@ -248,7 +293,8 @@ export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsT
   const span = last - first
   signals.speechStartS = r3(first)
   signals.speechSpanS = r3(span)
-  if (span < expected * T.minSpanPerSyllableS || span > expected * T.maxSpanPerSyllableS + T.spanSlackS) return out('DIGITS_VIDEO_DURATION_INVALID')
+  if (span < expected * T.minSpanPerSyllableS || span > expected * T.maxSpanPerSyllableS + T.spanSlackS)
+    return out('DIGITS_VIDEO_DURATION_INVALID')
 
   // frames during speech
   const inSpeech = input.frameTimesS.map((t) => audio.speech.some((s) => t >= s.startS && t <= s.endS))
@@ -265,7 +311,14 @@ export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsT
   if (!(range >= T.minMouthRange)) return out('LIP_MOVEMENT_TOO_SMALL')
 
   const mouth = fillGaps(input.mouthOpen.map((v, i) => (input.faceComplete[i] ? v : NaN)))
-  const av = avCorrelation(mouth, input.frameTimesS, audio.envelope, first - T.avMarginS, last + T.avMarginS, T.maxAvLagS)
+  const av = avCorrelation(
+    mouth,
+    input.frameTimesS,
+    audio.envelope,
+    first - T.avMarginS,
+    last + T.avMarginS,
+    T.maxAvLagS,
+  )
   signals.avCorrelation = r3(av.best)
   signals.avLagS = r3(av.lagS)
   signals.avCorrelationAtZero = r3(av.atZero)
@@ -277,12 +330,14 @@ export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsT
   signals.syncBestLagS = r3(sync.bestLagS)
   const nearShare = sync.best > 0 ? sync.peak / sync.best : NaN
   signals.syncNearShare = r3(nearShare)
-  if (!(sync.peak >= T.minSyncPeak && sync.z >= T.minSyncZ && nearShare >= T.minSyncNearShare)) return out('SPEECH_MISMATCH')
+  if (!(sync.peak >= T.minSyncPeak && sync.z >= T.minSyncZ && nearShare >= T.minSyncNearShare))
+    return out('SPEECH_MISMATCH')
 
   const diff = audio.syllables - expected
   signals.syllableDifference = diff
   if (diff < -T.maxSyllablesBelow || diff > T.maxSyllablesAbove) return out('SPEECH_MISMATCH')
 
-  if (input.recognized !== undefined && input.recognized !== null && input.recognized !== input.digits) return out('SPEECH_MISMATCH')
+  if (input.recognized !== undefined && input.recognized !== null && input.recognized !== input.digits)
+    return out('SPEECH_MISMATCH')
   return out('PASS')
 }

@@ -13,7 +13,18 @@ function timeline(n: number, f: (i: number, t: number) => Partial<Face>, fps = 1
     index: i,
     t: i / fps,
     faceCount: 1,
-    face: { ear: 0.3, mouthOpen: 0.03, yawDeg: 0, pitchDeg: 0, rollDeg: 0, width: 200, quality: 80, outsideFrac: 0, occlusion: 0, ...f(i, i / fps) },
+    face: {
+      ear: 0.3,
+      mouthOpen: 0.03,
+      yawDeg: 0,
+      pitchDeg: 0,
+      rollDeg: 0,
+      width: 200,
+      quality: 80,
+      outsideFrac: 0,
+      occlusion: 0,
+      ...f(i, i / fps),
+    },
     nonRigid: i ? 0.01 : null,
     pixelMotion: i ? 3 : null,
   }))
@@ -43,13 +54,21 @@ describe('action judge', () => {
     expect(judgeActions(clip, ['left', 'mouth']).reason).toBe('ACTION_ORDER_WRONG')
     const noMouth = timeline(30, (_, t) => ({ ear: Math.abs(t - 1.0) < 0.05 ? 0.1 : 0.3 }))
     expect(judgeActions(noMouth, ['blink', 'mouth']).reason).toBe('NO_MOUTH_OPEN')
-    expect(judgeActions(timeline(30, () => ({})), ['mouth', 'blink']).reason).toBe('FIRST_ACTION_MISSING')
+    expect(
+      judgeActions(
+        timeline(30, () => ({})),
+        ['mouth', 'blink'],
+      ).reason,
+    ).toBe('FIRST_ACTION_MISSING')
     const mouthOnly = timeline(30, (_, t) => ({ mouthOpen: Math.abs(t - 1.0) < 0.15 ? 0.5 : 0.03 }))
     expect(judgeActions(mouthOnly, ['mouth', 'blink']).reason).toBe('NO_BLINK')
   })
 
   it('counts repeated actions, so blink → mouth → blink can be matched', () => {
-    const twice = timeline(40, (_, t) => ({ ear: Math.abs(t - 0.8) < 0.05 || Math.abs(t - 3.0) < 0.05 ? 0.1 : 0.3, mouthOpen: Math.abs(t - 2.0) < 0.15 ? 0.5 : 0.03 }))
+    const twice = timeline(40, (_, t) => ({
+      ear: Math.abs(t - 0.8) < 0.05 || Math.abs(t - 3.0) < 0.05 ? 0.1 : 0.3,
+      mouthOpen: Math.abs(t - 2.0) < 0.15 ? 0.5 : 0.03,
+    }))
     expect(allOccurrences(twice).blink.map((t) => Math.round(t * 10) / 10)).toEqual([0.8, 3])
     expect(judgeActions(twice, ['blink', 'mouth', 'blink']).reason).toBe('PASS')
   })
@@ -74,11 +93,19 @@ describe('silent judge', () => {
   })
 
   it('SILENT_LIVENESS_FAILED with too few face frames', () => {
-    expect(judgeSilent(timeline(3, () => ({ mouthOpen: 0.3 })), [0.99]).reason).toBe('SILENT_LIVENESS_FAILED')
+    expect(
+      judgeSilent(
+        timeline(3, () => ({ mouthOpen: 0.3 })),
+        [0.99],
+      ).reason,
+    ).toBe('SILENT_LIVENESS_FAILED')
   })
 
   it('pixel-identical frames are still even when the mesh jitters', () => {
-    const frozen = timeline(30, (i) => ({ mouthOpen: [0.02, 0.3][i % 2]! })).map((s) => ({ ...s, pixelMotion: s.pixelMotion === null ? null : 0.1 }))
+    const frozen = timeline(30, (i) => ({ mouthOpen: [0.02, 0.3][i % 2]! })).map((s) => ({
+      ...s,
+      pixelMotion: s.pixelMotion === null ? null : 0.1,
+    }))
     expect(judgeSilent(frozen, [0.99]).reason).toBe('STILL_IMAGE_VIDEO')
   })
 })

@@ -55,8 +55,7 @@ export function motionEvidence(samples: FrameSample[]): MotionEvidence {
   const blinkDepth = blink ? blink.value : 1
   const nonRigidP90 = nonRigid.length ? quantile(nonRigid, 0.9) : 0
   const staticShare = pix.length ? pix.filter((p) => p < T.staticPixelMotion).length / pix.length : 1
-  const independentMotion =
-    staticShare < 0.9 && (mouthRelRange >= T.minMouthRelRange || blinkDepth <= T.blinkDropRatio)
+  const independentMotion = staticShare < 0.9 && (mouthRelRange >= T.minMouthRelRange || blinkDepth <= T.blinkDropRatio)
   return {
     faceFrames: faces.length,
     mouthRelRange,

@@ -29,7 +29,10 @@ export interface BlobCipher {
 const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/
 
 export class LocalBlobStore implements BlobStore {
-  constructor(private readonly root: string, private readonly cipher: BlobCipher) {}
+  constructor(
+    private readonly root: string,
+    private readonly cipher: BlobCipher,
+  ) {}
 
   private path(key: string): string {
     if (!KEY_PATTERN.test(key) || key.includes('..')) throw new Error(`invalid blob key: ${key}`)

@@ -23,7 +23,12 @@ export interface DecodedImage extends RgbImage {
 export type ImageRole = 'live' | 'reference'
 
 const REASONS: Record<ImageRole, { decode: Reason; size: Reason; resolution: Reason; format: Reason }> = {
-  live: { decode: 'IMAGE_DECODE_FAILED', size: 'IMAGE_SIZE_INVALID', resolution: 'IMAGE_SIZE_INVALID', format: 'FILE_FORMAT_INVALID' },
+  live: {
+    decode: 'IMAGE_DECODE_FAILED',
+    size: 'IMAGE_SIZE_INVALID',
+    resolution: 'IMAGE_SIZE_INVALID',
+    format: 'FILE_FORMAT_INVALID',
+  },
   reference: {
     decode: 'REFERENCE_DECODE_FAILED',
     size: 'REFERENCE_SIZE_INVALID',
@@ -50,9 +55,13 @@ export async function decodeImage(
     throw new MediaRejectedError(reasons.decode, `cannot read image: ${(err as Error).message}`)
   }
   if (bytes.length < limits.minBytes || bytes.length > limits.maxBytes) {
-    throw new MediaRejectedError(reasons.size, `image is ${bytes.length} bytes (allowed ${limits.minBytes}–${limits.maxBytes})`, {
-      bytes: bytes.length,
-    })
+    throw new MediaRejectedError(
+      reasons.size,
+      `image is ${bytes.length} bytes (allowed ${limits.minBytes}–${limits.maxBytes})`,
+      {
+        bytes: bytes.length,
+      },
+    )
   }
   let meta: sharp.Metadata
   try {
@@ -68,17 +77,24 @@ export async function decodeImage(
   const w = meta.width ?? 0
   const h = meta.height ?? 0
   if (w * h > limits.maxPixels) {
-    throw new MediaRejectedError(reasons.size, `image has ${w}×${h} pixels (max ${limits.maxPixels})`, { width: w, height: h })
+    throw new MediaRejectedError(reasons.size, `image has ${w}×${h} pixels (max ${limits.maxPixels})`, {
+      width: w,
+      height: h,
+    })
   }
   // orientation 5–8 swaps the sides
   const swapped = (meta.orientation ?? 1) >= 5
   const sourceWidth = swapped ? h : w
   const sourceHeight = swapped ? w : h
   if (Math.min(sourceWidth, sourceHeight) < limits.minShortSide) {
-    throw new MediaRejectedError(reasons.resolution, `image is ${sourceWidth}×${sourceHeight}, shorter side below ${limits.minShortSide}`, {
-      width: sourceWidth,
-      height: sourceHeight,
-    })
+    throw new MediaRejectedError(
+      reasons.resolution,
+      `image is ${sourceWidth}×${sourceHeight}, shorter side below ${limits.minShortSide}`,
+      {
+        width: sourceWidth,
+        height: sourceHeight,
+      },
+    )
   }
   const maxSide = opts.maxSide ?? limits.analysisMaxSide
   try {
@@ -99,5 +115,7 @@ export async function decodeImage(
 
 /** JPEG of an RGB picture (the BestFrame) */
 export async function encodeJpeg(img: RgbImage, quality = 90): Promise<Buffer> {
-  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).jpeg({ quality }).toBuffer()
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .jpeg({ quality })
+    .toBuffer()
 }

@@ -40,5 +40,11 @@ export const MEDIA_LIMITS = {
 
 export const ACCEPTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp'] as const
 /** container names as ffmpeg prints them (`Input #0, <name>, from`) */
-export const ACCEPTED_VIDEO_CONTAINERS = ['matroska,webm', 'mov,mp4,m4a,3gp,3g2,mj2', 'mpeg', 'mpegvideo', 'avi'] as const
+export const ACCEPTED_VIDEO_CONTAINERS = [
+  'matroska,webm',
+  'mov,mp4,m4a,3gp,3g2,mj2',
+  'mpeg',
+  'mpegvideo',
+  'avi',
+] as const
 export const ACCEPTED_VIDEO_CODECS = ['h264', 'vp8', 'vp9', 'mpeg1video', 'mpeg2video', 'mpeg4', 'hevc'] as const

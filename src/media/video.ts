@@ -108,7 +108,11 @@ export async function probeVideo(path: string): Promise<VideoProbe> {
     throw new MediaRejectedError('VIDEO_FETCH_FAILED', `cannot read video: ${(err as Error).message}`)
   }
   if (bytes < limits.minBytes || bytes > limits.maxBytes) {
-    throw new MediaRejectedError('VIDEO_SIZE_INVALID', `video is ${bytes} bytes (allowed ${limits.minBytes}–${limits.maxBytes})`, { bytes })
+    throw new MediaRejectedError(
+      'VIDEO_SIZE_INVALID',
+      `video is ${bytes} bytes (allowed ${limits.minBytes}–${limits.maxBytes})`,
+      { bytes },
+    )
   }
   const { done } = runFfmpeg(['-hide_banner', '-nostdin', '-i', path], 10_000)
   const { stderr, killed } = await done
@@ -118,13 +122,18 @@ export async function probeVideo(path: string): Promise<VideoProbe> {
     throw new MediaRejectedError('VIDEO_FORMAT_INVALID', `not a readable video: ${lastLine(stderr)}`)
   }
   if (!(ACCEPTED_VIDEO_CONTAINERS as readonly string[]).includes(probe.container)) {
-    throw new MediaRejectedError('VIDEO_FORMAT_INVALID', `container ${probe.container} is not accepted`, { container: probe.container })
+    throw new MediaRejectedError('VIDEO_FORMAT_INVALID', `container ${probe.container} is not accepted`, {
+      container: probe.container,
+    })
   }
   if (!(ACCEPTED_VIDEO_CODECS as readonly string[]).includes(probe.codec)) {
     throw new MediaRejectedError('VIDEO_FORMAT_INVALID', `codec ${probe.codec} is not accepted`, { codec: probe.codec })
   }
   if (probe.width * probe.height > limits.maxPixels) {
-    throw new MediaRejectedError('VIDEO_FORMAT_INVALID', `picture ${probe.width}×${probe.height} is larger than allowed`)
+    throw new MediaRejectedError(
+      'VIDEO_FORMAT_INVALID',
+      `picture ${probe.width}×${probe.height} is larger than allowed`,
+    )
   }
   if (Math.min(probe.width, probe.height) < limits.minShortSide) {
     throw new MediaRejectedError(
@@ -140,10 +149,18 @@ export async function probeVideo(path: string): Promise<VideoProbe> {
 function checkDuration(durationS: number): void {
   const limits = MEDIA_LIMITS.video
   if (durationS < limits.minDurationS) {
-    throw new MediaRejectedError('VIDEO_TOO_SHORT', `video lasts ${durationS.toFixed(2)} s (minimum ${limits.minDurationS} s)`, { durationS })
+    throw new MediaRejectedError(
+      'VIDEO_TOO_SHORT',
+      `video lasts ${durationS.toFixed(2)} s (minimum ${limits.minDurationS} s)`,
+      { durationS },
+    )
   }
   if (durationS > limits.maxDurationS) {
-    throw new MediaRejectedError('VIDEO_TOO_LONG', `video lasts ${durationS.toFixed(2)} s (maximum ${limits.maxDurationS} s)`, { durationS })
+    throw new MediaRejectedError(
+      'VIDEO_TOO_LONG',
+      `video lasts ${durationS.toFixed(2)} s (maximum ${limits.maxDurationS} s)`,
+      { durationS },
+    )
   }
 }
 
@@ -200,11 +217,25 @@ export async function decodeVideo(
   const height = Math.max(2, Math.round((probe.displayHeight * scale) / 2) * 2)
   const frameBytes = width * height * 3
   const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'error', '-threads', '1',
-    '-i', path, '-an', '-sn',
-    '-vf', `fps=${fps.toFixed(4)},scale=${width}:${height}:flags=bilinear`,
-    '-frames:v', String(maxFrames),
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-threads',
+    '1',
+    '-i',
+    path,
+    '-an',
+    '-sn',
+    '-vf',
+    `fps=${fps.toFixed(4)},scale=${width}:${height}:flags=bilinear`,
+    '-frames:v',
+    String(maxFrames),
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
   ]
   let pending: Buffer[] = []
   let pendingBytes = 0
@@ -273,7 +304,10 @@ async function probeVideoForDecode(path: string, ignoreDuration: boolean): Promi
 }
 
 /** Decode every sampled frame into memory (small clips, tests and benchmarks). */
-export async function decodeVideoFrames(path: string, opts: DecodeVideoOptions = {}): Promise<{ info: DecodedVideoInfo; frames: VideoFrame[] }> {
+export async function decodeVideoFrames(
+  path: string,
+  opts: DecodeVideoOptions = {},
+): Promise<{ info: DecodedVideoInfo; frames: VideoFrame[] }> {
   const frames: VideoFrame[] = []
   const info = await decodeVideo(path, (f) => void frames.push(f), opts)
   return { info, frames }

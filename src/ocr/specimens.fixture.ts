@@ -2,13 +2,13 @@
  * What is printed on the real ID-card specimens in ../shared/data/idcards (its README, section D),
  * and the rotation that reads each one upright: the truth of the OCR tests and of `bench:ocr`.
  */
-import type { IdCardBack, IdCardFront } from './index.js';
+import type { IdCardBack, IdCardFront } from './index.js'
 
 export interface Specimen {
-  id: string;
-  rotation: number;
-  front?: IdCardFront;
-  back?: IdCardBack;
+  id: string
+  rotation: number
+  front?: IdCardFront
+  back?: IdCardBack
 }
 
 export const SPECIMENS: Specimen[] = [
@@ -56,4 +56,4 @@ export const SPECIMENS: Specimen[] = [
     front: { name: '1', gender: '1', nation: '1', birth: '1/1/1', address: '1', idNumber: '1' },
     back: { authority: '1', validFrom: null, validTo: null },
   },
-];
+]

@@ -7,32 +7,36 @@
  * Not part of the public API (src/ocr/index.ts); used by scripts/make-idcards.ts, the OCR
  * benchmark and the OCR tests.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import sharp from 'sharp';
-import { SAMPLE_REGIONS, generateIdNumber } from '../identity/index.js';
-import type { IdCardBack, IdCardFront } from './fields.js';
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import sharp from 'sharp'
+import { SAMPLE_REGIONS, generateIdNumber } from '../identity/index.js'
+import type { IdCardBack, IdCardFront } from './fields.js'
 
 export interface SyntheticTruth {
-  front: IdCardFront;
-  back: IdCardBack;
+  front: IdCardFront
+  back: IdCardBack
 }
 
 export interface Distortion {
   /** degrees, positive = clockwise */
-  angle: number;
-  jpegQuality: number;
-  blur: number;
-  half: boolean;
+  angle: number
+  jpegQuality: number
+  blur: number
+  half: boolean
 }
 
-const W = 856;
-const H = 540;
-const FONT = 'Noto Sans CJK SC';
+const W = 856
+const H = 540
+const FONT = 'Noto Sans CJK SC'
 
-const SURNAMES = [...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'];
-const COMPOUND_SURNAMES = ['欧阳', '司马', '上官', '诸葛', '东方', '皇甫', '令狐', '慕容'];
-const GIVEN = [...'伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红鹏辉建国志强春梅海燕雪梅晓东佳怡子涵浩然梓萱宇轩欣怡文博思远嘉欣俊杰雨桐天佑一诺家豪若曦晨阳紫琪'];
+const SURNAMES = [
+  ...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤',
+]
+const COMPOUND_SURNAMES = ['欧阳', '司马', '上官', '诸葛', '东方', '皇甫', '令狐', '慕容']
+const GIVEN = [
+  ...'伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红鹏辉建国志强春梅海燕雪梅晓东佳怡子涵浩然梓萱宇轩欣怡文博思远嘉欣俊杰雨桐天佑一诺家豪若曦晨阳紫琪',
+]
 const MINORITY_NAMES = [
   '买买提·艾力',
   '阿不都·热合曼',
@@ -42,67 +46,102 @@ const MINORITY_NAMES = [
   '扎西·次仁',
   '巴特尔·宝音',
   '阿依古丽·托合提',
-];
-const NATIONS = ['汉', '汉', '汉', '汉', '汉', '汉', '回', '满', '壮', '维吾尔', '蒙古', '藏', '苗', '彝', '土家', '朝鲜'];
-const STREETS = ['人民路', '解放路', '中山路', '建设大道', '和平街', '新华路', '文化路', '长江路', '黄河街', '东风路', '光明路', '胜利街', '幸福路', '朝阳大街', '青年路', '学府路'];
-const COMMUNITIES = ['阳光小区', '金色家园', '锦绣花园', '翠竹苑', '丽景湾', '碧水庭院', '和谐家园', '新城公寓'];
+]
+const NATIONS = [
+  '汉',
+  '汉',
+  '汉',
+  '汉',
+  '汉',
+  '汉',
+  '回',
+  '满',
+  '壮',
+  '维吾尔',
+  '蒙古',
+  '藏',
+  '苗',
+  '彝',
+  '土家',
+  '朝鲜',
+]
+const STREETS = [
+  '人民路',
+  '解放路',
+  '中山路',
+  '建设大道',
+  '和平街',
+  '新华路',
+  '文化路',
+  '长江路',
+  '黄河街',
+  '东风路',
+  '光明路',
+  '胜利街',
+  '幸福路',
+  '朝阳大街',
+  '青年路',
+  '学府路',
+]
+const COMMUNITIES = ['阳光小区', '金色家园', '锦绣花园', '翠竹苑', '丽景湾', '碧水庭院', '和谐家园', '新城公寓']
 
 export function pick<T>(rng: () => number, xs: readonly T[]): T {
-  return xs[Math.min(xs.length - 1, Math.floor(rng() * xs.length))]!;
+  return xs[Math.min(xs.length - 1, Math.floor(rng() * xs.length))]!
 }
 
 function int(rng: () => number, lo: number, hi: number): number {
-  return lo + Math.min(hi - lo, Math.floor(rng() * (hi - lo + 1)));
+  return lo + Math.min(hi - lo, Math.floor(rng() * (hi - lo + 1)))
 }
 
 export function randomName(rng: () => number): string {
-  const r = rng();
-  if (r < 0.06) return pick(rng, MINORITY_NAMES);
-  const surname = r < 0.1 ? pick(rng, COMPOUND_SURNAMES) : pick(rng, SURNAMES);
-  const n = rng() < 0.35 ? 1 : 2;
-  let given = '';
-  for (let i = 0; i < n; i++) given += pick(rng, GIVEN);
-  return surname + given;
+  const r = rng()
+  if (r < 0.06) return pick(rng, MINORITY_NAMES)
+  const surname = r < 0.1 ? pick(rng, COMPOUND_SURNAMES) : pick(rng, SURNAMES)
+  const n = rng() < 0.35 ? 1 : 2
+  let given = ''
+  for (let i = 0; i < n; i++) given += pick(rng, GIVEN)
+  return surname + given
 }
 
 export function randomTruth(rng: () => number): SyntheticTruth {
-  const region = pick(rng, SAMPLE_REGIONS);
-  const idNumber = generateIdNumber(rng, { region: region.code });
-  const gender = Number(idNumber[16]) % 2 === 1 ? '男' : '女';
-  const birth = `${Number(idNumber.slice(6, 10))}/${Number(idNumber.slice(10, 12))}/${Number(idNumber.slice(12, 14))}`;
-  let address = `${region.name}${pick(rng, STREETS)}${int(rng, 1, 999)}号`;
-  if (rng() < 0.6) address += `${pick(rng, COMMUNITIES)}${int(rng, 1, 30)}栋${int(rng, 1, 6)}单元${int(rng, 101, 2804)}室`;
-  const city = /^(?:.*?(?:省|自治区))?(.+?市|.+?(?:自治州|地区|盟))/.exec(region.name)?.[1] ?? region.name;
-  const district = region.name.slice(region.name.lastIndexOf(city) + city.length) || '城区';
-  const authority = rng() < 0.5 ? `${city}公安局${district.replace(/[区县市]$/, '')}分局` : `${city}公安局`;
-  const fromY = int(rng, 2008, 2024);
-  const fromM = int(rng, 1, 12);
-  const fromD = int(rng, 1, 28);
-  const p = (n: number) => String(n).padStart(2, '0');
-  const validFrom = `${fromY}.${p(fromM)}.${p(fromD)}`;
-  const years = pick(rng, [5, 10, 10, 20, 20, 0]);
-  const validTo = years === 0 ? '长期' : `${fromY + years}.${p(fromM)}.${p(fromD)}`;
+  const region = pick(rng, SAMPLE_REGIONS)
+  const idNumber = generateIdNumber(rng, { region: region.code })
+  const gender = Number(idNumber[16]) % 2 === 1 ? '男' : '女'
+  const birth = `${Number(idNumber.slice(6, 10))}/${Number(idNumber.slice(10, 12))}/${Number(idNumber.slice(12, 14))}`
+  let address = `${region.name}${pick(rng, STREETS)}${int(rng, 1, 999)}号`
+  if (rng() < 0.6)
+    address += `${pick(rng, COMMUNITIES)}${int(rng, 1, 30)}栋${int(rng, 1, 6)}单元${int(rng, 101, 2804)}室`
+  const city = /^(?:.*?(?:省|自治区))?(.+?市|.+?(?:自治州|地区|盟))/.exec(region.name)?.[1] ?? region.name
+  const district = region.name.slice(region.name.lastIndexOf(city) + city.length) || '城区'
+  const authority = rng() < 0.5 ? `${city}公安局${district.replace(/[区县市]$/, '')}分局` : `${city}公安局`
+  const fromY = int(rng, 2008, 2024)
+  const fromM = int(rng, 1, 12)
+  const fromD = int(rng, 1, 28)
+  const p = (n: number) => String(n).padStart(2, '0')
+  const validFrom = `${fromY}.${p(fromM)}.${p(fromD)}`
+  const years = pick(rng, [5, 10, 10, 20, 20, 0])
+  const validTo = years === 0 ? '长期' : `${fromY + years}.${p(fromM)}.${p(fromD)}`
   return {
     front: { name: randomName(rng), gender, nation: pick(rng, NATIONS), birth, address, idNumber },
     back: { authority, validFrom, validTo },
-  };
+  }
 }
 
 function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
 function guilloche(rng: () => number, colour: string): string {
-  let out = '';
+  let out = ''
   for (let k = 0; k < 14; k++) {
-    const y0 = int(rng, 0, H);
-    const amp = int(rng, 8, 30);
-    const per = int(rng, 60, 160);
-    let d = `M0 ${y0}`;
-    for (let x = 0; x <= W; x += 12) d += ` L${x} ${(y0 + amp * Math.sin((x / per) * 2 * Math.PI + k)).toFixed(1)}`;
-    out += `<path d="${d}" stroke="${colour}" stroke-width="0.8" fill="none" opacity="0.5"/>`;
+    const y0 = int(rng, 0, H)
+    const amp = int(rng, 8, 30)
+    const per = int(rng, 60, 160)
+    let d = `M0 ${y0}`
+    for (let x = 0; x <= W; x += 12) d += ` L${x} ${(y0 + amp * Math.sin((x / per) * 2 * Math.PI + k)).toFixed(1)}`
+    out += `<path d="${d}" stroke="${colour}" stroke-width="0.8" fill="none" opacity="0.5"/>`
   }
-  return out;
+  return out
 }
 
 function cardFrame(rng: () => number, tint: string, lines: string): string {
@@ -111,50 +150,53 @@ function cardFrame(rng: () => number, tint: string, lines: string): string {
 <rect x="0" y="0" width="${W}" height="${H}" rx="32" fill="url(#g)" stroke="#c9d3dd" stroke-width="2"/>
 ${guilloche(rng, '#b9cde0')}
 ${lines}
-</svg>`;
+</svg>`
 }
 
 function wrap(s: string, n: number): string[] {
-  const chars = [...s];
-  const out: string[] = [];
-  for (let i = 0; i < chars.length; i += n) out.push(chars.slice(i, i + n).join(''));
-  return out;
+  const chars = [...s]
+  const out: string[] = []
+  for (let i = 0; i < chars.length; i += n) out.push(chars.slice(i, i + n).join(''))
+  return out
 }
 
 /** Where the photo sits on the front, in card pixels (the real card's 26 × 32 mm photo area). */
-export const PORTRAIT_BOX = { x: 560, y: 60, width: 230, height: 290 } as const;
+export const PORTRAIT_BOX = { x: 560, y: 60, width: 230, height: 290 } as const
 
 export interface FrontOptions {
   /**
    * A photo (JPEG or PNG bytes) to print as the portrait, scaled to cover {@link PORTRAIT_BOX} and
    * centred; without one a cartoon face is drawn.
    */
-  portrait?: Buffer;
+  portrait?: Buffer
 }
 
 function portraitImage(photo: Buffer): string {
-  const type = photo[0] === 0x89 && photo[1] === 0x50 ? 'image/png' : photo[0] === 0xff && photo[1] === 0xd8 ? 'image/jpeg' : null;
-  if (!type) throw new Error('the portrait must be a JPEG or PNG image');
-  const { x, y, width, height } = PORTRAIT_BOX;
-  return `<image x="${x}" y="${y}" width="${width}" height="${height}" preserveAspectRatio="xMidYMid slice" href="data:${type};base64,${photo.toString('base64')}"/>`;
+  const type =
+    photo[0] === 0x89 && photo[1] === 0x50 ? 'image/png' : photo[0] === 0xff && photo[1] === 0xd8 ? 'image/jpeg' : null
+  if (!type) throw new Error('the portrait must be a JPEG or PNG image')
+  const { x, y, width, height } = PORTRAIT_BOX
+  return `<image x="${x}" y="${y}" width="${width}" height="${height}" preserveAspectRatio="xMidYMid slice" href="data:${type};base64,${photo.toString('base64')}"/>`
 }
 
 /** Front side SVG. */
 export function frontSvg(t: IdCardFront, rng: () => number, opts: FrontOptions = {}): string {
   const label = (x: number, y: number, s: string, spacing = 0) =>
-    `<text x="${x}" y="${y}" font-family="${FONT}" font-size="24" fill="#2f6fb0" letter-spacing="${spacing}">${esc(s)}</text>`;
+    `<text x="${x}" y="${y}" font-family="${FONT}" font-size="24" fill="#2f6fb0" letter-spacing="${spacing}">${esc(s)}</text>`
   const value = (x: number, y: number, s: string, size = 28, extra = '') =>
-    `<text x="${x}" y="${y}" font-family="${FONT}" font-size="${size}" fill="#111" ${extra}>${esc(s)}</text>`;
-  const [y, m, d] = t.birth!.split('/');
-  const addr = wrap(t.address!, 11);
-  const face = opts.portrait ? portraitImage(opts.portrait) : `
+    `<text x="${x}" y="${y}" font-family="${FONT}" font-size="${size}" fill="#111" ${extra}>${esc(s)}</text>`
+  const [y, m, d] = t.birth!.split('/')
+  const addr = wrap(t.address!, 11)
+  const face = opts.portrait
+    ? portraitImage(opts.portrait)
+    : `
 <g opacity="0.92">
 <ellipse cx="675" cy="190" rx="78" ry="98" fill="#d9b38c"/>
 <rect x="575" y="290" width="200" height="90" rx="40" fill="#46505a"/>
 <ellipse cx="648" cy="175" rx="10" ry="6" fill="#333"/><ellipse cx="702" cy="175" rx="10" ry="6" fill="#333"/>
 <path d="M645 235 Q675 255 705 235" stroke="#833" stroke-width="4" fill="none"/>
 <path d="M597 150 Q675 60 753 150 Q740 95 675 88 Q610 95 597 150" fill="#222"/>
-</g>`;
+</g>`
   const lines = [
     label(60, 92, '姓  名', 2),
     value(160, 94, t.name!, 30),
@@ -174,13 +216,13 @@ export function frontSvg(t: IdCardFront, rng: () => number, opts: FrontOptions =
     label(60, 470, '公民身份号码', 3),
     value(300, 474, t.idNumber!, 34, 'letter-spacing="3"'),
     face,
-  ].join('\n');
-  return cardFrame(rng, '#f8eef2', lines);
+  ].join('\n')
+  return cardFrame(rng, '#f8eef2', lines)
 }
 
 /** Back side SVG. */
 export function backSvg(t: IdCardBack, rng: () => number): string {
-  const emblem = `<circle cx="140" cy="120" r="70" fill="#d8363a" opacity="0.85"/><circle cx="140" cy="120" r="38" fill="#f2c14e" opacity="0.8"/>`;
+  const emblem = `<circle cx="140" cy="120" r="70" fill="#d8363a" opacity="0.85"/><circle cx="140" cy="120" r="38" fill="#f2c14e" opacity="0.8"/>`
   const lines = [
     emblem,
     `<text x="270" y="120" font-family="${FONT}" font-size="52" font-weight="bold" fill="#111" letter-spacing="6">中华人民共和国</text>`,
@@ -189,8 +231,8 @@ export function backSvg(t: IdCardBack, rng: () => number): string {
     `<text x="340" y="414" font-family="${FONT}" font-size="28" fill="#111">${esc(t.authority!)}</text>`,
     `<text x="200" y="472" font-family="${FONT}" font-size="26" fill="#111" letter-spacing="2">有效期限</text>`,
     `<text x="340" y="474" font-family="${FONT}" font-size="28" fill="#111">${esc(`${t.validFrom}-${t.validTo}`)}</text>`,
-  ].join('\n');
-  return cardFrame(rng, '#eef4ee', lines);
+  ].join('\n')
+  return cardFrame(rng, '#eef4ee', lines)
 }
 
 export function randomDistortion(rng: () => number): Distortion {
@@ -199,31 +241,31 @@ export function randomDistortion(rng: () => number): Distortion {
     jpegQuality: int(rng, 50, 95),
     blur: rng() < 0.4 ? Math.round((0.3 + rng() * 0.9) * 100) / 100 : 0,
     half: rng() < 0.25,
-  };
+  }
 }
 
 /**
  * Render one side onto a grey "desk" with a margin, rotate, blur, shrink and JPEG-encode.
  */
 export async function renderCard(svg: string, dist: Distortion): Promise<Buffer> {
-  const margin = 60;
-  const card = await sharp(Buffer.from(svg)).png().toBuffer();
+  const margin = 60
+  const card = await sharp(Buffer.from(svg)).png().toBuffer()
   let img = sharp({
     create: { width: W + 2 * margin, height: H + 2 * margin, channels: 3, background: { r: 120, g: 116, b: 110 } },
   })
     .composite([{ input: card, left: margin, top: margin }])
-    .png();
-  let buf = await img.toBuffer();
-  img = sharp(buf);
-  if (dist.angle !== 0) img = img.rotate(dist.angle, { background: { r: 120, g: 116, b: 110 } });
-  if (dist.blur > 0.3) img = img.blur(dist.blur);
-  buf = await img.png().toBuffer();
-  img = sharp(buf);
+    .png()
+  let buf = await img.toBuffer()
+  img = sharp(buf)
+  if (dist.angle !== 0) img = img.rotate(dist.angle, { background: { r: 120, g: 116, b: 110 } })
+  if (dist.blur > 0.3) img = img.blur(dist.blur)
+  buf = await img.png().toBuffer()
+  img = sharp(buf)
   if (dist.half) {
-    const meta = await img.metadata();
-    img = img.resize(Math.round(meta.width! / 2), Math.round(meta.height! / 2));
+    const meta = await img.metadata()
+    img = img.resize(Math.round(meta.width! / 2), Math.round(meta.height! / 2))
   }
-  return img.jpeg({ quality: dist.jpegQuality }).toBuffer();
+  return img.jpeg({ quality: dist.jpegQuality }).toBuffer()
 }
 
 /**
@@ -232,9 +274,9 @@ export async function renderCard(svg: string, dist: Distortion): Promise<Buffer>
  */
 export function cjkFontAvailable(): boolean {
   try {
-    const out = execFileSync('fc-list', [':', 'family'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.includes('Noto Sans CJK SC');
+    const out = execFileSync('fc-list', [':', 'family'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    return out.includes('Noto Sans CJK SC')
   } catch {
-    return existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc');
+    return existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc')
   }
 }

@@ -47,7 +47,13 @@ export class DbJobQueue implements JobQueue {
 
   async enqueue(tx: Store, job: { kind: string; key: string; payload: unknown }): Promise<void> {
     if (!this.handlers[job.kind]) throw new Error(`no handler for job kind "${job.kind}"`)
-    await tx.jobs.enqueue({ id: `job_${ulid().toLowerCase()}`, kind: job.kind, jobKey: job.key, payload: JSON.stringify(job.payload), now: new Date().toISOString() })
+    await tx.jobs.enqueue({
+      id: `job_${ulid().toLowerCase()}`,
+      kind: job.kind,
+      jobKey: job.key,
+      payload: JSON.stringify(job.payload),
+      now: new Date().toISOString(),
+    })
     // wake up after the caller's transaction has had a chance to commit
     setImmediate(() => this.pump())
   }
@@ -97,7 +103,10 @@ export class DbJobQueue implements JobQueue {
 
   private async runOne(): Promise<boolean> {
     const now = new Date()
-    const job = await this.store.jobs.claim(now.toISOString(), new Date(now.getTime() + (this.opts.lockMs ?? 120_000)).toISOString())
+    const job = await this.store.jobs.claim(
+      now.toISOString(),
+      new Date(now.getTime() + (this.opts.lockMs ?? 120_000)).toISOString(),
+    )
     if (!job) return false
     const handler = this.handlers[job.kind]
     try {
@@ -112,10 +121,18 @@ export class DbJobQueue implements JobQueue {
     return true
   }
 
-  private async retryOrFail(job: { id: string; kind: string; payload: string; tries: number }, error: string): Promise<void> {
+  private async retryOrFail(
+    job: { id: string; kind: string; payload: string; tries: number },
+    error: string,
+  ): Promise<void> {
     const now = new Date()
     if (job.tries < (this.opts.maxTries ?? 5)) {
-      await this.store.jobs.retry(job.id, error, new Date(now.getTime() + 1000 * 2 ** job.tries).toISOString(), now.toISOString())
+      await this.store.jobs.retry(
+        job.id,
+        error,
+        new Date(now.getTime() + 1000 * 2 ** job.tries).toISOString(),
+        now.toISOString(),
+      )
       return
     }
     await this.store.jobs.fail(job.id, error, now.toISOString())

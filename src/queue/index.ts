@@ -1,1 +1,8 @@
-export { DbJobQueue, type JobQueue, type JobHandler, type JobResult, type DbJobQueueOptions, type QueueLogger } from './db-queue.js'
+export {
+  DbJobQueue,
+  type JobQueue,
+  type JobHandler,
+  type JobResult,
+  type DbJobQueueOptions,
+  type QueueLogger,
+} from './db-queue.js'

@@ -19,7 +19,9 @@ export interface ImportEntry {
 
 /** CSV with a header: name,id_number[,photo] — photo paths relative to the CSV file. */
 export async function entriesFromCsv(file: string): Promise<ImportEntry[]> {
-  const rows = parse(await readFile(file), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Array<Record<string, string>>
+  const rows = parse(await readFile(file), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Array<
+    Record<string, string>
+  >
   const base = dirname(resolve(file))
   return rows.map((r, i) => ({
     source: `${basename(file)}:${i + 2}`,
@@ -35,11 +37,20 @@ export async function entriesFromFolder(dir: string): Promise<ImportEntry[]> {
   return files.map((f) => {
     const stem = basename(f, extname(f))
     const cut = stem.lastIndexOf('_')
-    return { source: f, name: cut > 0 ? stem.slice(0, cut) : '', idNumber: cut > 0 ? stem.slice(cut + 1) : stem, photoPath: join(dir, f) }
+    return {
+      source: f,
+      name: cut > 0 ? stem.slice(0, cut) : '',
+      idNumber: cut > 0 ? stem.slice(cut + 1) : stem,
+      photoPath: join(dir, f),
+    }
   })
 }
 
-export async function importEntries(registry: RegistryService, entries: ImportEntry[], onProgress?: (done: number, total: number) => void): Promise<ImportReport> {
+export async function importEntries(
+  registry: RegistryService,
+  entries: ImportEntry[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<ImportReport> {
   const report: ImportReport = { created: 0, updated: 0, failed: [] }
   let done = 0
   for (const [i, e] of entries.entries()) {
@@ -49,7 +60,12 @@ export async function importEntries(registry: RegistryService, entries: ImportEn
       report[r.status]++
     } catch (err) {
       // one bad row must not stop the import; it is reported without the personal data itself
-      report.failed.push({ row: i + 1, source: e.source, reason: isReasonError(err) ? err.reason : 'SYSTEM_ERROR', message: isReasonError(err) ? err.message : (err as Error).message })
+      report.failed.push({
+        row: i + 1,
+        source: e.source,
+        reason: isReasonError(err) ? err.reason : 'SYSTEM_ERROR',
+        message: isReasonError(err) ? err.message : (err as Error).message,
+      })
     }
     onProgress?.(++done, entries.length)
   }

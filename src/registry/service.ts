@@ -25,7 +25,11 @@ export interface RegistryMatch {
  * is ever decrypted on the verification path.
  */
 export class RegistryService {
-  constructor(private readonly store: Store, private readonly vault: PersonalDataVault, private readonly blobs: BlobStore) {}
+  constructor(
+    private readonly store: Store,
+    private readonly vault: PersonalDataVault,
+    private readonly blobs: BlobStore,
+  ) {}
 
   idHash(idNumber: string): string {
     return this.vault.blindIndex('id', idNumber.trim().toUpperCase())
@@ -47,16 +51,24 @@ export class RegistryService {
     const existing = await this.store.registry.getByIdHash(this.idHash(idNumber))
     const personId = existing?.id ?? id
     if (input.photo) {
-      if (input.photo.length > MAX_REGISTRY_PHOTO_BYTES) throw new ReasonError('IMAGE_SIZE_INVALID', `photo is larger than ${MAX_REGISTRY_PHOTO_BYTES} bytes`)
+      if (input.photo.length > MAX_REGISTRY_PHOTO_BYTES)
+        throw new ReasonError('IMAGE_SIZE_INVALID', `photo is larger than ${MAX_REGISTRY_PHOTO_BYTES} bytes`)
       const kind = sniffImage(input.photo)
       if (!kind) throw new ReasonError('FILE_FORMAT_INVALID', 'photo must be JPEG, PNG or WebP')
       photoBlob = `registry/${personId}.${kind}`
       await this.blobs.put(photoBlob, input.photo)
     }
-    const status = await this.store.registry.upsert({
-      id: personId, idHash: this.idHash(idNumber), nameHash: this.nameHash(name), idNumberSealed: this.vault.seal(idNumber),
-      nameSealed: this.vault.seal(name), photoBlob,
-    }, new Date().toISOString())
+    const status = await this.store.registry.upsert(
+      {
+        id: personId,
+        idHash: this.idHash(idNumber),
+        nameHash: this.nameHash(name),
+        idNumberSealed: this.vault.seal(idNumber),
+        nameSealed: this.vault.seal(name),
+        photoBlob,
+      },
+      new Date().toISOString(),
+    )
     const after = await this.store.registry.getByIdHash(this.idHash(idNumber))
     return { id: personId, status, hasPhoto: after?.photoBlob != null }
   }
@@ -70,7 +82,8 @@ export class RegistryService {
       throw new ReasonError('REGISTRY_ERROR', `registry lookup failed: ${(err as Error).message}`)
     }
     if (!person) throw new ReasonError('REGISTRY_ID_NOT_FOUND', 'the registry has no person with this ID number')
-    if (person.nameHash !== this.nameHash(name)) throw new ReasonError('NAME_ID_MISMATCH', 'name and ID number do not match the registry')
+    if (person.nameHash !== this.nameHash(name))
+      throw new ReasonError('NAME_ID_MISMATCH', 'name and ID number do not match the registry')
     if (!person.photoBlob) throw new ReasonError('REGISTRY_NO_PHOTO', 'the registry person has no photo')
     return { person, photoBlob: person.photoBlob }
   }

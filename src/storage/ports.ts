@@ -25,7 +25,12 @@ export interface AppRepository {
   get(appId: string): Promise<AppRow | null>
   list(): Promise<AppRow[]>
   rotateSecret(appId: string, secretSealed: string): Promise<number>
-  update(appId: string, patch: Partial<Pick<App, 'name' | 'services' | 'validUntil' | 'dailyLimitPerPerson' | 'concurrencyLimit' | 'enabled'>>): Promise<void>
+  update(
+    appId: string,
+    patch: Partial<
+      Pick<App, 'name' | 'services' | 'validUntil' | 'dailyLimitPerPerson' | 'concurrencyLimit' | 'enabled'>
+    >,
+  ): Promise<void>
 }
 
 export interface RuleRepository {
@@ -73,22 +78,74 @@ export interface VerificationRepository {
   /** sets name and number read from the ID card, only where the caller declared none; true if it did */
   adoptIdentity(id: string, identity: { nameSealed: string; idNumberSealed: string; idHash: string }): Promise<boolean>
   /** compare-and-set on state, so that two concurrent uploads cannot both start an attempt */
-  transition(id: string, from: VerificationState[], to: VerificationState, patch?: { attemptsUsed?: number; expectAttemptsUsed?: number }): Promise<boolean>
-  finish(id: string, f: { state: VerificationState; reason: string; code: number; billable: boolean; similarity: number | null; bestFrameBlob: string | null; videoBlob: string | null; finishedAt: string | null; purgeAfter: string }): Promise<void>
+  transition(
+    id: string,
+    from: VerificationState[],
+    to: VerificationState,
+    patch?: { attemptsUsed?: number; expectAttemptsUsed?: number },
+  ): Promise<boolean>
+  finish(
+    id: string,
+    f: {
+      state: VerificationState
+      reason: string
+      code: number
+      billable: boolean
+      similarity: number | null
+      bestFrameBlob: string | null
+      videoBlob: string | null
+      finishedAt: string | null
+      purgeAfter: string
+    },
+  ): Promise<void>
   countInFlight(appId: string, now: string): Promise<number>
-  listExpired(now: string, limit: number): Promise<Array<Pick<Verification, 'id' | 'referenceBlob' | 'bestFrameBlob' | 'videoBlob'>>>
+  listExpired(
+    now: string,
+    limit: number,
+  ): Promise<Array<Pick<Verification, 'id' | 'referenceBlob' | 'bestFrameBlob' | 'videoBlob'>>>
   purge(id: string): Promise<void>
-  search(q: { appId?: string; orderNo?: string; code?: number; from?: string; to?: string; limit: number }): Promise<Verification[]>
+  search(q: {
+    appId?: string
+    orderNo?: string
+    code?: number
+    from?: string
+    to?: string
+    limit: number
+  }): Promise<Verification[]>
 }
 
 export interface AttemptRepository {
-  insert(a: { id: string; verificationId: string; seq: number; mediaBlob: string | null; mediaKind: 'video' | 'image' | null; mediaHash: string | null; createdAt: string }): Promise<void>
+  insert(a: {
+    id: string
+    verificationId: string
+    seq: number
+    mediaBlob: string | null
+    mediaKind: 'video' | 'image' | null
+    mediaHash: string | null
+    createdAt: string
+  }): Promise<void>
   get(id: string): Promise<Attempt | null>
   listFor(verificationId: string): Promise<Attempt[]>
   mediaSeen(mediaHash: string, exceptAttemptId: string): Promise<boolean>
-  countRecent(appId: string, subject: { idHash: string } | { userId: string }, since: string, reasons: string[]): Promise<number>
+  countRecent(
+    appId: string,
+    subject: { idHash: string } | { userId: string },
+    since: string,
+    reasons: string[],
+  ): Promise<number>
   setState(id: string, state: Attempt['state']): Promise<void>
-  finish(id: string, f: { reason: string; code: number; billable: boolean; similarity: number | null; signals: Record<string, unknown>; bestFrameBlob: string | null; finishedAt: string }): Promise<boolean>
+  finish(
+    id: string,
+    f: {
+      reason: string
+      code: number
+      billable: boolean
+      similarity: number | null
+      signals: Record<string, unknown>
+      bestFrameBlob: string | null
+      finishedAt: string
+    },
+  ): Promise<boolean>
   blobsFor(verificationId: string): Promise<string[]>
 }
 
@@ -175,7 +232,13 @@ export interface TicketRepository {
   get(valueHash: string): Promise<TicketRow | null>
   listValid(appId: string, kind: TicketRow['kind'], now: string, userId?: string): Promise<TicketRow[]>
   /** shortens every other live token of the app to `until` (old tokens live one minute after a refresh) */
-  shortenOthers(appId: string, kind: TicketRow['kind'], exceptHash: string, until: string, parentHash?: string): Promise<void>
+  shortenOthers(
+    appId: string,
+    kind: TicketRow['kind'],
+    exceptHash: string,
+    until: string,
+    parentHash?: string,
+  ): Promise<void>
   /** single use: true only for the one caller that consumed it */
   consume(valueHash: string, now: string): Promise<boolean>
   deleteExpired(now: string): Promise<number>

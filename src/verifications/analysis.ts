@@ -68,19 +68,27 @@ export class AttemptAnalysis {
     try {
       // the pipeline's order is the verdict's order: fetch the media, then judge it
       // the digits mode has its own code for a recording that cannot be fetched (1105)
-      const media = await this.read(attempt.mediaBlob, rule.liveness === 'digital' ? 'DIGITS_VIDEO_READ_FAILED' : 'VIDEO_FETCH_FAILED')
+      const media = await this.read(
+        attempt.mediaBlob,
+        rule.liveness === 'digital' ? 'DIGITS_VIDEO_READ_FAILED' : 'VIDEO_FETCH_FAILED',
+      )
       if (typeof media === 'string') return this.verdict(attemptId, media)
       if (!this.analyser) return this.verdict(attemptId, 'VISION_ENGINE_UNAVAILABLE', { engine: 'not configured' })
       const analyser = this.analyser
       await writeFile(mediaPath, media, { mode: 0o600 })
       let reference: { path: string } | null = null
       // an `idcard` rule compares with the portrait cut from the card the person showed before
-      const referenceBlob = rule.compareSource === 'idcard'
-        ? (await this.store.idcards.listFor(v.id)).find((r) => r.side === 'front' && r.reason === 'PASS')?.portraitBlob ?? null
-        : v.referenceBlob
+      const referenceBlob =
+        rule.compareSource === 'idcard'
+          ? ((await this.store.idcards.listFor(v.id)).find((r) => r.side === 'front' && r.reason === 'PASS')
+              ?.portraitBlob ?? null)
+          : v.referenceBlob
       if (rule.compareSource !== 'none' || referenceBlob) {
         if (!referenceBlob) return this.verdict(attemptId, 'COMPARE_FAILED', { reference: 'absent' })
-        const ref = await this.read(referenceBlob, v.referenceOrigin === 'registry' ? 'REGISTRY_PHOTO_READ_FAILED' : 'IMAGE_FETCH_FAILED')
+        const ref = await this.read(
+          referenceBlob,
+          v.referenceOrigin === 'registry' ? 'REGISTRY_PHOTO_READ_FAILED' : 'IMAGE_FETCH_FAILED',
+        )
         if (typeof ref === 'string') return this.verdict(attemptId, ref)
         await writeFile(refPath, ref, { mode: 0o600 })
         reference = { path: refPath }
@@ -98,11 +106,15 @@ export class AttemptAnalysis {
         })
       } catch (err) {
         const name = (err as Error)?.name ?? ''
-        if (UNAVAILABLE.has(name)) return this.verdict(attemptId, 'VISION_ENGINE_UNAVAILABLE', { error: (err as Error).message })
+        if (UNAVAILABLE.has(name))
+          return this.verdict(attemptId, 'VISION_ENGINE_UNAVAILABLE', { error: (err as Error).message })
         if (name === 'AbortError' || name === 'TimeoutError') return this.verdict(attemptId, 'ANALYSIS_TIMEOUT')
-        if (isReason((err as { reason?: unknown })?.reason)) return this.verdict(attemptId, (err as { reason: Reason }).reason)
+        if (isReason((err as { reason?: unknown })?.reason))
+          return this.verdict(attemptId, (err as { reason: Reason }).reason)
         // an engine crash on one input is that attempt's verdict, not a reason to retry forever
-        return this.verdict(attemptId, 'LIVENESS_ENGINE_ERROR', { error: String((err as Error)?.message ?? err).slice(0, 200) })
+        return this.verdict(attemptId, 'LIVENESS_ENGINE_ERROR', {
+          error: String((err as Error)?.message ?? err).slice(0, 200),
+        })
       }
       let bestFrameBlob: string | null = null
       if (result.bestFrame) {
@@ -114,7 +126,10 @@ export class AttemptAnalysis {
         }
       }
       await this.verifications.finishAttempt(attemptId, {
-        reason: result.reason, similarity: result.similarity, signals: { ...result.signals, ms: result.ms }, bestFrameBlob,
+        reason: result.reason,
+        similarity: result.similarity,
+        signals: { ...result.signals, ms: result.ms },
+        bestFrameBlob,
       })
       return 'success'
     } finally {

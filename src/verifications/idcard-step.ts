@@ -56,7 +56,11 @@ export function sidesOf(step: IdCardStep): CardSide[] {
 }
 
 /** Whether the rule's card step is complete: every side it asks for was read and accepted. */
-export async function cardStepStatus(store: Store, v: Pick<Verification, 'id'>, rule: Pick<Rule, 'idcardStep'>): Promise<CardStepStatus> {
+export async function cardStepStatus(
+  store: Store,
+  v: Pick<Verification, 'id'>,
+  rule: Pick<Rule, 'idcardStep'>,
+): Promise<CardStepStatus> {
   const needed = sidesOf(rule.idcardStep)
   if (!needed.length) return { step: rule.idcardStep, needed, done: [], next: null }
   const rows = await store.idcards.listFor(v.id)
@@ -68,7 +72,11 @@ const mask = (s: string | null, keepStart: number, keepEnd: number): string | nu
   if (!s) return null
   const chars = [...s]
   if (chars.length <= keepStart + keepEnd) return chars[0] + '*'.repeat(Math.max(0, chars.length - 1))
-  return chars.slice(0, keepStart).join('') + '*'.repeat(chars.length - keepStart - keepEnd) + chars.slice(chars.length - keepEnd).join('')
+  return (
+    chars.slice(0, keepStart).join('') +
+    '*'.repeat(chars.length - keepStart - keepEnd) +
+    chars.slice(chars.length - keepEnd).join('')
+  )
 }
 
 /**
@@ -98,11 +106,18 @@ export class IdCardStepService {
   async submit(token: string, side: CardSide, image: Buffer): Promise<CardResult> {
     const { v, rule } = await this.verifications.usable(token)
     const needed = sidesOf(rule.idcardStep)
-    if (!needed.length) throw new ReasonError('BUSINESS_REQUEST_INVALID', 'the rule of this verification has no ID-card step')
-    if (!needed.includes(side)) throw new ReasonError('INVALID_PARAMETER', `this rule asks for the ${needed.join(' and ')} of the card, not the ${side}`)
+    if (!needed.length)
+      throw new ReasonError('BUSINESS_REQUEST_INVALID', 'the rule of this verification has no ID-card step')
+    if (!needed.includes(side))
+      throw new ReasonError(
+        'INVALID_PARAMETER',
+        `this rule asks for the ${needed.join(' and ')} of the card, not the ${side}`,
+      )
     if (v.state === 'analysing') throw new ReasonError('BUSINESS_REQUEST_INVALID', 'an attempt is being analysed')
-    if (!this.reader) throw new ReasonError('SERVICE_NOT_ENABLED', 'this server reads no ID cards (SHIREN_OCR_WORKERS=0)')
-    if (image.length > MAX_CARD_BYTES) throw new ReasonError('IMAGE_SIZE_INVALID', `the card photo is larger than ${MAX_CARD_BYTES} bytes`)
+    if (!this.reader)
+      throw new ReasonError('SERVICE_NOT_ENABLED', 'this server reads no ID cards (SHIREN_OCR_WORKERS=0)')
+    if (image.length > MAX_CARD_BYTES)
+      throw new ReasonError('IMAGE_SIZE_INVALID', `the card photo is larger than ${MAX_CARD_BYTES} bytes`)
     const kind = sniffImage(image)
     if (!kind) throw new ReasonError('FILE_FORMAT_INVALID', 'the card photo is not a JPEG, PNG or WebP image')
 
@@ -112,62 +127,109 @@ export class IdCardStepService {
     } catch (err) {
       // the reader answers an undecodable image with side 'none' itself: what throws is the engine,
       // which is no verdict about the card and uses no attempt
-      if ((err as Error)?.name === 'OcrBusyError') throw new ReasonError('SYSTEM_ERROR', 'the ID-card readers are busy; retry in a moment', { retry: true })
-      throw new ReasonError('SYSTEM_ERROR', `the ID-card reader failed: ${String((err as Error)?.message ?? err).slice(0, 120)}`, { retry: true })
+      if ((err as Error)?.name === 'OcrBusyError')
+        throw new ReasonError('SYSTEM_ERROR', 'the ID-card readers are busy; retry in a moment', { retry: true })
+      throw new ReasonError(
+        'SYSTEM_ERROR',
+        `the ID-card reader failed: ${String((err as Error)?.message ?? err).slice(0, 120)}`,
+        { retry: true },
+      )
     }
     const front = side === 'front' ? reading.front : null
     const back = side === 'back' ? reading.back : null
     const declared = v.identityOrigin === 'request' ? (await this.verifications.identity(v)).idNumber : null
-    let reason: Reason = !front && !back
-      ? 'OCR_FAILED'
-      : judgeIdCard({ ...reading, side, front, back }, { idNumber: declared }, this.clock.now())
+    let reason: Reason =
+      !front && !back
+        ? 'OCR_FAILED'
+        : judgeIdCard({ ...reading, side, front, back }, { idNumber: declared }, this.clock.now())
     // the portrait is the reference of an `idcard` rule, and a card without a declared identity must
     // give a name as well as a number: without them the card was not read well enough to be used
     if (reason === 'PASS' && front && rule.compareSource === 'idcard' && !reading.portrait) reason = 'OCR_FAILED'
-    if (reason === 'PASS' && front && v.identityOrigin !== 'request' && !(front.name && validateName(front.name).ok)) reason = 'OCR_FAILED'
+    if (reason === 'PASS' && front && v.identityOrigin !== 'request' && !(front.name && validateName(front.name).ok))
+      reason = 'OCR_FAILED'
 
     const now = this.clock.now()
     const row: IdCardSideRow = {
-      verificationId: v.id, side,
+      verificationId: v.id,
+      side,
       imageBlob: `${v.id}/idcard-${side}.${kind}`,
       portraitBlob: front && reading.portrait ? `${v.id}/idcard-portrait.jpg` : null,
       fieldsSealed: front || back ? this.vault.seal(JSON.stringify(front ?? back)) : null,
-      reason, readAt: now.toISOString(),
+      reason,
+      readAt: now.toISOString(),
     }
     try {
       await this.blobs.put(row.imageBlob!, image)
       if (row.portraitBlob) await this.blobs.put(row.portraitBlob, reading.portrait!)
     } catch (err) {
-      throw new ReasonError('BLOB_WRITE_FAILED', `the card photo could not be stored: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
+      throw new ReasonError(
+        'BLOB_WRITE_FAILED',
+        `the card photo could not be stored: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      )
     }
     await this.store.idcards.put(row)
 
     let attempt: Attempt | null = null
     if (reason === 'PASS' && front && v.identityOrigin !== 'request') {
       await this.store.verifications.adoptIdentity(v.id, {
-        nameSealed: this.vault.seal(front.name!), idNumberSealed: this.vault.seal(front.idNumber!), idHash: this.registry.idHash(front.idNumber!),
+        nameSealed: this.vault.seal(front.name!),
+        idNumberSealed: this.vault.seal(front.idNumber!),
+        idHash: this.registry.idHash(front.idNumber!),
       })
     }
-    if (reason !== 'PASS') attempt = await this.rejectedCardAttempt(v, reason, { idcardSide: side, rotation: reading.rotation, checksumValid: reading.checksumValid, ocrMs: Math.round(reading.ms) })
+    if (reason !== 'PASS')
+      attempt = await this.rejectedCardAttempt(v, reason, {
+        idcardSide: side,
+        rotation: reading.rotation,
+        checksumValid: reading.checksumValid,
+        ocrMs: Math.round(reading.ms),
+      })
 
     const { code, billable } = toCode(v.family, reason)
     return {
-      side, reason, code, billable, attempt,
-      shown: { name: mask(front?.name ?? null, 1, 0), idNumber: mask(front?.idNumber ?? null, 3, 4), validTo: back?.validTo ?? null },
+      side,
+      reason,
+      code,
+      billable,
+      attempt,
+      shown: {
+        name: mask(front?.name ?? null, 1, 0),
+        idNumber: mask(front?.idNumber ?? null, 3, 4),
+        validTo: back?.validTo ?? null,
+      },
       step: await cardStepStatus(this.store, v, rule),
     }
   }
 
   /** A rejected card uses an attempt: claimed by compare-and-set, then finished like any attempt. */
-  private async rejectedCardAttempt(v: Verification, reason: Reason, signals: Record<string, unknown>): Promise<Attempt> {
+  private async rejectedCardAttempt(
+    v: Verification,
+    reason: Reason,
+    signals: Record<string, unknown>,
+  ): Promise<Attempt> {
     const attemptId = `att_${ulid().toLowerCase()}`
     const seq = v.attemptsUsed + 1
     const claimed = await this.store.transaction(async (tx) => {
-      if (!(await tx.verifications.transition(v.id, ['created', 'capturing'], 'analysing', { attemptsUsed: seq, expectAttemptsUsed: v.attemptsUsed }))) return false
-      await tx.attempts.insert({ id: attemptId, verificationId: v.id, seq, mediaBlob: null, mediaKind: null, mediaHash: null, createdAt: this.clock.now().toISOString() })
+      if (
+        !(await tx.verifications.transition(v.id, ['created', 'capturing'], 'analysing', {
+          attemptsUsed: seq,
+          expectAttemptsUsed: v.attemptsUsed,
+        }))
+      )
+        return false
+      await tx.attempts.insert({
+        id: attemptId,
+        verificationId: v.id,
+        seq,
+        mediaBlob: null,
+        mediaKind: null,
+        mediaHash: null,
+        createdAt: this.clock.now().toISOString(),
+      })
       return true
     })
-    if (!claimed) throw new ReasonError('BUSINESS_REQUEST_INVALID', 'another upload for this verification is in progress')
+    if (!claimed)
+      throw new ReasonError('BUSINESS_REQUEST_INVALID', 'another upload for this verification is in progress')
     return this.verifications.finishAttempt(attemptId, { reason, similarity: null, signals, bestFrameBlob: null })
   }
 
@@ -175,9 +237,16 @@ export class IdCardStepService {
   async data(v: Pick<Verification, 'id'>): Promise<CardData | null> {
     const rows = await this.store.idcards.listFor(v.id)
     if (!rows.length) return null
-    const open = <T>(r: IdCardSideRow | undefined): T | null => (r?.fieldsSealed ? (JSON.parse(this.vault.open(r.fieldsSealed)) as T) : null)
+    const open = <T>(r: IdCardSideRow | undefined): T | null =>
+      r?.fieldsSealed ? (JSON.parse(this.vault.open(r.fieldsSealed)) as T) : null
     const f = rows.find((r) => r.side === 'front')
     const b = rows.find((r) => r.side === 'back')
-    return { front: open<IdCardFront>(f), back: open<IdCardBack>(b), frontImage: f?.imageBlob ?? null, backImage: b?.imageBlob ?? null, portrait: f?.portraitBlob ?? null }
+    return {
+      front: open<IdCardFront>(f),
+      back: open<IdCardBack>(b),
+      frontImage: f?.imageBlob ?? null,
+      backImage: b?.imageBlob ?? null,
+      portrait: f?.portraitBlob ?? null,
+    }
   }
 }

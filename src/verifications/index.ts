@@ -1,4 +1,25 @@
 export * from './types.js'
-export { VerificationService, ANALYSE_JOB, MAX_REFERENCE_BYTES, LIVE_CODE_TTL_S, type CreateInput, type Created, type VerificationPolicy, type RiskPolicy, type JobEnqueuer, type UploadResult, type Clock } from './service.js'
+export {
+  VerificationService,
+  ANALYSE_JOB,
+  MAX_REFERENCE_BYTES,
+  LIVE_CODE_TTL_S,
+  type CreateInput,
+  type Created,
+  type VerificationPolicy,
+  type RiskPolicy,
+  type JobEnqueuer,
+  type UploadResult,
+  type Clock,
+} from './service.js'
 export { AttemptAnalysis, type Analyser, type AnalyseRequest, type AnalyseResult, type JobStatus } from './analysis.js'
-export { IdCardStepService, cardStepStatus, MAX_CARD_BYTES, type CardReader, type CardSide, type CardResult, type CardStepStatus, type CardData } from './idcard-step.js'
+export {
+  IdCardStepService,
+  cardStepStatus,
+  MAX_CARD_BYTES,
+  type CardReader,
+  type CardSide,
+  type CardResult,
+  type CardStepStatus,
+  type CardData,
+} from './idcard-step.js'

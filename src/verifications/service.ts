@@ -23,7 +23,15 @@ export const MIN_VIDEO_BYTES = 1024
 export const LIVE_CODE_TTL_S = 300
 
 /** Attempts judged as attacks count towards risk control (66665001). */
-export const ATTACK_REASONS: Reason[] = ['VIDEO_REPLAYED', 'SPOOF_DETECTED', 'STILL_IMAGE_VIDEO', 'SCREEN_REPLAY_DETECTED', 'SUSPECTED_RECORDING', 'VIDEO_TAMPERED', 'FACE_SWAPPED']
+export const ATTACK_REASONS: Reason[] = [
+  'VIDEO_REPLAYED',
+  'SPOOF_DETECTED',
+  'STILL_IMAGE_VIDEO',
+  'SCREEN_REPLAY_DETECTED',
+  'SUSPECTED_RECORDING',
+  'VIDEO_TAMPERED',
+  'FACE_SWAPPED',
+]
 
 export interface RiskPolicy {
   /** this many attacks by one person within the window blocks further attempts; 0 turns it off */
@@ -111,20 +119,28 @@ export class VerificationService {
       const before = await this.store.verifications.getByRequestKey(app.appId, input.requestKey)
       if (before) return { verification: before, outcome: null }
     }
-    if (!app.services.includes(family)) throw new ReasonError('SERVICE_NOT_ENABLED', `the app has not enabled the ${family} service`)
-    if (!app.services.includes(rule.liveness)) throw new ReasonError('SERVICE_NOT_ENABLED', `the app has not enabled ${rule.liveness} liveness`)
+    if (!app.services.includes(family))
+      throw new ReasonError('SERVICE_NOT_ENABLED', `the app has not enabled the ${family} service`)
+    if (!app.services.includes(rule.liveness))
+      throw new ReasonError('SERVICE_NOT_ENABLED', `the app has not enabled ${rule.liveness} liveness`)
     if (rule.appId !== app.appId) throw new ReasonError('NOT_FOUND', 'RuleId does not belong to this app')
     if (!rule.enabled) throw new ReasonError('BUSINESS_REQUEST_INVALID', 'RuleId is disabled')
     // the seeds' sdk table has no code for 301/302/303 (see FAMILY_ONLY in src/codes/catalog.ts):
     // the ticket flow refuses a card step with its "service type not supported" code (66660030)
     if (family === 'sdk' && rule.idcardStep !== 'none') {
-      throw new ReasonError('SERVICE_NOT_ENABLED', 'this rule has an ID-card step, which the sdk (ticket) family does not offer: it has no ID-card result codes; use the h5 family (DetectAuth)')
+      throw new ReasonError(
+        'SERVICE_NOT_ENABLED',
+        'this rule has an ID-card step, which the sdk (ticket) family does not offer: it has no ID-card result codes; use the h5 family (DetectAuth)',
+      )
     }
 
     if (input.orderNo && (await this.store.verifications.getByOrderNo(app.appId, input.orderNo))) {
       throw new ReasonError('BUSINESS_REQUEST_INVALID', 'orderNo was already used for another verification of this app')
     }
-    if (app.concurrencyLimit > 0 && (await this.store.verifications.countInFlight(app.appId, iso(now))) >= app.concurrencyLimit) {
+    if (
+      app.concurrencyLimit > 0 &&
+      (await this.store.verifications.countInFlight(app.appId, iso(now))) >= app.concurrencyLimit
+    ) {
       throw new ReasonError('CONCURRENCY_LIMIT', `the app already has ${app.concurrencyLimit} verifications in flight`)
     }
 
@@ -140,18 +156,25 @@ export class VerificationService {
     let referenceOrigin: Verification['referenceOrigin'] = null
     if (name !== null && !validateName(name).ok) early = 'NAME_INVALID'
     else if (idNumber !== null && !validateIdNumber(idNumber).ok) early = 'ID_NUMBER_INVALID'
-    else if (idHash && app.dailyLimitPerPerson > 0 && (await this.store.ledger.countForPerson(app.appId, idHash, iso(now).slice(0, 10))) >= app.dailyLimitPerPerson) {
+    else if (
+      idHash &&
+      app.dailyLimitPerPerson > 0 &&
+      (await this.store.ledger.countForPerson(app.appId, idHash, iso(now).slice(0, 10))) >= app.dailyLimitPerPerson
+    ) {
       early = 'DAILY_LIMIT_EXCEEDED'
     }
 
     if (!early && input.photo) {
-      if (input.photo.length > MAX_REFERENCE_BYTES) throw new ReasonError('IMAGE_SIZE_INVALID', `the reference photo is larger than ${MAX_REFERENCE_BYTES} bytes`)
+      if (input.photo.length > MAX_REFERENCE_BYTES)
+        throw new ReasonError('IMAGE_SIZE_INVALID', `the reference photo is larger than ${MAX_REFERENCE_BYTES} bytes`)
       const kind = sniffImage(input.photo)
-      if (!kind) throw new ReasonError('REFERENCE_DECODE_FAILED', 'the reference photo is not a JPEG, PNG or WebP image')
+      if (!kind)
+        throw new ReasonError('REFERENCE_DECODE_FAILED', 'the reference photo is not a JPEG, PNG or WebP image')
       referenceBlob = `${id}/reference.${kind}`
       referenceOrigin = 'photo'
     } else if (!early && rule.compareSource === 'registry') {
-      if (!name || !idNumber) throw new ReasonError('MISSING_PARAMETER', 'this rule compares with the registry: Name and IdCard are required')
+      if (!name || !idNumber)
+        throw new ReasonError('MISSING_PARAMETER', 'this rule compares with the registry: Name and IdCard are required')
       try {
         const m = await this.registry.match(name, idNumber)
         referenceBlob = m.photoBlob
@@ -161,7 +184,10 @@ export class VerificationService {
         early = err.reason
       }
     } else if (!early && rule.compareSource === 'photo') {
-      throw new ReasonError('MISSING_PARAMETER', 'this rule compares with a reference photo: send ImageBase64 / sourcePhotoStr')
+      throw new ReasonError(
+        'MISSING_PARAMETER',
+        'this rule compares with a reference photo: send ImageBase64 / sourcePhotoStr',
+      )
     }
 
     const token = makeToken(input.tokenStyle ?? (family === 'h5' ? 'biz' : 'face'))
@@ -169,26 +195,47 @@ export class VerificationService {
     const purgeAfter = plusS(now, Math.max(this.retentionS, rule.tokenTtlS))
     if (referenceOrigin === 'photo' && referenceBlob && input.photo) await this.blobs.put(referenceBlob, input.photo)
 
-    const insert = () => this.store.transaction(async (tx) => {
-      await tx.verifications.insert({
-        id, appId: app.appId, ruleId: rule.ruleId, family, token, orderNo: input.orderNo ?? null, requestKey: input.requestKey ?? null, userId: input.userId ?? null,
-        nameSealed: name ? this.vault.seal(name) : null, idNumberSealed: idNumber ? this.vault.seal(idNumber) : null, idHash,
-        referenceBlob, referenceOrigin, identityOrigin: name || idNumber ? 'request' : null, redirectUrl: input.redirectUrl ?? null, extra: input.extra ?? null,
-        maxAttempts: rule.maxAttempts, expiresAt: iso(expiresAt), purgeAfter: iso(purgeAfter),
+    const insert = () =>
+      this.store.transaction(async (tx) => {
+        await tx.verifications.insert({
+          id,
+          appId: app.appId,
+          ruleId: rule.ruleId,
+          family,
+          token,
+          orderNo: input.orderNo ?? null,
+          requestKey: input.requestKey ?? null,
+          userId: input.userId ?? null,
+          nameSealed: name ? this.vault.seal(name) : null,
+          idNumberSealed: idNumber ? this.vault.seal(idNumber) : null,
+          idHash,
+          referenceBlob,
+          referenceOrigin,
+          identityOrigin: name || idNumber ? 'request' : null,
+          redirectUrl: input.redirectUrl ?? null,
+          extra: input.extra ?? null,
+          maxAttempts: rule.maxAttempts,
+          expiresAt: iso(expiresAt),
+          purgeAfter: iso(purgeAfter),
+        })
+        if (!early) return null
+        return this.finishWithoutMedia(tx, id, app.appId, rule.ruleId, family, early, now)
       })
-      if (!early) return null
-      return this.finishWithoutMedia(tx, id, app.appId, rule.ruleId, family, early, now)
-    })
     let created: Awaited<ReturnType<typeof insert>>
     try {
       created = await insert()
     } catch (err) {
       if (referenceOrigin === 'photo' && referenceBlob) await this.blobs.delete(referenceBlob)
       // the same request arriving twice at once: the loser returns what the winner created
-      const winner = input.requestKey ? await this.store.verifications.getByRequestKey(app.appId, input.requestKey) : null
+      const winner = input.requestKey
+        ? await this.store.verifications.getByRequestKey(app.appId, input.requestKey)
+        : null
       if (winner) return { verification: winner, outcome: null }
       if (input.orderNo && (await this.store.verifications.getByOrderNo(app.appId, input.orderNo))) {
-        throw new ReasonError('BUSINESS_REQUEST_INVALID', 'orderNo was already used for another verification of this app')
+        throw new ReasonError(
+          'BUSINESS_REQUEST_INVALID',
+          'orderNo was already used for another verification of this app',
+        )
       }
       throw err
     }
@@ -196,15 +243,46 @@ export class VerificationService {
   }
 
   /** An attempt that ends before any media exists still counts: one attempt row, one ledger row. */
-  private async finishWithoutMedia(tx: Store, verificationId: string, appId: string, ruleId: string, family: Family, reason: Reason, now: Date) {
+  private async finishWithoutMedia(
+    tx: Store,
+    verificationId: string,
+    appId: string,
+    ruleId: string,
+    family: Family,
+    reason: Reason,
+    now: Date,
+  ) {
     const attemptId = `att_${ulid().toLowerCase()}`
     const { code, billable } = toCode(family, reason)
-    await tx.attempts.insert({ id: attemptId, verificationId, seq: 1, mediaBlob: null, mediaKind: null, mediaHash: null, createdAt: iso(now) })
-    await tx.attempts.finish(attemptId, { reason, code, billable, similarity: null, signals: {}, bestFrameBlob: null, finishedAt: iso(now) })
+    await tx.attempts.insert({
+      id: attemptId,
+      verificationId,
+      seq: 1,
+      mediaBlob: null,
+      mediaKind: null,
+      mediaHash: null,
+      createdAt: iso(now),
+    })
+    await tx.attempts.finish(attemptId, {
+      reason,
+      code,
+      billable,
+      similarity: null,
+      signals: {},
+      bestFrameBlob: null,
+      finishedAt: iso(now),
+    })
     await tx.ledger.record({ attemptId, verificationId, appId, ruleId, family, code, reason, billable, at: iso(now) })
     await tx.verifications.transition(verificationId, ['created'], 'finished', { attemptsUsed: 1 })
     await tx.verifications.finish(verificationId, {
-      state: 'finished', reason, code, billable, similarity: null, bestFrameBlob: null, videoBlob: null, finishedAt: iso(now),
+      state: 'finished',
+      reason,
+      code,
+      billable,
+      similarity: null,
+      bestFrameBlob: null,
+      videoBlob: null,
+      finishedAt: iso(now),
       purgeAfter: iso(plusS(now, this.retentionS)),
     })
     return { reason, code, billable }
@@ -217,8 +295,10 @@ export class VerificationService {
     const v = await this.store.verifications.getByToken(token)
     if (!v) throw new ReasonError('NOT_FOUND', 'unknown verification token')
     if (v.state === 'finished') throw new ReasonError('ALREADY_COMPLETED', 'this verification is already completed')
-    if (v.expiresAt <= iso(this.clock.now())) throw new ReasonError('TOKEN_EXPIRED', 'the verification token has expired')
-    if (v.attemptsUsed >= v.maxAttempts && v.state !== 'analysing') throw new ReasonError('ATTEMPTS_EXHAUSTED', 'no attempts left')
+    if (v.expiresAt <= iso(this.clock.now()))
+      throw new ReasonError('TOKEN_EXPIRED', 'the verification token has expired')
+    if (v.attemptsUsed >= v.maxAttempts && v.state !== 'analysing')
+      throw new ReasonError('ATTEMPTS_EXHAUSTED', 'no attempts left')
     const rule = await this.store.rules.get(v.ruleId)
     const app = await this.store.apps.get(v.appId)
     if (!rule || !app) throw new ReasonError('NOT_FOUND', 'the rule or app of this verification no longer exists')
@@ -252,7 +332,8 @@ export class VerificationService {
     if (!cache || !v.challenge) return
     const raw = await cached(() => cache.get(`challenge:${v.id}`))
     if (raw === null) {
-      if (v.challenge.mode === 'digital') throw new ReasonError('LIVE_CODE_EXPIRED', 'the digits expired: ask for a new challenge')
+      if (v.challenge.mode === 'digital')
+        throw new ReasonError('LIVE_CODE_EXPIRED', 'the digits expired: ask for a new challenge')
       throw new ReasonError('BUSINESS_REQUEST_INVALID', 'the challenge expired: ask for a new one')
     }
     let held: unknown
@@ -261,7 +342,8 @@ export class VerificationService {
     } catch {
       throw new ReasonError('CACHE_DATA_INVALID', 'the cached challenge is not readable')
     }
-    if (JSON.stringify(held) !== JSON.stringify(v.challenge)) throw new ReasonError('CACHE_DATA_INVALID', 'the cached challenge differs from the one issued')
+    if (JSON.stringify(held) !== JSON.stringify(v.challenge))
+      throw new ReasonError('CACHE_DATA_INVALID', 'the cached challenge differs from the one issued')
   }
 
   /**
@@ -271,20 +353,33 @@ export class VerificationService {
   async upload(token: string, media: Buffer): Promise<UploadResult> {
     const { v, app, rule } = await this.usable(token)
     const now = this.clock.now()
-    if (v.state === 'analysing') throw new ReasonError('BUSINESS_REQUEST_INVALID', 'an attempt is already being analysed')
+    if (v.state === 'analysing')
+      throw new ReasonError('BUSINESS_REQUEST_INVALID', 'an attempt is already being analysed')
     if (!v.challenge) throw new ReasonError('BUSINESS_REQUEST_INVALID', 'ask for the challenge before uploading')
     if (v.challenge.mode === 'digital' && v.challengeExpiresAt && v.challengeExpiresAt <= iso(now)) {
       throw new ReasonError('LIVE_CODE_EXPIRED', 'the digits expired: ask for a new challenge')
     }
     await this.checkCachedChallenge(v)
     if (rule.idcardStep !== 'none' && (await cardStepStatus(this.store, v, rule)).next !== null) {
-      throw new ReasonError('BUSINESS_REQUEST_INVALID', 'the ID-card step comes first: photograph the card before the face')
+      throw new ReasonError(
+        'BUSINESS_REQUEST_INVALID',
+        'the ID-card step comes first: photograph the card before the face',
+      )
     }
-    if (media.length < MIN_VIDEO_BYTES) throw new ReasonError('VIDEO_SIZE_INVALID', 'the upload is empty or too small to be a video')
+    if (media.length < MIN_VIDEO_BYTES)
+      throw new ReasonError('VIDEO_SIZE_INVALID', 'the upload is empty or too small to be a video')
     const videoKind = sniffVideo(media)
     const imageKind = videoKind ? null : sniffImage(media)
-    if (!videoKind && !imageKind) throw new ReasonError('VIDEO_FORMAT_INVALID', 'the upload is not a WebM, MP4 or MPEG video (or a JPEG/PNG/WebP image)')
-    if (v.idHash && app.dailyLimitPerPerson > 0 && (await this.store.ledger.countForPerson(app.appId, v.idHash, iso(now).slice(0, 10))) >= app.dailyLimitPerPerson) {
+    if (!videoKind && !imageKind)
+      throw new ReasonError(
+        'VIDEO_FORMAT_INVALID',
+        'the upload is not a WebM, MP4 or MPEG video (or a JPEG/PNG/WebP image)',
+      )
+    if (
+      v.idHash &&
+      app.dailyLimitPerPerson > 0 &&
+      (await this.store.ledger.countForPerson(app.appId, v.idHash, iso(now).slice(0, 10))) >= app.dailyLimitPerPerson
+    ) {
       throw new ReasonError('DAILY_LIMIT_EXCEEDED', 'this person reached the daily attempt limit')
     }
 
@@ -296,31 +391,59 @@ export class VerificationService {
     try {
       await this.blobs.put(mediaBlob, media)
     } catch (err) {
-      throw new ReasonError('BLOB_WRITE_FAILED', `the recording could not be stored: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
+      throw new ReasonError(
+        'BLOB_WRITE_FAILED',
+        `the recording could not be stored: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      )
     }
 
     // decided before analysis: a replayed recording, or a person behind a run of attacks
     const early: Reason | null = (await this.store.attempts.mediaSeen(mediaHash, attemptId))
       ? 'VIDEO_REPLAYED'
-      : (await this.underAttack(v, now)) ? 'RISK_CONTROL' : null
+      : (await this.underAttack(v, now))
+        ? 'RISK_CONTROL'
+        : null
     let claimed: boolean
     try {
       claimed = await this.store.transaction(async (tx) => {
-        if (!(await tx.verifications.transition(v.id, ['created', 'capturing'], 'analysing', { attemptsUsed: seq, expectAttemptsUsed: v.attemptsUsed }))) return false
-        await tx.attempts.insert({ id: attemptId, verificationId: v.id, seq, mediaBlob, mediaKind: videoKind ? 'video' : 'image', mediaHash, createdAt: iso(now) })
-        if (!early) await this.queue.enqueue(tx, { kind: ANALYSE_JOB, key: `analyse:${attemptId}`, payload: { attemptId } })
+        if (
+          !(await tx.verifications.transition(v.id, ['created', 'capturing'], 'analysing', {
+            attemptsUsed: seq,
+            expectAttemptsUsed: v.attemptsUsed,
+          }))
+        )
+          return false
+        await tx.attempts.insert({
+          id: attemptId,
+          verificationId: v.id,
+          seq,
+          mediaBlob,
+          mediaKind: videoKind ? 'video' : 'image',
+          mediaHash,
+          createdAt: iso(now),
+        })
+        if (!early)
+          await this.queue.enqueue(tx, { kind: ANALYSE_JOB, key: `analyse:${attemptId}`, payload: { attemptId } })
         return true
       })
     } catch (err) {
       await this.blobs.delete(mediaBlob)
-      throw new ReasonError('DB_INSERT_FAILED', `the attempt could not be recorded: ${(err as Error).message.slice(0, 120)}`)
+      throw new ReasonError(
+        'DB_INSERT_FAILED',
+        `the attempt could not be recorded: ${(err as Error).message.slice(0, 120)}`,
+      )
     }
     if (!claimed) {
       await this.blobs.delete(mediaBlob)
       throw new ReasonError('BUSINESS_REQUEST_INVALID', 'another upload for this verification is in progress')
     }
     if (early) {
-      await this.finishAttempt(attemptId, { reason: early, similarity: null, signals: { [early === 'VIDEO_REPLAYED' ? 'replayed' : 'riskControl']: true }, bestFrameBlob: null })
+      await this.finishAttempt(attemptId, {
+        reason: early,
+        similarity: null,
+        signals: { [early === 'VIDEO_REPLAYED' ? 'replayed' : 'riskControl']: true },
+        bestFrameBlob: null,
+      })
     }
     return { attempt: (await this.store.attempts.get(attemptId))!, finishedAtOnce: early !== null }
   }
@@ -353,18 +476,51 @@ export class VerificationService {
     const now = this.clock.now()
     const last = out.reason === 'PASS' || attempt.seq >= v.maxAttempts
     await this.store.transaction(async (tx) => {
-      if (!(await tx.attempts.finish(attemptId, { reason: out.reason, code, billable, similarity: out.similarity, signals: out.signals, bestFrameBlob: out.bestFrameBlob, finishedAt: iso(now) }))) return
-      await tx.ledger.record({ attemptId, verificationId: v.id, appId: v.appId, ruleId: v.ruleId, family: v.family, code, reason: out.reason, billable, at: iso(now) })
+      if (
+        !(await tx.attempts.finish(attemptId, {
+          reason: out.reason,
+          code,
+          billable,
+          similarity: out.similarity,
+          signals: out.signals,
+          bestFrameBlob: out.bestFrameBlob,
+          finishedAt: iso(now),
+        }))
+      )
+        return
+      await tx.ledger.record({
+        attemptId,
+        verificationId: v.id,
+        appId: v.appId,
+        ruleId: v.ruleId,
+        family: v.family,
+        code,
+        reason: out.reason,
+        billable,
+        at: iso(now),
+      })
       if (last) {
         await tx.verifications.finish(v.id, {
-          state: 'finished', reason: out.reason, code, billable, similarity: out.similarity,
-          bestFrameBlob: out.bestFrameBlob, videoBlob: attempt.mediaBlob, finishedAt: iso(now),
+          state: 'finished',
+          reason: out.reason,
+          code,
+          billable,
+          similarity: out.similarity,
+          bestFrameBlob: out.bestFrameBlob,
+          videoBlob: attempt.mediaBlob,
+          finishedAt: iso(now),
           purgeAfter: iso(plusS(now, this.retentionS)),
         })
       } else {
         await tx.verifications.finish(v.id, {
-          state: 'capturing', reason: out.reason, code, billable, similarity: out.similarity,
-          bestFrameBlob: out.bestFrameBlob, videoBlob: attempt.mediaBlob, finishedAt: null,
+          state: 'capturing',
+          reason: out.reason,
+          code,
+          billable,
+          similarity: out.similarity,
+          bestFrameBlob: out.bestFrameBlob,
+          videoBlob: attempt.mediaBlob,
+          finishedAt: null,
           purgeAfter: v.purgeAfter,
         })
       }
@@ -415,7 +571,13 @@ export class VerificationService {
     for (const v of due) {
       const attemptBlobs = await this.store.attempts.blobsFor(v.id)
       const cardBlobs = await this.store.idcards.blobsFor(v.id)
-      const own = [v.bestFrameBlob, v.videoBlob, ...attemptBlobs, ...cardBlobs, v.referenceBlob?.startsWith(`${v.id}/`) ? v.referenceBlob : null]
+      const own = [
+        v.bestFrameBlob,
+        v.videoBlob,
+        ...attemptBlobs,
+        ...cardBlobs,
+        v.referenceBlob?.startsWith(`${v.id}/`) ? v.referenceBlob : null,
+      ]
       for (const key of new Set(own.filter((k): k is string => !!k))) await this.blobs.delete(key)
       await this.store.verifications.purge(v.id)
     }
@@ -428,7 +590,8 @@ async function cached<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (err) {
-    if (err instanceof CacheUnavailableError) throw new ReasonError('CACHE_UNAVAILABLE', 'the cache (Redis) is unreachable')
+    if (err instanceof CacheUnavailableError)
+      throw new ReasonError('CACHE_UNAVAILABLE', 'the cache (Redis) is unreachable')
     throw err
   }
 }

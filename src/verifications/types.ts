@@ -5,10 +5,7 @@ export type VerificationState = 'created' | 'capturing' | 'analysing' | 'finishe
 
 export type Action = 'blink' | 'mouth' | 'left' | 'right'
 
-export type Challenge =
-  | { mode: 'action'; actions: Action[] }
-  | { mode: 'digital'; digits: string }
-  | { mode: 'silent' }
+export type Challenge = { mode: 'action'; actions: Action[] } | { mode: 'digital'; digits: string } | { mode: 'silent' }
 
 export interface Verification {
   id: string

@@ -16,15 +16,28 @@ export type Similarity = { a: number; b: number; tx: number; ty: number }
 /** Least-squares similarity transform mapping src onto dst (Umeyama, without reflection). */
 export function estimateSimilarity(src: readonly Point[], dst: readonly Point[]): Similarity {
   const n = src.length
-  let sx = 0, sy = 0, dx = 0, dy = 0
+  let sx = 0,
+    sy = 0,
+    dx = 0,
+    dy = 0
   for (let i = 0; i < n; i++) {
-    sx += src[i]![0]; sy += src[i]![1]; dx += dst[i]![0]; dy += dst[i]![1]
+    sx += src[i]![0]
+    sy += src[i]![1]
+    dx += dst[i]![0]
+    dy += dst[i]![1]
   }
-  sx /= n; sy /= n; dx /= n; dy /= n
-  let num1 = 0, num2 = 0, den = 0
+  sx /= n
+  sy /= n
+  dx /= n
+  dy /= n
+  let num1 = 0,
+    num2 = 0,
+    den = 0
   for (let i = 0; i < n; i++) {
-    const px = src[i]![0] - sx, py = src[i]![1] - sy
-    const qx = dst[i]![0] - dx, qy = dst[i]![1] - dy
+    const px = src[i]![0] - sx,
+      py = src[i]![1] - sy
+    const qx = dst[i]![0] - dx,
+      qy = dst[i]![1] - dy
     num1 += px * qx + py * qy
     num2 += px * qy - py * qx
     den += px * px + py * py
@@ -38,7 +51,12 @@ export function estimateSimilarity(src: readonly Point[], dst: readonly Point[])
  * Warp the picture into a size×size crop so that `five` lands on the reference points;
  * bilinear sampling, black outside the picture. Returns RGB bytes.
  */
-export function warpFace(img: RgbImage, five: readonly Point[], size = 112, reference: readonly Point[] = ARCFACE_REFERENCE): Uint8Array {
+export function warpFace(
+  img: RgbImage,
+  five: readonly Point[],
+  size = 112,
+  reference: readonly Point[] = ARCFACE_REFERENCE,
+): Uint8Array {
   const scale = size / 112
   const ref = reference.map(([x, y]) => [x * scale, y * scale] as Point)
   const t = estimateSimilarity(five, ref)
@@ -64,7 +82,7 @@ export function warpFace(img: RgbImage, five: readonly Point[], size = 112, refe
         for (let k = 0; k < 4; k++) {
           const xx = x0 + (k & 1)
           const yy = y0 + (k >> 1)
-          const w = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy)
+          const w = (k & 1 ? fx : 1 - fx) * (k >> 1 ? fy : 1 - fy)
           if (xx >= 0 && yy >= 0 && xx < width && yy < height) acc += w * data[(yy * width + xx) * 3 + c]!
         }
         out[o + c] = Math.round(acc)

@@ -81,7 +81,12 @@ function faceSignals(f: FaceMeasure, prefix = ''): Signals {
 }
 
 /** Picture-level face verdict: none, several, or the first quality failure of the primary face. */
-function judgePicture(found: FacesInPicture, pic: RgbImage, role: ImageRole, eyesMustBeOpen = false): { reason: Reason | null; quality: number } {
+function judgePicture(
+  found: FacesInPicture,
+  pic: RgbImage,
+  role: ImageRole,
+  eyesMustBeOpen = false,
+): { reason: Reason | null; quality: number } {
   if (!found.primary) return { reason: role === 'reference' ? 'REFERENCE_NO_FACE' : 'NO_FACE', quality: 0 }
   if (role === 'reference') return { reason: found.count > 1 ? 'REFERENCE_MULTIPLE_FACES' : null, quality: 0 }
   if (found.count > QUALITY_THRESHOLDS.maxFacesForMultiple) return { reason: 'TOO_MANY_FACES', quality: 0 }
@@ -126,7 +131,12 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
       // read-the-digits: sound and lips are judged together on the video (src/liveness/digits-attempt.ts)
       if (req.media.kind !== 'video') return done('DIGITS_VIDEO_FORMAT_INVALID', null, null)
       if (!req.digits) throw new TypeError("'digital' liveness needs the issued digits")
-      const d = await runDigitsAttempt(m.detector, req.media.path, req.digits, m.recognizer ? { recognizer: m.recognizer } : {})
+      const d = await runDigitsAttempt(
+        m.detector,
+        req.media.path,
+        req.digits,
+        m.recognizer ? { recognizer: m.recognizer } : {},
+      )
       Object.assign(signals, d.signals)
       if (d.scan?.best) {
         Object.assign(signals, faceSignals(d.scan.best.face))
@@ -179,7 +189,11 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
       if (!scan.best || scan.framesWithFace === 0) return done('NO_FACE_IN_VIDEO', null, null)
       // several faces in most face frames: someone else is in the picture
       if (scan.framesWithSeveralFaces > scan.framesWithFace / 2) {
-        return done(scan.maxFaceCount > QUALITY_THRESHOLDS.maxFacesForMultiple ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES', null, bestFrame)
+        return done(
+          scan.maxFaceCount > QUALITY_THRESHOLDS.maxFacesForMultiple ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES',
+          null,
+          bestFrame,
+        )
       }
       if (!scan.bestPassesQuality) {
         // no usable frame: report the most frequent cause
@@ -202,7 +216,8 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
         // a still image cannot perform actions, but say so when that is the cause
         const sv = judgeSilent(scan.samples, [1])
         signals.independentMotion = sv.motion?.independentMotion ?? null
-        if (v.reason !== 'PASS') return done(sv.reason === 'STILL_IMAGE_VIDEO' ? 'STILL_IMAGE_VIDEO' : v.reason, null, bestFrame)
+        if (v.reason !== 'PASS')
+          return done(sv.reason === 'STILL_IMAGE_VIDEO' ? 'STILL_IMAGE_VIDEO' : v.reason, null, bestFrame)
       } else if (req.liveness === 'silent') {
         const anti = requireAntiSpoof(m)
         const scores: number[] = []
@@ -275,7 +290,8 @@ export async function readCompareSide(m: LoadedModels, path: string, role: Image
   try {
     side = await readPicture(m, path, role)
   } catch (err) {
-    if (err instanceof MediaRejectedError) return { rejected: err.reason, faces: 0, embedding: null, ms: Math.round(performance.now() - started) }
+    if (err instanceof MediaRejectedError)
+      return { rejected: err.reason, faces: 0, embedding: null, ms: Math.round(performance.now() - started) }
     throw err
   }
   const embedding = side.found.primary ? await embedder.embed(side.img, side.found.primary.five) : null
@@ -286,12 +302,17 @@ export async function compareImages(m: LoadedModels, a: string, b: string, thres
   const started = performance.now()
   const sa = await readCompareSide(m, a, 'live')
   // a refused live photo decides the comparison: the reference is not read
-  const sb = sa.rejected ? { rejected: null, faces: 0, embedding: null, ms: 0 } : await readCompareSide(m, b, 'reference')
+  const sb = sa.rejected
+    ? { rejected: null, faces: 0, embedding: null, ms: 0 }
+    : await readCompareSide(m, b, 'reference')
   return decideCompare(sa, sb, threshold, Math.round(performance.now() - started))
 }
 
 /** Embedding of the primary face of a photo (benchmarks, registry enrolment). */
-export async function embedImage(m: LoadedModels, path: string): Promise<{ embedding: Float32Array | null; faces: number }> {
+export async function embedImage(
+  m: LoadedModels,
+  path: string,
+): Promise<{ embedding: Float32Array | null; faces: number }> {
   const side = await readPicture(m, path, 'live')
   if (!side.found.primary) return { embedding: null, faces: 0 }
   return { embedding: await requireEmbedder(m).embed(side.img, side.found.primary.five), faces: side.found.count }

@@ -80,13 +80,19 @@ export function crop128(img: RgbImage, box: [number, number, number, number]): F
       for (let ox = 0; ox < n; ox++) {
         const sx0 = Math.floor(ox * cell)
         const sx1 = Math.max(sx0 + 1, Math.floor((ox + 1) * cell))
-        let r = 0, g = 0, b = 0, c = 0
+        let r = 0,
+          g = 0,
+          b = 0,
+          c = 0
         for (let sy = sy0; sy < sy1; sy++) {
           const py = reflect101(y0 + sy, height)
           for (let sx = sx0; sx < sx1; sx++) {
             const px = reflect101(x0 + sx, width)
             const o = (py * width + px) * 3
-            r += data[o]!; g += data[o + 1]!; b += data[o + 2]!; c++
+            r += data[o]!
+            g += data[o + 1]!
+            b += data[o + 2]!
+            c++
           }
         }
         const i = oy * n + ox
@@ -127,11 +133,26 @@ export function crop80(img: RgbImage, box: [number, number, number, number]): Fl
   let y1 = cy - nh / 2
   let x2 = cx + nw / 2
   let y2 = cy + nh / 2
-  if (x1 < 0) { x2 -= x1; x1 = 0 }
-  if (y1 < 0) { y2 -= y1; y1 = 0 }
-  if (x2 > W - 1) { x1 -= x2 - W + 1; x2 = W - 1 }
-  if (y2 > H - 1) { y1 -= y2 - H + 1; y2 = H - 1 }
-  const ix1 = Math.trunc(x1), iy1 = Math.trunc(y1), ix2 = Math.trunc(x2), iy2 = Math.trunc(y2)
+  if (x1 < 0) {
+    x2 -= x1
+    x1 = 0
+  }
+  if (y1 < 0) {
+    y2 -= y1
+    y1 = 0
+  }
+  if (x2 > W - 1) {
+    x1 -= x2 - W + 1
+    x2 = W - 1
+  }
+  if (y2 > H - 1) {
+    y1 -= y2 - H + 1
+    y2 = H - 1
+  }
+  const ix1 = Math.trunc(x1),
+    iy1 = Math.trunc(y1),
+    ix2 = Math.trunc(x2),
+    iy2 = Math.trunc(y2)
   const cw = ix2 - ix1 + 1
   const ch = iy2 - iy1 + 1
   const n = 80
@@ -152,7 +173,12 @@ export function crop80(img: RgbImage, box: [number, number, number, number]): Fl
   return out
 }
 
-function bilinear(img: RgbImage, sx: number, sy: number, wrap: (i: number, n: number) => number): [number, number, number] {
+function bilinear(
+  img: RgbImage,
+  sx: number,
+  sy: number,
+  wrap: (i: number, n: number) => number,
+): [number, number, number] {
   const { data, width, height } = img
   const x0 = Math.floor(sx)
   const y0 = Math.floor(sy)
@@ -162,7 +188,7 @@ function bilinear(img: RgbImage, sx: number, sy: number, wrap: (i: number, n: nu
   for (let k = 0; k < 4; k++) {
     const xx = wrap(x0 + (k & 1), width)
     const yy = wrap(y0 + (k >> 1), height)
-    const wgt = ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy)
+    const wgt = (k & 1 ? fx : 1 - fx) * (k >> 1 ? fy : 1 - fy)
     const o = (yy * width + xx) * 3
     res[0] += wgt * data[o]!
     res[1] += wgt * data[o + 1]!

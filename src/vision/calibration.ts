@@ -64,5 +64,12 @@ export function buildCalibration(impostor: number[], genuine: number, model: str
     anchors.push([Math.round(c * 1e5) / 1e5, score])
   }
   anchors.push([1, 100])
-  return { model, impostorPairs: impostor.length, genuinePairs: genuine, generatedAt: new Date().toISOString().slice(0, 10), anchors, farCosines }
+  return {
+    model,
+    impostorPairs: impostor.length,
+    genuinePairs: genuine,
+    generatedAt: new Date().toISOString().slice(0, 10),
+    anchors,
+    farCosines,
+  }
 }

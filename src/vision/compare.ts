@@ -42,7 +42,8 @@ export function decideCompare(a: CompareSide, b: CompareSide, threshold: number,
   const cos = cosine(a.embedding, b.embedding)
   if (!Number.isFinite(cos)) return out('COMPARE_FAILED', faces, null)
   // the similarity is reported even when a side shows several faces: the reason says which rule failed
-  if (faces.a > 1) return out(faces.a > QUALITY_THRESHOLDS.maxFacesForMultiple ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES', faces, cos)
+  if (faces.a > 1)
+    return out(faces.a > QUALITY_THRESHOLDS.maxFacesForMultiple ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES', faces, cos)
   if (faces.b > 1) return out('REFERENCE_MULTIPLE_FACES', faces, cos)
   return out(cosineToScore(cos) >= threshold ? 'PASS' : 'SIMILARITY_BELOW_THRESHOLD', faces, cos)
 }

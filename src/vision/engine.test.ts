@@ -40,14 +40,25 @@ describe.skipIf(!hasData)('vision engine (piscina pool)', () => {
 
   it("refuses 'digital' liveness without the issued digits, never a verdict", async () => {
     await expect(
-      engine.analyse({ media: { path: join(data, 'videos/grid/bbaf2n.mpg'), kind: 'video' }, liveness: 'digital', threshold: 70 }),
+      engine.analyse({
+        media: { path: join(data, 'videos/grid/bbaf2n.mpg'), kind: 'video' },
+        liveness: 'digital',
+        threshold: 70,
+      }),
     ).rejects.toThrow(/needs the issued digits/)
   })
 
   it('a corrupt upload is a reason, not a crashed worker', async () => {
-    const r = await engine.analyse({ media: { path: join(data, 'pairs.tsv'), kind: 'image' }, liveness: 'none', threshold: 70 })
+    const r = await engine.analyse({
+      media: { path: join(data, 'pairs.tsv'), kind: 'image' },
+      liveness: 'none',
+      threshold: 70,
+    })
     expect(r.reason).toBe('IMAGE_DECODE_FAILED')
-    const again = await engine.compare(join(data, 'faces/lfw/Hun_Sen/Hun_Sen_0001.jpg'), join(data, 'faces/lfw/Hun_Sen/Hun_Sen_0004.jpg'))
+    const again = await engine.compare(
+      join(data, 'faces/lfw/Hun_Sen/Hun_Sen_0001.jpg'),
+      join(data, 'faces/lfw/Hun_Sen/Hun_Sen_0004.jpg'),
+    )
     expect(again.reason).toBe('PASS')
   })
 })
@@ -86,7 +97,11 @@ describe.skipIf(!hasData)('models directory', () => {
   it('without the anti-spoof models, silent liveness is ModelMissingError naming the file and `shiren models pull`; comparison still works', async () => {
     const engine = await createVisionEngine({ modelsDir: empty, workers: 1 })
     try {
-      const req = { media: { path: join(data, 'spoof/vietmoney/true_001.jpg'), kind: 'image' as const }, liveness: 'silent' as const, threshold: 70 }
+      const req = {
+        media: { path: join(data, 'spoof/vietmoney/true_001.jpg'), kind: 'image' as const },
+        liveness: 'silent' as const,
+        threshold: 70,
+      }
       const err = await engine.analyse(req).catch((e: unknown) => e)
       expect(err).toBeInstanceOf(ModelMissingError)
       expect((err as Error).message).toContain('antispoof_minifasv2se_128.onnx')

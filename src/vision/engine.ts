@@ -56,7 +56,8 @@ export async function createVisionEngine(opts: VisionEngineOptions): Promise<Vis
   } catch (err) {
     await pool.destroy()
     // the worker's error crosses the thread as a plain Error: give the recogniser's back its class
-    if (opts.digitRecognizer && /SHIREN_DIGIT_RECOGNIZER/.test((err as Error).message)) throw new RecognizerLoadError((err as Error).message)
+    if (opts.digitRecognizer && /SHIREN_DIGIT_RECOGNIZER/.test((err as Error).message))
+      throw new RecognizerLoadError((err as Error).message)
     throw err
   }
   return {

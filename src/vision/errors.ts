@@ -46,9 +46,12 @@ export interface SerializedVisionError {
 }
 
 export function serializeVisionError(err: unknown): SerializedVisionError | null {
-  if (err instanceof ModelMissingError) return { name: err.name, message: err.message, modelId: err.modelId, file: err.file }
-  if (err instanceof CapabilityNotSupportedError) return { name: err.name, message: err.message, capability: err.capability }
-  if (err instanceof ModelChecksumError) return { name: err.name, message: err.message, modelId: err.modelId, file: err.file }
+  if (err instanceof ModelMissingError)
+    return { name: err.name, message: err.message, modelId: err.modelId, file: err.file }
+  if (err instanceof CapabilityNotSupportedError)
+    return { name: err.name, message: err.message, capability: err.capability }
+  if (err instanceof ModelChecksumError)
+    return { name: err.name, message: err.message, modelId: err.modelId, file: err.file }
   return null
 }
 

@@ -67,7 +67,10 @@ function mid(a: Point, b: Point): Point {
   return [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2]
 }
 
-function eyeAspect(mesh: RawFace['mesh'], eye: { outer: number; inner: number; upper: readonly number[]; lower: readonly number[] }): number {
+function eyeAspect(
+  mesh: RawFace['mesh'],
+  eye: { outer: number; inner: number; upper: readonly number[]; lower: readonly number[] },
+): number {
   const w = dist(pt(mesh, eye.outer), pt(mesh, eye.inner))
   if (w <= 0) return 0
   let h = 0
@@ -172,7 +175,12 @@ export function measureFace(img: RgbImage, face: RawFace): FaceMeasure {
   const mouthOpen = mouthW > 0 ? dist(pt(m, MESH.mouth.upperInner), pt(m, MESH.mouth.lowerInner)) / mouthW : 0
 
   // photometry on the inner face (central 70 % of the mesh box: less hair and background)
-  const inner: [number, number, number, number] = [minX + box[2] * 0.15, minY + box[3] * 0.15, box[2] * 0.7, box[3] * 0.7]
+  const inner: [number, number, number, number] = [
+    minX + box[2] * 0.15,
+    minY + box[3] * 0.15,
+    box[2] * 0.7,
+    box[3] * 0.7,
+  ]
   const grey = greyCrop(img, inner, 64)
   let sum = 0
   let over = 0
@@ -208,7 +216,10 @@ export function measureFace(img: RgbImage, face: RawFace): FaceMeasure {
   const eyeC = mid(eyeA, eyeB)
   const stripW = eyeDist * 1.2
   const stripH = eyeDist * 0.5
-  const mouthTex = laplacianVariance(greyCrop(img, [mouthC[0] - stripW / 2, mouthC[1] - stripH / 2, stripW, stripH], 32), 32)
+  const mouthTex = laplacianVariance(
+    greyCrop(img, [mouthC[0] - stripW / 2, mouthC[1] - stripH / 2, stripW, stripH], 32),
+    32,
+  )
   const eyeTex = laplacianVariance(greyCrop(img, [eyeC[0] - stripW / 2, eyeC[1] - stripH / 2, stripW, stripH], 32), 32)
   const textureRatio = eyeTex > 1 ? mouthTex / eyeTex : 1
   const textureLoss = Math.max(0, Math.min(1, 1 - textureRatio / 0.25))

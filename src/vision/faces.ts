@@ -17,7 +17,11 @@ export interface FacesInPicture {
  * Primary face: the largest face weighted by closeness to the picture centre — a verification
  * photo is centred on its subject, and bystanders are off-centre (LFW crops show this often).
  */
-export async function findFaces(detector: FaceDetector, img: RgbImage, opts: { video?: boolean } = {}): Promise<FacesInPicture> {
+export async function findFaces(
+  detector: FaceDetector,
+  img: RgbImage,
+  opts: { video?: boolean } = {},
+): Promise<FacesInPicture> {
   const raw = await detector.detect(img, opts)
   if (!raw.length) return { faces: [], primary: null, count: 0, primaryMesh: null }
   const measured = raw.map((r) => ({ r, m: measureFace(img, r) }))
@@ -31,7 +35,12 @@ export async function findFaces(detector: FaceDetector, img: RgbImage, opts: { v
   const T = QUALITY_THRESHOLDS
   let count = 1
   for (const { m } of measured.slice(1)) {
-    if (m.detectorScore >= T.secondFaceMinDetectorScore && m.outsideFrac <= T.maxOutsideFrac && m.box[2] >= T.secondFaceMinRelWidth * primary.box[2]) count++
+    if (
+      m.detectorScore >= T.secondFaceMinDetectorScore &&
+      m.outsideFrac <= T.maxOutsideFrac &&
+      m.box[2] >= T.secondFaceMinRelWidth * primary.box[2]
+    )
+      count++
   }
   return { faces: measured.map((x) => x.m), primary, count, primaryMesh: measured[0]!.r.mesh }
 }

@@ -34,7 +34,11 @@ function installFileFetch(): void {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
     if (url.startsWith('file://')) {
       const buf = await readFile(fileURLToPath(url))
-      const type = url.endsWith('.wasm') ? 'application/wasm' : url.endsWith('.json') ? 'application/json' : 'application/octet-stream'
+      const type = url.endsWith('.wasm')
+        ? 'application/wasm'
+        : url.endsWith('.json')
+          ? 'application/json'
+          : 'application/octet-stream'
       return new Response(buf, { status: 200, headers: { 'content-type': type } })
     }
     return realFetch(input, init)
@@ -83,7 +87,9 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
   resolveModel('facemesh-weights', modelsDir)
   const humanDir = packageDir('@vladmandic/human')
   const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/')
-  const mod = require(join(humanDir, 'dist', 'human.node-wasm.js')) as { Human: new (cfg: Record<string, unknown>) => HumanLike }
+  const mod = require(join(humanDir, 'dist', 'human.node-wasm.js')) as {
+    Human: new (cfg: Record<string, unknown>) => HumanLike
+  }
   const human = new mod.Human({
     backend: 'wasm',
     wasmPath: pathToFileURL(wasmDir).href + '/',
@@ -128,7 +134,11 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
   return {
     backend,
     async detect(img, o) {
-      const tensor = human.tf.tensor3d(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length), [img.height, img.width, 3], 'int32')
+      const tensor = human.tf.tensor3d(
+        new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length),
+        [img.height, img.width, 3],
+        'int32',
+      )
       try {
         const res = await human.detect(tensor, o?.video ? videoConfig : imageConfig)
         return res.face.map((f) => ({

@@ -69,7 +69,8 @@ export const MODELS: readonly ModelSpec[] = [
     file: 'fr_feature.onnx',
     sha256: '87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581',
     bytes: 4884269,
-    licence: 'MIT per the package metadata of faceplugin-face-recognition-js@0.0.1; provenance and training data of the weights are not documented',
+    licence:
+      'MIT per the package metadata of faceplugin-face-recognition-js@0.0.1; provenance and training data of the weights are not documented',
     source: 'npm faceplugin-face-recognition-js@0.0.1 model/fr_feature.onnx',
     location: { kind: 'package', pkg: 'faceplugin-face-recognition-js', path: 'model/fr_feature.onnx' },
     notes: 'ArcFace-style 512-d embedding; input 1×3×112×112 RGB (x−127)/128 on a 5-point aligned crop',
@@ -80,13 +81,16 @@ export const MODELS: readonly ModelSpec[] = [
     file: 'antispoof_minifasv2se_128.onnx',
     sha256: 'af2381b88f38769222ed93379e12444e2a50814575de1c46170de570c55a42b6',
     bytes: 1912594,
-    licence: 'Apache-2.0 (weights trained on CelebA-Spoof, whose terms are non-commercial research only: get legal sign-off)',
-    source: 'github.com/sean-ensombl/face-antispoof-onnx @ b3beb74c546b0bbf98bfe361c7ef0a94832509eb models/best/98.20/best_model.onnx',
+    licence:
+      'Apache-2.0 (weights trained on CelebA-Spoof, whose terms are non-commercial research only: get legal sign-off)',
+    source:
+      'github.com/sean-ensombl/face-antispoof-onnx @ b3beb74c546b0bbf98bfe361c7ef0a94832509eb models/best/98.20/best_model.onnx',
     location: {
       kind: 'dir',
       url: 'https://raw.githubusercontent.com/sean-ensombl/face-antispoof-onnx/b3beb74c546b0bbf98bfe361c7ef0a94832509eb/models/best/98.20/best_model.onnx',
     },
-    notes: 'MiniFASNetV2-SE; input N×3×128×128 RGB /255; 1.5× square crop of the tight face box; output logits [real, spoof]',
+    notes:
+      'MiniFASNetV2-SE; input N×3×128×128 RGB /255; 1.5× square crop of the tight face box; output logits [real, spoof]',
   },
   {
     id: 'antispoof-80',
@@ -94,7 +98,8 @@ export const MODELS: readonly ModelSpec[] = [
     file: 'antispoof_minifasnetv2_80.onnx',
     sha256: '4eed38f0bde33c9b805942a5f25e42ce1161e2bda545254be622be957727794e',
     bytes: 1743561,
-    licence: 'Apache-2.0 (yakhyo/face-anti-spoofing; upstream weights minivision-ai/Silent-Face-Anti-Spoofing, Apache-2.0)',
+    licence:
+      'Apache-2.0 (yakhyo/face-anti-spoofing; upstream weights minivision-ai/Silent-Face-Anti-Spoofing, Apache-2.0)',
     source: 'github.com/yakhyo/face-anti-spoofing @ c175efef505bc275f7835cc9aa2aecab305ac184 weights/MiniFASNetV2.onnx',
     location: {
       kind: 'dir',
@@ -132,7 +137,10 @@ export function resolveModel(id: string, modelsDir: string): string {
   try {
     path = modelPath(spec, modelsDir)
   } catch {
-    path = spec.location.kind === 'package' ? `node_modules/${spec.location.pkg}/${spec.location.path}` : join(modelsDir, spec.file)
+    path =
+      spec.location.kind === 'package'
+        ? `node_modules/${spec.location.pkg}/${spec.location.path}`
+        : join(modelsDir, spec.file)
   }
   if (!existsSync(path)) {
     const hint =
@@ -173,7 +181,16 @@ export async function listModels(modelsDir: string, opts: { verify?: boolean } =
     }
     const present = existsSync(path)
     const sha256ok = present && opts.verify !== false ? (await sha256File(path)) === spec.sha256 : null
-    out.push({ id: spec.id, file: spec.file, capability: spec.capability, path, present, sha256ok, licence: spec.licence, source: spec.source })
+    out.push({
+      id: spec.id,
+      file: spec.file,
+      capability: spec.capability,
+      path,
+      present,
+      sha256ok,
+      licence: spec.licence,
+      source: spec.source,
+    })
   }
   return out
 }
@@ -190,7 +207,10 @@ export interface PullResult {
  * staged ../shared/models) when given, else downloaded from the pinned URL. The sha256 is checked
  * before the file is moved into place, so a partial or wrong download never becomes a model.
  */
-export async function pullModels(modelsDir: string, opts: { from?: string; fetchImpl?: typeof fetch } = {}): Promise<PullResult[]> {
+export async function pullModels(
+  modelsDir: string,
+  opts: { from?: string; fetchImpl?: typeof fetch } = {},
+): Promise<PullResult[]> {
   await mkdir(modelsDir, { recursive: true })
   const results: PullResult[] = []
   for (const spec of MODELS) {

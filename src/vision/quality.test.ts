@@ -32,7 +32,11 @@ async function judge(path: string, liveness: 'none' | 'silent' = 'none') {
   return analyse(m, { media: { path, kind: 'image' }, liveness, threshold: 70 })
 }
 
-async function derive(name: string, make: (s: sharp.Sharp) => sharp.Sharp | Promise<Buffer>, src = BASE): Promise<string> {
+async function derive(
+  name: string,
+  make: (s: sharp.Sharp) => sharp.Sharp | Promise<Buffer>,
+  src = BASE,
+): Promise<string> {
   const out = join(dir, name)
   const r = await make(sharp(join(data, src)))
   writeFileSync(out, Buffer.isBuffer(r) ? r : await r.jpeg({ quality: 92 }).toBuffer())
@@ -57,7 +61,11 @@ describe.skipIf(!hasData)('face quality judgements', () => {
   })
 
   it('NO_FACE: an office corner without anyone', async () => {
-    const p = await derive('noface.jpg', (s) => s.extract({ left: 0, top: 0, width: 380, height: 380 }), 'spoof/vietmoney/true_002.jpg')
+    const p = await derive(
+      'noface.jpg',
+      (s) => s.extract({ left: 0, top: 0, width: 380, height: 380 }),
+      'spoof/vietmoney/true_002.jpg',
+    )
     const r = await judge(p)
     expect(codes(r.reason)).toEqual(codes('NO_FACE'))
   })
@@ -65,7 +73,10 @@ describe.skipIf(!hasData)('face quality judgements', () => {
   it('MULTIPLE_FACES and TOO_MANY_FACES: photos pasted side by side', async () => {
     const tile = async (f: string) => sharp(join(data, f)).resize({ height: 500, width: 400, fit: 'cover' }).toBuffer()
     const two = await sharp({ create: { width: 800, height: 500, channels: 3, background: 'gray' } })
-      .composite([{ input: await tile(BASE), left: 0, top: 0 }, { input: await tile('faces/deepface/Angelina_Jolie/img5.jpg'), left: 400, top: 0 }])
+      .composite([
+        { input: await tile(BASE), left: 0, top: 0 },
+        { input: await tile('faces/deepface/Angelina_Jolie/img5.jpg'), left: 400, top: 0 },
+      ])
       .jpeg()
       .toBuffer()
     const p2 = join(dir, 'two.jpg')
@@ -89,21 +100,36 @@ describe.skipIf(!hasData)('face quality judgements', () => {
     const f = (await findFaces(m.detector, base)).primary!
     const [x, y, w, h] = f.box.map(Math.round) as [number, number, number, number]
     const close = await derive('close.jpg', (s) =>
-      s.extract({ left: Math.max(0, x - Math.round(w * 0.08)), top: Math.max(0, y - Math.round(h * 0.1)), width: Math.round(w * 1.16), height: Math.round(h * 1.25) }),
+      s.extract({
+        left: Math.max(0, x - Math.round(w * 0.08)),
+        top: Math.max(0, y - Math.round(h * 0.1)),
+        width: Math.round(w * 1.16),
+        height: Math.round(h * 1.25),
+      }),
     )
     expect(codes((await judge(close)).reason)).toEqual(codes('FACE_TOO_CLOSE'))
     const small = await sharp(join(data, BASE)).resize(300, 300).toBuffer()
-    const far = await derive('far.jpg', () => sharp({ create: { width: 1600, height: 1100, channels: 3, background: { r: 120, g: 120, b: 120 } } }).composite([{ input: small, left: 650, top: 400 }]))
+    const far = await derive('far.jpg', () =>
+      sharp({ create: { width: 1600, height: 1100, channels: 3, background: { r: 120, g: 120, b: 120 } } }).composite([
+        { input: small, left: 650, top: 400 },
+      ]),
+    )
     expect(codes((await judge(far)).reason)).toEqual(codes('FACE_TOO_FAR'))
     // shifted: a 1300×900 window that ends just past the face, over the photo padded with grey
     const grey = { r: 120, g: 120, b: 120 }
     const pad = 1000
     const left = await derive('left.jpg', async (s) =>
-      sharp(await s.extend({ right: pad, background: grey }).toBuffer()).extract({ left: Math.max(0, x - 15), top: 0, width: 1300, height: 900 }).jpeg().toBuffer(),
+      sharp(await s.extend({ right: pad, background: grey }).toBuffer())
+        .extract({ left: Math.max(0, x - 15), top: 0, width: 1300, height: 900 })
+        .jpeg()
+        .toBuffer(),
     )
     expect(codes((await judge(left)).reason)).toEqual(codes('FACE_TOO_LEFT'))
     const right = await derive('right.jpg', async (s) =>
-      sharp(await s.extend({ left: pad, background: grey }).toBuffer()).extract({ left: pad + x + w + 15 - 1300, top: 0, width: 1300, height: 900 }).jpeg().toBuffer(),
+      sharp(await s.extend({ left: pad, background: grey }).toBuffer())
+        .extract({ left: pad + x + w + 15 - 1300, top: 0, width: 1300, height: 900 })
+        .jpeg()
+        .toBuffer(),
     )
     expect(codes((await judge(right)).reason)).toEqual(codes('FACE_TOO_RIGHT'))
   })
@@ -135,7 +161,14 @@ describe.skipIf(!hasData)('face quality judgements', () => {
     const [x, y, w, h] = f.box
     const nose = f.five[2]
     const top = Math.round(nose[1] - h * 0.08)
-    const mask = await sharp({ create: { width: Math.round(w * 0.9), height: Math.round(y + h * 1.02 - top), channels: 3, background: { r: 150, g: 180, b: 215 } } })
+    const mask = await sharp({
+      create: {
+        width: Math.round(w * 0.9),
+        height: Math.round(y + h * 1.02 - top),
+        channels: 3,
+        background: { r: 150, g: 180, b: 215 },
+      },
+    })
       .png()
       .toBuffer()
     const p = await derive('mask.jpg', (s) => s.composite([{ input: mask, left: Math.round(x + w * 0.05), top }]))
@@ -162,10 +195,20 @@ describe.skipIf(!hasData)('face quality judgements', () => {
 
   it('comparison: same person passes at 70, another person gives SIMILARITY_BELOW_THRESHOLD', async () => {
     const a = join(data, 'faces/lfw/Hun_Sen/Hun_Sen_0001.jpg')
-    const same = await analyse(m, { media: { path: a, kind: 'image' }, liveness: 'none', reference: { path: join(data, 'faces/lfw/Hun_Sen/Hun_Sen_0004.jpg') }, threshold: 70 })
+    const same = await analyse(m, {
+      media: { path: a, kind: 'image' },
+      liveness: 'none',
+      reference: { path: join(data, 'faces/lfw/Hun_Sen/Hun_Sen_0004.jpg') },
+      threshold: 70,
+    })
     expect(same.reason).toBe('PASS')
     expect(same.similarity).toBeGreaterThan(70)
-    const other = await analyse(m, { media: { path: a, kind: 'image' }, liveness: 'none', reference: { path: join(data, BASE) }, threshold: 70 })
+    const other = await analyse(m, {
+      media: { path: a, kind: 'image' },
+      liveness: 'none',
+      reference: { path: join(data, BASE) },
+      threshold: 70,
+    })
     expect(codes(other.reason)).toEqual(codes('SIMILARITY_BELOW_THRESHOLD'))
     expect(other.similarity).toBeLessThan(70)
     const cmp = await compareImages(m, a, join(data, 'faces/lfw/Hun_Sen/Hun_Sen_0004.jpg'))
@@ -174,10 +217,17 @@ describe.skipIf(!hasData)('face quality judgements', () => {
 
   it('reference problems: no face, several faces, not an image', async () => {
     const live = join(data, BASE)
-    const noFace = await derive('ref-noface.jpg', (s) => s.extract({ left: 0, top: 0, width: 380, height: 380 }), 'spoof/vietmoney/true_002.jpg')
-    const ask = (ref: string) => analyse(m, { media: { path: live, kind: 'image' }, liveness: 'none', reference: { path: ref }, threshold: 70 })
+    const noFace = await derive(
+      'ref-noface.jpg',
+      (s) => s.extract({ left: 0, top: 0, width: 380, height: 380 }),
+      'spoof/vietmoney/true_002.jpg',
+    )
+    const ask = (ref: string) =>
+      analyse(m, { media: { path: live, kind: 'image' }, liveness: 'none', reference: { path: ref }, threshold: 70 })
     expect(codes((await ask(noFace)).reason)).toEqual(codes('REFERENCE_NO_FACE'))
-    expect(codes((await ask(join(data, 'faces/deepface/_multi/couple.jpg'))).reason)).toEqual(codes('REFERENCE_MULTIPLE_FACES'))
+    expect(codes((await ask(join(data, 'faces/deepface/_multi/couple.jpg'))).reason)).toEqual(
+      codes('REFERENCE_MULTIPLE_FACES'),
+    )
     const junk = join(dir, 'junk.jpg')
     writeFileSync(junk, Buffer.alloc(4000, 1))
     expect(codes((await ask(junk)).reason)).toEqual(codes('REFERENCE_DECODE_FAILED'))

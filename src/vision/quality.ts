@@ -50,7 +50,11 @@ export interface QualityVerdict {
  * Judge one face. Order matters: a face cut by the edge is also "too close", and the first cause
  * is the one reported (incomplete, size, position, exposure, blur, occlusion, eyes).
  */
-export function judgeQuality(f: FaceMeasure, picture: { width: number; height: number }, opts: { eyesMustBeOpen?: boolean } = {}): QualityVerdict {
+export function judgeQuality(
+  f: FaceMeasure,
+  picture: { width: number; height: number },
+  opts: { eyesMustBeOpen?: boolean } = {},
+): QualityVerdict {
   const T = QUALITY_THRESHOLDS
   const failures: Reason[] = []
   if (f.outsideFrac > T.maxOutsideFrac) failures.push('FACE_INCOMPLETE')

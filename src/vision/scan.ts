@@ -36,7 +36,11 @@ export interface VideoScan {
  * One pass over a video: decode (ffmpeg, streaming), find and measure the faces of every sampled
  * frame, record the liveness timeline and keep only the frames the later stages need.
  */
-export async function scanVideo(detector: FaceDetector, path: string, opts: DecodeVideoOptions & { spreadFrames?: number } = {}): Promise<VideoScan> {
+export async function scanVideo(
+  detector: FaceDetector,
+  path: string,
+  opts: DecodeVideoOptions & { spreadFrames?: number } = {},
+): Promise<VideoScan> {
   const samples: FrameSample[] = []
   const spreadWanted = opts.spreadFrames ?? 5
   let best: KeptFrame | null = null
@@ -66,7 +70,11 @@ export async function scanVideo(detector: FaceDetector, path: string, opts: Deco
       // Human tracks faces across calls and caches its boxes and last input per worker: a blank frame
       // first empties that state, so a clip is judged the same whatever this worker analysed before
       // (a leftover box from the previous clip gave a false FACE_SWAPPED)
-      if (firstFrame) await detector.detect({ data: Buffer.alloc(frame.width * frame.height * 3), width: frame.width, height: frame.height }, { video: true })
+      if (firstFrame)
+        await detector.detect(
+          { data: Buffer.alloc(frame.width * frame.height * 3), width: frame.width, height: frame.height },
+          { video: true },
+        )
       const found = await findFaces(detector, frame, { video: true })
       detectMs += performance.now() - t0
       maxFaceCount = Math.max(maxFaceCount, found.count)
@@ -82,7 +90,8 @@ export async function scanVideo(detector: FaceDetector, path: string, opts: Deco
         if (verdict.reason) qualityFailures[verdict.reason] = (qualityFailures[verdict.reason] ?? 0) + 1
         if (prevMesh) nonRigid = nonRigidMotion(prevMesh, found.primaryMesh)
         // same region in both frames (the previous face box): a moving box would make a still video look alive
-        if (prevFrame && prevBox) pixelMotion = meanAbsDiff(greyCrop(prevFrame, prevBox, 48), greyCrop(frame, prevBox, 48))
+        if (prevFrame && prevBox)
+          pixelMotion = meanAbsDiff(greyCrop(prevFrame, prevBox, 48), greyCrop(frame, prevBox, 48))
         prevFrame = frame
         prevBox = f.box
         prevMesh = found.primaryMesh
@@ -99,7 +108,17 @@ export async function scanVideo(detector: FaceDetector, path: string, opts: Deco
         t: frame.t,
         faceCount: found.count,
         face: f
-          ? { ear: f.ear, mouthOpen: f.mouthOpen, yawDeg: f.yawDeg, pitchDeg: f.pitchDeg, rollDeg: f.rollDeg, width: f.box[2], quality, outsideFrac: f.outsideFrac, occlusion: f.occlusion }
+          ? {
+              ear: f.ear,
+              mouthOpen: f.mouthOpen,
+              yawDeg: f.yawDeg,
+              pitchDeg: f.pitchDeg,
+              rollDeg: f.rollDeg,
+              width: f.box[2],
+              quality,
+              outsideFrac: f.outsideFrac,
+              occlusion: f.occlusion,
+            }
           : null,
         nonRigid,
         pixelMotion,
@@ -110,7 +129,9 @@ export async function scanVideo(detector: FaceDetector, path: string, opts: Deco
   // thin the candidates to `spreadWanted`, evenly over time
   const spread: KeptFrame[] = []
   if (spreadCandidates.length <= spreadWanted) spread.push(...spreadCandidates)
-  else for (let i = 0; i < spreadWanted; i++) spread.push(spreadCandidates[Math.round((i * (spreadCandidates.length - 1)) / (spreadWanted - 1))]!)
+  else
+    for (let i = 0; i < spreadWanted; i++)
+      spread.push(spreadCandidates[Math.round((i * (spreadCandidates.length - 1)) / (spreadWanted - 1))]!)
   return {
     info,
     samples,

@@ -39,11 +39,28 @@ function ffmpeg(args: string[]): void {
 /** a 2.4 s video rendered from one still image */
 function stillVideo(image: string, name: string): string {
   const out = join(dir, name)
-  ffmpeg(['-loop', '1', '-i', image, '-t', '2.4', '-r', '25', '-vf', 'scale=480:480:force_original_aspect_ratio=decrease,pad=480:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p', '-c:v', 'libx264', '-preset', 'veryfast', out])
+  ffmpeg([
+    '-loop',
+    '1',
+    '-i',
+    image,
+    '-t',
+    '2.4',
+    '-r',
+    '25',
+    '-vf',
+    'scale=480:480:force_original_aspect_ratio=decrease,pad=480:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    out,
+  ])
   return out
 }
 
-const run = (path: string, req: Partial<AnalyseRequest>) => analyse(m, { media: { path, kind: 'video' }, liveness: 'none', threshold: 70, ...req })
+const run = (path: string, req: Partial<AnalyseRequest>) =>
+  analyse(m, { media: { path, kind: 'video' }, liveness: 'none', threshold: 70, ...req })
 
 describe.skipIf(!hasData)('video liveness on real clips', () => {
   beforeAll(async () => {
@@ -76,8 +93,12 @@ describe.skipIf(!hasData)('video liveness on real clips', () => {
   it('NO_BLINK: d18 cut before its first blink; NO_MOUTH_OPEN: a GRID speaker who blinks but never opens wide', async () => {
     const head = join(dir, 'd18-head.mp4')
     ffmpeg(['-i', v('liveportrait/d18.mp4'), '-t', '2.6', '-an', '-c:v', 'libx264', '-preset', 'veryfast', head])
-    expect(codes((await run(head, { liveness: 'action', actions: ['mouth', 'blink'] })).reason)).toEqual(codes('NO_BLINK'))
-    expect(codes((await run(v('grid/bbaf2n.mpg'), { liveness: 'action', actions: ['blink', 'mouth'] })).reason)).toEqual(codes('NO_MOUTH_OPEN'))
+    expect(codes((await run(head, { liveness: 'action', actions: ['mouth', 'blink'] })).reason)).toEqual(
+      codes('NO_BLINK'),
+    )
+    expect(
+      codes((await run(v('grid/bbaf2n.mpg'), { liveness: 'action', actions: ['blink', 'mouth'] })).reason),
+    ).toEqual(codes('NO_MOUTH_OPEN'))
   }, 120_000)
 
   it('d3 (head turns, then a wide mouth): turns found, ACTION_ORDER_WRONG when asked the other way round', async () => {
@@ -91,20 +112,40 @@ describe.skipIf(!hasData)('video liveness on real clips', () => {
     const r = await run(still, { liveness: 'silent' })
     expect(codes(r.reason)).toEqual(codes('STILL_IMAGE_VIDEO'))
     expect(r.signals.independentMotion).toBe(false)
-    expect(codes((await run(still, { liveness: 'action', actions: ['blink'] })).reason)).toEqual(codes('STILL_IMAGE_VIDEO'))
+    expect(codes((await run(still, { liveness: 'action', actions: ['blink'] })).reason)).toEqual(
+      codes('STILL_IMAGE_VIDEO'),
+    )
   }, 120_000)
 
   it('NO_FACE_IN_VIDEO, MULTIPLE_FACES and VIDEO_TOO_SHORT on derived and real clips', async () => {
     const office = join(dir, 'office.jpg')
     ffmpeg(['-i', join(data, 'spoof/vietmoney/true_002.jpg'), '-vf', 'crop=380:380:0:0', office])
     expect(codes((await run(stillVideo(office, 'empty.mp4'), {})).reason)).toEqual(codes('NO_FACE_IN_VIDEO'))
-    expect(codes((await run(stillVideo(join(data, 'faces/deepface/_multi/couple.jpg'), 'couple.mp4'), {})).reason)).toEqual(codes('MULTIPLE_FACES'))
-    expect(codes((await run(v('liveportrait/d1.mp4'), { liveness: 'action', actions: ['blink'] })).reason)).toEqual(codes('VIDEO_TOO_SHORT'))
+    expect(
+      codes((await run(stillVideo(join(data, 'faces/deepface/_multi/couple.jpg'), 'couple.mp4'), {})).reason),
+    ).toEqual(codes('MULTIPLE_FACES'))
+    expect(codes((await run(v('liveportrait/d1.mp4'), { liveness: 'action', actions: ['blink'] })).reason)).toEqual(
+      codes('VIDEO_TOO_SHORT'),
+    )
   }, 120_000)
 
   it('FACE_SWAPPED: two GRID speakers in one clip; the same clip of one speaker compares normally', async () => {
     const swapped = join(dir, 'swapped.mp4')
-    ffmpeg(['-i', v('grid/bbaf2n.mpg'), '-i', v('grid/brbk7n.mpg'), '-filter_complex', '[0:v]trim=0:1.5,setpts=PTS-STARTPTS[a];[1:v]trim=0:1.5,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1[out]', '-map', '[out]', '-c:v', 'libx264', '-preset', 'veryfast', swapped])
+    ffmpeg([
+      '-i',
+      v('grid/bbaf2n.mpg'),
+      '-i',
+      v('grid/brbk7n.mpg'),
+      '-filter_complex',
+      '[0:v]trim=0:1.5,setpts=PTS-STARTPTS[a];[1:v]trim=0:1.5,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1[out]',
+      '-map',
+      '[out]',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      swapped,
+    ])
     const reference = { path: join(data, 'faces/lfw/Hun_Sen/Hun_Sen_0001.jpg') }
     const r = await run(swapped, { reference })
     expect(codes(r.reason)).toEqual(codes('FACE_SWAPPED'))

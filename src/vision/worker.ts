@@ -18,7 +18,8 @@ export type VisionTask =
 
 export type VisionTaskResult = { ok: true; value: unknown } | { ok: false; error: SerializedVisionError }
 
-const { modelsDir = '', digitRecognizer } = (workerData as { modelsDir?: string; digitRecognizer?: string } | undefined) ?? {}
+const { modelsDir = '', digitRecognizer } =
+  (workerData as { modelsDir?: string; digitRecognizer?: string } | undefined) ?? {}
 let loading: Promise<LoadedModels> | null = null
 
 function models(): Promise<LoadedModels> {
@@ -31,7 +32,10 @@ export default async function run(task: VisionTask): Promise<VisionTaskResult> {
     const m = await models()
     switch (task.op) {
       case 'ping':
-        return { ok: true, value: { backend: m.detector.backend, antispoof: m.antispoof !== null, embedder: m.embedder !== null } }
+        return {
+          ok: true,
+          value: { backend: m.detector.backend, antispoof: m.antispoof !== null, embedder: m.embedder !== null },
+        }
       case 'analyse':
         return { ok: true, value: await analyse(m, task.req) }
       case 'compare':

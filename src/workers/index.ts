@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
  * `callerUrl` is the caller's `import.meta.url`.
  */
 export function workerFileBeside(callerUrl: string): { filename: string; execArgv: string[] } {
-  if (callerUrl.endsWith('.ts')) return { filename: fileURLToPath(new URL('./worker.ts', callerUrl)), execArgv: ['--import', 'tsx'] }
+  if (callerUrl.endsWith('.ts'))
+    return { filename: fileURLToPath(new URL('./worker.ts', callerUrl)), execArgv: ['--import', 'tsx'] }
   return { filename: fileURLToPath(new URL('./worker.js', callerUrl)), execArgv: [] }
 }

@@ -8,11 +8,26 @@ import { DATA, MODELS, hasData } from '../support/env.js'
 import { createVisionEngine } from '../../src/vision/index.js'
 import { setAdminPassword } from '../../src/http/console-api.js'
 import { generateIdNumber, seededRng } from '../../src/identity/index.js'
-import { DESKTOP, PHONE, cameraClip, ensureWebBuild, ff, foreignRequests, hasChromium, launch, openPage, shot } from './support.js'
+import {
+  DESKTOP,
+  PHONE,
+  cameraClip,
+  ensureWebBuild,
+  ff,
+  foreignRequests,
+  hasChromium,
+  launch,
+  openPage,
+  shot,
+} from './support.js'
 
 const ready = hasChromium && hasData && existsSync(MODELS)
-if (!hasChromium) console.warn('[skip] /usr/bin/chromium is absent (apt-get install -y chromium): the console browser tests are skipped')
-else if (!ready) console.warn('[skip] ../shared/data or ../shared/models is absent: the console browser tests are skipped')
+if (!hasChromium)
+  console.warn(
+    '[skip] /usr/bin/chromium is absent (apt-get install -y chromium): the console browser tests are skipped',
+  )
+else if (!ready)
+  console.warn('[skip] ../shared/data or ../shared/models is absent: the console browser tests are skipped')
 
 const PASSWORD = 'console-test-password'
 
@@ -63,13 +78,16 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
         await page.waitForFunction((l) => document.documentElement.lang.startsWith(l), lang)
         await settled()
       }
-      for (const [vp, size] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+      for (const [vp, size] of [
+        ['desktop', DESKTOP],
+        ['phone', PHONE],
+      ] as const) {
         await page.setViewportSize(size)
         await shot(page, `console-${name}-${lang}-${vp}`)
       }
     }
     await page.setViewportSize(DESKTOP)
-    if (await page.evaluate(() => document.documentElement.lang) !== 'en') {
+    if ((await page.evaluate(() => document.documentElement.lang)) !== 'en') {
       await page.click('#lang')
       await page.waitForFunction(() => document.documentElement.lang === 'en')
       await settled()
@@ -91,8 +109,16 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
     // the session cookie alone (without the console's header) does not open the management API
     const cookie = (await page.context().cookies()).find((c) => c.name === 'shiren_console')!
     expect(cookie.httpOnly).toBe(true)
-    expect((await fetch(`${srv.url}/v1/apps`, { headers: { cookie: `shiren_console=${cookie.value}` } })).status).toBe(401)
-    expect((await fetch(`${srv.url}/v1/apps`, { headers: { cookie: `shiren_console=${cookie.value}`, 'x-shiren-console': '1' } })).status).toBe(200)
+    expect((await fetch(`${srv.url}/v1/apps`, { headers: { cookie: `shiren_console=${cookie.value}` } })).status).toBe(
+      401,
+    )
+    expect(
+      (
+        await fetch(`${srv.url}/v1/apps`, {
+          headers: { cookie: `shiren_console=${cookie.value}`, 'x-shiren-console': '1' },
+        })
+      ).status,
+    ).toBe(200)
   })
 
   let appId = ''
@@ -136,7 +162,12 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
     expect(await page.textContent('#error')).toContain('needs an ID-card step')
     await page.selectOption('#f-idcardStep', 'front')
     await page.click('#rule-create')
-    await page.waitForFunction((old) => !!document.querySelector('#rule-created') && !document.querySelector('#rule-created')!.textContent!.includes(old), ruleId)
+    await page.waitForFunction(
+      (old) =>
+        !!document.querySelector('#rule-created') &&
+        !document.querySelector('#rule-created')!.textContent!.includes(old),
+      ruleId,
+    )
     const cardRule = (await page.textContent('#rule-created'))!.split('RuleId ')[1]!.trim()
     expect(await srv.shiren.store.rules.get(cardRule)).toMatchObject({ compareSource: 'idcard', idcardStep: 'front' })
     const row = await page.locator('#rules tr', { hasText: cardRule }).textContent()
@@ -147,14 +178,23 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
   it('a verification run with that app and rule shows in the records with its best frame, video, signals and codes of both families, and in the usage chart', async () => {
     const sdk = faceidClient(srv.url, appId, secret)
     const { readFileSync } = await import('node:fs')
-    const { BizToken, Url } = await sdk.DetectAuth({ RuleId: ruleId, ImageBase64: readFileSync(refJpg).toString('base64'), RedirectUrl: `${srv.url}/healthz` })
+    const { BizToken, Url } = await sdk.DetectAuth({
+      RuleId: ruleId,
+      ImageBase64: readFileSync(refJpg).toString('base64'),
+      RedirectUrl: `${srv.url}/healthz`,
+    })
     const cap = await openPage(b.browser, { viewport: PHONE })
     await cap.page.goto(Url)
     await cap.page.click('#agree')
     await cap.page.waitForSelector('#hint[data-reason="OK"]', { timeout: 60_000 })
     await cap.page.click('#start')
     // back at the caller, or a verdict screen whose text says what went wrong
-    await cap.page.waitForFunction(() => location.pathname === '/healthz' || /^fail|error/.test(document.getElementById('app')?.dataset.screen ?? ''), undefined, { timeout: 120_000 })
+    await cap.page.waitForFunction(
+      () =>
+        location.pathname === '/healthz' || /^fail|error/.test(document.getElementById('app')?.dataset.screen ?? ''),
+      undefined,
+      { timeout: 120_000 },
+    )
     expect(new URL(cap.page.url()).pathname, await cap.page.textContent('#app').catch(() => '')).toBe('/healthz')
     await cap.context.close()
     const r = await sdk.GetDetectInfoEnhanced({ BizToken, RuleId: ruleId, InfoType: '0' })
@@ -173,8 +213,12 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
     await shots('verifications')
     await page.click('#verifications tbody tr.click')
     await page.waitForSelector('[data-view="verification"]')
-    await page.waitForFunction(() => (document.getElementById('best-frame') as HTMLImageElement | null)?.naturalWidth! > 0)
-    await page.waitForFunction(() => ((document.getElementById('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 1)
+    await page.waitForFunction(
+      () => (document.getElementById('best-frame') as HTMLImageElement | null)?.naturalWidth! > 0,
+    )
+    await page.waitForFunction(
+      () => ((document.getElementById('video') as HTMLVideoElement | null)?.readyState ?? 0) >= 1,
+    )
     expect(await page.textContent('#reason')).toBe('PASS')
     expect(await page.textContent('#code-h5')).toMatch(/^0 /)
     expect(await page.textContent('#code-sdk')).toMatch(/^0 /)

@@ -20,10 +20,28 @@ export function ff(...args: string[]): void {
 }
 
 /** A short, small raw clip for Chromium's fake camera (y4m is uncompressed: keep it ≤ 4 s, ≤ 480 px). */
-export function cameraClip(input: string, out: string, opts: { still?: boolean; seconds?: number; start?: number; vf?: string } = {}): string {
+export function cameraClip(
+  input: string,
+  out: string,
+  opts: { still?: boolean; seconds?: number; start?: number; vf?: string } = {},
+): string {
   const s = String(opts.seconds ?? 4)
   if (opts.still) ff('-loop', '1', '-t', s, '-i', input, '-vf', 'scale=480:-2,fps=25', '-pix_fmt', 'yuv420p', out)
-  else ff('-ss', String(opts.start ?? 0), '-i', input, '-t', s, '-an', '-vf', `scale=480:480,${opts.vf ? `${opts.vf},` : ''}fps=25`, '-pix_fmt', 'yuv420p', out)
+  else
+    ff(
+      '-ss',
+      String(opts.start ?? 0),
+      '-i',
+      input,
+      '-t',
+      s,
+      '-an',
+      '-vf',
+      `scale=480:480,${opts.vf ? `${opts.vf},` : ''}fps=25`,
+      '-pix_fmt',
+      'yuv420p',
+      out,
+    )
   return out
 }
 
@@ -38,7 +56,11 @@ export function microphoneClip(input: string, out: string, seconds = 4): string 
  */
 export async function ensureWebBuild(): Promise<void> {
   const out = join(ROOT, 'dist', 'web', 'capture.html')
-  const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0)
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce(
+      (m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs),
+      0,
+    )
   const fresh = () => existsSync(out) && statSync(out).mtimeMs >= newest(join(ROOT, 'src', 'web'))
   if (fresh()) return
   const lock = join(ROOT, 'dist', '.web-build.lock')
@@ -66,17 +88,34 @@ export async function ensureWebBuild(): Promise<void> {
  * One Chromium per test file, with a fake camera and microphone read from files. The camera file is
  * a fixed path that `useCamera` replaces between cases: Chromium reads it again at each getUserMedia.
  */
-export async function launch(opts: { fakeMedia?: boolean } = {}): Promise<{ browser: Browser; dir: string; useCamera(y4m: string): void; useMicrophone(wav: string): void }> {
+export async function launch(
+  opts: { fakeMedia?: boolean } = {},
+): Promise<{ browser: Browser; dir: string; useCamera(y4m: string): void; useMicrophone(wav: string): void }> {
   const { chromium } = await import('playwright-core')
   const dir = tempDir('shiren-browser-')
   const cam = join(dir, 'camera.y4m')
   const mic = join(dir, 'microphone.wav')
-  const args = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-    '--disable-dev-shm-usage', '--lang=en-US']
-  if (opts.fakeMedia !== false) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${cam}`, `--use-file-for-fake-audio-capture=${mic}`)
+  const args = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-dev-shm-usage',
+    '--lang=en-US',
+  ]
+  if (opts.fakeMedia !== false)
+    args.push(
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      `--use-file-for-fake-video-capture=${cam}`,
+      `--use-file-for-fake-audio-capture=${mic}`,
+    )
   const browser = await chromium.launch({ executablePath: CHROMIUM, args, headless: true })
   return {
-    browser, dir,
+    browser,
+    dir,
     useCamera(y4m) {
       copyFileSync(y4m, cam + '.tmp')
       renameSync(cam + '.tmp', cam)
@@ -89,8 +128,15 @@ export async function launch(opts: { fakeMedia?: boolean } = {}): Promise<{ brow
 }
 
 /** A page whose every request is recorded, to prove the page talks to shiren only. */
-export async function openPage(browser: Browser, opts: { viewport?: { width: number; height: number }; locale?: string; init?: string } = {}): Promise<{ context: BrowserContext; page: Page; requests: string[]; problems: string[] }> {
-  const context = await browser.newContext({ viewport: opts.viewport ?? PHONE, locale: opts.locale ?? 'en-US', deviceScaleFactor: 1 })
+export async function openPage(
+  browser: Browser,
+  opts: { viewport?: { width: number; height: number }; locale?: string; init?: string } = {},
+): Promise<{ context: BrowserContext; page: Page; requests: string[]; problems: string[] }> {
+  const context = await browser.newContext({
+    viewport: opts.viewport ?? PHONE,
+    locale: opts.locale ?? 'en-US',
+    deviceScaleFactor: 1,
+  })
   if (opts.init) await context.addInitScript(opts.init)
   const page = await context.newPage()
   const requests: string[] = []

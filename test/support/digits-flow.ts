@@ -19,16 +19,33 @@ export async function digitsFlow(srv: TestServer, name: string): Promise<DigitsF
   const appId = c.app.appId
   const secret = c.secret
   const h5: FaceidSdk = faceidClient(srv.url, appId, secret)
-  const ruleId = (await srv.shiren.apps.createRule({ appId, liveness: 'digital', compareSource: 'none', maxAttempts: 1 })).ruleId
+  const ruleId = (
+    await srv.shiren.apps.createRule({ appId, liveness: 'digital', compareSource: 'none', maxAttempts: 1 })
+  ).ruleId
   const get = async (path: string) => (await (await fetch(srv.url + path)).json()) as any
-  const access = (await get(`/api/oauth2/access_token?appId=${appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)).access_token
-  const ticket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${access}&type=SIGN&version=1.0.0`)).tickets[0].value
+  const access = (
+    await get(`/api/oauth2/access_token?appId=${appId}&secret=${secret}&grant_type=client_credential&version=1.0.0`)
+  ).access_token
+  const ticket = (await get(`/api/oauth2/api_ticket?app_id=${appId}&access_token=${access}&type=SIGN&version=1.0.0`))
+    .tickets[0].value
   const post = async (path: string, body: unknown) =>
-    (await (await fetch(srv.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as any
+    (await (
+      await fetch(srv.url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).json()) as any
   const capture = async (token: string, media: Buffer) => {
-    const ch = (await (await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })).json()) as any
+    const ch = (await (
+      await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })
+    ).json()) as any
     expect(ch.challenge.digits).toMatch(/^\d{4}$/)
-    const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: media })
+    const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: media,
+    })
     expect(up.status).toBe(202)
   }
   return {
@@ -36,17 +53,39 @@ export async function digitsFlow(srv: TestServer, name: string): Promise<DigitsF
       const { BizToken } = await h5.DetectAuth({ RuleId: ruleId, Extra: randomBytes(4).toString('hex') })
       const orderNo = `dg${randomBytes(6).toString('hex')}`
       const nonce = randomBytes(16).toString('hex')
-      const start = await post('/api/server/getfaceid', { appId, orderNo, userId: 'p1', version: '1.0.0', nonce, ruleId, sign: ticketSign([appId, 'p1', '1.0.0', nonce, ticket]) })
+      const start = await post('/api/server/getfaceid', {
+        appId,
+        orderNo,
+        userId: 'p1',
+        version: '1.0.0',
+        nonce,
+        ruleId,
+        sign: ticketSign([appId, 'p1', '1.0.0', nonce, ticket]),
+      })
       expect(start.code).toBe('0')
       await capture(BizToken, media)
       await capture(start.result.faceId, Buffer.concat([media, Buffer.from([0])]))
       expect(await srv.shiren.queue.idle(120_000)).toBe(true)
       const a = await h5.GetDetectInfoEnhanced({ BizToken, RuleId: ruleId, InfoType: '1' })
       const n2 = randomBytes(16).toString('hex')
-      const b = await post('/api/v2/base/queryfacerecord', { appId, orderNo, version: '1.0.0', nonce: n2, sign: ticketSign([appId, orderNo, '1.0.0', n2, ticket]) })
-      const signals = async (token: string) => JSON.stringify((await srv.shiren.verifications.attempts((await srv.shiren.verifications.byToken(token))!.id)).map((x) => ({ reason: x.reason, signals: x.signals })))
+      const b = await post('/api/v2/base/queryfacerecord', {
+        appId,
+        orderNo,
+        version: '1.0.0',
+        nonce: n2,
+        sign: ticketSign([appId, orderNo, '1.0.0', n2, ticket]),
+      })
+      const signals = async (token: string) =>
+        JSON.stringify(
+          (await srv.shiren.verifications.attempts((await srv.shiren.verifications.byToken(token))!.id)).map((x) => ({
+            reason: x.reason,
+            signals: x.signals,
+          })),
+        )
       return {
-        h5: a.Text.ErrCode as number, sdk: b.code as string, billable: a.Text.LivenessDetail[0]?.IsNeedCharge,
+        h5: a.Text.ErrCode as number,
+        sdk: b.code as string,
+        billable: a.Text.LivenessDetail[0]?.IsNeedCharge,
         why: `${await signals(BizToken)} / ${await signals(start.result.faceId)}`,
       }
     },

@@ -26,16 +26,42 @@ export interface TestServer extends Running {
 }
 
 /** A real shiren listening on a random loopback port, on its own data dir and database. */
-export async function startTestServer(opts: { dialect?: DialectName; analyser?: Analyser | null; env?: Record<string, string>; startQueue?: boolean; dataDir?: string; databaseUrl?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: {
+    dialect?: DialectName
+    analyser?: Analyser | null
+    env?: Record<string, string>
+    startQueue?: boolean
+    dataDir?: string
+    databaseUrl?: string
+  } = {},
+): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir()
-  const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => {} } : await databaseUrl(opts.dialect ?? 'sqlite', dataDir)
-  const config = loadConfig({ ...opts.env }, { dataDir, port: 0, host: '127.0.0.1', databaseUrl: db.url, logLevel: 'debug' })
+  const db = opts.databaseUrl
+    ? { url: opts.databaseUrl, drop: async () => {} }
+    : await databaseUrl(opts.dialect ?? 'sqlite', dataDir)
+  const config = loadConfig(
+    { ...opts.env },
+    { dataDir, port: 0, host: '127.0.0.1', databaseUrl: db.url, logLevel: 'debug' },
+  )
   let logged = ''
-  const sink = new Writable({ write(chunk, _enc, cb) { logged += chunk.toString(); cb() } })
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logged += chunk.toString()
+      cb()
+    },
+  })
   const clock = new TestClock()
-  const running = await startServer(config, createLogger('debug', sink as never), { clock, analyser: opts.analyser ?? null, startQueue: opts.startQueue ?? true })
+  const running = await startServer(config, createLogger('debug', sink as never), {
+    clock,
+    analyser: opts.analyser ?? null,
+    startQueue: opts.startQueue ?? true,
+  })
   return {
-    ...running, clock, dataDir, config,
+    ...running,
+    clock,
+    dataDir,
+    config,
     logs: () => logged,
     async close() {
       await running.stop()

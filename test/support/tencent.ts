@@ -3,7 +3,9 @@ import { createHash, createHmac } from 'node:crypto'
 
 const require = createRequire(import.meta.url)
 // the official SDK, exactly as a caller installs it; only the endpoint and protocol change
-const { Client: FaceidClient } = require('tencentcloud-sdk-nodejs/tencentcloud/services/faceid/v20180301/faceid_client.js')
+const {
+  Client: FaceidClient,
+} = require('tencentcloud-sdk-nodejs/tencentcloud/services/faceid/v20180301/faceid_client.js')
 
 export interface FaceidSdk {
   DetectAuth(req: Record<string, unknown>): Promise<any>
@@ -24,7 +26,14 @@ export function faceidClient(url: string, secretId: string, secretKey: string): 
 }
 
 /** A hand-made TC3 request, for inputs no SDK would send (malformed JSON, wrong types, huge bodies). */
-export async function rawTc3(url: string, secretId: string, secretKey: string, action: string, body: string | Buffer, opts: { timestamp?: number; version?: string } = {}) {
+export async function rawTc3(
+  url: string,
+  secretId: string,
+  secretKey: string,
+  action: string,
+  body: string | Buffer,
+  opts: { timestamp?: number; version?: string } = {},
+) {
   const host = new URL(url).host
   const ts = opts.timestamp ?? Math.floor(Date.now() / 1000)
   const date = new Date(ts * 1000).toISOString().slice(0, 10)
@@ -34,11 +43,16 @@ export async function rawTc3(url: string, secretId: string, secretKey: string, a
   const scope = `${date}/faceid/tc3_request`
   const sts = ['TC3-HMAC-SHA256', String(ts), scope, createHash('sha256').update(canonical).digest('hex')].join('\n')
   const h = (k: string | Buffer, m: string) => createHmac('sha256', k).update(m).digest()
-  const sig = createHmac('sha256', h(h(h(`TC3${secretKey}`, date), 'faceid'), 'tc3_request')).update(sts).digest('hex')
+  const sig = createHmac('sha256', h(h(h(`TC3${secretKey}`, date), 'faceid'), 'tc3_request'))
+    .update(sts)
+    .digest('hex')
   const res = await fetch(url + '/', {
     method: 'POST',
     headers: {
-      'content-type': ct, 'x-tc-action': action, 'x-tc-version': opts.version ?? '2018-03-01', 'x-tc-timestamp': String(ts),
+      'content-type': ct,
+      'x-tc-action': action,
+      'x-tc-version': opts.version ?? '2018-03-01',
+      'x-tc-timestamp': String(ts),
       authorization: `TC3-HMAC-SHA256 Credential=${secretId}/${scope}, SignedHeaders=content-type;host, Signature=${sig}`,
     },
     body,

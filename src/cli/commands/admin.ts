@@ -9,7 +9,9 @@ import { setAdminPassword } from '../../http/console-api.js'
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const c of process.stdin) chunks.push(c as Buffer)
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
 }
 
 /** Prompt twice without echo on a terminal; read one line from stdin otherwise. */
@@ -42,8 +44,10 @@ async function prompt(question: string): Promise<string> {
 }
 
 export function registerAdminCommands(program: Command): void {
-  const admin = program.commands.find((c) => c.name() === 'admin') ?? program.command('admin').description('operator access')
-  admin.command('set-password')
+  const admin =
+    program.commands.find((c) => c.name() === 'admin') ?? program.command('admin').description('operator access')
+  admin
+    .command('set-password')
     .description('set the password of the operator console (/console); stored as a scrypt hash in the data directory')
     .option('--password-stdin', 'read the password from stdin (for scripts)')
     .action(async (o: { passwordStdin?: boolean }) => {

@@ -19,7 +19,10 @@ const ACTIONS: readonly Action[] = ['blink', 'mouth', 'left', 'right']
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp'])
 
 function codes(reason: Reason): { h5: number | null; sdk: number | null } {
-  return { h5: hasCode('h5', reason) ? toCode('h5', reason).code : null, sdk: hasCode('sdk', reason) ? toCode('sdk', reason).code : null }
+  return {
+    h5: hasCode('h5', reason) ? toCode('h5', reason).code : null,
+    sdk: hasCode('sdk', reason) ? toCode('sdk', reason).code : null,
+  }
 }
 
 function threshold(v: string): number {
@@ -29,8 +32,13 @@ function threshold(v: string): number {
 }
 
 function actionList(v: string): Action[] {
-  const list = v.split(',').map((s) => s.trim()).filter(Boolean)
-  for (const a of list) if (!(ACTIONS as readonly string[]).includes(a)) throw new InvalidArgumentError(`unknown action ${a} (blink, mouth, left, right)`)
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  for (const a of list)
+    if (!(ACTIONS as readonly string[]).includes(a))
+      throw new InvalidArgumentError(`unknown action ${a} (blink, mouth, left, right)`)
   return list as Action[]
 }
 
@@ -59,7 +67,9 @@ interface InspectOptions {
 export function registerVisionCommands(program: Command): void {
   program
     .command('compare')
-    .description('similarity (0–100, calibrated: 70 ≈ FAR 1e-3, 80 ≈ FAR 1e-4) of the main faces of two photos, or of every pair of a pairs.tsv')
+    .description(
+      'similarity (0–100, calibrated: 70 ≈ FAR 1e-3, 80 ≈ FAR 1e-4) of the main faces of two photos, or of every pair of a pairs.tsv',
+    )
     .argument('[imageA]')
     .argument('[imageB]')
     .option('--pairs <tsv>', 'tab-separated file_a, file_b[, same] rows (a header row is skipped)')
@@ -72,19 +82,39 @@ export function registerVisionCommands(program: Command): void {
       const models = await loadModels(resolve(opts.modelsDir ?? defaultModelsDir()))
       try {
         if (opts.pairs) {
-          const rows = (await readFile(opts.pairs, 'utf8')).split('\n').map((l) => l.trim()).filter(Boolean).map((l) => l.split('\t'))
+          const rows = (await readFile(opts.pairs, 'utf8'))
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .map((l) => l.split('\t'))
           if (rows[0] && rows[0][0] === 'file_a') rows.shift()
           for (const [fa, fb] of rows) {
             if (!fa || !fb) continue
-            const r = await compareImages(models, join(opts.root ?? '.', fa), join(opts.root ?? '.', fb), opts.threshold)
-            out(!!opts.json, { file_a: fa, file_b: fb, similarity: r.similarity, score: r.score, reason: r.reason }, `${fa}\t${fb}\t${r.similarity ?? '-'}\t${r.reason}`)
+            const r = await compareImages(
+              models,
+              join(opts.root ?? '.', fa),
+              join(opts.root ?? '.', fb),
+              opts.threshold,
+            )
+            out(
+              !!opts.json,
+              { file_a: fa, file_b: fb, similarity: r.similarity, score: r.score, reason: r.reason },
+              `${fa}\t${fb}\t${r.similarity ?? '-'}\t${r.reason}`,
+            )
           }
           return
         }
         const r = await compareImages(models, a!, b!, opts.threshold)
         out(
           !!opts.json,
-          { similarity: r.similarity, score: r.score, faces: r.faces, reason: r.reason, codes: codes(r.reason), ms: r.ms },
+          {
+            similarity: r.similarity,
+            score: r.score,
+            faces: r.faces,
+            reason: r.reason,
+            codes: codes(r.reason),
+            ms: r.ms,
+          },
           `similarity ${r.similarity ?? '-'} (cosine ${r.score ?? '-'}), faces ${r.faces.a}/${r.faces.b}, ${r.reason}, ${r.ms} ms`,
         )
       } finally {
@@ -94,7 +124,9 @@ export function registerVisionCommands(program: Command): void {
 
   program
     .command('inspect')
-    .description('judge images or videos as the engine would for an attempt: reason, codes of both families, signals, best frame')
+    .description(
+      'judge images or videos as the engine would for an attempt: reason, codes of both families, signals, best frame',
+    )
     .argument('<files...>')
     .option('--liveness <mode>', 'silent | action | none', 'none')
     .option('--actions <list>', 'for --liveness action: the sequence, e.g. blink,mouth,left', actionList)
@@ -104,8 +136,10 @@ export function registerVisionCommands(program: Command): void {
     .option('--models-dir <dir>', 'models directory (default SHIREN_MODELS_DIR or <data dir>/models)')
     .option('--json', 'one JSON object per line')
     .action(async (files: string[], opts: InspectOptions) => {
-      if (!['silent', 'action', 'none', 'digital'].includes(opts.liveness)) throw new InvalidArgumentError('--liveness silent | action | none')
-      if (opts.liveness === 'action' && !opts.actions?.length) throw new InvalidArgumentError('--liveness action needs --actions')
+      if (!['silent', 'action', 'none', 'digital'].includes(opts.liveness))
+        throw new InvalidArgumentError('--liveness silent | action | none')
+      if (opts.liveness === 'action' && !opts.actions?.length)
+        throw new InvalidArgumentError('--liveness action needs --actions')
       const models = await loadModels(resolve(opts.modelsDir ?? defaultModelsDir()))
       try {
         if (opts.bestFrameDir) await mkdir(opts.bestFrameDir, { recursive: true })
@@ -129,7 +163,15 @@ export function registerVisionCommands(program: Command): void {
           }
           out(
             !!opts.json,
-            { file, reason: r.reason, codes: codes(r.reason), similarity: r.similarity, signals: r.signals, bestFrame, ms: r.ms },
+            {
+              file,
+              reason: r.reason,
+              codes: codes(r.reason),
+              similarity: r.similarity,
+              signals: r.signals,
+              bestFrame,
+              ms: r.ms,
+            },
             `${file}\t${r.reason}\th5 ${codes(r.reason).h5} sdk ${codes(r.reason).sdk}\t${r.similarity ?? ''}\t${r.ms} ms`,
           )
         }
@@ -146,7 +188,11 @@ export function registerVisionCommands(program: Command): void {
     .option('--json', 'JSON lines')
     .action(async (opts: { modelsDir?: string; json?: boolean }) => {
       for (const m of await listModels(resolve(opts.modelsDir ?? defaultModelsDir()))) {
-        out(!!opts.json, { ...m }, `${m.present ? (m.sha256ok ? 'ok     ' : 'BAD SUM') : 'MISSING'}  ${m.id.padEnd(18)} ${m.capability.padEnd(32)} ${m.path}`)
+        out(
+          !!opts.json,
+          { ...m },
+          `${m.present ? (m.sha256ok ? 'ok     ' : 'BAD SUM') : 'MISSING'}  ${m.id.padEnd(18)} ${m.capability.padEnd(32)} ${m.path}`,
+        )
       }
     })
   models
@@ -157,7 +203,12 @@ export function registerVisionCommands(program: Command): void {
     .option('--json', 'JSON lines')
     .action(async (opts: { from?: string; modelsDir?: string; json?: boolean }) => {
       const results = await pullModels(resolve(opts.modelsDir ?? defaultModelsDir()), { from: opts.from })
-      for (const r of results) out(!!opts.json, { ...r }, `${r.action.padEnd(10)} ${r.id.padEnd(16)} ${r.file}${r.error ? `  (${r.error})` : ''}`)
+      for (const r of results)
+        out(
+          !!opts.json,
+          { ...r },
+          `${r.action.padEnd(10)} ${r.id.padEnd(16)} ${r.file}${r.error ? `  (${r.error})` : ''}`,
+        )
       if (results.some((r) => r.action === 'failed')) process.exitCode = 1
     })
 }

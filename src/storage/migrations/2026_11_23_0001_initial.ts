@@ -69,9 +69,19 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('purge_after', 'varchar(32)', (c) => c.notNull())
     .execute()
   // an order number identifies one verification per app (the sdk family queries by it)
-  await db.schema.createIndex('verifications_order').on('verifications').columns(['app_id', 'order_no']).unique().execute()
+  await db.schema
+    .createIndex('verifications_order')
+    .on('verifications')
+    .columns(['app_id', 'order_no'])
+    .unique()
+    .execute()
   // a signed request repeated (an SDK retry, a replay) maps to the verification it created
-  await db.schema.createIndex('verifications_request').on('verifications').columns(['app_id', 'request_key']).unique().execute()
+  await db.schema
+    .createIndex('verifications_request')
+    .on('verifications')
+    .columns(['app_id', 'request_key'])
+    .unique()
+    .execute()
   await db.schema.createIndex('verifications_person').on('verifications').columns(['app_id', 'id_hash']).execute()
   await db.schema.createIndex('verifications_purge').on('verifications').column('purge_after').execute()
 
@@ -165,7 +175,17 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['guards', 'tickets', 'registry_persons', 'ledger', 'jobs', 'attempts', 'verifications', 'rules', 'apps']) {
+  for (const t of [
+    'guards',
+    'tickets',
+    'registry_persons',
+    'ledger',
+    'jobs',
+    'attempts',
+    'verifications',
+    'rules',
+    'apps',
+  ]) {
     await db.schema.dropTable(t).ifExists().execute()
   }
 }

@@ -54,7 +54,16 @@ export async function createGuide(T: Thresholds): Promise<Guide> {
     filter: { enabled: false },
     face: {
       enabled: true,
-      detector: { modelPath: 'blazeface.json', rotation: false, maxDetected: 3, minConfidence: 0.4, iouThreshold: 0.1, return: false, skipFrames: 0, skipTime: 0 },
+      detector: {
+        modelPath: 'blazeface.json',
+        rotation: false,
+        maxDetected: 3,
+        minConfidence: 0.4,
+        iouThreshold: 0.1,
+        return: false,
+        skipFrames: 0,
+        skipTime: 0,
+      },
       mesh: { enabled: true, modelPath: 'facemesh.json' },
       attention: { enabled: false },
       iris: { enabled: false },
@@ -106,7 +115,14 @@ export async function createGuide(T: Thresholds): Promise<Guide> {
       const res = await human.detect(video)
       const faces = (res.face as FaceResult[]).filter((f) => f.boxScore >= 0.4).sort((a, b) => b.box[2] - a.box[2])
       const main = faces[0]
-      const state: GuideState = { reason: null, faces: faces.length, centerX: null, widthFrac: null, brightness: null, ms: 0 }
+      const state: GuideState = {
+        reason: null,
+        faces: faces.length,
+        centerX: null,
+        widthFrac: null,
+        brightness: null,
+        ms: 0,
+      }
       const done = () => {
         state.ms = performance.now() - t0
         stamps.push(performance.now())
@@ -120,10 +136,14 @@ export async function createGuide(T: Thresholds): Promise<Guide> {
       state.centerX = (x + w / 2) / W
       state.widthFrac = w / W
       const second = faces[1]
-      if (second && second.box[2] >= T.secondFaceMinRelWidth * w && second.boxScore >= T.secondFaceMinDetectorScore) state.reason = 'MULTIPLE_FACES'
-      else if (x < -w * 0.05 || y < -hh * 0.05 || x + w > W * 1.05 || y + hh > H * 1.05) state.reason = 'FACE_INCOMPLETE'
-      else if (w / W > T.maxWidthFrac / MARGIN.size || hh / H > T.maxHeightFrac / (MARGIN.size * 0.9)) state.reason = 'FACE_TOO_CLOSE'
-      else if (w < T.minWidthFracOfShortSide * Math.min(W, H) * MARGIN.size * 1.6 || w < T.minFacePixels * MARGIN.size) state.reason = 'FACE_TOO_FAR'
+      if (second && second.box[2] >= T.secondFaceMinRelWidth * w && second.boxScore >= T.secondFaceMinDetectorScore)
+        state.reason = 'MULTIPLE_FACES'
+      else if (x < -w * 0.05 || y < -hh * 0.05 || x + w > W * 1.05 || y + hh > H * 1.05)
+        state.reason = 'FACE_INCOMPLETE'
+      else if (w / W > T.maxWidthFrac / MARGIN.size || hh / H > T.maxHeightFrac / (MARGIN.size * 0.9))
+        state.reason = 'FACE_TOO_CLOSE'
+      else if (w < T.minWidthFracOfShortSide * Math.min(W, H) * MARGIN.size * 1.6 || w < T.minFacePixels * MARGIN.size)
+        state.reason = 'FACE_TOO_FAR'
       // image coordinates: the person sees a mirror, so "too left" in the picture is to their right
       else if (state.centerX < T.minCenterX + MARGIN.center) state.reason = 'FACE_TOO_LEFT'
       else if (state.centerX > T.maxCenterX - MARGIN.center) state.reason = 'FACE_TOO_RIGHT'
@@ -133,7 +153,7 @@ export async function createGuide(T: Thresholds): Promise<Guide> {
         else if (state.brightness > T.maxBrightness - MARGIN.light) state.reason = 'TOO_BRIGHT'
       }
       if (!state.reason) {
-        const yaw = Math.abs((main.rotation?.angle.yaw ?? 0) * 180 / Math.PI)
+        const yaw = Math.abs(((main.rotation?.angle.yaw ?? 0) * 180) / Math.PI)
         // a mesh that fits poorly on a found face means part of it is hidden (mask, hand)
         if ((main.faceScore ?? 1) < 0.5) state.reason = 'FACE_OCCLUDED'
         else if (yaw > T.frontalYawDeg) state.reason = 'FACE_NOT_FRONTAL'

@@ -9,7 +9,10 @@ import type { Guide, GuideState, Thresholds } from './guidance.js'
  */
 
 type Verdict = { reason: string; code: number; billable?: boolean; message: Bi; remedy: Bi0 | null }
-type Challenge = { mode: 'action'; actions: Array<'blink' | 'mouth' | 'left' | 'right'> } | { mode: 'silent' } | { mode: 'digital'; digits: string }
+type Challenge =
+  | { mode: 'action'; actions: Array<'blink' | 'mouth' | 'left' | 'right'> }
+  | { mode: 'silent' }
+  | { mode: 'digital'; digits: string }
 interface Session {
   family: 'h5' | 'sdk'
   state: string
@@ -26,9 +29,23 @@ interface Session {
   redirect: string | null
 }
 type Side = 'front' | 'back'
-interface CardAnswer { side: Side; accepted: boolean; verdict: Verdict; shown: { name: string | null; idNumber: string | null; validTo: string | null }; session: Session }
-interface PageInfo { family: 'h5' | 'sdk'; known: boolean; codes: Record<string, Verdict>; retentionDays: number; thresholds: Thresholds }
-interface ApiError { error: Verdict & { detail?: string } }
+interface CardAnswer {
+  side: Side
+  accepted: boolean
+  verdict: Verdict
+  shown: { name: string | null; idNumber: string | null; validTo: string | null }
+  session: Session
+}
+interface PageInfo {
+  family: 'h5' | 'sdk'
+  known: boolean
+  codes: Record<string, Verdict>
+  retentionDays: number
+  thresholds: Thresholds
+}
+interface ApiError {
+  error: Verdict & { detail?: string }
+}
 
 const token = new URLSearchParams(location.search).get('token') ?? ''
 const root = document.getElementById('app')!
@@ -68,8 +85,21 @@ function show(name: string, render: () => Node[]) {
 // ---------- API ----------
 
 async function api<R>(method: 'GET' | 'POST', path: string): Promise<{ status: number; body: R | ApiError }> {
-  const res = await fetch(`${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`, { method, cache: 'no-store', credentials: 'same-origin' })
-  const body = (await res.json().catch(() => ({ error: { reason: 'SYSTEM_ERROR', code: -1, message: { zh: '服务器返回异常', en: 'unexpected server answer' }, remedy: null } }))) as R | ApiError
+  const res = await fetch(`${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`, {
+    method,
+    cache: 'no-store',
+    credentials: 'same-origin',
+  })
+  const body = (await res
+    .json()
+    .catch(() => ({
+      error: {
+        reason: 'SYSTEM_ERROR',
+        code: -1,
+        message: { zh: '服务器返回异常', en: 'unexpected server answer' },
+        remedy: null,
+      },
+    }))) as R | ApiError
   return { status: res.status, body }
 }
 const isError = (b: unknown): b is ApiError => typeof b === 'object' && b !== null && 'error' in b
@@ -83,9 +113,21 @@ function codeLine(label: TextKey, code: number | string) {
   return h('p', { class: 'code' }, `${t(label)} ${code}`)
 }
 
-function messageScreen(name: string, opts: { icon: 'ok' | 'warn' | 'err' | 'info'; title: string | (() => string); text?: () => string; code?: number | string; extra?: () => Array<Node | null>; actions?: () => Node[] }) {
+function messageScreen(
+  name: string,
+  opts: {
+    icon: 'ok' | 'warn' | 'err' | 'info'
+    title: string | (() => string)
+    text?: () => string
+    code?: number | string
+    extra?: () => Array<Node | null>
+    actions?: () => Node[]
+  },
+) {
   show(name, () => [
-    h('section', { class: `card msg ${opts.icon}` },
+    h(
+      'section',
+      { class: `card msg ${opts.icon}` },
       h('div', { class: `icon ${opts.icon}`, 'aria-hidden': 'true' }),
       h('h1', {}, typeof opts.title === 'string' ? opts.title : opts.title()),
       opts.text ? h('p', { class: 'lead' }, opts.text()) : null,
@@ -98,8 +140,13 @@ function messageScreen(name: string, opts: { icon: 'ok' | 'warn' | 'err' | 'info
 
 function verdictScreen(name: string, v: Verdict, opts: { title: () => string; actions?: () => Node[] }) {
   messageScreen(name, {
-    icon: 'err', title: opts.title, code: v.code,
-    extra: () => [h('p', { class: 'lead' }, pick(v.message, lang)), v.remedy && pick(v.remedy, lang) ? h('p', { class: 'remedy' }, pick(v.remedy, lang)) : null],
+    icon: 'err',
+    title: opts.title,
+    code: v.code,
+    extra: () => [
+      h('p', { class: 'lead' }, pick(v.message, lang)),
+      v.remedy && pick(v.remedy, lang) ? h('p', { class: 'remedy' }, pick(v.remedy, lang)) : null,
+    ],
     ...(opts.actions && { actions: opts.actions }),
   })
 }
@@ -117,14 +164,33 @@ function goTo(url: string) {
 /** A link that is finished or expired shows its code instead of the camera. */
 function finishedOnArrival(s: Session) {
   const r = s.result!
-  const back = () => (s.redirect ? [button(() => t('back'), () => goTo(s.redirect!), 'secondary', 'back')] : [])
+  const back = () =>
+    s.redirect
+      ? [
+          button(
+            () => t('back'),
+            () => goTo(s.redirect!),
+            'secondary',
+            'back',
+          ),
+        ]
+      : []
   if (r.reason === 'TOKEN_EXPIRED') {
-    messageScreen('expired', { icon: 'warn', title: () => t('expiredTitle'), text: () => pick(r.message, lang) || t('expiredText'), code: r.code, extra: () => [h('p', { class: 'remedy' }, t('expiredText'))], actions: back })
+    messageScreen('expired', {
+      icon: 'warn',
+      title: () => t('expiredTitle'),
+      text: () => pick(r.message, lang) || t('expiredText'),
+      code: r.code,
+      extra: () => [h('p', { class: 'remedy' }, t('expiredText'))],
+      actions: back,
+    })
     return
   }
   const done = info?.codes.ALREADY_COMPLETED
   messageScreen('finished', {
-    icon: 'info', title: () => t('finishedTitle'), text: () => (done ? pick(done.message, lang) : t('finishedText')),
+    icon: 'info',
+    title: () => t('finishedTitle'),
+    text: () => (done ? pick(done.message, lang) : t('finishedText')),
     ...(done && { code: done.code }),
     extra: () => [h('p', { class: 'remedy' }, t('finishedText')), codeLine('resultCode', r.code)],
     actions: back,
@@ -135,16 +201,29 @@ function consentScreen() {
   const s = session!
   const audio = s.liveness === 'digital'
   show('consent', () => [
-    h('section', { class: 'card consent' },
+    h(
+      'section',
+      { class: 'card consent' },
       h('h1', {}, t('consentTitle')),
-      h('ul', { class: 'points' },
+      h(
+        'ul',
+        { class: 'points' },
         h('li', { class: 'p-cam' }, t('consentWhat')),
         audio ? h('li', { class: 'p-mic' }, t('consentAudio')) : null,
         h('li', { class: 'p-lock' }, t('consentWho', { days: info?.retentionDays ?? 3 })),
         h('li', { class: 'p-light' }, t('consentTips')),
       ),
       h('p', { class: 'muted' }, t('attemptsLeft', { n: s.attemptsLeft })),
-      h('div', { class: 'actions' }, button(() => t('agree'), () => afterConsent(), 'primary', 'agree')),
+      h(
+        'div',
+        { class: 'actions' },
+        button(
+          () => t('agree'),
+          () => afterConsent(),
+          'primary',
+          'agree',
+        ),
+      ),
     ),
   ])
 }
@@ -165,23 +244,39 @@ function afterConsent() {
 function cardScreen(side: Side, note: string | null = null) {
   const s = session!
   show(`idcard-${side}`, () => {
-    const input = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp', capture: 'environment', id: `card-${side}`, class: 'file' }) as HTMLInputElement
+    const input = h('input', {
+      type: 'file',
+      accept: 'image/jpeg,image/png,image/webp',
+      capture: 'environment',
+      id: `card-${side}`,
+      class: 'file',
+    }) as HTMLInputElement
     input.addEventListener('change', () => {
       const file = input.files?.[0]
       if (file) void sendCard(side, file)
     })
-    return [h('section', { class: 'card idcard' },
-      h('h1', {}, t(side === 'front' ? 'cardFrontTitle' : 'cardBackTitle')),
-      h('p', { class: 'lead' }, t('cardHow')),
-      note ? h('p', { class: 'remedy', id: 'card-note' }, note) : null,
-      h('p', { class: 'muted' }, t('attemptsLeft', { n: s.attemptsLeft })),
-      h('div', { class: 'actions' }, h('label', { class: 'btn primary', for: `card-${side}` }, t('cardTake')), input))]
+    return [
+      h(
+        'section',
+        { class: 'card idcard' },
+        h('h1', {}, t(side === 'front' ? 'cardFrontTitle' : 'cardBackTitle')),
+        h('p', { class: 'lead' }, t('cardHow')),
+        note ? h('p', { class: 'remedy', id: 'card-note' }, note) : null,
+        h('p', { class: 'muted' }, t('attemptsLeft', { n: s.attemptsLeft })),
+        h('div', { class: 'actions' }, h('label', { class: 'btn primary', for: `card-${side}` }, t('cardTake')), input),
+      ),
+    ]
   })
 }
 
 async function sendCard(side: Side, file: File) {
   messageScreen('idcard-reading', { icon: 'info', title: () => t('cardReading') })
-  const res = await fetch(`/capture/api/idcard?side=${side}&token=${encodeURIComponent(token)}`, { method: 'POST', body: file, headers: { 'content-type': file.type || 'application/octet-stream' }, credentials: 'same-origin' }).catch(() => null)
+  const res = await fetch(`/capture/api/idcard?side=${side}&token=${encodeURIComponent(token)}`, {
+    method: 'POST',
+    body: file,
+    headers: { 'content-type': file.type || 'application/octet-stream' },
+    credentials: 'same-origin',
+  }).catch(() => null)
   const body = (await res?.json().catch(() => null)) as CardAnswer | ApiError | null
   if (!res || !body) return cardScreen(side, t('cardRetry'))
   if (isError(body)) {
@@ -191,7 +286,20 @@ async function sendCard(side: Side, file: File) {
   session = body.session
   if (session.result) {
     const done = session
-    return verdictScreen('idcard-failed', session.result, { title: () => t('cardFailedTitle'), actions: () => (done.redirect ? [button(() => t('back'), () => goTo(done.redirect!), 'secondary', 'back')] : []) })
+    return verdictScreen('idcard-failed', session.result, {
+      title: () => t('cardFailedTitle'),
+      actions: () =>
+        done.redirect
+          ? [
+              button(
+                () => t('back'),
+                () => goTo(done.redirect!),
+                'secondary',
+                'back',
+              ),
+            ]
+          : [],
+    })
   }
   if (!body.accepted) return cardScreen(side, `${pick(body.verdict.message, lang)} (${t('code')} ${body.verdict.code})`)
   const next = session.idcard?.next
@@ -201,7 +309,8 @@ async function sendCard(side: Side, file: File) {
 
 // ---------- camera ----------
 
-const IN_APP = /MicroMessenger|WeChat|QQ\/|MQQBrowser.*QQ|Weibo|AlipayClient|DingTalk|baiduboxapp|FBAN|FBAV|Instagram|Line\/|ByteLocale|aweme|Toutiao/i
+const IN_APP =
+  /MicroMessenger|WeChat|QQ\/|MQQBrowser.*QQ|Weibo|AlipayClient|DingTalk|baiduboxapp|FBAN|FBAV|Instagram|Line\/|ByteLocale|aweme|Toutiao/i
 const MOBILE = /Android|iPhone|iPad|iPod|Mobile/i.test(navigator.userAgent)
 
 let stream: MediaStream | null = null
@@ -219,12 +328,24 @@ function unsupported(): 'inApp' | 'insecure' | 'unsupported' | null {
 
 function unsupportedScreen(kind: 'inApp' | 'insecure' | 'unsupported') {
   messageScreen(`unsupported-${kind}`, {
-    icon: 'warn', title: () => t('unsupportedTitle'), code: kind === 'inApp' ? PAGE_CODES.inApp : PAGE_CODES.unsupported,
+    icon: 'warn',
+    title: () => t('unsupportedTitle'),
+    code: kind === 'inApp' ? PAGE_CODES.inApp : PAGE_CODES.unsupported,
     text: () => (kind === 'inApp' ? t('inAppText') : kind === 'insecure' ? t('insecureText') : t('unsupportedText')),
     actions: () => {
-      const b = button(() => t('copyLink'), () => {
-        void navigator.clipboard?.writeText(location.href).then(() => { b.textContent = t('copied') }).catch(() => {})
-      }, 'secondary', 'copy')
+      const b = button(
+        () => t('copyLink'),
+        () => {
+          void navigator.clipboard
+            ?.writeText(location.href)
+            .then(() => {
+              b.textContent = t('copied')
+            })
+            .catch(() => {})
+        },
+        'secondary',
+        'copy',
+      )
       return [b]
     },
   })
@@ -234,20 +355,66 @@ function cameraErrorScreen(err: unknown) {
   const name = (err as { name?: string })?.name ?? ''
   const audio = session?.liveness === 'digital'
   if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') {
-    messageScreen('camera-denied', { icon: 'err', title: () => t('deniedTitle'), text: () => t('deniedText', { mic: audio ? t('deniedMic') : '' }), code: PAGE_CODES.denied, actions: () => [button(() => t('reload'), () => location.reload(), 'primary', 'reload')] })
+    messageScreen('camera-denied', {
+      icon: 'err',
+      title: () => t('deniedTitle'),
+      text: () => t('deniedText', { mic: audio ? t('deniedMic') : '' }),
+      code: PAGE_CODES.denied,
+      actions: () => [
+        button(
+          () => t('reload'),
+          () => location.reload(),
+          'primary',
+          'reload',
+        ),
+      ],
+    })
   } else if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') {
-    messageScreen('camera-missing', { icon: 'err', title: () => t('noCameraTitle'), text: () => t('noCameraText'), code: PAGE_CODES.noCamera, actions: () => [button(() => t('retry'), () => void startCamera(), 'primary', 'retry')] })
+    messageScreen('camera-missing', {
+      icon: 'err',
+      title: () => t('noCameraTitle'),
+      text: () => t('noCameraText'),
+      code: PAGE_CODES.noCamera,
+      actions: () => [
+        button(
+          () => t('retry'),
+          () => void startCamera(),
+          'primary',
+          'retry',
+        ),
+      ],
+    })
   } else {
-    messageScreen('camera-busy', { icon: 'err', title: () => t('busyTitle'), text: () => t('busyText'), code: PAGE_CODES.busy, actions: () => [button(() => t('retry'), () => void startCamera(), 'primary', 'retry')] })
+    messageScreen('camera-busy', {
+      icon: 'err',
+      title: () => t('busyTitle'),
+      text: () => t('busyText'),
+      code: PAGE_CODES.busy,
+      actions: () => [
+        button(
+          () => t('retry'),
+          () => void startCamera(),
+          'primary',
+          'retry',
+        ),
+      ],
+    })
   }
 }
 
 async function openStream(): Promise<MediaStream> {
   const audio = session?.liveness === 'digital'
-  const video: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30, max: 30 } }
+  const video: MediaTrackConstraints = {
+    width: { ideal: 640 },
+    height: { ideal: 480 },
+    frameRate: { ideal: 30, max: 30 },
+  }
   if (deviceId) video.deviceId = { exact: deviceId }
   else video.facingMode = 'user'
-  return navigator.mediaDevices.getUserMedia({ video, audio: audio ? { echoCancellation: true, noiseSuppression: false } : false })
+  return navigator.mediaDevices.getUserMedia({
+    video,
+    audio: audio ? { echoCancellation: true, noiseSuppression: false } : false,
+  })
 }
 
 function stopStream() {
@@ -267,10 +434,12 @@ async function startCamera() {
   }
   deviceId = stream.getVideoTracks()[0]?.getSettings().deviceId ?? deviceId
   // the guidance model loads while the person frames their face; the page works without it
-  guideLoad ??= import('./guidance.js').then((m) => m.createGuide(info!.thresholds)).catch((e: unknown) => {
-    console.warn('face guide unavailable', e)
-    return null
-  })
+  guideLoad ??= import('./guidance.js')
+    .then((m) => m.createGuide(info!.thresholds))
+    .catch((e: unknown) => {
+      console.warn('face guide unavailable', e)
+      return null
+    })
   cameraScreen()
 }
 
@@ -310,7 +479,12 @@ function cameraScreen() {
   let picker: HTMLSelectElement | null = null
   show('camera', () => {
     const hint = h('p', { class: 'hint', id: 'hint' }, guide ? t('frameFace') : t('guidanceLoading'))
-    const start = button(() => t('start'), () => void runAttempt(), 'primary', 'start')
+    const start = button(
+      () => t('start'),
+      () => void runAttempt(),
+      'primary',
+      'start',
+    )
     startBtn = start
     gateStart()
     const stage = h('div', { class: 'stage' }, video, h('div', { class: 'oval', id: 'oval' }))
@@ -330,10 +504,17 @@ function cameraScreen() {
       })
       pick.replaceChildren(h('label', {}, t('cameraPick'), ' '), picker)
     })
-    return [h('section', { class: 'card camera' },
-      stage, hint, pick,
-      h('p', { class: 'muted' }, t('attemptsLeft', { n: s.attemptsLeft })),
-      h('div', { class: 'actions' }, start))]
+    return [
+      h(
+        'section',
+        { class: 'card camera' },
+        stage,
+        hint,
+        pick,
+        h('p', { class: 'muted' }, t('attemptsLeft', { n: s.attemptsLeft })),
+        h('div', { class: 'actions' }, start),
+      ),
+    ]
   })
   video.srcObject = stream
   void video.play().catch(() => {})
@@ -360,7 +541,10 @@ function runGuideLoop() {
   if (!guide || loopOn) return
   loopOn = true
   const tick = async () => {
-    if (!guide || !stream || !document.getElementById('hint') && root.dataset.screen !== 'recording') { loopOn = false; return }
+    if (!guide || !stream || (!document.getElementById('hint') && root.dataset.screen !== 'recording')) {
+      loopOn = false
+      return
+    }
     if (video.readyState >= 2) {
       try {
         guideState = await guide.check(video)
@@ -394,7 +578,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 function recorderType(): string {
   const audio = session?.liveness === 'digital'
   const prefs = audio
-    ? ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus', 'video/webm', 'video/mp4;codecs=avc1,mp4a', 'video/mp4']
+    ? [
+        'video/webm;codecs=vp8,opus',
+        'video/webm;codecs=vp9,opus',
+        'video/webm',
+        'video/mp4;codecs=avc1,mp4a',
+        'video/mp4',
+      ]
     : ['video/webm;codecs=vp8', 'video/webm;codecs=vp9', 'video/webm', 'video/mp4;codecs=avc1', 'video/mp4']
   return prefs.find((p) => MediaRecorder.isTypeSupported(p)) ?? ''
 }
@@ -416,10 +606,37 @@ async function runAttempt() {
     blob = await record(challenge)
   } catch (e) {
     console.warn('recording failed', e)
-    return messageScreen('recorder-error', { icon: 'err', title: () => t('errorTitle'), text: () => t('recorderError'), code: PAGE_CODES.recorder, actions: () => [button(() => t('retry'), () => cameraScreen(), 'primary', 'retry')] })
+    return messageScreen('recorder-error', {
+      icon: 'err',
+      title: () => t('errorTitle'),
+      text: () => t('recorderError'),
+      code: PAGE_CODES.recorder,
+      actions: () => [
+        button(
+          () => t('retry'),
+          () => cameraScreen(),
+          'primary',
+          'retry',
+        ),
+      ],
+    })
   }
   const up = await upload(blob)
-  if (up === 'failed') return messageScreen('upload-failed', { icon: 'err', title: () => t('errorTitle'), text: () => t('uploadFailed'), code: info?.codes.VIDEO_FETCH_FAILED?.code ?? '', actions: () => [button(() => t('retry'), () => cameraScreen(), 'primary', 'retry')] })
+  if (up === 'failed')
+    return messageScreen('upload-failed', {
+      icon: 'err',
+      title: () => t('errorTitle'),
+      text: () => t('uploadFailed'),
+      code: info?.codes.VIDEO_FETCH_FAILED?.code ?? '',
+      actions: () => [
+        button(
+          () => t('retry'),
+          () => cameraScreen(),
+          'primary',
+          'retry',
+        ),
+      ],
+    })
   if (up !== 'accepted') return serverError(up)
   await waitForVerdict(before)
 }
@@ -428,7 +645,9 @@ async function record(ch: Challenge): Promise<Blob> {
   const type = recorderType()
   const rec = new MediaRecorder(stream!, { ...(type && { mimeType: type }), videoBitsPerSecond: 1_200_000 })
   const chunks: Blob[] = []
-  rec.ondataavailable = (e) => { if (e.data.size) chunks.push(e.data) }
+  rec.ondataavailable = (e) => {
+    if (e.data.size) chunks.push(e.data)
+  }
   const stopped = new Promise<void>((resolve, reject) => {
     rec.onstop = () => resolve()
     rec.onerror = (e) => reject((e as unknown as { error?: Error }).error ?? new Error('recorder error'))
@@ -437,13 +656,27 @@ async function record(ch: Challenge): Promise<Blob> {
   const total = steps.reduce((a, s) => a + s.ms, 0)
   const prompt = h('p', { class: 'prompt', id: 'prompt' })
   const bar = h('div', { class: 'bar-fill' })
-  const stepsEl = ch.mode === 'action' ? h('ol', { class: 'steps' }, ...ch.actions.map((a, i) => h('li', { id: `step-${i}` }, t(a)))) : null
-  show('recording', () => [h('section', { class: 'card camera recording' },
-    h('div', { class: 'stage' }, video, h('div', { class: 'oval rec' }), h('span', { class: 'rec-dot' }, t('recording'))),
-    prompt,
-    ch.mode === 'digital' ? h('p', { class: 'digits', id: 'digits' }, ch.digits.split('').join(' ')) : null,
-    stepsEl,
-    h('div', { class: 'progress' }, bar))])
+  const stepsEl =
+    ch.mode === 'action'
+      ? h('ol', { class: 'steps' }, ...ch.actions.map((a, i) => h('li', { id: `step-${i}` }, t(a))))
+      : null
+  show('recording', () => [
+    h(
+      'section',
+      { class: 'card camera recording' },
+      h(
+        'div',
+        { class: 'stage' },
+        video,
+        h('div', { class: 'oval rec' }),
+        h('span', { class: 'rec-dot' }, t('recording')),
+      ),
+      prompt,
+      ch.mode === 'digital' ? h('p', { class: 'digits', id: 'digits' }, ch.digits.split('').join(' ')) : null,
+      stepsEl,
+      h('div', { class: 'progress' }, bar),
+    ),
+  ])
   void video.play().catch(() => {})
   rec.start(500)
   const t0 = performance.now()
@@ -471,7 +704,15 @@ async function record(ch: Challenge): Promise<Blob> {
 async function upload(blob: Blob): Promise<'accepted' | 'failed' | ApiError> {
   const label = h('p', { class: 'lead', id: 'upload-label' }, t('uploading', { p: 0 }))
   const bar = h('div', { class: 'bar-fill' })
-  show('uploading', () => [h('section', { class: 'card msg info' }, h('div', { class: 'icon up', 'aria-hidden': 'true' }), label, h('div', { class: 'progress' }, bar))])
+  show('uploading', () => [
+    h(
+      'section',
+      { class: 'card msg info' },
+      h('div', { class: 'icon up', 'aria-hidden': 'true' }),
+      label,
+      h('div', { class: 'progress' }, bar),
+    ),
+  ])
   const type = blob.type.startsWith('video/mp4') ? 'video/mp4' : 'video/webm'
   for (let attempt = 0; attempt < 5; attempt++) {
     if (attempt > 0) {
@@ -497,7 +738,11 @@ async function upload(blob: Blob): Promise<'accepted' | 'failed' | ApiError> {
     if (!r || r.status >= 502) continue
     if (r.status === 202) return 'accepted'
     let body: ApiError | null = null
-    try { body = JSON.parse(r.text) as ApiError } catch { /* not JSON: a proxy page */ }
+    try {
+      body = JSON.parse(r.text) as ApiError
+    } catch {
+      /* not JSON: a proxy page */
+    }
     // after a drop the first upload may have arrived: then the attempt is already being analysed
     if (attempt > 0 && r.status === 409 && body?.error.reason === 'BUSINESS_REQUEST_INVALID') return 'accepted'
     if (body && isError(body)) return body
@@ -507,7 +752,11 @@ async function upload(blob: Blob): Promise<'accepted' | 'failed' | ApiError> {
 }
 
 async function waitForVerdict(attemptsBefore: number) {
-  messageScreen('analysing', { icon: 'info', title: () => t('analysing'), extra: () => [h('div', { class: 'spinner', 'aria-hidden': 'true' })] })
+  messageScreen('analysing', {
+    icon: 'info',
+    title: () => t('analysing'),
+    extra: () => [h('div', { class: 'spinner', 'aria-hidden': 'true' })],
+  })
   const deadline = Date.now() + 5 * 60_000
   for (;;) {
     const r = await api<Session>('GET', '/capture/api/session').catch(() => null)
@@ -517,24 +766,55 @@ async function waitForVerdict(attemptsBefore: number) {
     } else if (r && isError(r.body)) {
       return serverError(r.body)
     }
-    if (Date.now() > deadline) return messageScreen('upload-failed', { icon: 'err', title: () => t('errorTitle'), text: () => t('uploadFailed') })
+    if (Date.now() > deadline)
+      return messageScreen('upload-failed', {
+        icon: 'err',
+        title: () => t('errorTitle'),
+        text: () => t('uploadFailed'),
+      })
     await sleep(1000)
   }
   const s = session
   if (s.result) {
     if (s.result.reason === 'PASS') {
       stopStream()
-      messageScreen('pass', { icon: 'ok', title: () => t('passTitle'), text: () => (s.redirect ? t('passText') : t('passDone')), code: s.result.code })
+      messageScreen('pass', {
+        icon: 'ok',
+        title: () => t('passTitle'),
+        text: () => (s.redirect ? t('passText') : t('passDone')),
+        code: s.result.code,
+      })
       if (s.redirect) setTimeout(() => goTo(s.redirect!), 1500)
       return
     }
     stopStream()
-    return verdictScreen('fail-final', s.result, { title: () => t('failTitle'), actions: () => (s.redirect ? [button(() => t('back'), () => goTo(s.redirect!), 'primary', 'back')] : []) })
+    return verdictScreen('fail-final', s.result, {
+      title: () => t('failTitle'),
+      actions: () =>
+        s.redirect
+          ? [
+              button(
+                () => t('back'),
+                () => goTo(s.redirect!),
+                'primary',
+                'back',
+              ),
+            ]
+          : [],
+    })
   }
   const v = s.lastAttempt ?? { reason: 'SYSTEM_ERROR', code: -1, message: { zh: '', en: '' }, remedy: null }
   verdictScreen('fail-retry', v, {
     title: () => t('failTitle'),
-    actions: () => [h('p', { class: 'muted' }, t('attemptsLeft', { n: s.attemptsLeft })), button(() => t('retry'), () => cameraScreen(), 'primary', 'retry')],
+    actions: () => [
+      h('p', { class: 'muted' }, t('attemptsLeft', { n: s.attemptsLeft })),
+      button(
+        () => t('retry'),
+        () => cameraScreen(),
+        'primary',
+        'retry',
+      ),
+    ],
   })
 }
 
@@ -548,17 +828,36 @@ async function serverError(e: ApiError) {
       return finishedOnArrival(session)
     }
   }
-  verdictScreen('error', e.error, { title: () => t('errorTitle'), actions: () => [button(() => t('retry'), () => cameraScreen(), 'primary', 'retry')] })
+  verdictScreen('error', e.error, {
+    title: () => t('errorTitle'),
+    actions: () => [
+      button(
+        () => t('retry'),
+        () => cameraScreen(),
+        'primary',
+        'retry',
+      ),
+    ],
+  })
 }
 
 // ---------- start ----------
 
 async function boot() {
   messageScreen('loading', { icon: 'info', title: () => t('loading') })
-  const [p, s] = await Promise.all([api<PageInfo>('GET', '/capture/api/page'), api<Session>('GET', '/capture/api/session')])
+  const [p, s] = await Promise.all([
+    api<PageInfo>('GET', '/capture/api/page'),
+    api<Session>('GET', '/capture/api/session'),
+  ])
   if (!isError(p.body)) info = p.body
   if (isError(s.body)) {
-    if (s.status === 404 || !token) return messageScreen('unknown', { icon: 'err', title: () => t('unknownTitle'), text: () => t('unknownText'), code: s.body.error.code })
+    if (s.status === 404 || !token)
+      return messageScreen('unknown', {
+        icon: 'err',
+        title: () => t('unknownTitle'),
+        text: () => t('unknownText'),
+        code: s.body.error.code,
+      })
     return verdictScreen('error', s.body.error, { title: () => t('errorTitle') })
   }
   session = s.body
