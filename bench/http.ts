@@ -15,7 +15,7 @@ import { loadConfig } from '../src/config/index.js'
 import { createLogger } from '../src/logging.js'
 import { startServer } from '../src/server.js'
 import { ticketSign } from '../src/auth/index.js'
-import { createVisionEngine } from '../src/vision/index.js'
+import { createAnalysisEngine } from '../src/analysis/index.js'
 
 const require = createRequire(import.meta.url)
 const { Client } = require('tencentcloud-sdk-nodejs/tencentcloud/services/faceid/v20180301/faceid_client.js')
@@ -59,7 +59,7 @@ async function load(label: string, total: number, concurrency: number, call: (i:
 
 const dir = mkdtempSync(join(tmpdir(), 'shiren-bench-'))
 const withEngine = existsSync(MODELS) && existsSync(DATA)
-const engine = withEngine ? await createVisionEngine({ modelsDir: MODELS }) : null
+const engine = withEngine ? await createAnalysisEngine({ modelsDir: MODELS }) : null
 const config = loadConfig(
   {},
   { dataDir: dir, port: 0, host: '127.0.0.1', databaseUrl: `sqlite:${join(dir, 'shiren.db')}` },

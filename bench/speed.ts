@@ -13,11 +13,11 @@ import sharp from 'sharp'
 import { ffmpegPath } from '../src/media/ffmpeg.js'
 import { decodeImage } from '../src/media/image.js'
 import { MEDIA_LIMITS } from '../src/media/limits.js'
-import { analyse, closeModels, compareImages, loadModels } from '../src/vision/analyser.js'
+import { analyse, closeModels, compareImages, loadModels } from '../src/analysis/index.js'
 import { findFaces } from '../src/vision/faces.js'
 import { scanVideo } from '../src/vision/scan.js'
 import { judgeSilent } from '../src/liveness/silent.js'
-import { createVisionEngine } from '../src/vision/engine.js'
+import { createAnalysisEngine } from '../src/analysis/index.js'
 import { sharedDir } from '../src/vision/paths.js'
 
 const data = join(sharedDir(), 'data')
@@ -93,7 +93,7 @@ console.log(
 // ---- pool first, in a process that has loaded no model itself, so its RSS is the workers' own:
 // throughput, RSS, HTTP latency in the main thread while the workers analyse
 for (const workers of [1, Math.min(2, availableParallelism())]) {
-  const engine = await createVisionEngine({ modelsDir, workers })
+  const engine = await createAnalysisEngine({ modelsDir, workers })
   const server = createServer((_, res) => res.end('ok'))
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
   const port = (server.address() as { port: number }).port
@@ -193,7 +193,7 @@ console.log(`model load (one worker's worth): ${ms(performance.now() - tLoad)}`)
 
 // ---- image pair through the engine: one photo per worker on a pool of two
 {
-  const pool = await createVisionEngine({ modelsDir, workers: 2 })
+  const pool = await createAnalysisEngine({ modelsDir, workers: 2 })
   const wall: number[] = []
   for (let i = 0; i < REPS + 1; i++) {
     const t = performance.now()

@@ -5,7 +5,8 @@ import { buildApp } from './http/app.js'
 import type { Logger } from './logging.js'
 import type { Analyser } from './verifications/index.js'
 import { RecognizerLoadError } from './audio/index.js'
-import { createVisionEngine, ModelMissingError } from './vision/index.js'
+import { createAnalysisEngine } from './analysis/index.js'
+import { ModelMissingError } from './vision/index.js'
 
 export interface Running {
   shiren: Shiren
@@ -23,7 +24,7 @@ export async function loadAnalyser(
   log: Logger,
 ): Promise<(Analyser & { close(): Promise<void> }) | null> {
   try {
-    return await createVisionEngine({
+    return await createAnalysisEngine({
       modelsDir: config.modelsDir,
       ...(config.analysisWorkers > 0 && { workers: config.analysisWorkers }),
       ...(config.digitRecognizer && { digitRecognizer: config.digitRecognizer }),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DATA, MODELS, hasData, tempDir } from './support/env.js'
-import { createVisionEngine } from '../src/vision/index.js'
+import { createAnalysisEngine } from '../src/analysis/index.js'
 import { loadDigitRecognizer, RecognizerLoadError } from '../src/audio/index.js'
 import { loadAnalyser } from '../src/server.js'
 import { loadConfig } from '../src/config/index.js'
@@ -62,7 +62,7 @@ describe('SHIREN_DIGIT_RECOGNIZER', () => {
       for (const e of engines) await e.close()
     })
     const attempt = async (recognizer: string) => {
-      const engine = await createVisionEngine({ modelsDir: MODELS, workers: 1, digitRecognizer: recognizer })
+      const engine = await createAnalysisEngine({ modelsDir: MODELS, workers: 1, digitRecognizer: recognizer })
       engines.push(engine)
       // bbaf2n says six syllables ("bin blue at f two now"): six digits keep the syllable check satisfied
       return engine.analyse({
@@ -98,7 +98,7 @@ describe('SHIREN_DIGIT_RECOGNIZER', () => {
         'export default () => ({ name: "flaky", async recognise() { throw new Error("decoder crashed") } })',
       )
       await expect(attempt(broken)).rejects.toThrow(/decoder crashed/)
-      const engine = await createVisionEngine({ modelsDir: MODELS, workers: 1, digitRecognizer: broken })
+      const engine = await createAnalysisEngine({ modelsDir: MODELS, workers: 1, digitRecognizer: broken })
       engines.push(engine)
       const srv = await startTestServer({ analyser: engine })
       try {

@@ -6,7 +6,7 @@ import ffmpeg from '@ffmpeg-installer/ffmpeg'
 import { startTestServer, type TestServer } from './support/server.js'
 import { digitsFlow, type DigitsFlow } from './support/digits-flow.js'
 import { DATA, MODELS, hasData, tempDir } from './support/env.js'
-import { createVisionEngine } from '../src/vision/index.js'
+import { createAnalysisEngine } from '../src/analysis/index.js'
 
 const grid = join(DATA, 'videos/grid/bbaf2n.mpg')
 const ready = hasData && existsSync(MODELS) && existsSync(grid)
@@ -22,7 +22,7 @@ if (!ready)
  */
 describe.skipIf(!ready)('digital liveness codes over HTTP, both families', () => {
   let srv: TestServer
-  let engine: Awaited<ReturnType<typeof createVisionEngine>>
+  let engine: Awaited<ReturnType<typeof createAnalysisEngine>>
   let flow: DigitsFlow
   let dir: string
 
@@ -58,7 +58,7 @@ describe.skipIf(!ready)('digital liveness codes over HTTP, both families', () =>
 
   beforeAll(async () => {
     dir = tempDir()
-    engine = await createVisionEngine({ modelsDir: MODELS, workers: 1 })
+    engine = await createAnalysisEngine({ modelsDir: MODELS, workers: 1 })
     srv = await startTestServer({ analyser: engine })
     flow = await digitsFlow(srv, 'digits-http')
   }, 240_000)

@@ -7,7 +7,7 @@ import ffmpeg from '@ffmpeg-installer/ffmpeg'
 import { startTestServer, type TestServer } from './support/server.js'
 import { faceidClient } from './support/tencent.js'
 import { DATA, MODELS, hasData, tempDir } from './support/env.js'
-import { createVisionEngine } from '../src/vision/index.js'
+import { createAnalysisEngine } from '../src/analysis/index.js'
 import { ticketSign } from '../src/auth/index.js'
 
 const ready = hasData && existsSync(MODELS)
@@ -19,7 +19,7 @@ if (!ready) console.warn('[skip] ../shared/data or ../shared/models is absent: t
  */
 describe.skipIf(!ready)('verification with the vision engine, end to end', () => {
   let srv: TestServer
-  let engine: Awaited<ReturnType<typeof createVisionEngine>>
+  let engine: Awaited<ReturnType<typeof createAnalysisEngine>>
   let appId: string
   let secret: string
   let photoRule: string
@@ -52,7 +52,7 @@ describe.skipIf(!ready)('verification with the vision engine, end to end', () =>
     media.still = readFileSync(join(dir, 'still.mp4'))
     media.other = readFileSync(otherPath)
 
-    engine = await createVisionEngine({ modelsDir: MODELS, workers: 1 })
+    engine = await createAnalysisEngine({ modelsDir: MODELS, workers: 1 })
     srv = await startTestServer({ analyser: engine })
     const c = await srv.shiren.apps.createApp({ name: 'e2e' })
     appId = c.app.appId

@@ -7,7 +7,7 @@ import ffmpeg from '@ffmpeg-installer/ffmpeg'
 import { startTestServer, type TestServer } from './support/server.js'
 import { faceidClient, type FaceidSdk } from './support/tencent.js'
 import { DATA, MODELS, hasData, tempDir } from './support/env.js'
-import { createVisionEngine } from '../src/vision/index.js'
+import { createAnalysisEngine } from '../src/analysis/index.js'
 import { toCode } from '../src/codes/index.js'
 import { seededRng } from '../src/identity/index.js'
 import { cjkFontAvailable, frontSvg, randomTruth, renderCard, type SyntheticTruth } from '../src/ocr/synthetic.js'
@@ -36,7 +36,7 @@ if (!ready) {
  */
 describe.skipIf(!ready)('compare source idcard, end to end (OCR pool and vision engine)', () => {
   let srv: TestServer
-  let engine: Awaited<ReturnType<typeof createVisionEngine>>
+  let engine: Awaited<ReturnType<typeof createAnalysisEngine>>
   let sdk: FaceidSdk
   let appId: string
   let ruleId: string
@@ -60,7 +60,7 @@ describe.skipIf(!ready)('compare source idcard, end to end (OCR pool and vision 
       cards[key] = { truth, image: await renderCard(svg, { angle: 3, jpegQuality: 85, blur: 0, half: false }) }
     }
 
-    engine = await createVisionEngine({ modelsDir: MODELS, workers: 1 })
+    engine = await createAnalysisEngine({ modelsDir: MODELS, workers: 1 })
     srv = await startTestServer({ analyser: engine })
     const c = await srv.shiren.apps.createApp({ name: 'idcard-compare' })
     appId = c.app.appId

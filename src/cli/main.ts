@@ -11,7 +11,7 @@ import { startServer } from '../server.js'
 import { migrateToLatest, openDatabase } from '../storage/index.js'
 import type { LivenessMode, CompareSource, IdCardStep, Service } from '../apps/index.js'
 import { registerAdminCommands } from './commands/admin.js'
-import { ensureAdminPassword } from '../http/console-api.js'
+import { ensureAdminPassword } from '../console-auth/index.js'
 import { registerOcrCommand } from './commands/ocr.js'
 import { registerVisionCommands } from './commands/vision.js'
 

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { constantTimeEqual, randomToken } from '../crypto/index.js'
 import { lookup, toCode, type Reason } from '../codes/index.js'
 import { CALIBRATION, FAR_ANCHORS } from '../vision/index.js'
 import { maskIdNumber, maskName } from '../registry/index.js'
 import type { Shiren } from '../compose.js'
+import { checkAdminPassword } from '../console-auth/index.js'
 import { securityHeaders, sendPage } from './capture-page.js'
 
 /**
@@ -19,64 +19,10 @@ import { securityHeaders, sendPage } from './capture-page.js'
  * signed with a key in <data dir>/console-key, so every process on the same data dir accepts them.
  */
 
-const scrypt = promisify(scryptCb) as (
-  pw: string,
-  salt: Buffer,
-  len: number,
-  opts: { N: number; r: number; p: number; maxmem: number },
-) => Promise<Buffer>
-const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }
 const COOKIE = 'shiren_console'
 const SESSION_S = 12 * 3600
 /** sent by the console's own fetches; a cross-site form or image cannot add it, so the cookie alone never authorises a change */
 export const CONSOLE_HEADER = 'x-shiren-console'
-
-const passwordFile = (dataDir: string) => join(dataDir, 'admin-password')
-
-export async function hashPassword(pw: string): Promise<string> {
-  const salt = randomBytes(16)
-  const key = await scrypt(pw, salt, 32, SCRYPT)
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`
-}
-
-export async function verifyPassword(pw: string, stored: string): Promise<boolean> {
-  const [kind, n, r, p, salt, key] = stored.trim().split('$')
-  if (kind !== 'scrypt' || !salt || !key) return false
-  const want = Buffer.from(key, 'base64')
-  const got = await scrypt(pw, Buffer.from(salt, 'base64'), want.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: SCRYPT.maxmem,
-  })
-  return got.length === want.length && timingSafeEqual(got, want)
-}
-
-export async function setAdminPassword(dataDir: string, pw: string): Promise<void> {
-  if (pw.length < 8) throw new RangeError('the console password must have at least 8 characters')
-  mkdirSync(dataDir, { recursive: true })
-  writeFileSync(passwordFile(dataDir), (await hashPassword(pw)) + '\n', { mode: 0o600 })
-}
-
-/**
- * At first start: a random password, hashed into the data dir and returned once so that the caller
- * prints it; null when one is already set (or SHIREN_ADMIN_PASSWORD provides it).
- */
-export async function ensureAdminPassword(
-  dataDir: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<string | null> {
-  if (env.SHIREN_ADMIN_PASSWORD || existsSync(passwordFile(dataDir))) return null
-  const pw = randomToken(16)
-  mkdirSync(dataDir, { recursive: true })
-  try {
-    writeFileSync(passwordFile(dataDir), (await hashPassword(pw)) + '\n', { mode: 0o600, flag: 'wx' })
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return null
-    throw err
-  }
-  return pw
-}
 
 function cookieKey(dataDir: string): Buffer {
   const file = join(dataDir, 'console-key')
@@ -144,11 +90,8 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
       typeof (req.body as { password?: unknown } | null)?.password === 'string'
         ? (req.body as { password: string }).password
         : ''
-    const env = process.env.SHIREN_ADMIN_PASSWORD
-    const file = passwordFile(s.config.dataDir)
-    const ok =
-      pw.length > 0 &&
-      (env ? constantTimeEqual(pw, env) : existsSync(file) && (await verifyPassword(pw, readFileSync(file, 'utf8'))))
+    const check = await checkAdminPassword(s.config.dataDir, pw)
+    const ok = check === 'ok'
     if (!ok) {
       const n = (f?.n ?? 0) + 1
       failures.set(ip, { n, until: n >= 5 ? Date.now() + 60_000 : 0 })
@@ -158,9 +101,7 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
           error: {
             reason: 'PASSWORD_INVALID',
             message:
-              existsSync(file) || env
-                ? 'wrong password'
-                : 'no console password is set: run `shiren admin set-password`',
+              check === 'unset' ? 'no console password is set: run `shiren admin set-password`' : 'wrong password',
           },
         })
     }

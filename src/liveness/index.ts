@@ -1,3 +1,5 @@
 export * from './timeline.js'
 export * from './action.js'
 export * from './silent.js'
+export * from './digits.js'
+export * from './digits-attempt.js'

@@ -9,27 +9,19 @@ import { sniffImage, type RegistryService } from '../registry/index.js'
 import type { IdCardStep, Rule } from '../apps/types.js'
 import type { IdCardSideRow, Store } from '../storage/ports.js'
 import type { Attempt, Verification } from './types.js'
+import { cardStepStatus, sidesOf, type CardSide, type CardStepStatus } from './card-step-status.js'
 import type { Clock, VerificationService } from './service.js'
+
+export type { CardSide, CardStepStatus }
+export { sidesOf }
 
 /** What the card step needs of an OCR engine; `src/ocr`'s worker pool implements it. */
 export interface CardReader {
   read(image: Buffer): Promise<IdCardReading>
 }
 
-export type CardSide = 'front' | 'back'
-
 /** A photo of a card is a few hundred kB; a larger upload is a mistake or an attack on the decoder. */
 export const MAX_CARD_BYTES = 8 * 1024 * 1024
-
-export interface CardStepStatus {
-  step: IdCardStep
-  /** the sides the rule asks for, in the order the page asks for them */
-  needed: CardSide[]
-  /** sides read and accepted */
-  done: CardSide[]
-  /** the side to capture now; null when the step is complete (or there is none) */
-  next: CardSide | null
-}
 
 export interface CardResult {
   side: CardSide
@@ -49,23 +41,6 @@ export interface CardData {
   frontImage: string | null
   backImage: string | null
   portrait: string | null
-}
-
-export function sidesOf(step: IdCardStep): CardSide[] {
-  return step === 'both' ? ['front', 'back'] : step === 'front' ? ['front'] : []
-}
-
-/** Whether the rule's card step is complete: every side it asks for was read and accepted. */
-export async function cardStepStatus(
-  store: Store,
-  v: Pick<Verification, 'id'>,
-  rule: Pick<Rule, 'idcardStep'>,
-): Promise<CardStepStatus> {
-  const needed = sidesOf(rule.idcardStep)
-  if (!needed.length) return { step: rule.idcardStep, needed, done: [], next: null }
-  const rows = await store.idcards.listFor(v.id)
-  const done = needed.filter((side) => rows.some((r) => r.side === side && r.reason === 'PASS'))
-  return { step: rule.idcardStep, needed, done, next: needed.find((s) => !done.includes(s)) ?? null }
 }
 
 const mask = (s: string | null, keepStart: number, keepEnd: number): string | null => {

@@ -15,7 +15,6 @@ export {
 export { AttemptAnalysis, type Analyser, type AnalyseRequest, type AnalyseResult, type JobStatus } from './analysis.js'
 export {
   IdCardStepService,
-  cardStepStatus,
   MAX_CARD_BYTES,
   type CardReader,
   type CardSide,
@@ -23,3 +22,4 @@ export {
   type CardStepStatus,
   type CardData,
 } from './idcard-step.js'
+export { cardStepStatus } from './card-step-status.js'

@@ -10,7 +10,7 @@ import type { App, Rule } from '../apps/types.js'
 import type { AppRow, Store } from '../storage/ports.js'
 import type { Action, Attempt, Challenge, Outcome, Verification } from './types.js'
 import { CacheUnavailableError, type Cache } from '../cache/index.js'
-import { cardStepStatus } from './idcard-step.js'
+import { cardStepStatus } from './card-step-status.js'
 
 export interface Clock {
   now(): Date

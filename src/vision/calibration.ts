@@ -1,4 +1,7 @@
 import { CALIBRATION } from './calibration-table.js'
+import type { CalibrationTable } from './calibration-types.js'
+
+export type { CalibrationTable }
 
 /**
  * The 0–100 similarity scale. Anchors map cosine similarities to scores so that, like the
@@ -7,16 +10,6 @@ import { CALIBRATION } from './calibration-table.js'
  * ../shared/data/faces (`npm run bench:faces -- --write-calibration` regenerates the table).
  * Between anchors the mapping is linear in the cosine; it is monotonic, so ranking is unchanged.
  */
-export interface CalibrationTable {
-  model: string
-  impostorPairs: number
-  genuinePairs: number
-  generatedAt: string
-  /** [cosine, score] pairs, increasing in both */
-  anchors: Array<[number, number]>
-  /** false-accept rate → cosine measured, for the docs */
-  farCosines: Record<string, number>
-}
 
 export function cosineToScore(cos: number, table: CalibrationTable = CALIBRATION): number {
   const a = table.anchors

@@ -1,36 +1,6 @@
 import type { Reason } from '../codes/reasons.js'
-import type { Action } from '../liveness/action.js'
-
-export type LivenessMode = 'action' | 'digital' | 'silent'
-export type { Action }
-
-export interface AnalyseRequest {
-  /** the live capture, a local file */
-  media: { path: string; kind: 'video' | 'image' }
-  liveness: LivenessMode | 'none'
-  /** for 'action': the server-chosen sequence, to be found in this order */
-  actions?: Action[]
-  /** reference photo to compare with (caller photo or registry photo) */
-  /** for 'digital': the digits the person was asked to read */
-  digits?: string
-  reference?: { path: string } | null
-  /** pass threshold on the 0–100 similarity scale */
-  threshold: number
-}
 
 export type Signals = Record<string, number | string | boolean | null>
-
-export interface AnalyseResult {
-  /** 'PASS' or the first failing cause */
-  reason: Reason
-  /** named measurements: faceCount, yawDeg, blinkCount, padScore, similarity … */
-  signals: Signals
-  /** calibrated 0–100, null when no comparison ran */
-  similarity: number | null
-  /** JPEG of the best frame */
-  bestFrame: Buffer | null
-  ms: number
-}
 
 export interface CompareResult {
   similarity: number | null
@@ -41,7 +11,32 @@ export interface CompareResult {
   ms: number
 }
 
-export interface VisionEngine {
-  analyse(req: AnalyseRequest): Promise<AnalyseResult>
-  close(): Promise<void>
+/**
+ * What the liveness judges see of a video: one sample per analysed frame, primary face only.
+ * Built by the scan (vision), judged by the liveness judges without any model (pure functions, easy to test).
+ */
+export interface FrameSample {
+  index: number
+  t: number
+  faceCount: number
+  /** null when no face was found in this frame */
+  face: {
+    ear: number
+    mouthOpen: number
+    yawDeg: number
+    pitchDeg: number
+    rollDeg: number
+    /** face box width in pixels (scale for motion) */
+    width: number
+    quality: number
+    /** share of mesh points outside the picture */
+    outsideFrac: number
+    /** 0–1 cover of the lower face (see FaceMeasure.occlusion) */
+    occlusion: number
+  } | null
+  /** non-rigid motion since the previous face frame: 95th-percentile mesh residual after the best similarity fit, over inter-ocular distance */
+  nonRigid: number | null
+  /** mean absolute grey difference (0–255) of the face region since the previous face frame */
+  pixelMotion: number | null
 }
+

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core'
 import { startTestServer, type TestServer } from '../support/server.js'
 import { faceidClient } from '../support/tencent.js'
 import { DATA, MODELS, hasData } from '../support/env.js'
-import { createVisionEngine } from '../../src/vision/index.js'
+import { createAnalysisEngine } from '../../src/analysis/index.js'
 import { ticketSign } from '../../src/auth/index.js'
 import {
   DESKTOP,
@@ -40,7 +40,7 @@ else if (!ready)
  */
 describe.skipIf(!ready)('capture page in Chromium, both families', () => {
   let srv: TestServer
-  let engine: Awaited<ReturnType<typeof createVisionEngine>>
+  let engine: Awaited<ReturnType<typeof createAnalysisEngine>>
   let b: Awaited<ReturnType<typeof launch>>
   let appId: string
   let secret: string
@@ -71,7 +71,7 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     clip.left = cameraClip(face1, join(dir, 'left.y4m'), { seconds: 2, vf: 'crop=300:480:180:0,pad=480:480:0:0' })
     b.useMicrophone(microphoneClip(face1, join(dir, 'mic.wav')))
     b.useCamera(clip.genuine)
-    engine = await createVisionEngine({ modelsDir: MODELS, workers: 1 })
+    engine = await createAnalysisEngine({ modelsDir: MODELS, workers: 1 })
     srv = await startTestServer({ analyser: engine })
     const c = await srv.shiren.apps.createApp({ name: 'browser-h5' })
     appId = c.app.appId

@@ -5,8 +5,8 @@ import type { Page } from 'playwright-core'
 import { startTestServer, type TestServer } from '../support/server.js'
 import { faceidClient } from '../support/tencent.js'
 import { DATA, MODELS, hasData } from '../support/env.js'
-import { createVisionEngine } from '../../src/vision/index.js'
-import { setAdminPassword } from '../../src/http/console-api.js'
+import { createAnalysisEngine } from '../../src/analysis/index.js'
+import { setAdminPassword } from '../../src/console-auth/index.js'
 import { generateIdNumber, seededRng } from '../../src/identity/index.js'
 import {
   DESKTOP,
@@ -38,7 +38,7 @@ const PASSWORD = 'console-test-password'
  */
 describe.skipIf(!ready)('operator console in Chromium', () => {
   let srv: TestServer
-  let engine: Awaited<ReturnType<typeof createVisionEngine>>
+  let engine: Awaited<ReturnType<typeof createAnalysisEngine>>
   let b: Awaited<ReturnType<typeof launch>>
   let page: Page
   let requests: string[]
@@ -51,7 +51,7 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
     refJpg = join(b.dir, 'ref.jpg')
     ff('-ss', '1.0', '-i', face1, '-frames:v', '1', refJpg)
     b.useCamera(cameraClip(face1, join(b.dir, 'genuine.y4m'), { seconds: 4 }))
-    engine = await createVisionEngine({ modelsDir: MODELS, workers: 1 })
+    engine = await createAnalysisEngine({ modelsDir: MODELS, workers: 1 })
     srv = await startTestServer({ analyser: engine })
     await setAdminPassword(srv.dataDir, PASSWORD)
     await built

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.js'
-import { setAdminPassword } from '../../http/console-api.js'
+import { setAdminPassword } from '../../console-auth/index.js'
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []

@@ -11,7 +11,7 @@ import { basename, extname, join, resolve } from 'node:path'
 import { type Command, InvalidArgumentError } from 'commander'
 import { hasCode, toCode } from '../../codes/index.js'
 import type { Reason } from '../../codes/reasons.js'
-import { analyse, closeModels, compareImages, loadModels } from '../../vision/analyser.js'
+import { analyse, closeModels, compareImages, loadModels } from '../../analysis/index.js'
 import { defaultModelsDir, listModels, pullModels } from '../../vision/models.js'
 import type { Action } from '../../liveness/action.js'
 

@@ -2,13 +2,14 @@ import { availableParallelism } from 'node:os'
 import { Piscina } from 'piscina'
 import { importRecognizerFactory, RecognizerLoadError } from '../audio/index.js'
 import { workerFileBeside } from '../workers/index.js'
-import { reviveVisionError } from './errors.js'
-import { resolveModel } from './models.js'
-import { decideCompare, type CompareSide } from './compare.js'
-import type { AnalyseRequest, AnalyseResult, CompareResult, VisionEngine } from './types.js'
-import type { VisionTask, VisionTaskResult } from './worker.js'
+import { reviveVisionError } from '../vision/index.js'
+import { resolveModel } from '../vision/index.js'
+import { decideCompare, type CompareSide } from '../vision/index.js'
+import type { CompareResult } from '../vision/index.js'
+import type { AnalyseRequest, AnalyseResult, AnalysisEngine } from './types.js'
+import type { AnalysisTask, AnalysisTaskResult } from './worker.js'
 
-export interface VisionEngineOptions {
+export interface AnalysisEngineOptions {
   modelsDir: string
   /** worker threads; default one per core */
   workers?: number
@@ -16,7 +17,7 @@ export interface VisionEngineOptions {
   digitRecognizer?: string
 }
 
-export interface VisionEngineExtras {
+export interface AnalysisEngineExtras {
   /** two photos, no liveness: the primary face of each, similarity on the 0–100 scale */
   compare(a: string, b: string, threshold?: number): Promise<CompareResult>
   /** embedding of the primary face of a photo (registry enrolment, benchmarks) */
@@ -26,7 +27,7 @@ export interface VisionEngineExtras {
   readonly workers: number
 }
 
-export async function createVisionEngine(opts: VisionEngineOptions): Promise<VisionEngine & VisionEngineExtras> {
+export async function createAnalysisEngine(opts: AnalysisEngineOptions): Promise<AnalysisEngine & AnalysisEngineExtras> {
   // the models every attempt needs must be there before any worker starts: fail now, clearly
   resolveModel('blazeface', opts.modelsDir)
   resolveModel('facemesh', opts.modelsDir)
@@ -45,8 +46,8 @@ export async function createVisionEngine(opts: VisionEngineOptions): Promise<Vis
     idleTimeout: Number.MAX_SAFE_INTEGER,
     concurrentTasksPerWorker: 1,
   })
-  const call = async <T>(task: VisionTask): Promise<T> => {
-    const res = (await pool.run(task)) as VisionTaskResult
+  const call = async <T>(task: AnalysisTask): Promise<T> => {
+    const res = (await pool.run(task)) as AnalysisTaskResult
     if (!res.ok) throw reviveVisionError(res.error)
     return res.value as T
   }

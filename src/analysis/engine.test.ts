@@ -6,8 +6,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createVisionEngine, ModelMissingError, type VisionEngine, type VisionEngineExtras } from './index.js'
-import { listModels, pullModels } from './models.js'
+import { createAnalysisEngine, type AnalysisEngine, type AnalysisEngineExtras } from './index.js'
+import { ModelMissingError } from '../vision/index.js'
+import { listModels, pullModels } from '../vision/index.js'
 
 const shared = resolve(process.env.SHIREN_SHARED_DIR ?? resolve(import.meta.dirname, '../../../shared'))
 const data = join(shared, 'data')
@@ -16,9 +17,9 @@ const hasData = existsSync(join(data, 'pairs.tsv')) && existsSync(join(modelsDir
 if (!hasData) console.log(`SKIP vision engine tests: ${data} or ${modelsDir} is absent`)
 
 describe.skipIf(!hasData)('vision engine (piscina pool)', () => {
-  let engine: VisionEngine & VisionEngineExtras
+  let engine: AnalysisEngine & AnalysisEngineExtras
   beforeAll(async () => {
-    engine = await createVisionEngine({ modelsDir, workers: 1 })
+    engine = await createAnalysisEngine({ modelsDir, workers: 1 })
   }, 120_000)
   afterAll(async () => engine?.close())
 
@@ -65,8 +66,8 @@ describe.skipIf(!hasData)('vision engine (piscina pool)', () => {
 
 describe.skipIf(!hasData)('comparison on a pool of two workers', () => {
   it('reads one photo per worker and gives the same verdicts and scores as one worker', async () => {
-    const one = await createVisionEngine({ modelsDir, workers: 1 })
-    const two = await createVisionEngine({ modelsDir, workers: 2 })
+    const one = await createAnalysisEngine({ modelsDir, workers: 1 })
+    const two = await createAnalysisEngine({ modelsDir, workers: 2 })
     try {
       const hun = (n: number) => join(data, `faces/lfw/Hun_Sen/Hun_Sen_000${n}.jpg`)
       const cases: Array<[string, string]> = [
@@ -95,7 +96,7 @@ describe.skipIf(!hasData)('models directory', () => {
   afterAll(() => rmSync(empty, { recursive: true, force: true }))
 
   it('without the anti-spoof models, silent liveness is ModelMissingError naming the file and `shiren models pull`; comparison still works', async () => {
-    const engine = await createVisionEngine({ modelsDir: empty, workers: 1 })
+    const engine = await createAnalysisEngine({ modelsDir: empty, workers: 1 })
     try {
       const req = {
         media: { path: join(data, 'spoof/vietmoney/true_001.jpg'), kind: 'image' as const },

@@ -10,9 +10,9 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toCode } from '../codes/index.js'
 import type { Reason } from '../codes/reasons.js'
-import { decodeImage } from '../media/image.js'
+import { decodeImage } from '../media/index.js'
 import { analyse, closeModels, compareImages, loadModels, type LoadedModels } from './analyser.js'
-import { findFaces } from './faces.js'
+import { findFaces } from '../vision/index.js'
 
 const shared = resolve(process.env.SHIREN_SHARED_DIR ?? resolve(import.meta.dirname, '../../../shared'))
 const data = join(shared, 'data')

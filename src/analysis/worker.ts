@@ -5,10 +5,10 @@
  */
 import { workerData } from 'node:worker_threads'
 import { analyse, compareImages, embedImage, loadModels, readCompareSide, type LoadedModels } from './analyser.js'
-import { serializeVisionError, type SerializedVisionError } from './errors.js'
+import { serializeVisionError, type SerializedVisionError } from '../vision/index.js'
 import type { AnalyseRequest } from './types.js'
 
-export type VisionTask =
+export type AnalysisTask =
   | { op: 'ping' }
   | { op: 'analyse'; req: AnalyseRequest }
   | { op: 'compare'; a: string; b: string; threshold?: number }
@@ -16,7 +16,7 @@ export type VisionTask =
   | { op: 'embed'; path: string }
   | { op: 'memory' }
 
-export type VisionTaskResult = { ok: true; value: unknown } | { ok: false; error: SerializedVisionError }
+export type AnalysisTaskResult = { ok: true; value: unknown } | { ok: false; error: SerializedVisionError }
 
 const { modelsDir = '', digitRecognizer } =
   (workerData as { modelsDir?: string; digitRecognizer?: string } | undefined) ?? {}
@@ -27,7 +27,7 @@ function models(): Promise<LoadedModels> {
   return loading
 }
 
-export default async function run(task: VisionTask): Promise<VisionTaskResult> {
+export default async function run(task: AnalysisTask): Promise<AnalysisTaskResult> {
   try {
     const m = await models()
     switch (task.op) {

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toCode } from '../codes/index.js'
-import type { Reason } from '../codes/reasons.js'
-import { ffmpegPath } from '../media/ffmpeg.js'
+import type { Reason } from '../codes/index.js'
+import { ffmpegPath } from '../media/index.js'
 import { analyse, closeModels, loadModels, type LoadedModels } from './analyser.js'
 import type { AnalyseRequest } from './types.js'
-import { scanVideo } from './scan.js'
-import { judgeActions } from '../liveness/action.js'
-import { judgeSilent } from '../liveness/silent.js'
+import { scanVideo } from '../vision/index.js'
+import { judgeActions } from '../liveness/index.js'
+import { judgeSilent } from '../liveness/index.js'
 
 const shared = resolve(process.env.SHIREN_SHARED_DIR ?? resolve(import.meta.dirname, '../../../shared'))
 const data = join(shared, 'data')

@@ -1,0 +1,1 @@
+export { hashPassword, verifyPassword, setAdminPassword, ensureAdminPassword, checkAdminPassword } from './passwords.js'
