@@ -248,8 +248,8 @@ console.log(`model load (one worker's worth): ${ms(performance.now() - tLoad)}`)
     const scan = sc.value
     const j = await timed(async () => {
       const scores = []
-      for (const k of scan.spread) scores.push((await m.antispoof!.score(k.frame, k.face.box)).p128)
-      judgeSilent(scan.samples, scores)
+      for (const k of scan.spread) scores.push(await m.antispoof!.score(k.frame, k.face.box))
+      judgeSilent(scan.samples, scores, scan.planarResidual)
       await m.embedder!.embed(scan.best!.frame, scan.best!.face.five)
     })
     const tot = await timed(() =>

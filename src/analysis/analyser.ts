@@ -2,7 +2,8 @@ import type { Reason } from '../codes/index.js'
 import { decodeImage, encodeJpeg, type DecodedImage, type ImageRole, type RgbImage } from '../media/index.js'
 import { MediaRejectedError } from '../media/index.js'
 import { judgeActions } from '../liveness/index.js'
-import { judgeSilent } from '../liveness/index.js'
+import { judgeSilent, motionEvidence, motionVerdict, SILENT_SPREAD_FRAMES } from '../liveness/index.js'
+import { continuityEvidence, judgeContinuity, CONTINUITY_THRESHOLDS } from '../liveness/index.js'
 import { runDigitsAttempt } from '../liveness/index.js'
 import { loadDigitRecognizer, type DigitRecognizer } from '../audio/index.js'
 import { loadAntiSpoof, type AntiSpoof } from '../vision/index.js'
@@ -128,6 +129,8 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
     let live: { img: RgbImage; face: FaceMeasure } | null = null
     let bestFrame: Buffer | null = null
     let spreadFaces: Array<{ img: RgbImage; face: FaceMeasure }> = []
+    // embedding of the best frame, when the one-take check made it (the comparison reuses it)
+    let liveEmbedding: Float32Array | null = null
     if (req.liveness === 'digital') {
       // read-the-digits: sound and lips are judged together on the video (src/liveness/digits-attempt.ts)
       if (req.media.kind !== 'video') return done('DIGITS_VIDEO_FORMAT_INVALID', null, null)
@@ -161,13 +164,17 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
       live = { img: side.img, face: side.found.primary! }
       if (req.liveness === 'silent') {
         const s = await requireAntiSpoof(m).score(side.img, live.face.box)
-        signals.padScore = r3(s.p128)
+        signals.padScore128 = r3(s.p128)
         signals.padScore80 = r3(s.p80)
-        const v = judgeSilent(null, [s.p128])
+        const v = judgeSilent(null, [s])
+        signals.padScore = v.liveScore === null ? null : r3(v.liveScore)
+        signals.liveProbability = v.liveProbability === null ? null : r3(v.liveProbability)
         if (v.reason !== 'PASS') return done(v.reason, null, bestFrame)
       }
     } else {
-      const scan = await scanVideo(m.detector, req.media.path)
+      const scan = await scanVideo(m.detector, req.media.path, {
+        spreadFrames: req.liveness === 'silent' ? SILENT_SPREAD_FRAMES : 5,
+      })
       Object.assign(signals, {
         durationS: r3(scan.info.durationS),
         frames: scan.info.frames,
@@ -196,10 +203,25 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
           bestFrame,
         )
       }
+      const faceSamples = scan.samples.filter((s) => s.face)
+      // a face that is never turned to the camera (every face frame beyond the frontal limits)
+      if (
+        faceSamples.every(
+          (s) =>
+            Math.abs(s.face!.yawDeg) > QUALITY_THRESHOLDS.frontalYawDeg ||
+            Math.abs(s.face!.pitchDeg) > QUALITY_THRESHOLDS.frontalPitchDeg,
+        )
+      )
+        return done('FACE_NOT_FRONTAL', null, bestFrame)
       if (!scan.bestPassesQuality) {
-        // no usable frame: report the most frequent cause
+        // no usable frame: report the most frequent cause, in its video form (the comparison photo is
+        // taken from the video: a covered or blurred face in every frame leaves none to compare)
         const worst = Object.entries(scan.qualityFailures).sort((a, b) => b[1] - a[1])[0]
-        return done((worst?.[0] as Reason | undefined) ?? 'NO_FACE_IN_VIDEO', null, bestFrame)
+        return done(
+          videoQualityReason((worst?.[0] as Reason | undefined) ?? 'NO_FACE_IN_VIDEO', !!req.reference),
+          null,
+          bestFrame,
+        )
       }
       const faces = scan.samples.filter((s) => s.face)
       const closed = faces.filter((s) => s.face!.ear < QUALITY_THRESHOLDS.minEyeAspect).length
@@ -207,6 +229,24 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
       if (req.liveness !== 'none' && closed / faces.length > 0.8) return done('EYES_CLOSED', null, bestFrame)
       live = { img: scan.best.frame, face: scan.best.face }
       spreadFaces = scan.spread.map((k) => ({ img: k.frame, face: k.face }))
+      if (req.liveness !== 'none') {
+        // one person, one take: a second face that stays, another identity, a shot cut
+        const ce = continuityEvidence(scan.samples, scan.info.fps)
+        signals.maxFaceJump = r3(ce.maxJump)
+        signals.secondFaceS = r3(ce.secondFaceS)
+        const identity: number[] = []
+        if (m.embedder && spreadFaces.length >= 2) {
+          const t0 = performance.now()
+          liveEmbedding = await m.embedder.embed(live.img, live.face.five)
+          const picks = [0, spreadFaces.length >> 1, spreadFaces.length - 1].map((i) => spreadFaces[i]!)
+          for (const k of picks)
+            identity.push(cosineToScore(cosine(await m.embedder.embed(k.img, k.face.five), liveEmbedding)))
+          signals.identityConsistency = Math.min(...identity)
+          signals.identityMs = Math.round(performance.now() - t0)
+        }
+        const cr = judgeContinuity(ce, identity)
+        if (cr) return done(cr, null, bestFrame)
+      }
       if (req.liveness === 'action') {
         const asked = req.actions?.length ? req.actions : []
         if (!asked.length) throw new TypeError("'action' liveness needs the server-chosen actions")
@@ -215,29 +255,30 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
         signals.actionsFound = v.events.map((e) => `${e.action}@${e.t.toFixed(1)}`).join(',')
         signals.blinkCount = v.events.filter((e) => e.action === 'blink').length
         // a still image cannot perform actions, but say so when that is the cause
-        const sv = judgeSilent(scan.samples, [1])
-        signals.independentMotion = sv.motion?.independentMotion ?? null
-        if (v.reason !== 'PASS')
-          return done(sv.reason === 'STILL_IMAGE_VIDEO' ? 'STILL_IMAGE_VIDEO' : v.reason, null, bestFrame)
+        const me = motionEvidence(scan.samples, scan.planarResidual)
+        signals.independentMotion = me.independentMotion
+        if (v.reason !== 'PASS') return done(motionVerdict(me) ?? v.reason, null, bestFrame)
       } else if (req.liveness === 'silent') {
         const anti = requireAntiSpoof(m)
-        const scores: number[] = []
-        const scores80: number[] = []
-        for (const k of spreadFaces) {
-          const s = await anti.score(k.img, k.face.box)
-          scores.push(s.p128)
-          scores80.push(s.p80)
-        }
-        const v = judgeSilent(scan.samples, scores)
+        const pad: Array<{ p128: number; p80: number }> = []
+        for (const k of spreadFaces) pad.push(await anti.score(k.img, k.face.box))
+        const v = judgeSilent(scan.samples, pad, scan.planarResidual)
         if (v.motion) {
           signals.mouthRelRange = r3(v.motion.mouthRelRange)
           signals.blinkDepth = r3(v.motion.blinkDepth)
           signals.nonRigidP90 = r3(v.motion.nonRigidP90)
           signals.staticShare = r3(v.motion.staticShare)
+          signals.planarResidual = r3(v.motion.planarResidual)
+          signals.rigidTravel = r3(v.motion.rigidTravel)
+          signals.yawRange = r3(v.motion.yawRange)
+          signals.ownMotion = v.motion.ownMotion
+          signals.headMotion3d = v.motion.headMotion3d
           signals.independentMotion = v.motion.independentMotion
         }
+        signals.padFrames = pad.length
         signals.padScore = v.liveScore === null ? null : r3(v.liveScore)
-        signals.padScore80 = scores80.length ? r3(scores80.sort((a, b) => a - b)[scores80.length >> 1]!) : null
+        signals.liveProbability = v.liveProbability === null ? null : r3(v.liveProbability)
+        signals.padLogit80Q25 = v.logit80Q25 === null ? null : r3(v.logit80Q25)
         if (v.reason !== 'PASS') return done(v.reason, null, bestFrame)
       }
     }
@@ -250,15 +291,15 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
     const refVerdict = judgePicture(ref.found, ref.img, 'reference')
     if (refVerdict.reason) return done(refVerdict.reason, null, bestFrame)
     const t0 = performance.now()
-    const eLive = await embedder.embed(live.img, live.face.five)
+    const eLive = liveEmbedding ?? (await embedder.embed(live.img, live.face.five))
     const eRef = await embedder.embed(ref.img, ref.found.primary!.five)
     const cos = cosine(eLive, eRef)
     if (!Number.isFinite(cos)) return done('COMPARE_FAILED', null, bestFrame)
     const similarity = cosineToScore(cos)
     signals.cosine = r3(cos)
     signals.similarity = similarity
-    // a video whose face changes identity: compare its first and last sampled faces
-    if (spreadFaces.length >= 2) {
+    // a video without a liveness judge (mode 'none') still must not change identity: first and last sampled faces
+    if (req.liveness === 'none' && spreadFaces.length >= 2) {
       const first = spreadFaces[0]!
       const last = spreadFaces[spreadFaces.length - 1]!
       const c = cosine(await embedder.embed(first.img, first.face.five), await embedder.embed(last.img, last.face.five))
@@ -281,7 +322,18 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
 }
 
 /** Two frames of one clip scoring below this on the similarity scale are two people (FAR 10 % level). */
-export const FACE_SWAP_MAX_SCORE = 50
+export const FACE_SWAP_MAX_SCORE = CONTINUITY_THRESHOLDS.minIdentityScore
+
+/**
+ * A quality failure that holds for every frame of a video, in its video form: the comparison photo is
+ * taken from the video, so a face covered or blurred throughout leaves none (BEST_FRAME_* when a
+ * comparison was asked for, FACE_OCCLUDED_IN_VIDEO otherwise).
+ */
+export function videoQualityReason(r: Reason, comparing: boolean): Reason {
+  if (r === 'FACE_OCCLUDED') return comparing ? 'BEST_FRAME_OCCLUDED' : 'FACE_OCCLUDED_IN_VIDEO'
+  if (r === 'FACE_BLURRED') return 'BEST_FRAME_BLURRED'
+  return r
+}
 
 /** Compare the primary faces of two photos (CLI `compare`, registry checks). */
 export async function readCompareSide(m: LoadedModels, path: string, role: ImageRole): Promise<CompareSide> {

@@ -13,8 +13,11 @@ export const QUALITY_THRESHOLDS = {
   maxFacesForMultiple: 2,
   /** FACE_INCOMPLETE: share of mesh points outside the picture */
   maxOutsideFrac: 0.04,
-  /** FACE_TOO_CLOSE: face box wider than this share of the picture width, or taller than this share of its height */
-  maxWidthFrac: 0.8,
+  /**
+   * FACE_TOO_CLOSE: face box wider than this share of the picture width, or taller than this share of its
+   * height (a portrait phone selfie fills 85 % of the width: spoof/vietmoney/true_003)
+   */
+  maxWidthFrac: 0.9,
   maxHeightFrac: 0.92,
   /** FACE_TOO_FAR: face box narrower than this share of the shorter picture side, or fewer pixels than this */
   minWidthFracOfShortSide: 0.12,
@@ -22,8 +25,12 @@ export const QUALITY_THRESHOLDS = {
   /** FACE_TOO_LEFT / FACE_TOO_RIGHT: face centre x outside [min, max] of the picture width (image coordinates, not mirrored) */
   minCenterX: 0.15,
   maxCenterX: 0.85,
-  /** TOO_DARK / TOO_BRIGHT: mean luma (0–255) of the inner face, or share of clipped pixels */
-  minBrightness: 45,
+  /**
+   * TOO_DARK / TOO_BRIGHT: mean luma (0–255) of the inner face, or share of clipped pixels. A dim webcam
+   * face at luma 39–41 keeps its detail (videos/selfie/lestari_real: 1 % of its pixels ≤ 15, mesh and
+   * sharpness fine): darkness that matters is the share of crushed pixels, and a mean below 30.
+   */
+  minBrightness: 30,
   maxBrightness: 215,
   maxOverexposedFrac: 0.3,
   maxUnderexposedFrac: 0.5,

@@ -4,9 +4,10 @@ import { MEDIA_LIMITS } from '../media/limits.js'
 import type { FrameSample } from '../liveness/timeline.js'
 import type { Reason } from '../codes/reasons.js'
 import { greyCrop, type FaceMeasure } from './face.js'
-import { findFaces } from './faces.js'
+import { findFaces, type FacesInPicture } from './faces.js'
 import type { FaceDetector } from './human.js'
 import { meanAbsDiff, nonRigidMotion } from './motion.js'
+import { homographyResiduals, percentile, type Pt } from './planar.js'
 import { judgeQuality, qualityScore } from './quality.js'
 
 export interface KeptFrame {
@@ -21,8 +22,14 @@ export interface VideoScan {
   /** highest-quality frame among those that pass the quality judge (else highest overall) */
   best: KeptFrame | null
   bestPassesQuality: boolean
-  /** a few face frames spread over the clip (anti-spoof, identity consistency) */
+  /** a few face frames spread over the clip, near-frontal ones when there are enough (anti-spoof, identity consistency) */
   spread: KeptFrame[]
+  /**
+   * How far the face's motion is from that of a flat object: 90th percentile over the face frames of the
+   * 90th-percentile mesh residual after the best homography from the median-pose frame, in units of the
+   * mesh's spread. A photo or a screen (moved, tilted) stays low; a head that turns does not.
+   */
+  planarResidual: number
   /** first quality failure of each face frame that failed, counted */
   qualityFailures: Partial<Record<Reason, number>>
   framesWithFace: number
@@ -39,13 +46,24 @@ export interface VideoScan {
 export async function scanVideo(
   detector: FaceDetector,
   path: string,
-  opts: DecodeVideoOptions & { spreadFrames?: number } = {},
+  opts: DecodeVideoOptions & {
+    spreadFrames?: number
+    /** called once per analysed frame after its sample is recorded (benchmarks' feature cache) */
+    onFrame?: (
+      frame: RgbImage & { index: number; t: number },
+      found: FacesInPicture,
+      sample: FrameSample,
+    ) => void | Promise<void>
+  } = {},
 ): Promise<VideoScan> {
   const samples: FrameSample[] = []
   const spreadWanted = opts.spreadFrames ?? 5
   let best: KeptFrame | null = null
   let bestPasses = false
   const spreadCandidates: KeptFrame[] = []
+  const frontalCandidates: KeptFrame[] = []
+  // every 4th mesh point of each face frame, with its yaw: enough for the planar fit after the scan
+  const meshes: Array<{ yaw: number; pts: Pt[] }> = []
   const qualityFailures: Partial<Record<Reason, number>> = {}
   let framesWithFace = 0
   let framesWithSeveralFaces = 0
@@ -64,7 +82,7 @@ export async function scanVideo(
       if (first) {
         first = false
         // expected frames are not known before the probe; estimate from the sampling plan
-        stride = Math.max(1, Math.floor(MEDIA_LIMITS.video.maxFrames / spreadWanted / 4))
+        stride = Math.max(1, Math.floor(MEDIA_LIMITS.video.maxFrames / spreadWanted / 2))
       }
       const t0 = performance.now()
       // Human tracks faces across calls and caches its boxes and last input per worker: a blank frame
@@ -101,9 +119,17 @@ export async function scanVideo(
           best = kept
           bestPasses = passes
         }
-        if ((framesWithFace - 1) % stride === 0) spreadCandidates.push(kept)
+        if ((framesWithFace - 1) % stride === 0) {
+          spreadCandidates.push(kept)
+          if (Math.abs(f.yawDeg) <= FRONTAL.yawDeg && Math.abs(f.pitchDeg) <= FRONTAL.pitchDeg)
+            frontalCandidates.push(kept)
+        }
+        meshes.push({
+          yaw: f.yawDeg,
+          pts: found.primaryMesh.filter((_, i) => i % 4 === 0).map((q) => [q[0], q[1]] as Pt),
+        })
       }
-      samples.push({
+      const sample: FrameSample = {
         index: frame.index,
         t: frame.t,
         faceCount: found.count,
@@ -115,6 +141,8 @@ export async function scanVideo(
               pitchDeg: f.pitchDeg,
               rollDeg: f.rollDeg,
               width: f.box[2],
+              centerX: f.box[0] + f.box[2] / 2,
+              centerY: f.box[1] + f.box[3] / 2,
               quality,
               outsideFrac: f.outsideFrac,
               occlusion: f.occlusion,
@@ -122,28 +150,50 @@ export async function scanVideo(
           : null,
         nonRigid,
         pixelMotion,
-      })
+      }
+      samples.push(sample)
+      await opts.onFrame?.(frame, found, sample)
     },
     opts,
   )
-  // thin the candidates to `spreadWanted`, evenly over time
+  // thin the candidates to `spreadWanted`, evenly over time; near-frontal ones when there are enough (the
+  // anti-spoof models and the embedding are trained on near-frontal faces: a turned head scores low on both)
+  const pool = frontalCandidates.length >= Math.min(3, spreadCandidates.length) ? frontalCandidates : spreadCandidates
   const spread: KeptFrame[] = []
-  if (spreadCandidates.length <= spreadWanted) spread.push(...spreadCandidates)
+  if (pool.length <= spreadWanted) spread.push(...pool)
   else
-    for (let i = 0; i < spreadWanted; i++)
-      spread.push(spreadCandidates[Math.round((i * (spreadCandidates.length - 1)) / (spreadWanted - 1))]!)
+    for (let i = 0; i < spreadWanted; i++) spread.push(pool[Math.round((i * (pool.length - 1)) / (spreadWanted - 1))]!)
   return {
     info,
     samples,
     best,
     bestPassesQuality: bestPasses,
     spread,
+    planarResidual: planarResidual(meshes),
     qualityFailures,
     framesWithFace,
     framesWithSeveralFaces,
     maxFaceCount,
     detectMs,
   }
+}
+
+/** Near-frontal pose for the anti-spoof and identity frames (the models' training poses). */
+export const FRONTAL = { yawDeg: 25, pitchDeg: 20 } as const
+
+/** See VideoScan.planarResidual. */
+export function planarResidual(meshes: Array<{ yaw: number; pts: Pt[] }>): number {
+  if (meshes.length < 3) return 0
+  const yaws = meshes.map((x) => x.yaw).sort((a, b) => a - b)
+  const my = yaws[yaws.length >> 1]!
+  let ref = meshes[0]!
+  for (const x of meshes) if (Math.abs(x.yaw - my) < Math.abs(ref.yaw - my)) ref = x
+  const per: number[] = []
+  for (const x of meshes) {
+    const r = homographyResiduals(ref.pts, x.pts)
+    if (r) per.push(percentile(r, 0.9))
+  }
+  return per.length ? percentile(per, 0.9) : 0
 }
 
 export { qualityScore }

@@ -28,6 +28,9 @@ export interface FrameSample {
     rollDeg: number
     /** face box width in pixels (scale for motion) */
     width: number
+    /** face box centre in pixels of the analysed frame (jumps between frames: shot cuts) */
+    centerX: number
+    centerY: number
     quality: number
     /** share of mesh points outside the picture */
     outsideFrac: number
