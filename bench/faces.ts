@@ -5,7 +5,10 @@
  *   spoof      anti-spoof on spoof/vietmoney (APCER / BPCER) and BPCER on the face photos
  *   videos     action events found in each clip, and none where the clip does not show them
  *   still      still-image videos made from each face photo with ffmpeg (static and moved) must fail
- * Options: --only pairs,quality,spoof,videos,still   --write-calibration   --json <file>
+ *   captures   section E (real capture conditions): silent liveness on every clip of videos/ and on the NUAA
+ *              and vietmoney stills, APCER / BPCER per attack type with Wilson 95 % intervals, quality
+ *              refusals on live stills, thresholds re-chosen with each presentation held out
+ * Options: --only pairs,quality,spoof,videos,still,captures   --write-calibration   --json <file>
  * Prints figures; writes docs/img/roc.png. Skips with a reason when ../shared/data is absent.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
@@ -21,7 +24,15 @@ import { findFaces } from '../src/vision/faces.js'
 import { judgeQuality } from '../src/vision/quality.js'
 import { scanVideo } from '../src/vision/scan.js'
 import { detectActions, judgeActions, type Action } from '../src/liveness/action.js'
-import { motionEvidence, motionVerdict } from '../src/liveness/silent.js'
+import {
+  motionEvidence,
+  motionVerdict,
+  padProbability,
+  PAD_CALIBRATION,
+  SILENT_THRESHOLDS,
+} from '../src/liveness/silent.js'
+import { analyse } from '../src/analysis/index.js'
+import { clipLabels, fitPlatt, leaveOneOut, wilson } from './lib-captures.js'
 import { ffmpegPath } from '../src/media/ffmpeg.js'
 import { verificationMetrics, rocPoints } from './lib-metrics.js'
 import { rocPng } from './roc-png.js'
@@ -256,6 +267,9 @@ async function benchVideos(m: LoadedModels) {
   report.videos = { rows, judged, wrong }
 }
 
+/** motion evidence of the moved still-image videos (for the held-out threshold check of `captures`) */
+const movedEvidence: Array<{ id: string; planar: number; travel: number }> = []
+
 /** Still-image videos made from each face photo: static (ffmpeg -loop 1) and moved (zoom, pan, in-plane rotation). */
 async function benchStill(m: LoadedModels) {
   const tmp = join(tmpdir(), `shiren-still-${process.pid}`)
@@ -296,6 +310,8 @@ async function benchStill(m: LoadedModels) {
       ])
       if (r.status !== 0) throw new Error(r.stderr.toString())
       const scan = await scanVideo(m.detector, out)
+      const me = motionEvidence(scan.samples, scan.planarResidual)
+      if (kind === 'moved') movedEvidence.push({ id: p.file, planar: me.planarResidual, travel: me.rigidTravel })
       // the motion judge alone (the anti-spoof models are not run: a photo of a real face may look live to them)
       const v = { reason: motionVerdict(motionEvidence(scan.samples, scan.planarResidual)) ?? 'PASS' }
       total++
@@ -355,11 +371,186 @@ async function benchQuality(m: LoadedModels) {
   report.quality = { counts, range }
 }
 
+/** Section E: verdicts of silent liveness on real captures and attacks, and the figures the issue asks for. */
+async function benchCaptures(m: LoadedModels) {
+  if (!m.antispoof) {
+    console.log(`\n## captures: SKIP (${m.antispoofError?.message})`)
+    return
+  }
+  type Row = { id: string; label: string; reason: string; s: Record<string, unknown> }
+  const rows: Row[] = []
+  const T = SILENT_THRESHOLDS
+  for (const [rel, label] of Object.entries(clipLabels(data))) {
+    const r = await analyse(m, {
+      media: { path: join(data, 'videos', rel), kind: 'video' },
+      liveness: 'silent',
+      threshold: 70,
+    })
+    rows.push({ id: `videos/${rel}`, label, reason: r.reason, s: r.signals })
+  }
+  const stills: Array<{ file: string; label: string }> = []
+  for (const sub of ['0013', '0016'])
+    for (const f of readdirSync(join(data, 'spoof', 'nuaa', sub)).sort())
+      stills.push({ file: `spoof/nuaa/${sub}/${f}`, label: f.startsWith('live') ? 'live' : 'spoof:print' })
+  for (const f of readdirSync(join(data, 'spoof', 'vietmoney')).sort())
+    stills.push({
+      file: `spoof/vietmoney/${f}`,
+      label: f.startsWith('true') ? 'live' : f === 'fake_002.jpg' ? 'spoof:print' : 'spoof:screen',
+    })
+  for (const st of stills) {
+    const r = await analyse(m, {
+      media: { path: join(data, st.file), kind: 'image' },
+      liveness: 'silent',
+      threshold: 70,
+    })
+    rows.push({ id: st.file, label: st.label, reason: r.reason, s: r.signals })
+  }
+  const f2 = (x: unknown) => (typeof x === 'number' ? x.toFixed(2) : x === null || x === undefined ? '–' : String(x))
+  console.log('\n## captures: silent liveness on real captures (section E) and the older clips')
+  console.log(
+    'presentation | label | verdict | pad score (P live) | own motion (mouth, blink) | 3-D head (planar) | travel | 80-px q25 | second face s | jump',
+  )
+  for (const r of rows)
+    console.log(
+      `${r.id} | ${r.label} | ${r.reason} | ${f2(r.s.padScore)} (${f2(r.s.liveProbability)}) | ${f2(r.s.ownMotion)} (${f2(r.s.mouthRelRange)}, ${f2(r.s.blinkDepth)}) | ${f2(r.s.headMotion3d)} (${f2(r.s.planarResidual)}) | ${f2(r.s.rigidTravel)} | ${f2(r.s.padLogit80Q25)} | ${f2(r.s.secondFaceS)} | ${f2(r.s.maxFaceJump)}`,
+    )
+  const ci = (k: number, n: number) => {
+    const [lo, hi] = wilson(k, n)
+    return `${k}/${n} = ${pct(n ? k / n : 0)} [95 % CI ${pct(lo)}–${pct(hi)}]`
+  }
+  const is = (pre: string) => (r: Row) => r.label === pre || r.id.startsWith(pre)
+  const selfies = rows.filter((r) => r.id.startsWith('videos/selfie/') && r.label === 'live')
+  const studio = rows.filter((r) => r.label === 'live-studio')
+  const attacks = rows.filter((r) => r.id.startsWith('videos/attacks/'))
+  const screens = attacks.filter(is('spoof:screen'))
+  const SPOOF_CODES = ['SCREEN_REPLAY_DETECTED', 'SPOOF_DETECTED', 'SUSPECTED_RECORDING']
+  const nuaaLive = rows.filter((r) => r.id.startsWith('spoof/nuaa/0013'))
+  const nuaaPrint = rows.filter((r) => r.id.startsWith('spoof/nuaa/0016'))
+  console.log(
+    `live phone/webcam selfies passing: ${ci(selfies.filter((r) => r.reason === 'PASS').length, selfies.length)}`,
+  )
+  console.log(
+    `older studio clips passing: ${ci(studio.filter((r) => r.reason === 'PASS').length, studio.length)} (d1 is 0.5 s: below the 2 s minimum)`,
+  )
+  for (const r of rows.filter((r) => r.label === 'live-edited'))
+    console.log(
+      `broadcast clip ${r.id}: ${r.reason} (own motion ${f2(r.s.ownMotion)}, 3-D head ${f2(r.s.headMotion3d)}, travel ${f2(r.s.rigidTravel)}, pad ${f2(r.s.padScore)})`,
+    )
+  console.log(
+    `attack videos failing: ${ci(attacks.filter((r) => r.reason !== 'PASS').length, attacks.length)}; screen replays failing as a screen or spoof code: ${screens.filter((r) => SPOOF_CODES.includes(r.reason)).length}/${screens.length} (${screens.map((r) => r.reason).join(', ')})`,
+  )
+  console.log(
+    `NUAA live passing: ${ci(nuaaLive.filter((r) => r.reason === 'PASS').length, nuaaLive.length)}; NUAA prints failing: ${ci(nuaaPrint.filter((r) => r.reason !== 'PASS').length, nuaaPrint.length)}`,
+  )
+  // presentation-attack decision alone (the fused score against its operating point), per attack type
+  const pad = (r: Row) => (typeof r.s.padScore === 'number' ? r.s.padScore : null)
+  const scored = rows.filter((r) => pad(r) !== null)
+  console.log(
+    `\nPAD operating point: fused score ≥ ${T.minPadScore} (calibrated P(live) ≥ ${padProbability(T.minPadScore).toFixed(2)}); the sets are small: read the intervals, not the points`,
+  )
+  for (const type of ['spoof:screen', 'spoof:print', 'spoof:mask']) {
+    const a = scored.filter((r) => r.label === type)
+    const all = rows.filter((r) => r.label === type)
+    console.log(
+      `APCER ${type}: PAD ${ci(a.filter((r) => pad(r)! >= T.minPadScore).length, a.length)}; whole verdict ${ci(all.filter((r) => r.reason === 'PASS').length, all.length)}`,
+    )
+  }
+  const bona = scored.filter((r) => r.label === 'live' || r.label === 'live-studio')
+  console.log(
+    `BPCER bona fide captures (selfies, studio clips, NUAA live, vietmoney true): PAD ${ci(bona.filter((r) => pad(r)! < T.minPadScore).length, bona.length)}`,
+  )
+  // thresholds chosen again with each presentation held out
+  const loo = (
+    name: string,
+    pos: Array<{ id: string; x: number }>,
+    neg: Array<{ id: string; x: number }>,
+    inUse: number,
+  ) => {
+    const r = leaveOneOut(pos, neg, inUse)
+    console.log(
+      `${name}: in use ${inUse} (chosen on all: ${r.chosen.toFixed(2)}); in-sample errors ${r.inSample.length}/${r.n}${r.inSample.length ? ' ' + r.inSample.join(', ') : ''}; leave-one-out errors ${r.heldOut.length}/${r.n}${r.heldOut.length ? ': ' + r.heldOut.join(', ') : ''}`,
+    )
+    return r
+  }
+  console.log('\nthresholds, re-chosen with each presentation held out (midway between the classes):')
+  const num = (x: unknown) => (typeof x === 'number' ? x : NaN)
+  const padPos = bona.map((r) => ({ id: r.id, x: pad(r)! }))
+  const padNeg = scored
+    .filter((r) => r.label === 'spoof:screen' || r.label === 'spoof:print')
+    .map((r) => ({ id: r.id, x: pad(r)! }))
+  const looPad = loo('minPadScore (bona fide vs screen and print)', padPos, padNeg, T.minPadScore)
+  const platt = fitPlatt(
+    padPos.map((p) => p.x),
+    padNeg.map((n) => n.x),
+  )
+  console.log(
+    `Platt calibration of the score: a ${platt.a.toFixed(3)}, b ${platt.b.toFixed(3)} (in use ${PAD_CALIBRATION.a}, ${PAD_CALIBRATION.b})`,
+  )
+  const noOwn = rows.filter((r) => r.s.ownMotion === false && pad(r) !== null && pad(r)! >= T.minPadScore)
+  const looL80 = loo(
+    'minStillFaceLogit80 (live clips without eye/mouth motion vs the worn mask)',
+    noOwn.filter((r) => r.label === 'live').map((r) => ({ id: r.id, x: num(r.s.padLogit80Q25) })),
+    noOwn.filter((r) => r.label === 'spoof:mask').map((r) => ({ id: r.id, x: num(r.s.padLogit80Q25) })),
+    T.minStillFaceLogit80,
+  )
+  let looPlanar = null
+  let looTravel = null
+  if (movedEvidence.length) {
+    looPlanar = loo(
+      'minPlanarResidual (live clips turning the head vs photos moved in front of the camera)',
+      rows
+        .filter((r) => r.label === 'live' && num(r.s.yawRange) >= 10)
+        .map((r) => ({ id: r.id, x: num(r.s.planarResidual) })),
+      movedEvidence.map((e) => ({ id: e.id, x: e.planar })),
+      T.minPlanarResidual,
+    )
+    looTravel = loo(
+      'maxRigidTravel (moved photos must travel at least; live clips without independent motion below)',
+      movedEvidence.map((e) => ({ id: e.id, x: e.travel })),
+      rows
+        .filter((r) => (r.label === 'live' || r.label === 'live-studio') && r.s.independentMotion === false)
+        .map((r) => ({ id: r.id, x: num(r.s.rigidTravel) })),
+      T.maxRigidTravel,
+    )
+  } else console.log('minPlanarResidual, maxRigidTravel: run with `still` to check them against the moved photos')
+  // quality refusals on live stills: NUAA live, vietmoney true_*, one frame (at 1 s) of each live selfie video
+  const tmp = join(tmpdir(), `shiren-frames-${process.pid}`)
+  mkdirSync(tmp, { recursive: true })
+  const liveStills = stills.filter((s) => s.label === 'live').map((s) => ({ id: s.file, path: join(data, s.file) }))
+  for (const r of rows.filter((r) => r.id.startsWith('videos/selfie/'))) {
+    const out = join(tmp, `${r.id.replace(/\W+/g, '_')}.png`)
+    const x = spawnSync(ffmpegPath(), [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-ss',
+      '1',
+      '-i',
+      join(data, r.id),
+      '-frames:v',
+      '1',
+      out,
+    ])
+    if (x.status === 0) liveStills.push({ id: `${r.id}@1s`, path: out })
+  }
+  const refusals: string[] = []
+  for (const st of liveStills) {
+    const q = await analyse(m, { media: { path: st.path, kind: 'image' }, liveness: 'none', threshold: 70 })
+    if (q.reason !== 'PASS') refusals.push(`${st.id}: ${q.reason}`)
+  }
+  console.log(
+    `\nquality refusals on ${liveStills.length} live stills (NUAA live, vietmoney true_*, a frame of each section-E selfie video): ${refusals.length}${refusals.length ? ' — ' + refusals.join(', ') : ''}`,
+  )
+  report.captures = { rows, looPad, looL80, looPlanar, looTravel, platt, refusals, liveStills: liveStills.length }
+}
+
 if (want('pairs')) await benchPairs(models)
 if (want('quality')) await benchQuality(models)
 if (want('spoof')) await benchSpoof(models)
 if (want('videos')) await benchVideos(models)
 if (want('still')) await benchStill(models)
+if (want('captures')) await benchCaptures(models)
 
 if (args.includes('--json')) writeFileSync(args[args.indexOf('--json') + 1]!, JSON.stringify(report, null, 2))
 await closeModels(models)

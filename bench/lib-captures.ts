@@ -148,3 +148,39 @@ export function wilson(k: number, n: number, z = 1.96): [number, number] {
   const h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d
   return [Math.max(0, c - h), Math.min(1, c + h)]
 }
+
+/**
+ * A threshold chosen on all presentations, and the same choice repeated with each one held out and
+ * applied to it: pos must be ≥ the threshold, neg below. Returns the in-sample errors at `inUse` and
+ * the leave-one-out errors, with the presentations that were wrong.
+ */
+export function leaveOneOut(
+  pos: Array<{ id: string; x: number }>,
+  neg: Array<{ id: string; x: number }>,
+  inUse: number,
+): { chosen: number; n: number; inSample: string[]; heldOut: string[] } {
+  const chosen = chooseThreshold(
+    pos.map((p) => p.x),
+    neg.map((n) => n.x),
+  )
+  const heldOut: string[] = []
+  for (const p of pos) {
+    const t = chooseThreshold(
+      pos.filter((q) => q !== p).map((q) => q.x),
+      neg.map((n) => n.x),
+    )
+    if (p.x < t) heldOut.push(`${p.id} (${p.x.toFixed(2)} < ${t.toFixed(2)})`)
+  }
+  for (const n of neg) {
+    const t = chooseThreshold(
+      pos.map((q) => q.x),
+      neg.filter((q) => q !== n).map((q) => q.x),
+    )
+    if (n.x >= t) heldOut.push(`${n.id} (${n.x.toFixed(2)} ≥ ${t.toFixed(2)})`)
+  }
+  const inSample = [
+    ...pos.filter((p) => p.x < inUse).map((p) => p.id),
+    ...neg.filter((n) => n.x >= inUse).map((n) => n.id),
+  ]
+  return { chosen, n: pos.length + neg.length, inSample, heldOut }
+}

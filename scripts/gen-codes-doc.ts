@@ -3,6 +3,7 @@
  * Run: npx tsx scripts/gen-codes-doc.ts        (writes the file)
  *      npx tsx scripts/gen-codes-doc.ts --check (exits 1 when docs/codes.md is out of date)
  */
+import { NOT_PRODUCED } from '../src/codes/not-produced.js'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import {
@@ -158,6 +159,16 @@ function render(): string {
   out.push('| reason | family | why |')
   out.push('|---|---|---|')
   for (const [r, only] of Object.entries(FAMILY_ONLY)) out.push(`| \`${r}\` | ${only!.family} | ${cell(only!.why)} |`)
+  out.push('')
+  out.push('## Reasons shiren never produces')
+  out.push('')
+  out.push(
+    'Every other reason has a cause in shiren, produced in a test. These two keep their seed codes for completeness (`src/codes/not-produced.ts`).',
+  )
+  out.push('')
+  out.push("| reason | the seed's meaning | why shiren never produces it |")
+  out.push('|---|---|---|')
+  for (const [r, n] of Object.entries(NOT_PRODUCED)) out.push(`| \`${r}\` | ${cell(n!.seed)} | ${cell(n!.why)} |`)
   out.push('')
   out.push(NOTES)
   return out.join('\n')

@@ -96,7 +96,10 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const queue = new DbJobQueue(
     store,
     {
-      [ANALYSE_JOB]: async (payload) => analysis.run((payload as { attemptId: string }).attemptId),
+      [ANALYSE_JOB]: async (payload) => {
+        const p = payload as { attemptId: string; recording?: { durationMs: number; mimeType: string } }
+        return analysis.run(p.attemptId, p.recording)
+      },
     },
     log,
     {

@@ -194,6 +194,13 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
         signals.bestFrameT = r3(scan.best.frame.t)
         bestFrame = await encodeJpeg(scan.best.frame)
       }
+      if (req.recording) {
+        const misfit = recordingMisfit(req.recording, scan.info)
+        if (misfit) {
+          signals.recordingMisfit = misfit
+          return done('VIDEO_TAMPERED', null, null)
+        }
+      }
       if (!scan.best || scan.framesWithFace === 0) return done('NO_FACE_IN_VIDEO', null, null)
       // several faces in most face frames: someone else is in the picture
       if (scan.framesWithSeveralFaces > scan.framesWithFace / 2) {
@@ -323,6 +330,29 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
 
 /** Two frames of one clip scoring below this on the similarity scale are two people (FAR 10 % level). */
 export const FACE_SWAP_MAX_SCORE = CONTINUITY_THRESHOLDS.minIdentityScore
+
+/** How far a capture-page upload may differ from the page's recording window: browser recorders add or drop well under a second. */
+export const RECORDING_TOLERANCE = { seconds: 1.0, share: 0.25 } as const
+
+/**
+ * Why a capture-page upload does not fit the recording the page made, or null: another container than
+ * the recorder's type, or a length (decoded, or the header's) outside the recording window. Container
+ * tags are not looked at: they can be stripped or written by anyone.
+ */
+export function recordingMisfit(
+  rec: { durationMs: number; mimeType: string },
+  info: { probe: { container: string }; durationS: number },
+): string | null {
+  const c = info.probe.container.toLowerCase()
+  if (rec.mimeType === 'video/webm' && !/webm|matroska/.test(c)) return `container ${c}, recorder said ${rec.mimeType}`
+  if (rec.mimeType === 'video/mp4' && !/mp4|mov|quicktime|3gp|m4a/.test(c))
+    return `container ${c}, recorder said ${rec.mimeType}`
+  const window = rec.durationMs / 1000
+  const d = info.durationS
+  if (Math.abs(d - window) > Math.max(RECORDING_TOLERANCE.seconds, RECORDING_TOLERANCE.share * window))
+    return `${d.toFixed(2)} s of video for a ${window.toFixed(2)} s recording`
+  return null
+}
 
 /**
  * A quality failure that holds for every frame of a video, in its video form: the comparison photo is

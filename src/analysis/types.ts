@@ -17,6 +17,12 @@ export interface AnalyseRequest {
   reference?: { path: string } | null
   /** pass threshold on the 0–100 similarity scale */
   threshold: number
+  /**
+   * Only for uploads through the capture page, which knows how it recorded: how long its recorder ran
+   * and the type it declared. A file that does not fit is VIDEO_TAMPERED; without it (`shiren inspect`,
+   * API uploads) the video is judged on its content only.
+   */
+  recording?: { durationMs: number; mimeType: string }
 }
 
 export interface AnalyseResult {

@@ -71,7 +71,7 @@ export const REASONS = {
   VIDEO_RESOLUTION_TOO_LOW: 'the video frames are below the minimum resolution',
   VIDEO_REPLAYED: 'the same video bytes were uploaded before (not recorded live for this attempt)',
   VIDEO_TAMPERED:
-    'the video was not written by the capture recorder: its container shows a foreign encoder, edit lists, or frame timestamps that jump back or leave gaps (re-encoded, edited or spliced)',
+    'a capture-page upload that the page did not record: its container or length does not fit the recording the page made (another file uploaded in its place)',
   IMAGE_DECODE_FAILED: 'the selfie / live image could not be decoded',
   IMAGE_SIZE_INVALID: 'an image is larger or smaller (in bytes or pixels) than allowed',
   REFERENCE_DECODE_FAILED: 'the reference photo (caller-sent or registry) could not be decoded',

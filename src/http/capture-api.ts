@@ -77,25 +77,21 @@ export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren })
   app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const family = await familyOf(token(req))
-      return reply
-        .code(413)
-        .send({
-          error: {
-            ...describe(family, 'VIDEO_SIZE_INVALID'),
-            detail: `the upload is larger than ${s.config.uploadLimit} bytes`,
-          },
-        })
+      return reply.code(413).send({
+        error: {
+          ...describe(family, 'VIDEO_SIZE_INVALID'),
+          detail: `the upload is larger than ${s.config.uploadLimit} bytes`,
+        },
+      })
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       const family = await familyOf(token(req))
-      return reply
-        .code(415)
-        .send({
-          error: {
-            ...describe(family, 'VIDEO_FORMAT_INVALID'),
-            detail: 'send the recording as video/webm, video/mp4 or application/octet-stream',
-          },
-        })
+      return reply.code(415).send({
+        error: {
+          ...describe(family, 'VIDEO_FORMAT_INVALID'),
+          detail: 'send the recording as video/webm, video/mp4 or application/octet-stream',
+        },
+      })
     }
     return fail(req, reply, err)
   })
@@ -136,7 +132,21 @@ export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren })
 
   app.post('/capture/api/upload', async (req: FastifyRequest<{ Body: unknown }>, reply) => {
     if (!Buffer.isBuffer(req.body)) throw new ReasonError('VIDEO_FETCH_FAILED', 'the upload body is empty')
-    const r = await s.verifications.upload(token(req), req.body)
+    // the capture page says how long its recorder ran (ms): the analysis checks the file against it
+    const recMs = (req.query as Record<string, unknown>).recMs
+    let recording: { durationMs: number; mimeType: string } | undefined
+    if (recMs !== undefined) {
+      const ms = Number(recMs)
+      if (typeof recMs !== 'string' || !/^\d{1,6}$/.test(recMs) || ms < 100 || ms > 600_000)
+        throw new ReasonError('INVALID_PARAMETER', 'recMs must be the recording length in milliseconds (100–600000)')
+      recording = {
+        durationMs: ms,
+        mimeType: String(req.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim(),
+      }
+    }
+    const r = await s.verifications.upload(token(req), req.body, recording)
     return reply.code(202).send({ attemptId: r.attempt.id, seq: r.attempt.seq, state: r.attempt.state })
   })
 }

@@ -19,6 +19,8 @@ export interface AnalyseRequest {
   digits?: string
   reference?: { path: string } | null
   threshold: number
+  /** capture-page uploads: how long the page's recorder ran and the type it declared */
+  recording?: { durationMs: number; mimeType: string }
 }
 
 export interface AnalyseResult {
@@ -53,7 +55,7 @@ export class AttemptAnalysis {
     private readonly readTimeoutMs = 30_000,
   ) {}
 
-  async run(attemptId: string): Promise<JobStatus> {
+  async run(attemptId: string, recording?: { durationMs: number; mimeType: string }): Promise<JobStatus> {
     const attempt = await this.store.attempts.get(attemptId)
     if (!attempt || attempt.state === 'finished') return 'success'
     const v = await this.store.verifications.getById(attempt.verificationId)
@@ -103,6 +105,7 @@ export class AttemptAnalysis {
           ...(challenge?.mode === 'digital' && { digits: challenge.digits }),
           reference,
           threshold: rule.threshold,
+          ...(recording && { recording }),
         })
       } catch (err) {
         const name = (err as Error)?.name ?? ''

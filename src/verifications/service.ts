@@ -350,7 +350,11 @@ export class VerificationService {
    * Stores the capture and queues its analysis. The attempt, the job and the state change commit
    * together; the HTTP answer is sent only after that, so an acknowledged upload is never lost.
    */
-  async upload(token: string, media: Buffer): Promise<UploadResult> {
+  async upload(
+    token: string,
+    media: Buffer,
+    recording?: { durationMs: number; mimeType: string },
+  ): Promise<UploadResult> {
     const { v, app, rule } = await this.usable(token)
     const now = this.clock.now()
     if (v.state === 'analysing')
@@ -423,7 +427,11 @@ export class VerificationService {
           createdAt: iso(now),
         })
         if (!early)
-          await this.queue.enqueue(tx, { kind: ANALYSE_JOB, key: `analyse:${attemptId}`, payload: { attemptId } })
+          await this.queue.enqueue(tx, {
+            kind: ANALYSE_JOB,
+            key: `analyse:${attemptId}`,
+            payload: { attemptId, ...(recording && { recording }) },
+          })
         return true
       })
     } catch (err) {

@@ -90,16 +90,14 @@ async function api<R>(method: 'GET' | 'POST', path: string): Promise<{ status: n
     cache: 'no-store',
     credentials: 'same-origin',
   })
-  const body = (await res
-    .json()
-    .catch(() => ({
-      error: {
-        reason: 'SYSTEM_ERROR',
-        code: -1,
-        message: { zh: '服务器返回异常', en: 'unexpected server answer' },
-        remedy: null,
-      },
-    }))) as R | ApiError
+  const body = (await res.json().catch(() => ({
+    error: {
+      reason: 'SYSTEM_ERROR',
+      code: -1,
+      message: { zh: '服务器返回异常', en: 'unexpected server answer' },
+      remedy: null,
+    },
+  }))) as R | ApiError
   return { status: res.status, body }
 }
 const isError = (b: unknown): b is ApiError => typeof b === 'object' && b !== null && 'error' in b
@@ -641,6 +639,9 @@ async function runAttempt() {
   await waitForVerdict(before)
 }
 
+/** how long the recorder ran, sent with the upload: the server checks the file against it (VIDEO_TAMPERED) */
+let recordedMs = 0
+
 async function record(ch: Challenge): Promise<Blob> {
   const type = recorderType()
   const rec = new MediaRecorder(stream!, { ...(type && { mimeType: type }), videoBitsPerSecond: 1_200_000 })
@@ -697,6 +698,7 @@ async function record(ch: Challenge): Promise<Blob> {
   }
   rec.stop()
   await stopped
+  recordedMs = Math.round(performance.now() - t0)
   return new Blob(chunks, { type: (rec.mimeType || type || 'video/webm').split(';')[0] })
 }
 
@@ -721,7 +723,10 @@ async function upload(blob: Blob): Promise<'accepted' | 'failed' | ApiError> {
     }
     const r = await new Promise<{ status: number; text: string } | null>((resolve) => {
       const xhr = new XMLHttpRequest()
-      xhr.open('POST', `/capture/api/upload?token=${encodeURIComponent(token)}`)
+      xhr.open(
+        'POST',
+        `/capture/api/upload?token=${encodeURIComponent(token)}${recordedMs ? `&recMs=${recordedMs}` : ''}`,
+      )
       xhr.setRequestHeader('content-type', type)
       xhr.timeout = 120_000
       xhr.upload.onprogress = (e) => {
