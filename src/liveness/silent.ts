@@ -79,7 +79,7 @@ export function padScore(frames: PadFrame[]): number | null {
  * Calibrated P(live) of a PAD score: logistic (Platt) fit of the score against the bona fide / attack
  * labels of the presentations above (bench:faces prints the fit; a, b are copied from it).
  */
-export const PAD_CALIBRATION = { a: 1.18, b: -1.708 } as const
+export const PAD_CALIBRATION = { a: 1.147, b: -1.804 } as const
 export function padProbability(score: number): number {
   return 1 / (1 + Math.exp(-(PAD_CALIBRATION.a * score + PAD_CALIBRATION.b)))
 }
