@@ -268,6 +268,17 @@ async function benchVideos(m: LoadedModels) {
   report.videos = { rows, judged, wrong }
 }
 
+/** 0 … n−1 in bit-reversal-like order: any prefix is spread over the whole range */
+function spreadOrder(n: number): number[] {
+  const out: number[] = []
+  const seen = new Set<number>()
+  for (let step = n; step >= 1; step = Math.floor(step / 2)) {
+    for (let i = 0; i < n; i += step) if (!seen.has(i)) (seen.add(i), out.push(i))
+    if (step === 1) break
+  }
+  return out
+}
+
 /** motion evidence of the moved still-image videos (for the held-out threshold check of `captures`) */
 const movedEvidence: Array<{ id: string; planar: number; travel: number }> = []
 
@@ -281,8 +292,10 @@ async function benchStill(m: LoadedModels) {
   let total = 0
   const passed: string[] = []
   const reasons: Record<string, number> = {}
-  for (const p of photos.slice(0, limit)) {
-    for (const kind of ['static', 'moved'] as const) {
+  // STILL_ORDER=spread: every photo in an interleaved order (0, 119, 59, …), so a run cut short is a spread sample
+  const order = process.env.STILL_ORDER === 'spread' ? spreadOrder(photos.length) : photos.map((_, i) => i)
+  for (const p of order.slice(0, limit).map((i) => photos[i]!)) {
+    for (const kind of ['moved', 'static'] as const) {
       const out = join(tmp, `${kind}.mp4`)
       const vf =
         kind === 'static'
@@ -319,8 +332,14 @@ async function benchStill(m: LoadedModels) {
       // a still image must never pass: no face at all also counts as rejected
       const reason = scan.framesWithFace === 0 ? 'NO_FACE_IN_VIDEO' : v.reason
       reasons[reason] = (reasons[reason] ?? 0) + 1
-      if (reason === 'PASS') passed.push(`${kind}:${p.file}`)
-      else rejected++
+      if (reason === 'PASS') {
+        passed.push(`${kind}:${p.file}`)
+        console.log(
+          `still: PASSED ${kind}:${p.file} (planar ${me.planarResidual.toFixed(3)}, travel ${me.rigidTravel.toFixed(3)}, mouth ${me.mouthRelRange.toFixed(2)}, blink ${me.blinkDepth.toFixed(2)})`,
+        )
+      } else rejected++
+      // progress, so that a run cut short still says how far it got
+      if (total % 40 === 0) console.log(`still: ${rejected}/${total} rejected so far ${JSON.stringify(reasons)}`)
     }
   }
   console.log(
