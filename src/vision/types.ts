@@ -42,4 +42,3 @@ export interface FrameSample {
   /** mean absolute grey difference (0–255) of the face region since the previous face frame */
   pixelMotion: number | null
 }
-
