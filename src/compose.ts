@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppService } from './apps/index.js'
-import { TicketService, type Clock } from './auth/index.js'
+import { TicketService } from './auth/index.js'
+import { systemClock, type Clock } from './clock/index.js'
 import type { Config } from './config/index.js'
 import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index.js'
 import { LocalBlobStore, type BlobStore } from './media/blob-store.js'
@@ -52,8 +53,6 @@ export interface ComposeOptions {
   analyser?: Analyser | null
   startQueue?: boolean
 }
-
-export const systemClock: Clock = { now: () => new Date() }
 
 /** The admin token of the management API: SHIREN_ADMIN_TOKEN, or generated once into the data dir. */
 export function loadOrCreateAdminToken(

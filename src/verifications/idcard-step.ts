@@ -10,7 +10,8 @@ import type { IdCardStep, Rule } from '../apps/types.js'
 import type { IdCardSideRow, Store } from '../storage/ports.js'
 import type { Attempt, Verification } from './types.js'
 import { cardStepStatus, sidesOf, type CardSide, type CardStepStatus } from './card-step-status.js'
-import type { Clock, VerificationService } from './service.js'
+import type { VerificationService } from './service.js'
+import type { Clock } from '../clock/index.js'
 
 export type { CardSide, CardStepStatus }
 export { sidesOf }
@@ -73,8 +74,8 @@ export class IdCardStepService {
     private readonly clock: Clock,
   ) {}
 
-  async status(token: string): Promise<CardStepStatus> {
-    const { v, rule } = await this.verifications.usable(token)
+  /** How far the verification is through its rule's card step (what the capture page shows). */
+  status(v: Pick<Verification, 'id'>, rule: Pick<Rule, 'idcardStep'>): Promise<CardStepStatus> {
     return cardStepStatus(this.store, v, rule)
   }
 

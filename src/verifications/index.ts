@@ -10,7 +10,7 @@ export {
   type RiskPolicy,
   type JobEnqueuer,
   type UploadResult,
-  type Clock,
+  type VerificationQuery,
 } from './service.js'
 export { AttemptAnalysis, type Analyser, type AnalyseRequest, type AnalyseResult, type JobStatus } from './analysis.js'
 export {
@@ -22,4 +22,3 @@ export {
   type CardStepStatus,
   type CardData,
 } from './idcard-step.js'
-export { cardStepStatus } from './card-step-status.js'

@@ -7,14 +7,11 @@ import { validateIdNumber, validateName } from '../identity/index.js'
 import type { BlobStore } from '../media/blob-store.js'
 import { sniffImage, sniffVideo, type RegistryService } from '../registry/index.js'
 import type { App, Rule } from '../apps/types.js'
-import type { AppRow, Store } from '../storage/ports.js'
+import type { Store } from '../storage/ports.js'
+import type { Clock } from '../clock/index.js'
 import type { Action, Attempt, Challenge, Outcome, Verification } from './types.js'
 import { CacheUnavailableError, type Cache } from '../cache/index.js'
 import { cardStepStatus } from './card-step-status.js'
-
-export interface Clock {
-  now(): Date
-}
 
 export const ANALYSE_JOB = 'analyse'
 export const MAX_REFERENCE_BYTES = 3 * 1024 * 1024
@@ -51,7 +48,7 @@ export interface VerificationPolicy {
 }
 
 export interface CreateInput {
-  app: AppRow
+  app: App
   rule: Rule
   family: Family
   name?: string | null
@@ -77,6 +74,15 @@ export interface Created {
 export interface JobEnqueuer {
   /** inside the caller's transaction: the job exists exactly when the attempt does */
   enqueue(tx: Store, job: { kind: string; key: string; payload: unknown }): Promise<void>
+}
+
+export interface VerificationQuery {
+  appId?: string
+  orderNo?: string
+  code?: number
+  from?: string
+  to?: string
+  limit: number
 }
 
 export interface UploadResult {
@@ -530,12 +536,26 @@ export class VerificationService {
 
   // ── reading ─────────────────────────────────────────────────────────────────
 
+  async byId(id: string): Promise<Verification | null> {
+    return this.store.verifications.getById(id)
+  }
+
   async byToken(token: string): Promise<Verification | null> {
     return this.store.verifications.getByToken(token)
   }
 
   async byOrderNo(appId: string, orderNo: string): Promise<Verification | null> {
     return this.store.verifications.getByOrderNo(appId, orderNo)
+  }
+
+  /** The operator's search (management API); newest first, at most `limit`. */
+  search(q: VerificationQuery): Promise<Verification[]> {
+    return this.store.verifications.search(q)
+  }
+
+  /** Where the person is sent at the end (the ticket flow's browser login may set it late). */
+  async setRedirect(id: string, url: string): Promise<void> {
+    await this.store.verifications.setRedirect(id, url)
   }
 
   attempts(verificationId: string): Promise<Attempt[]> {
