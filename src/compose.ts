@@ -89,36 +89,13 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const billing = new BillingService(store)
   const analyser = opts.analyser ?? null
 
-  // the queue needs the analysis and the analysis needs the service that needs the queue: late-bound
-  let analysis!: AttemptAnalysis
-  let verifications!: VerificationService
-  const queue = new DbJobQueue(
-    store,
-    {
-      [ANALYSE_JOB]: async (payload) => analysis.run((payload as { attemptId: string }).attemptId),
-    },
-    log,
-    {
-      concurrency: Math.max(1, config.analysisWorkers || 2),
-      onGiveUp: async (kind, payload) => {
-        if (kind === ANALYSE_JOB) {
-          // the analysis kept failing on storage (it retries everything else into a verdict): say so
-          await verifications.finishAttempt((payload as { attemptId: string }).attemptId, {
-            reason: 'DB_UPDATE_FAILED',
-            similarity: null,
-            signals: { gaveUp: true },
-            bestFrameBlob: null,
-          })
-        }
-      },
-    },
-  )
-  verifications = new VerificationService(store, vault, blobs, registry, queue, clock, {
+  const queue = new DbJobQueue(store, log, { concurrency: Math.max(1, config.analysisWorkers || 2) })
+  const verifications = new VerificationService(store, vault, blobs, registry, queue, clock, {
     retentionS: config.retentionS,
     risk: { maxAttacks: config.riskMaxAttacks, windowS: config.riskWindowS },
     cache,
   })
-  analysis = new AttemptAnalysis(
+  const analysis = new AttemptAnalysis(
     store,
     blobs,
     verifications,
@@ -126,6 +103,10 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     join(config.dataDir, 'tmp'),
     config.blobTimeoutMs,
   )
+  queue.register(ANALYSE_JOB, {
+    run: (job) => analysis.run(job.attemptId),
+    giveUp: (job) => analysis.giveUp(job.attemptId),
+  })
   if (opts.startQueue) queue.start()
 
   const ocr = config.ocrWorkers > 0 ? lazyOcrPool(config.ocrWorkers) : null

@@ -8,11 +8,10 @@ export {
   type Created,
   type VerificationPolicy,
   type RiskPolicy,
-  type JobEnqueuer,
   type UploadResult,
   type VerificationQuery,
 } from './service.js'
-export { AttemptAnalysis, type Analyser, type AnalyseRequest, type AnalyseResult, type JobStatus } from './analysis.js'
+export { AttemptAnalysis, type Analyser, type AnalyseRequest, type AnalyseResult } from './analysis.js'
 export {
   IdCardStepService,
   MAX_CARD_BYTES,

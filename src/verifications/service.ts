@@ -1,5 +1,7 @@
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto'
 import { ulid } from 'ulid'
+import { Type } from '@sinclair/typebox'
+import { defineJob, type JobEnqueuer } from '../queue/index.js'
 import { ReasonError, isReasonError } from '../codes/reason-error.js'
 import { toCode, type Family, type Reason } from '../codes/index.js'
 import type { PersonalDataVault } from '../crypto/index.js'
@@ -13,7 +15,8 @@ import type { Action, Attempt, Challenge, Outcome, Verification } from './types.
 import { CacheUnavailableError, type Cache } from '../cache/index.js'
 import { cardStepStatus } from './card-step-status.js'
 
-export const ANALYSE_JOB = 'analyse'
+/** The analysis of one uploaded attempt; the key `analyse:<attemptId>` keeps it queued once. */
+export const ANALYSE_JOB = defineJob('analyse', Type.Object({ attemptId: Type.String({ minLength: 1 }) }))
 export const MAX_REFERENCE_BYTES = 3 * 1024 * 1024
 export const MIN_VIDEO_BYTES = 1024
 /** digits issued for read-aloud liveness live this long (66660022 after) */
@@ -71,11 +74,6 @@ export interface Created {
   outcome: { reason: Reason; code: number; billable: boolean } | null
 }
 
-export interface JobEnqueuer {
-  /** inside the caller's transaction: the job exists exactly when the attempt does */
-  enqueue(tx: Store, job: { kind: string; key: string; payload: unknown }): Promise<void>
-}
-
 export interface VerificationQuery {
   appId?: string
   orderNo?: string
@@ -107,6 +105,7 @@ export class VerificationService {
     private readonly vault: PersonalDataVault,
     private readonly blobs: BlobStore,
     private readonly registry: RegistryService,
+    /** inside the caller's transaction: the job exists exactly when the attempt does */
     private readonly queue: JobEnqueuer,
     private readonly clock: Clock,
     private readonly policy: VerificationPolicy,
@@ -428,8 +427,7 @@ export class VerificationService {
           mediaHash,
           createdAt: iso(now),
         })
-        if (!early)
-          await this.queue.enqueue(tx, { kind: ANALYSE_JOB, key: `analyse:${attemptId}`, payload: { attemptId } })
+        if (!early) await this.queue.enqueue(tx, ANALYSE_JOB, `analyse:${attemptId}`, { attemptId })
         return true
       })
     } catch (err) {
