@@ -1,6 +1,6 @@
-import { ReasonError } from '../codes/reason-error.js'
+import { ReasonError } from '../codes/index.js'
 import { randomToken, type PersonalDataVault } from '../crypto/index.js'
-import type { AppRow, Store } from '../storage/ports.js'
+import type { AppRow, Store } from '../storage/index.js'
 import {
   COMPARE_SOURCES,
   IDCARD_STEPS,

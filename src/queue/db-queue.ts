@@ -1,7 +1,7 @@
 import { ulid } from 'ulid'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import type { Store } from '../storage/ports.js'
+import type { Store } from '../storage/index.js'
 
 export type JobResult = 'success' | 'retry'
 
