@@ -5,34 +5,16 @@ import { isReason, type Reason } from '../codes/index.js'
 import { BlobNotFoundError, type BlobStore } from '../media/index.js'
 import type { Store } from '../storage/index.js'
 import type { JobResult } from '../queue/index.js'
-import type { Action, Verification } from './types.js'
+import type { Verification } from './types.js'
+import type { AnalyseRequest, AnalyseResult, AnalysisEngine } from '../analysis/index.js'
 import type { VerificationService } from './service.js'
 
 /**
- * What the analysis needs from the vision engine, as plain data. `vision/index.ts` implements it;
- * the verification lifecycle does not know about models, workers or frames.
+ * What the analysis needs of the attempt analyser (src/analysis, the worker pool): one call, plain
+ * data. A type-only import: the lifecycle never loads models, workers or frames itself.
  */
-export interface AnalyseRequest {
-  media: { path: string; kind: 'video' | 'image' }
-  liveness: 'action' | 'digital' | 'silent' | 'none'
-  actions?: Action[]
-  /** for 'digital': the digits the person was asked to read */
-  digits?: string
-  reference?: { path: string } | null
-  threshold: number
-}
-
-export interface AnalyseResult {
-  reason: Reason
-  signals: Record<string, number | string | boolean | null>
-  similarity: number | null
-  bestFrame: Buffer | null
-  ms: number
-}
-
-export interface Analyser {
-  analyse(req: AnalyseRequest): Promise<AnalyseResult>
-}
+export type Analyser = Pick<AnalysisEngine, 'analyse'>
+export type { AnalyseRequest, AnalyseResult }
 
 /** Errors of the engine that mean "this capability is not available here", never a verdict. */
 const UNAVAILABLE = new Set(['ModelMissingError', 'CapabilityNotSupportedError', 'VisionUnavailableError'])
