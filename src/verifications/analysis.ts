@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { isReason, type Reason } from '../codes/index.js'
+import { isReason, isReasonError, type Reason } from '../codes/index.js'
 import { BlobNotFoundError, type BlobStore } from '../media/index.js'
 import type { Store } from '../storage/index.js'
 import type { JobResult } from '../queue/index.js'
@@ -90,6 +90,8 @@ export class AttemptAnalysis {
         if (UNAVAILABLE.has(name))
           return this.verdict(attemptId, 'VISION_ENGINE_UNAVAILABLE', { error: (err as Error).message })
         if (name === 'AbortError' || name === 'TimeoutError') return this.verdict(attemptId, 'ANALYSIS_TIMEOUT')
+        if (isReasonError(err)) return this.verdict(attemptId, err.reason)
+        // an error that crossed the worker boundary arrives as a plain Error with its fields copied
         if (isReason((err as { reason?: unknown })?.reason))
           return this.verdict(attemptId, (err as { reason: Reason }).reason)
         // an engine crash on one input is that attempt's verdict, not a reason to retry forever
