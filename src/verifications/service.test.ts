@@ -88,6 +88,7 @@ describe('VerificationService (fakes for clock, blobs, queue, cache; SQLite in m
     const row = await s.mem.store.verifications.sealedIdentity(a.verification.id)
     expect(row?.idNumberSealed).not.toContain('1101')
     expect(await s.service.identity(a.verification)).toEqual({ name: '张三', idNumber: '11010519491231002X' })
+    expect(await s.service.maskedIdentity(a.verification)).toEqual({ name: '张*', idNumber: '110***********002X' })
     const again = await s.service.create(input)
     expect(again.verification.id).toBe(a.verification.id)
   })
