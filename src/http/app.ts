@@ -10,8 +10,8 @@ import { managementApi, type ManagementApiDeps } from './management-api.js'
 import { ticketApi, TICKET_BODY_LIMIT, type TicketApiDeps } from './ticket-api.js'
 
 /**
- * Everything the HTTP surface uses: the union of what its plugins declare (compose.ts's `Shiren`
- * satisfies it). Each plugin is handed only the services its own deps interface names.
+ * Everything the HTTP surface uses: the union of what its plugins declare. Each plugin is handed
+ * this object but its type lets it see only its own dependencies; compose.ts's `Shiren` satisfies it.
  */
 export type HttpDeps = CloudApiDeps &
   TicketApiDeps &
@@ -62,13 +62,11 @@ export async function buildApp(s: HttpDeps): Promise<FastifyInstance> {
   })
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger())
 
-  // each plugin is handed the services it declares, and nothing else
-  const { config, clock, apps, tickets, verifications, idcards, registry, billing, adminToken } = s
-  await app.register(cloudApi, { deps: { config, clock, apps, verifications, idcards } })
-  await app.register(ticketApi, { deps: { config, clock, tickets, apps, verifications } })
-  await app.register(captureApi, { deps: { config, apps, tickets, verifications, idcards } })
-  await app.register(capturePage, { deps: { config, verifications } })
-  await app.register(managementApi, { deps: { config, clock, adminToken, apps, registry, billing, verifications } })
-  await app.register(consoleApi, { deps: { config, clock, apps, billing, verifications } })
+  await app.register(cloudApi, { deps: s })
+  await app.register(ticketApi, { deps: s })
+  await app.register(captureApi, { deps: s })
+  await app.register(capturePage, { deps: s })
+  await app.register(managementApi, { deps: s })
+  await app.register(consoleApi, { deps: s })
   return app
 }
