@@ -36,7 +36,7 @@ function describe(family: Family, reason: Reason) {
     code: c.code,
     billable: c.billable,
     message: { zh: c.messageZh, en: c.messageEn },
-    remedy: c.remedyZh || c.remedyEn ? { zh: c.remedyZh ?? null, en: c.remedyEn ?? null } : null,
+    remedy: c.remedy,
   }
 }
 
@@ -77,25 +77,21 @@ export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren })
   app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const family = await familyOf(token(req))
-      return reply
-        .code(413)
-        .send({
-          error: {
-            ...describe(family, 'VIDEO_SIZE_INVALID'),
-            detail: `the upload is larger than ${s.config.uploadLimit} bytes`,
-          },
-        })
+      return reply.code(413).send({
+        error: {
+          ...describe(family, 'VIDEO_SIZE_INVALID'),
+          detail: `the upload is larger than ${s.config.uploadLimit} bytes`,
+        },
+      })
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       const family = await familyOf(token(req))
-      return reply
-        .code(415)
-        .send({
-          error: {
-            ...describe(family, 'VIDEO_FORMAT_INVALID'),
-            detail: 'send the recording as video/webm, video/mp4 or application/octet-stream',
-          },
-        })
+      return reply.code(415).send({
+        error: {
+          ...describe(family, 'VIDEO_FORMAT_INVALID'),
+          detail: 'send the recording as video/webm, video/mp4 or application/octet-stream',
+        },
+      })
     }
     return fail(req, reply, err)
   })

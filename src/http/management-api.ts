@@ -52,6 +52,7 @@ const CodeRow = Type.Object({
   billable: Type.Boolean(),
   message_zh: Type.String(),
   message_en: Type.String(),
+  remedy: Type.Union([Type.Object({ zh: Type.String(), en: Type.String() }), Type.Null()]),
   stage: Type.String(),
   reasons: Type.Array(Type.String()),
 })
@@ -85,15 +86,13 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
     // the operator console's signed session cookie (with its header) stands for the token
     if (!given && consoleSessionValid(req, s)) return
     if (!given || !constantTimeEqual(given, s.adminToken)) {
-      return reply
-        .code(401)
-        .send({
-          error: {
-            reason: 'SIGNATURE_INVALID',
-            message:
-              'send the admin token as `Authorization: Bearer <token>` (printed at first start, kept in <data dir>/admin-token)',
-          },
-        })
+      return reply.code(401).send({
+        error: {
+          reason: 'SIGNATURE_INVALID',
+          message:
+            'send the admin token as `Authorization: Bearer <token>` (printed at first start, kept in <data dir>/admin-token)',
+        },
+      })
     }
   }
   const security = [{ bearer: [] as string[] }]

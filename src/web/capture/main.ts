@@ -90,16 +90,14 @@ async function api<R>(method: 'GET' | 'POST', path: string): Promise<{ status: n
     cache: 'no-store',
     credentials: 'same-origin',
   })
-  const body = (await res
-    .json()
-    .catch(() => ({
-      error: {
-        reason: 'SYSTEM_ERROR',
-        code: -1,
-        message: { zh: '服务器返回异常', en: 'unexpected server answer' },
-        remedy: null,
-      },
-    }))) as R | ApiError
+  const body = (await res.json().catch(() => ({
+    error: {
+      reason: 'SYSTEM_ERROR',
+      code: -1,
+      message: { zh: '服务器返回异常', en: 'unexpected server answer' },
+      remedy: null,
+    },
+  }))) as R | ApiError
   return { status: res.status, body }
 }
 const isError = (b: unknown): b is ApiError => typeof b === 'object' && b !== null && 'error' in b
@@ -121,6 +119,8 @@ function messageScreen(
     text?: () => string
     code?: number | string
     extra?: () => Array<Node | null>
+    /** shown under the code line */
+    afterCode?: () => Array<Node | null>
     actions?: () => Node[]
   },
 ) {
@@ -133,6 +133,7 @@ function messageScreen(
       opts.text ? h('p', { class: 'lead' }, opts.text()) : null,
       ...(opts.extra?.() ?? []),
       opts.code !== undefined ? codeLine('code', opts.code) : null,
+      ...(opts.afterCode?.() ?? []),
       h('div', { class: 'actions' }, ...(opts.actions?.() ?? [])),
     ),
   ])
@@ -143,9 +144,10 @@ function verdictScreen(name: string, v: Verdict, opts: { title: () => string; ac
     icon: 'err',
     title: opts.title,
     code: v.code,
-    extra: () => [
-      h('p', { class: 'lead' }, pick(v.message, lang)),
-      v.remedy && pick(v.remedy, lang) ? h('p', { class: 'remedy' }, pick(v.remedy, lang)) : null,
+    extra: () => [h('p', { class: 'lead' }, pick(v.message, lang))],
+    // what to do goes right under the code it explains (src/codes/remedies.ts, in the page's language)
+    afterCode: () => [
+      v.remedy && pick(v.remedy, lang) ? h('p', { class: 'remedy', id: 'remedy' }, pick(v.remedy, lang)) : null,
     ],
     ...(opts.actions && { actions: opts.actions }),
   })
