@@ -390,7 +390,7 @@ export function parseCard(allLines: TextLine[]): ParsedCard {
   const nameHit = hits.get('姓名')
   if (name && placed && nameHit) {
     // a faint label is sometimes read with a stray character after it: the name starts at the value column
-    const cs = nameHit.row.chars.slice(nameHit.end).filter((c) => c.x >= placed.valueX - NAME_SLACK * placed.span)
+    const cs = dropStray(nameHit.row.chars.slice(nameHit.end), placed.valueX, placed.span)
     const v = stripLabelRest('姓名', clean(cs.map((c) => c.ch).join('')))
     if (v.length) name = v
   }
@@ -511,7 +511,25 @@ const PITCH_MIN = 0.07
 const PITCH_MAX = 0.27
 const LABEL_TO_VALUE = 0.25
 /** a name's first character is centred half a character right of the value column; a digit a quarter */
-const NAME_SLACK = 0.03
+/** the usual pitch of a name's characters, in S (real specimens 0.09–0.10, synthetic 0.09) */
+const NAME_PITCH = 0.09
+
+/**
+ * Drop the characters a faint label leaves before a name: those well inside the label column (over
+ * 0.1 S left of the value column), and a character left of the value column that crowds the next
+ * one (closer than 0.7 of the name's pitch: a label glyph read twice, not a character of the name).
+ */
+function dropStray(chars: RowChar[], valueX: number, S: number): RowChar[] {
+  let cs = chars.filter((c) => c.x >= valueX - 0.1 * S)
+  while (cs.length >= 2 && cs[0]!.x < valueX) {
+    const rest = cs.slice(1)
+    const gaps = rest.slice(1).map((c, i) => c.x - rest[i]!.x)
+    const pitch = gaps.length ? median(gaps) : NAME_PITCH * S
+    if (rest[0]!.x - cs[0]!.x >= 0.7 * pitch) break
+    cs = rest
+  }
+  return cs
+}
 
 export interface PlacedFront {
   name: string | null
@@ -581,7 +599,8 @@ export function readByPlace(rows: Row[], idRow: Row, hits: Map<string, { row: Ro
   }
   const addressRows = birthRow ? block.filter((b) => b.row.y > birthRow.row.y) : []
   for (const b of addressRows.slice(0, 2)) starts.push(b.chars[0]!.x)
-  const valueX = starts.length ? median(starts) : nx0 - 0.3 * S
+  // the year's first digit when there is one: the closest to the name row and centred nearest the column
+  const valueX = starts.length ? starts[0]! : nx0 - 0.3 * S
   const slack = 0.08 * S
   const valueChars = (b: BlockRow | undefined) =>
     b ? b.chars.filter((c) => c.x >= valueX - slack && c.conf >= 0.5) : []
@@ -589,7 +608,7 @@ export function readByPlace(rows: Row[], idRow: Row, hits: Map<string, { row: Ro
 
   let name: string | null = null
   if (nameRow) {
-    const v = join(valueChars(nameRow))
+    const v = join(dropStray(valueChars(nameRow), valueX, S))
     if (v.length >= 1 && HAN_RE.test(v) && !/\d/.test(v)) name = v
   }
   let gender: string | null = null
