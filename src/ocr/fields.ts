@@ -334,7 +334,14 @@ export function parseCard(allLines: TextLine[]): ParsedCard {
   let gender: string | null = null
   let nation: string | null = null
   const gh = hits.get('性别')
-  const rowWithNation = gh?.row ?? rows.find((r) => NATION_RE.test(r.text.slice(1)))
+  // without a 性别 label, a row is the gender/nation row only when 族 is near its start and a nation's length
+  // (≤ 4 characters) follows: an address such as 宁夏回族自治区… holds 族 too
+  const rowWithNation =
+    gh?.row ??
+    rows.find((r) => {
+      const m = NATION_RE.exec(r.text.slice(1))
+      return m !== null && m.index <= 3 && r.text.length - (1 + m.index + m[0].length) <= 4
+    })
   if (rowWithNation) {
     const start = gh && gh.row === rowWithNation ? gh.end : 0
     const rest = rowWithNation.text.slice(start)
