@@ -47,7 +47,7 @@ function describe(family: Family, reason: Reason) {
     code: c.code,
     billable: c.billable,
     message: { zh: c.messageZh, en: c.messageEn },
-    remedy: c.remedyZh || c.remedyEn ? { zh: c.remedyZh ?? null, en: c.remedyEn ?? null } : null,
+    remedy: c.remedy,
   }
 }
 

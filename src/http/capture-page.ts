@@ -139,7 +139,7 @@ function describe(family: Family, reason: Reason) {
       reason,
       code: c.code,
       message: { zh: c.messageZh, en: c.messageEn },
-      remedy: c.remedyZh || c.remedyEn ? { zh: c.remedyZh ?? null, en: c.remedyEn ?? null } : null,
+      remedy: c.remedy,
     }
   } catch {
     return null

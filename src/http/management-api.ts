@@ -61,6 +61,7 @@ const CodeRow = Type.Object({
   billable: Type.Boolean(),
   message_zh: Type.String(),
   message_en: Type.String(),
+  remedy: Type.Union([Type.Object({ zh: Type.String(), en: Type.String() }), Type.Null()]),
   stage: Type.String(),
   reasons: Type.Array(Type.String()),
 })
