@@ -10,8 +10,10 @@ import {
   CATALOG,
   FAMILIES,
   FAMILY_ONLY,
+  PERSON_FACING_REASONS,
   REASONS,
   REASON_NAMES,
+  REMEDIES,
   hasCode,
   toCode,
   type Family,
@@ -121,7 +123,7 @@ function render(): string {
     out.push('')
     if (family === 'sdk') {
       out.push(
-        '| code (aliases) | billable | message (zh) | message (en) | remedy (处理措施) | stage | reasons and their cause in shiren |',
+        "| code (aliases) | billable | message (zh) | message (en) | vendor's action (处理措施) | stage | reasons and their cause in shiren |",
       )
       out.push('|---|---|---|---|---|---|---|')
     } else {
@@ -149,6 +151,23 @@ function render(): string {
   out.push('|---|---|---|---|')
   for (const r of REASON_NAMES)
     out.push(`| \`${r}\` | ${cell(REASONS[r])} | ${codeOf('h5', r)} | ${codeOf('sdk', r)} |`)
+  out.push('')
+  out.push('## What the person can do (remedies)')
+  out.push('')
+  out.push(
+    'Reasons whose cause the person in front of the camera can change have a short remedy in both page languages ' +
+      "(`PERSON_FACING_REASONS` and `REMEDIES` in `src/codes/remedies.ts`, started from the sdk seed's 处理措施 hints). " +
+      "The capture page shows the remedy of the attempt's reason under its code, in the page's language; " +
+      '`shiren codes --json` and `GET /v1/codes` give each code a `remedy: {zh, en}` joined from its person-facing reasons, ' +
+      '`null` where the person can do nothing (caller, deployment or engine causes). A remedy never changes what a code means.',
+  )
+  out.push('')
+  out.push('| reason | remedy (zh) | remedy (en) | h5 | sdk |')
+  out.push('|---|---|---|---|---|')
+  for (const r of PERSON_FACING_REASONS)
+    out.push(
+      `| \`${r}\` | ${cell(REMEDIES[r].zh)} | ${cell(REMEDIES[r].en)} | ${codeOf('h5', r)} | ${codeOf('sdk', r)} |`,
+    )
   out.push('')
   out.push('## Family-only reasons')
   out.push('')

@@ -5,6 +5,7 @@ import { startTestServer, type TestServer } from './support/server.js'
 import { faceidClient, type FaceidSdk } from './support/tencent.js'
 import { DATA, hasData } from './support/env.js'
 import { ticketSign } from '../src/auth/index.js'
+import { REMEDIES } from '../src/codes/index.js'
 
 const CARDS = join(DATA, 'idcards')
 const ready = hasData && existsSync(CARDS)
@@ -57,6 +58,8 @@ describe.skipIf(!ready)('ID-card step (h5 family)', () => {
     const r = await sendCard(BizToken, 'front', face)
     expect(r.status).toBe(200)
     expect(r.body).toMatchObject({ accepted: false, verdict: { reason: 'OCR_FAILED', code: 303, billable: false } })
+    // the page shows what to do under the code
+    expect(r.body.verdict.remedy).toEqual(REMEDIES.OCR_FAILED)
     expect(r.body.session.result).toMatchObject({ code: 303 })
     const out = await result(BizToken, RuleId)
     expect(out.Text.ErrCode).toBe(303)

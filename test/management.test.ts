@@ -113,6 +113,11 @@ describe('management API', () => {
       aliases: [66660036, -5020, -5025],
       billable: false,
     })
+    expect(codes.find((c) => c.family === 'sdk' && c.code === 66660025).remedy).toEqual({
+      zh: '请到光线充足的地方，面向窗户或灯光',
+      en: 'Move somewhere brighter and face a window or a lamp',
+    })
+    expect(codes.find((c) => c.family === 'sdk' && c.code === -1105).remedy).toBeNull()
     const doc = (await (await fetch(`${srv.url}/docs/json`)).json()) as any
     expect(doc.openapi).toMatch(/^3\./)
     expect(Object.keys(doc.paths)).toEqual(
@@ -189,8 +194,12 @@ describe('CLI contract', () => {
       'message_en',
       'message_zh',
       'reasons',
+      'remedy',
       'stage',
     ])
+    // a person-facing code carries what to do, a system code none
+    expect(codes.find((c: any) => c.family === 'h5' && c.code === 2012).remedy.en).toMatch(/only you/i)
+    expect(codes.find((c: any) => c.family === 'h5' && c.code === 4).remedy).toBeNull()
     const today = new Date().toISOString().slice(0, 10)
     expect((await cli(dir, 'usage', '--from', today, '--to', today, '--csv')).stdout.split('\n')[0]).toBe(
       'app_id,day,family,code,billable,free',

@@ -7,6 +7,7 @@ import {
   FAMILIES,
   FAMILY_ONLY,
   REASON_NAMES,
+  REMEDIES,
   hasCode,
   listCodes,
   lookup,
@@ -250,12 +251,14 @@ describe('toCode / lookup / hasCode / listCodes', () => {
       billable: true,
       messageZh: '姓名和身份证号不一致，请核实后重试',
       messageEn: lookup('h5', 2006)!.messageEn,
+      remedy: null,
       stage: 'identity',
     })
     const sdk = toCode('sdk', 'TOO_DARK')
     expect(sdk.code).toBe(66660025)
     expect(sdk.billable).toBe(false)
-    expect(sdk.remedyZh).toBe(
+    expect(sdk.remedy).toEqual(REMEDIES.TOO_DARK)
+    expect(lookup('sdk', 66660025)!.remedyZh).toBe(
       '光线活体识别不通过，按照如下提示再次尝试：\n1. 请确保光线充足\n2. 请确保人脸正对框内\n3. 请确保脸部无遮挡',
     )
     expect(toCode('sdk', 'SIMILARITY_BELOW_THRESHOLD')).toMatchObject({ code: 66660004, billable: true })
@@ -313,6 +316,7 @@ describe('toCode / lookup / hasCode / listCodes', () => {
         'message_en',
         'message_zh',
         'reasons',
+        'remedy',
         'stage',
       ])
     }

@@ -4,9 +4,19 @@
  */
 import { CATALOG, FAMILIES, FAMILY_ONLY, type CatalogEntry, type Family, type Origin, type Stage } from './catalog.js'
 import { REASONS, REASON_NAMES, isReason, type Reason } from './reasons.js'
+import {
+  PERSON_FACING_REASONS,
+  REMEDIES,
+  isPersonFacing,
+  remedyFor,
+  remedyForReasons,
+  type PersonFacingReason,
+  type Remedy,
+} from './remedies.js'
 
 export { CATALOG, FAMILIES, FAMILY_ONLY, REASONS, REASON_NAMES, isReason }
-export type { CatalogEntry, Family, Origin, Reason, Stage }
+export { PERSON_FACING_REASONS, REMEDIES, isPersonFacing, remedyFor, remedyForReasons }
+export type { CatalogEntry, Family, Origin, Reason, Stage, PersonFacingReason, Remedy }
 
 /** What a finished attempt records and a caller sees for one reason in one family. */
 export interface CodeResult {
@@ -14,8 +24,8 @@ export interface CodeResult {
   billable: boolean
   messageZh: string
   messageEn: string
-  remedyZh?: string
-  remedyEn?: string
+  /** what the person can do about this reason (src/codes/remedies.ts); null when nothing */
+  remedy: Remedy | null
   stage: Stage
 }
 
@@ -27,6 +37,8 @@ export interface CodeRow {
   billable: boolean
   message_zh: string
   message_en: string
+  /** what the person can do, from the row's person-facing reasons; null when the person can do nothing */
+  remedy: Remedy | null
   stage: Stage
   reasons: Reason[]
 }
@@ -91,10 +103,9 @@ export function toCode(family: Family, reason: Reason): CodeResult {
     billable: row.billable,
     messageZh: row.messageZh,
     messageEn: row.messageEn,
+    remedy: remedyFor(reason),
     stage: row.stage,
   }
-  if (row.remedyZh !== undefined) out.remedyZh = row.remedyZh
-  if (row.remedyEn !== undefined) out.remedyEn = row.remedyEn
   return out
 }
 
@@ -112,6 +123,7 @@ export function listCodes(): CodeRow[] {
     billable: r.billable,
     message_zh: r.messageZh,
     message_en: r.messageEn,
+    remedy: remedyForReasons(r.reasons),
     stage: r.stage,
     reasons: [...r.reasons],
   }))

@@ -64,7 +64,6 @@ export async function ensureAdminPassword(
   return pw
 }
 
-
 /** The console login's check: SHIREN_ADMIN_PASSWORD when set, else the hash in the data dir. */
 export async function checkAdminPassword(
   dataDir: string,

@@ -6,7 +6,14 @@ import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { toCode, type Family, type Reason } from '../codes/index.js'
 import { QUALITY_THRESHOLDS } from '../vision/index.js'
-import type { Shiren } from '../compose.js'
+import type { Config } from '../config/index.js'
+import type { VerificationService } from '../verifications/index.js'
+
+/** What the page routes use. */
+export interface CapturePageDeps {
+  config: Pick<Config, 'retentionS'>
+  verifications: Pick<VerificationService, 'byToken'>
+}
 
 /**
  * Serves the browser side: the capture page at /capture, the console's HTML at /console, the Vite
@@ -132,7 +139,7 @@ function describe(family: Family, reason: Reason) {
       reason,
       code: c.code,
       message: { zh: c.messageZh, en: c.messageEn },
-      remedy: c.remedyZh || c.remedyEn ? { zh: c.remedyZh ?? null, en: c.remedyEn ?? null } : null,
+      remedy: c.remedy,
     }
   } catch {
     return null
@@ -144,8 +151,8 @@ function safeJoin(base: string, rel: string): string | null {
   return p.startsWith(base + sep) ? p : null
 }
 
-export async function capturePage(app: FastifyInstance, opts: { shiren: Shiren }) {
-  const s = opts.shiren
+export async function capturePage(app: FastifyInstance, opts: { deps: CapturePageDeps }) {
+  const s = opts.deps
 
   app.get('/capture', async (req, reply) => sendPage(reply, 'capture', req.headers['accept-encoding'] ?? ''))
 

@@ -5,8 +5,12 @@ import { join } from 'node:path'
 import { constantTimeEqual, randomToken } from '../crypto/index.js'
 import { lookup, toCode, type Reason } from '../codes/index.js'
 import { CALIBRATION, FAR_ANCHORS } from '../vision/index.js'
-import { maskIdNumber, maskName } from '../registry/index.js'
-import type { Shiren } from '../compose.js'
+import { sniffVideo } from '../media/index.js'
+import type { AppService } from '../apps/index.js'
+import type { BillingService } from '../billing/index.js'
+import type { Clock } from '../clock/index.js'
+import type { Config } from '../config/index.js'
+import type { VerificationService } from '../verifications/index.js'
 import { checkAdminPassword } from '../console-auth/index.js'
 import { securityHeaders, sendPage } from './capture-page.js'
 
@@ -50,7 +54,7 @@ function readCookie(req: FastifyRequest, name: string): string | null {
 }
 
 /** A valid, unexpired console session cookie, sent together with the console's header. */
-export function consoleSessionValid(req: FastifyRequest, s: Shiren): boolean {
+export function consoleSessionValid(req: FastifyRequest, s: ConsoleSessionDeps): boolean {
   if (!req.headers[CONSOLE_HEADER]) return false
   const c = readCookie(req, COOKIE)
   if (!c) return false
@@ -60,7 +64,7 @@ export function consoleSessionValid(req: FastifyRequest, s: Shiren): boolean {
   return Number(exp) > s.clock.now().getTime() / 1000
 }
 
-function setSession(req: FastifyRequest, reply: FastifyReply, s: Shiren) {
+function setSession(req: FastifyRequest, reply: FastifyReply, s: ConsoleSessionDeps) {
   const exp = Math.floor(s.clock.now().getTime() / 1000) + SESSION_S
   const payload = `${exp}.${randomBytes(12).toString('base64url')}`
   const secure = req.protocol === 'https' ? '; Secure' : ''
@@ -72,8 +76,21 @@ function setSession(req: FastifyRequest, reply: FastifyReply, s: Shiren) {
 
 const day = (d: Date) => d.toISOString().slice(0, 10)
 
-export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren }) {
-  const s = opts.shiren
+/** What checking a console session needs: the key's folder and the time. */
+export interface ConsoleSessionDeps {
+  config: Pick<Config, 'dataDir'>
+  clock: Clock
+}
+
+/** What the console endpoints use, and nothing more. */
+export interface ConsoleApiDeps extends ConsoleSessionDeps {
+  apps: Pick<AppService, 'getRule'>
+  billing: Pick<BillingService, 'usage'>
+  verifications: Pick<VerificationService, 'byId' | 'attempts' | 'maskedIdentity' | 'currentReason' | 'blob'>
+}
+
+export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiDeps }) {
+  const s = opts.deps
   // a slow hash and a pause per failure keep guessing slow; counted per process
   const failures = new Map<string, { n: number; until: number }>()
 
@@ -95,15 +112,12 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
     if (!ok) {
       const n = (f?.n ?? 0) + 1
       failures.set(ip, { n, until: n >= 5 ? Date.now() + 60_000 : 0 })
-      return reply
-        .code(401)
-        .send({
-          error: {
-            reason: 'PASSWORD_INVALID',
-            message:
-              check === 'unset' ? 'no console password is set: run `shiren admin set-password`' : 'wrong password',
-          },
-        })
+      return reply.code(401).send({
+        error: {
+          reason: 'PASSWORD_INVALID',
+          message: check === 'unset' ? 'no console password is set: run `shiren admin set-password`' : 'wrong password',
+        },
+      })
     }
     failures.delete(ip)
     setSession(req, reply, s)
@@ -132,10 +146,10 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
     }))
 
     priv.get('/console/api/verifications/:id', async (req, reply) => {
-      const v = await s.store.verifications.getById((req.params as { id: string }).id)
+      const v = await s.verifications.byId((req.params as { id: string }).id)
       if (!v) return reply.code(404).send({ error: { reason: 'NOT_FOUND', message: 'no such verification' } })
       const attempts = await s.verifications.attempts(v.id)
-      const id = await s.verifications.identity(v)
+      const id = await s.verifications.maskedIdentity(v)
       const reason = s.verifications.currentReason(v)
       const both = (r: Reason | null) => {
         if (!r) return null
@@ -150,7 +164,7 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
         }
         return out
       }
-      const rule = await s.store.rules.get(v.ruleId)
+      const rule = await s.apps.getRule(v.ruleId)
       const last = [...attempts].reverse().find((a) => a.mediaBlob)
       return {
         id: v.id,
@@ -170,8 +184,8 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
         createdAt: v.createdAt,
         finishedAt: v.finishedAt,
         expiresAt: v.expiresAt,
-        name: id.name ? maskName(id.name) : null,
-        idNumber: id.idNumber ? maskIdNumber(id.idNumber) : null,
+        name: id.name,
+        idNumber: id.idNumber,
         challenge: v.challenge,
         hasBestFrame: Boolean(v.bestFrameBlob ?? attempts.some((a) => a.bestFrameBlob)),
         hasVideo: Boolean(v.videoBlob ?? last?.mediaBlob),
@@ -190,7 +204,7 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
     })
 
     const media = async (req: FastifyRequest, reply: FastifyReply, which: 'frame' | 'video') => {
-      const v = await s.store.verifications.getById((req.params as { id: string }).id)
+      const v = await s.verifications.byId((req.params as { id: string }).id)
       if (!v) return reply.code(404).send({ error: { reason: 'NOT_FOUND', message: 'no such verification' } })
       const attempts = await s.verifications.attempts(v.id)
       const seq = Number((req.query as { seq?: string }).seq)
@@ -207,12 +221,7 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
         return reply
           .code(404)
           .send({ error: { reason: 'NOT_FOUND', message: 'the media is gone (retention) or was never recorded' } })
-      const type =
-        which === 'frame'
-          ? 'image/jpeg'
-          : data.subarray(0, 4).equals(Buffer.from([0x1a, 0x45, 0xdf, 0xa3]))
-            ? 'video/webm'
-            : 'video/mp4'
+      const type = which === 'frame' ? 'image/jpeg' : sniffVideo(data) === 'webm' ? 'video/webm' : 'video/mp4'
       return securityHeaders(reply).header('cache-control', 'private, no-store').type(type).send(data)
     }
     priv.get('/console/api/verifications/:id/best-frame', async (req, reply) => media(req, reply, 'frame'))

@@ -2,13 +2,22 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { constantTimeEqual } from '../crypto/index.js'
-import { isReasonError, listCodes, type Reason } from '../codes/index.js'
+import { ReasonError, isReasonError, listCodes, type Reason } from '../codes/index.js'
 import { BillingService } from '../billing/index.js'
-import { COMPARE_SOURCES, IDCARD_STEPS, LIVENESS_MODES, SERVICES } from '../apps/index.js'
-import { maskIdNumber, maskName } from '../registry/index.js'
-import type { Shiren } from '../compose.js'
+import { COMPARE_SOURCES, IDCARD_STEPS, LIVENESS_MODES, SERVICES, type AppService } from '../apps/index.js'
+import type { RegistryService } from '../registry/index.js'
+import type { VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict } from './params.js'
-import { consoleSessionValid } from './console-api.js'
+import { consoleSessionValid, type ConsoleSessionDeps } from './console-api.js'
+
+/** What the management API uses, and nothing more. */
+export interface ManagementApiDeps extends ConsoleSessionDeps {
+  adminToken: string
+  apps: Pick<AppService, 'createApp' | 'listApps' | 'updateApp' | 'rotateSecret' | 'createRule' | 'listRules'>
+  registry: Pick<RegistryService, 'enroll' | 'remove' | 'count' | 'list'>
+  billing: Pick<BillingService, 'usage'>
+  verifications: Pick<VerificationService, 'search' | 'maskedIdentity' | 'currentReason'>
+}
 
 /**
  * The operator's management API (apps, rules, registry, usage, codes), described by the OpenAPI
@@ -52,6 +61,7 @@ const CodeRow = Type.Object({
   billable: Type.Boolean(),
   message_zh: Type.String(),
   message_en: Type.String(),
+  remedy: Type.Union([Type.Object({ zh: Type.String(), en: Type.String() }), Type.Null()]),
   stage: Type.String(),
   reasons: Type.Array(Type.String()),
 })
@@ -60,8 +70,8 @@ const literalUnion = (xs: readonly string[]) => Type.Union(xs.map((x) => Type.Li
 
 const STATUS: Partial<Record<Reason, number>> = { APP_NOT_FOUND: 404, NOT_FOUND: 404, BUSINESS_REQUEST_INVALID: 422 }
 
-export async function managementApi(root: FastifyInstance, opts: { shiren: Shiren }) {
-  const s = opts.shiren
+export async function managementApi(root: FastifyInstance, opts: { deps: ManagementApiDeps }) {
+  const s = opts.deps
   const app = root.withTypeProvider<TypeBoxTypeProvider>()
   app.addSchema(ErrorBody)
 
@@ -85,15 +95,13 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
     // the operator console's signed session cookie (with its header) stands for the token
     if (!given && consoleSessionValid(req, s)) return
     if (!given || !constantTimeEqual(given, s.adminToken)) {
-      return reply
-        .code(401)
-        .send({
-          error: {
-            reason: 'SIGNATURE_INVALID',
-            message:
-              'send the admin token as `Authorization: Bearer <token>` (printed at first start, kept in <data dir>/admin-token)',
-          },
-        })
+      return reply.code(401).send({
+        error: {
+          reason: 'SIGNATURE_INVALID',
+          message:
+            'send the admin token as `Authorization: Bearer <token>` (printed at first start, kept in <data dir>/admin-token)',
+        },
+      })
     }
   }
   const security = [{ bearer: [] as string[] }]
@@ -264,7 +272,8 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
       },
       async (req) => {
         const photo = req.body.photoBase64 ? decodeBase64Strict(req.body.photoBase64) : null
-        if (req.body.photoBase64 && !photo) throw new RangeError('photoBase64 is not valid base64')
+        if (req.body.photoBase64 && !photo)
+          throw new ReasonError('INVALID_PARAMETER', 'photoBase64 is not valid base64')
         return s.registry.enroll({ name: req.body.name, idNumber: req.body.idNumber, photo })
       },
     )
@@ -364,10 +373,10 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
         },
       },
       async (req) => {
-        const rows = await s.store.verifications.search({ ...req.query, limit: req.query.limit ?? 50 } as never)
+        const rows = await s.verifications.search({ ...req.query, limit: req.query.limit ?? 50 })
         return Promise.all(
           rows.map(async (v) => {
-            const id = await s.verifications.identity(v)
+            const id = await s.verifications.maskedIdentity(v)
             return {
               id: v.id,
               appId: v.appId,
@@ -380,8 +389,8 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
               code: v.finalCode,
               billable: v.finalBillable,
               similarity: v.similarity,
-              name: id.name ? maskName(id.name) : null,
-              idNumber: id.idNumber ? maskIdNumber(id.idNumber) : null,
+              name: id.name,
+              idNumber: id.idNumber,
               createdAt: v.createdAt,
               finishedAt: v.finishedAt,
             }

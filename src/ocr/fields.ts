@@ -28,13 +28,13 @@ export interface IdCardBack {
   validTo: string | null
 }
 
-interface RowChar {
+export interface RowChar {
   ch: string
   x: number
   conf: number
 }
 
-interface Row {
+export interface Row {
   y: number
   h: number
   x0: number
@@ -118,7 +118,7 @@ export function fromFrame(p: Point, u: Point): Point {
   return { x: p.x * u.x - p.y * u.y, y: p.x * u.y + p.y * u.x }
 }
 
-function buildRows(lines: TextLine[]): { rows: Row[]; u: Point } {
+export function buildRows(lines: TextLine[]): { rows: Row[]; u: Point } {
   // text direction: median angle of the lines longer than 3× their height
   const long = lines.filter((l) => l.box.w > 3 * l.box.h)
   const angles = (long.length ? long : lines).map((l) => Math.atan2(l.box.u.y, l.box.u.x))
@@ -334,7 +334,14 @@ export function parseCard(allLines: TextLine[]): ParsedCard {
   let gender: string | null = null
   let nation: string | null = null
   const gh = hits.get('性别')
-  const rowWithNation = gh?.row ?? rows.find((r) => NATION_RE.test(r.text.slice(1)))
+  // without a 性别 label, a row is the gender/nation row only when 族 is near its start and a nation's length
+  // (≤ 4 characters) follows: an address such as 宁夏回族自治区… holds 族 too
+  const rowWithNation =
+    gh?.row ??
+    rows.find((r) => {
+      const m = NATION_RE.exec(r.text.slice(1))
+      return m !== null && m.index <= 3 && r.text.length - (1 + m.index + m[0].length) <= 4
+    })
   if (rowWithNation) {
     const start = gh && gh.row === rowWithNation ? gh.end : 0
     const rest = rowWithNation.text.slice(start)
@@ -384,15 +391,35 @@ export function parseCard(allLines: TextLine[]): ParsedCard {
     address = v.length ? v : null
   }
 
+  // the card's layout located from the ID number (see readByPlace)
+  const placed: PlacedFront | null = idRow ? readByPlace(rows, idRow, hits) : null
   let name = value('姓名')
+  const nameHit = hits.get('姓名')
+  if (name && placed && nameHit) {
+    // a faint label is sometimes read with a stray character after it: the name starts at the value column
+    const cs = dropStray(nameHit.row.chars.slice(nameHit.end), placed.valueX, placed.span)
+    const v = stripLabelRest('姓名', clean(cs.map((c) => c.ch).join('')))
+    if (v.length) name = v
+  }
+  let birth: string | null = null
+  const bv = value('出生')
+  if (bv) birth = parseBirth(bv)
+
+  // a label too faint to read, or not printed: read the field by its place on the card instead
+  if (idRow && (!name || !gender || !nation || !birth || !address)) {
+    if (placed) {
+      name ??= placed.name
+      gender ??= placed.gender
+      nation ??= placed.nation
+      birth ??= placed.birth
+      address ??= placed.address
+    }
+  }
   if (name) {
     name = name.replace(/[•・∙⋅．.]/g, '·')
     // 一 at the end or inside a Han name is often read as a dash
     if (/\p{Script=Han}/u.test(name)) name = name.replace(/[—–－\-_]/g, '一')
   }
-  let birth: string | null = null
-  const bv = value('出生')
-  if (bv) birth = parseBirth(bv)
 
   const frontLabels = FRONT_LABELS.filter((l) => hits.has(l)).length
   const hasFront = frontLabels >= 2 || (idNumber !== null && idNumber.length === 18)
@@ -407,12 +434,16 @@ export function parseCard(allLines: TextLine[]): ParsedCard {
 
   let anchors: FrontAnchors | null = null
   const nh = hits.get('姓名')
-  if (front && idRow) {
+  if (front && idRow && labelRowsOf(hits).length === 0 && placed?.nameRow) {
+    // no label at all: the label column sits a fixed distance left of the value column
+    const labelX = placed.valueX - LABEL_TO_VALUE * placed.span
+    if (idRow.y - placed.nameRow.y > 2 * idRow.h) anchors = { u, labelX, nameY: placed.nameRow.y, idY: idRow.y }
+  } else if (front && idRow) {
     const labelRows = [...hits.entries()]
       .filter(([l]) => (FRONT_LABELS as readonly string[]).includes(l) && l !== '民族')
       .map(([, h]) => h.row)
     const labelX = median(labelRows.map((r) => r.x0))
-    let nameY: number | null = nh ? nh.row.y : null
+    let nameY: number | null = nh ? nh.row.y : (placed?.nameRow?.y ?? null)
     if (nameY === null) {
       // rows are evenly spaced: name, gender, birth, address at 0, 0.176, 0.352, 0.528 of D
       const k: Array<[string, number]> = [
@@ -463,6 +494,158 @@ export function parseCard(allLines: TextLine[]): ParsedCard {
   }
 
   return { front, back, labels: hits.size, anchors, u, probes }
+}
+
+function labelRowsOf(hits: Map<string, { row: Row }>): Row[] {
+  return [...hits.entries()]
+    .filter(([l]) => (FRONT_LABELS as readonly string[]).includes(l) && l !== '民族')
+    .map(([, h]) => h.row)
+}
+
+/**
+ * The front's layout in units of S, the span of the ID number's 18 characters (first to last centre),
+ * measured on the four real specimens and the synthetic cards: the text block (name, gender and
+ * nation, birth, address) lies left of the photo, from about 0.75 S left of the number's first
+ * character to 0.6 S right of it, between 0.15 S and 1.35 S above the number row; rows are about
+ * 0.15–0.17 S apart (0.12–0.21 S on a card photographed at an angle); the label column is 0.23–0.27 S
+ * left of the value column.
+ */
+const BLOCK_LEFT = 0.8
+const BLOCK_RIGHT = 0.6
+const BLOCK_TOP = 1.4
+const BLOCK_BOTTOM = 0.12
+const PITCH_MIN = 0.07
+const PITCH_MAX = 0.27
+const LABEL_TO_VALUE = 0.25
+/** a name's first character is centred half a character right of the value column; a digit a quarter */
+/** the usual pitch of a name's characters, in S (real specimens 0.09–0.10, synthetic 0.09) */
+const NAME_PITCH = 0.09
+
+/**
+ * Drop the characters a faint label leaves before a name: those well inside the label column (over
+ * 0.1 S left of the value column), and a character left of the value column that crowds the next
+ * one (closer than 0.7 of the name's pitch: a label glyph read twice, not a character of the name).
+ */
+function dropStray(chars: RowChar[], valueX: number, S: number): RowChar[] {
+  let cs = chars.filter((c) => c.x >= valueX - 0.1 * S)
+  while (cs.length >= 2 && cs[0]!.x < valueX) {
+    const rest = cs.slice(1)
+    const gaps = rest.slice(1).map((c, i) => c.x - rest[i]!.x)
+    const pitch = gaps.length ? median(gaps) : NAME_PITCH * S
+    if (rest[0]!.x - cs[0]!.x >= 0.7 * pitch) break
+    cs = rest
+  }
+  return cs
+}
+
+export interface PlacedFront {
+  name: string | null
+  gender: string | null
+  nation: string | null
+  birth: string | null
+  address: string | null
+  nameRow: Row | null
+  /** x of the value column in the deskewed frame */
+  valueX: number
+  /** S: the ID number's span */
+  span: number
+}
+
+const YEAR_RE = /(?:19|20)\d\d/
+const HAN_RE = /\p{Script=Han}/u
+
+/**
+ * Read the front's fields by their place on the card, for labels that are faint or not printed. The
+ * card's layout is fixed, so the ID number (found by its shape, without its label) locates the card:
+ * its row, first character and span S give the text block; inside it the birth row is the top row
+ * with a year, the gender/nation row is the one above it, the name row the one above that, and the
+ * address the rows between the birth row and the number. Values start at the value column (where
+ * the year and the address start); anything left of it is a label's remnant and is dropped.
+ */
+export function readByPlace(rows: Row[], idRow: Row, hits: Map<string, { row: Row; end: number }>): PlacedFront | null {
+  const digits = idRow.chars.filter((c) => /[\dXx×]/.test(c.ch))
+  if (digits.length < 17) return null
+  const nx0 = digits[0]!.x
+  const S = digits[digits.length - 1]!.x - nx0
+  if (S <= 0) return null
+  const inBlock = (c: RowChar) => c.x > nx0 - BLOCK_LEFT * S && c.x < nx0 + BLOCK_RIGHT * S
+  type BlockRow = { row: Row; chars: RowChar[]; text: string }
+  const block: BlockRow[] = []
+  for (const row of rows) {
+    if (row === idRow) continue
+    const dy = idRow.y - row.y
+    if (dy < BLOCK_BOTTOM * S || dy > BLOCK_TOP * S) continue
+    const chars = row.chars.filter(inBlock)
+    if (chars.length === 0) continue
+    block.push({ row, chars, text: chars.map((c) => c.ch).join('') })
+  }
+  if (block.length === 0) return null
+  block.sort((a, b) => a.row.y - b.row.y)
+  const labelled = (l: string) => {
+    const h = hits.get(l)
+    return h ? block.find((b) => b.row === h.row) : undefined
+  }
+  const above = (b: BlockRow | undefined, steps = 1): BlockRow | undefined => {
+    if (!b) return undefined
+    const cands = block.filter((x) => {
+      const d = b.row.y - x.row.y
+      return d > PITCH_MIN * S * steps && d < PITCH_MAX * S * steps
+    })
+    return cands[cands.length - 1]
+  }
+  const birthRow = labelled('出生') ?? block.find((b) => YEAR_RE.test(fixDigits(b.text.replace(/\s/g, ''))))
+  const genderRow = labelled('性别') ?? above(birthRow) ?? (birthRow ? undefined : block[1])
+  const nameRow = labelled('姓名') ?? above(genderRow) ?? (genderRow ? undefined : above(birthRow, 2)) ?? block[0]
+  if (nameRow && birthRow && nameRow.row.y >= birthRow.row.y) return null
+
+  // the value column: where the year and the address lines start (values, never labels)
+  const starts: number[] = []
+  if (birthRow) {
+    const d = birthRow.chars.find((c) => /\d/.test(c.ch))
+    if (d) starts.push(d.x)
+  }
+  const addressRows = birthRow ? block.filter((b) => b.row.y > birthRow.row.y) : []
+  for (const b of addressRows.slice(0, 2)) starts.push(b.chars[0]!.x)
+  // the year's first digit when there is one: the closest to the name row and centred nearest the column
+  const valueX = starts.length ? starts[0]! : nx0 - 0.3 * S
+  const slack = 0.08 * S
+  const valueChars = (b: BlockRow | undefined) =>
+    b ? b.chars.filter((c) => c.x >= valueX - slack && c.conf >= 0.5) : []
+  const join = (cs: RowChar[]) => clean(cs.map((c) => c.ch).join(''))
+
+  let name: string | null = null
+  if (nameRow) {
+    const v = join(dropStray(valueChars(nameRow), valueX, S))
+    if (v.length >= 1 && HAN_RE.test(v) && !/\d/.test(v)) name = v
+  }
+  let gender: string | null = null
+  let nation: string | null = null
+  if (genderRow) {
+    const cs = valueChars(genderRow)
+    const g = cs.find((c) => c.ch === '男' || c.ch === '女')
+    if (g) gender = g.ch
+    // the nation stands right of the gender, after its own (perhaps faint) 民族 label
+    const after = cs.filter((c) => c.x > (g?.x ?? valueX) + 0.15 * S)
+    const v = join(after).replace(/^[民族]+/, '')
+    if (v.length && [...v].every((ch) => HAN_RE.test(ch))) nation = v
+  }
+  let birth: string | null = null
+  if (birthRow) {
+    // separate the year, month and day where the 年 月 日 are faint: a gap wider than a character
+    const cs = valueChars(birthRow)
+    let t = ''
+    cs.forEach((c, i) => {
+      if (i > 0 && c.x - cs[i - 1]!.x > 0.9 * birthRow.row.h) t += ' '
+      t += c.ch
+    })
+    birth = parseBirth(t)
+  }
+  let address: string | null = null
+  if (addressRows.length) {
+    const v = fixDigits(stripLabelRest('住址', join(addressRows.flatMap((b) => valueChars(b)))))
+    if (v.length) address = v
+  }
+  return { name, gender, nation, birth, address, nameRow: nameRow?.row ?? null, valueX, span: S }
 }
 
 /** The portrait box (in image coordinates) implied by the front layout anchors. */

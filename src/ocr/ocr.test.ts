@@ -8,10 +8,19 @@ import path from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seededRng } from '../identity/index.js'
-import { parseValidity } from './fields.js'
+import { parseValidity, readByPlace, type Row } from './fields.js'
 import { type IdCardReader, type IdCardReading, createIdCardReader, judgeIdCard } from './index.js'
 import { SPECIMENS } from './specimens.fixture.js'
-import { type SyntheticTruth, backSvg, cjkFontAvailable, frontSvg, randomTruth, renderCard } from './synthetic.js'
+import {
+  type SyntheticTruth,
+  backSvg,
+  cjkFontAvailable,
+  frontSvg,
+  randomPhotoDistortion,
+  randomTruth,
+  renderCard,
+  renderCardPhoto,
+} from './synthetic.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const DATA = path.resolve(ROOT, '../shared/data')
@@ -128,6 +137,50 @@ describe.skipIf(!hasReal)('real specimens', () => {
   })
 })
 
+/** A row as buildRows makes it: characters at x positions (card pixels of the synthetic layout). */
+function row(y: number, x: number, text: string, pitch = 28, h = 30): Row {
+  const chars = [...text].map((ch, i) => ({ ch, x: x + i * pitch, conf: 0.99 }))
+  return { y, h, x0: x, x1: x + text.length * pitch, chars, text }
+}
+
+describe('readByPlace (fields by their place on the card)', () => {
+  // the synthetic layout: values at x 160, number at x 300 on y 474, rows 60 px apart
+  const idRow = row(474, 300, '450103199208042103', 21.7, 34)
+  const rows = [
+    row(94, 170, '薛兰芳'),
+    row(154, 170, '女'),
+    row(154, 380, '苗'),
+    row(214, 165, '1992年8月4日', 20),
+    row(274, 170, '广西壮族自治区南宁市青'),
+    row(314, 170, '秀区东风路720号'),
+    idRow,
+  ]
+  // rows on the same line are one row in buildRows
+  const merged: Row = { ...rows[1]!, chars: [...rows[1]!.chars, ...rows[2]!.chars], text: '女苗' }
+  const card = [rows[0]!, merged, ...rows.slice(3)]
+
+  it('reads name, gender, nation, birth and address with no label on the card', () => {
+    const p = readByPlace(card, idRow, new Map())!
+    expect(p).toMatchObject({
+      name: '薛兰芳',
+      gender: '女',
+      nation: '苗',
+      birth: '1992/8/4',
+      address: '广西壮族自治区南宁市青秀区东风路720号',
+    })
+    expect(p.nameRow).toBe(card[0])
+  })
+
+  it('drops what is left of a faint label in the label column', () => {
+    const withRemnant: Row = { ...card[0]!, chars: [{ ch: '名', x: 122, conf: 0.9 }, ...card[0]!.chars] }
+    expect(readByPlace([withRemnant, ...card.slice(1)], idRow, new Map())!.name).toBe('薛兰芳')
+  })
+
+  it('gives nothing without an ID number to locate the card', () => {
+    expect(readByPlace(card, row(474, 300, '4501031992'), new Map())).toBeNull()
+  })
+})
+
 describe.skipIf(!hasFont)('synthetic cards', () => {
   const rng = seededRng(20250601)
   const truths: SyntheticTruth[] = [randomTruth(rng), randomTruth(rng)]
@@ -163,6 +216,22 @@ describe.skipIf(!hasFont)('synthetic cards', () => {
       expect(rt.rotation).toBe(i === 0 ? 270 : 90)
       expect(rt.front?.idNumber).toBe(t.front.idNumber)
       expect(rt.front?.name).toBe(t.front.name)
+    }
+  })
+
+  it('reads a front whose labels are faint or missing, photographed at an angle on a texture, by place', async () => {
+    const prng = seededRng(4242)
+    for (const labels of ['missing', 'faint'] as const) {
+      const t = randomTruth(prng)
+      const img = await renderCardPhoto(frontSvg(t.front, prng, { labels }), randomPhotoDistortion(prng))
+      const r = await reader.read(img)
+      expect(r.front?.idNumber, labels).toBe(t.front.idNumber)
+      expect(r.front?.name, labels).toBe(t.front.name)
+      expect(r.front?.gender, labels).toBe(t.front.gender)
+      expect(r.front?.birth, labels).toBe(t.front.birth)
+      expect(r.front?.address, labels).toBe(t.front.address)
+      expect(r.portrait, labels).not.toBeNull()
+      expect(judgeIdCard(r, { idNumber: t.front.idNumber }, TODAY)).toBe('PASS')
     }
   })
 

@@ -97,7 +97,9 @@ function horizontalBoxes(boxes: OrientedBox[]): OrientedBox[] {
     .filter((b) => b.w > 1.5 * b.h)
     .map((b) => b.h)
     .sort((a, b) => a - b)
-  const lineH = lineHs[lineHs.length >> 2] ?? Infinity
+  // the median line: a quartile was pulled down by faint labels (thin boxes), which then dropped the
+  // ID number's larger type as if it were a title
+  const lineH = lineHs[lineHs.length >> 1] ?? Infinity
   return boxes.filter((b) => !(b.h > 1.6 * b.w && b.h > 2 * typical) && !(b.w > b.h && b.h > 1.5 * lineH))
 }
 

@@ -163,13 +163,24 @@ function wrap(s: string, n: number): string[] {
 /** Where the photo sits on the front, in card pixels (the real card's 26 × 32 mm photo area). */
 export const PORTRAIT_BOX = { x: 560, y: 60, width: 230, height: 290 } as const
 
+/** How the printed field labels (姓名, 性别, 民族, 出生, 住址, 公民身份号码) come out on the card. */
+export type LabelStyle = 'normal' | 'faint' | 'missing'
+
 export interface FrontOptions {
   /**
    * A photo (JPEG or PNG bytes) to print as the portrait, scaled to cover {@link PORTRAIT_BOX} and
    * centred; without one a cartoon face is drawn.
    */
   portrait?: Buffer
+  /**
+   * 'faint': the six field labels printed at 8–22 % opacity (worn ink, a washed-out photo), so the
+   * detector mostly misses them; 'missing': not printed at all. The 年 月 日 of the birth row stay.
+   * Default 'normal'. Only 'faint' draws from rng (its opacity), so default cards are unchanged.
+   */
+  labels?: LabelStyle
 }
+
+const FIELD_LABELS = new Set(['姓  名', '性  别', '民  族', '出  生', '住  址', '公民身份号码'])
 
 function portraitImage(photo: Buffer): string {
   const type =
@@ -181,8 +192,12 @@ function portraitImage(photo: Buffer): string {
 
 /** Front side SVG. */
 export function frontSvg(t: IdCardFront, rng: () => number, opts: FrontOptions = {}): string {
+  const style = opts.labels ?? 'normal'
+  const faint = style === 'faint' ? (0.08 + rng() * 0.14).toFixed(2) : '1'
   const label = (x: number, y: number, s: string, spacing = 0) =>
-    `<text x="${x}" y="${y}" font-family="${FONT}" font-size="24" fill="#2f6fb0" letter-spacing="${spacing}">${esc(s)}</text>`
+    FIELD_LABELS.has(s) && style === 'missing'
+      ? ''
+      : `<text x="${x}" y="${y}" font-family="${FONT}" font-size="24" fill="#2f6fb0" letter-spacing="${spacing}"${FIELD_LABELS.has(s) ? ` opacity="${faint}"` : ''}>${esc(s)}</text>`
   const value = (x: number, y: number, s: string, size = 28, extra = '') =>
     `<text x="${x}" y="${y}" font-family="${FONT}" font-size="${size}" fill="#111" ${extra}>${esc(s)}</text>`
   const [y, m, d] = t.birth!.split('/')
@@ -279,4 +294,164 @@ export function cjkFontAvailable(): boolean {
   } catch {
     return existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc')
   }
+}
+
+/** A hand-held photo of a card: the card tilted in depth (a perspective warp) lying on a textured surface. */
+export interface PhotoDistortion {
+  /** the card's corners in the output image, clockwise from top-left, in pixels */
+  corners: Array<[number, number]>
+  width: number
+  height: number
+  /** the surface: 'wood' (grain), 'cloth' (weave) or 'speckle' (granite-like noise) */
+  texture: 'wood' | 'cloth' | 'speckle'
+  textureSeed: number
+  jpegQuality: number
+  blur: number
+}
+
+/**
+ * A random tilt: the card fills 55–80 % of a 1280×960 frame, turned by up to ±12° and tilted in depth so
+ * that one side is up to 25 % shorter than the opposite one (a phone held 15–35° off the card's normal).
+ */
+export function randomPhotoDistortion(rng: () => number): PhotoDistortion {
+  const width = 1280
+  const height = 960
+  const scale = (0.55 + rng() * 0.25) * (width / W)
+  const cw = W * scale
+  const ch = H * scale
+  const cx = width / 2 + (rng() - 0.5) * (width - cw) * 0.5
+  const cy = height / 2 + (rng() - 0.5) * (height - ch) * 0.5
+  const a = ((rng() * 24 - 12) * Math.PI) / 180
+  // depth tilt: shrink one edge (top, bottom, left or right) towards its middle
+  const shrink = 0.08 + rng() * 0.17
+  const edge = Math.floor(rng() * 4)
+  const base: Array<[number, number]> = [
+    [-cw / 2, -ch / 2],
+    [cw / 2, -ch / 2],
+    [cw / 2, ch / 2],
+    [-cw / 2, ch / 2],
+  ]
+  const pairs = [
+    [0, 1],
+    [1, 2],
+    [2, 3],
+    [3, 0],
+  ][edge]!
+  for (const i of pairs) {
+    const j = pairs[0] === i ? pairs[1]! : pairs[0]!
+    const p = base[i]!
+    const q = base[j]!
+    base[i] = [p[0] + ((q[0] - p[0]) * shrink) / 2, p[1] + ((q[1] - p[1]) * shrink) / 2]
+  }
+  const corners = base.map(
+    ([x, y]) => [cx + x * Math.cos(a) - y * Math.sin(a), cy + x * Math.sin(a) + y * Math.cos(a)] as [number, number],
+  )
+  return {
+    corners,
+    width,
+    height,
+    texture: pick(rng, ['wood', 'cloth', 'speckle'] as const),
+    textureSeed: Math.floor(rng() * 2 ** 31),
+    jpegQuality: int(rng, 60, 92),
+    blur: rng() < 0.4 ? Math.round((0.3 + rng() * 0.7) * 100) / 100 : 0,
+  }
+}
+
+/** Solve the 8×8 system of a homography mapping four points a[i] → b[i]; returns h (h33 = 1). */
+function homography(a: Array<[number, number]>, b: Array<[number, number]>): number[] {
+  const m: number[][] = []
+  for (let i = 0; i < 4; i++) {
+    const [x, y] = a[i]!
+    const [u, v] = b[i]!
+    m.push([x, y, 1, 0, 0, 0, -u * x, -u * y, u])
+    m.push([0, 0, 0, x, y, 1, -v * x, -v * y, v])
+  }
+  for (let c = 0; c < 8; c++) {
+    let p = c
+    for (let r = c + 1; r < 8; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r
+    ;[m[c], m[p]] = [m[p]!, m[c]!]
+    for (let r = 0; r < 8; r++) {
+      if (r === c) continue
+      const f = m[r]![c]! / m[c]![c]!
+      for (let k = c; k < 9; k++) m[r]![k]! -= f * m[c]![k]!
+    }
+  }
+  return [...m.map((row, i) => row[8]! / row[i]!), 1]
+}
+
+function texturePixels(kind: PhotoDistortion['texture'], seed: number, w: number, h: number): Buffer {
+  let st = seed >>> 0 || 1
+  const rnd = () => {
+    st ^= st << 13
+    st ^= st >>> 17
+    st ^= st << 5
+    return (st >>> 0) / 2 ** 32
+  }
+  const base = kind === 'wood' ? [150, 105, 65] : kind === 'cloth' ? [70, 80, 105] : [128, 124, 118]
+  const f1 = 0.02 + rnd() * 0.04
+  const f2 = 0.002 + rnd() * 0.004
+  const ph = rnd() * 10
+  const out = Buffer.alloc(w * h * 3)
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let t: number
+      if (kind === 'wood') t = 28 * Math.sin(f1 * (y + 18 * Math.sin(f2 * x * 3 + ph)) + ph) + 14 * Math.sin(f2 * 7 * y)
+      else if (kind === 'cloth')
+        t = 22 * Math.sign(Math.sin(0.9 * x)) * Math.sign(Math.sin(0.9 * y)) + 8 * Math.sin(f1 * x)
+      else t = 0
+      const n = (rnd() - 0.5) * (kind === 'speckle' ? 90 : 30)
+      const o = (y * w + x) * 3
+      for (let k = 0; k < 3; k++) out[o + k] = Math.max(0, Math.min(255, base[k]! + t + n))
+    }
+  }
+  return out
+}
+
+/**
+ * Render one side as a photo of the card lying on a textured surface, seen at an angle: the card is warped
+ * by the homography taking its rectangle onto `dist.corners` (sharp has affine transforms only, so the
+ * perspective warp is done here with inverse mapping and bilinear sampling), blurred and JPEG-encoded.
+ */
+export async function renderCardPhoto(svg: string, dist: PhotoDistortion): Promise<Buffer> {
+  const card = await sharp(Buffer.from(svg)).ensureAlpha().raw().toBuffer({ resolveWithObject: true })
+  const cw = card.info.width
+  const chh = card.info.height
+  const src = card.data
+  const { width: w, height: h } = dist
+  const out = texturePixels(dist.texture, dist.textureSeed, w, h)
+  const rect: Array<[number, number]> = [
+    [0, 0],
+    [cw, 0],
+    [cw, chh],
+    [0, chh],
+  ]
+  const m = homography(dist.corners, rect) // output pixel → card pixel
+  const xs = dist.corners.map((c) => c[0])
+  const ys = dist.corners.map((c) => c[1])
+  const x0 = Math.max(0, Math.floor(Math.min(...xs)))
+  const x1 = Math.min(w - 1, Math.ceil(Math.max(...xs)))
+  const y0 = Math.max(0, Math.floor(Math.min(...ys)))
+  const y1 = Math.min(h - 1, Math.ceil(Math.max(...ys)))
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const d = m[6]! * x + m[7]! * y + 1
+      const u = (m[0]! * x + m[1]! * y + m[2]!) / d - 0.5
+      const v = (m[3]! * x + m[4]! * y + m[5]!) / d - 0.5
+      if (u < 0 || v < 0 || u >= cw - 1 || v >= chh - 1) continue
+      const ui = Math.floor(u)
+      const vi = Math.floor(v)
+      const fu = u - ui
+      const fv = v - vi
+      const o = (y * w + x) * 3
+      const at = (xx: number, yy: number, k: number) => src[(yy * cw + xx) * 4 + k]!
+      const bil = (k: number) =>
+        (at(ui, vi, k) * (1 - fu) + at(ui + 1, vi, k) * fu) * (1 - fv) +
+        (at(ui, vi + 1, k) * (1 - fu) + at(ui + 1, vi + 1, k) * fu) * fv
+      const alpha = bil(3) / 255
+      for (let k = 0; k < 3; k++) out[o + k] = Math.round(bil(k) * alpha + out[o + k]! * (1 - alpha))
+    }
+  }
+  let img = sharp(out, { raw: { width: w, height: h, channels: 3 } })
+  if (dist.blur > 0.3) img = img.blur(dist.blur)
+  return img.jpeg({ quality: dist.jpegQuality }).toBuffer()
 }

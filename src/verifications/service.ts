@@ -1,22 +1,32 @@
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto'
 import { ulid } from 'ulid'
-import { ReasonError, isReasonError } from '../codes/reason-error.js'
+import { Type } from '@sinclair/typebox'
+import { defineJob, type JobEnqueuer } from '../queue/index.js'
+import { ReasonError, isReasonError } from '../codes/index.js'
 import { toCode, type Family, type Reason } from '../codes/index.js'
 import type { PersonalDataVault } from '../crypto/index.js'
-import { validateIdNumber, validateName } from '../identity/index.js'
-import type { BlobStore } from '../media/blob-store.js'
-import { sniffImage, sniffVideo, type RegistryService } from '../registry/index.js'
-import type { App, Rule } from '../apps/types.js'
-import type { AppRow, Store } from '../storage/ports.js'
-import type { Action, Attempt, Challenge, Outcome, Verification } from './types.js'
+import { maskIdNumber, maskName, validateIdNumber, validateName } from '../identity/index.js'
+import { sniffImage, sniffVideo, type BlobStore } from '../media/index.js'
+import type { RegistryService } from '../registry/index.js'
+import type { App, Rule } from '../apps/index.js'
+import type { Store } from '../storage/index.js'
+import type { Clock } from '../clock/index.js'
+import type { Action, Attempt, Challenge, Outcome, Verification, VerificationQuery } from './types.js'
 import { CacheUnavailableError, type Cache } from '../cache/index.js'
 import { cardStepStatus } from './card-step-status.js'
+import { claimAttempt } from './claim.js'
 
-export interface Clock {
-  now(): Date
-}
-
-export const ANALYSE_JOB = 'analyse'
+/** The analysis of one uploaded attempt; the key `analyse:<attemptId>` keeps it queued once. */
+export const ANALYSE_JOB = defineJob(
+  'analyse',
+  Type.Object({
+    attemptId: Type.String({ minLength: 1 }),
+    /** capture-page uploads: how long the page's recorder ran and its type (VIDEO_TAMPERED when the file does not fit) */
+    recording: Type.Optional(
+      Type.Object({ durationMs: Type.Integer({ minimum: 0 }), mimeType: Type.String({ maxLength: 100 }) }),
+    ),
+  }),
+)
 export const MAX_REFERENCE_BYTES = 3 * 1024 * 1024
 export const MIN_VIDEO_BYTES = 1024
 /** digits issued for read-aloud liveness live this long (66660022 after) */
@@ -51,7 +61,7 @@ export interface VerificationPolicy {
 }
 
 export interface CreateInput {
-  app: AppRow
+  app: App
   rule: Rule
   family: Family
   name?: string | null
@@ -72,11 +82,6 @@ export interface Created {
   verification: Verification
   /** set when the verification finished at once (invalid identity, registry miss …) */
   outcome: { reason: Reason; code: number; billable: boolean } | null
-}
-
-export interface JobEnqueuer {
-  /** inside the caller's transaction: the job exists exactly when the attempt does */
-  enqueue(tx: Store, job: { kind: string; key: string; payload: unknown }): Promise<void>
 }
 
 export interface UploadResult {
@@ -101,6 +106,7 @@ export class VerificationService {
     private readonly vault: PersonalDataVault,
     private readonly blobs: BlobStore,
     private readonly registry: RegistryService,
+    /** inside the caller's transaction: the job exists exactly when the attempt does */
     private readonly queue: JobEnqueuer,
     private readonly clock: Clock,
     private readonly policy: VerificationPolicy,
@@ -387,7 +393,6 @@ export class VerificationService {
       throw new ReasonError('DAILY_LIMIT_EXCEEDED', 'this person reached the daily attempt limit')
     }
 
-    const seq = v.attemptsUsed + 1
     const attemptId = `att_${ulid().toLowerCase()}`
     const mediaBlob = `${v.id}/${attemptId}.${videoKind ?? imageKind}`
     // a keyed hash: equal uploads are recognised without keeping a fingerprint of the face video itself
@@ -410,27 +415,18 @@ export class VerificationService {
     let claimed: boolean
     try {
       claimed = await this.store.transaction(async (tx) => {
-        if (
-          !(await tx.verifications.transition(v.id, ['created', 'capturing'], 'analysing', {
-            attemptsUsed: seq,
-            expectAttemptsUsed: v.attemptsUsed,
-          }))
-        )
-          return false
-        await tx.attempts.insert({
+        const claim = await claimAttempt(tx, v, {
           id: attemptId,
-          verificationId: v.id,
-          seq,
           mediaBlob,
           mediaKind: videoKind ? 'video' : 'image',
           mediaHash,
           createdAt: iso(now),
         })
+        if (!claim.claimed) return false
         if (!early)
-          await this.queue.enqueue(tx, {
-            kind: ANALYSE_JOB,
-            key: `analyse:${attemptId}`,
-            payload: { attemptId, ...(recording && { recording }) },
+          await this.queue.enqueue(tx, ANALYSE_JOB, `analyse:${attemptId}`, {
+            attemptId,
+            ...(recording && { recording }),
           })
         return true
       })
@@ -538,12 +534,26 @@ export class VerificationService {
 
   // ── reading ─────────────────────────────────────────────────────────────────
 
+  async byId(id: string): Promise<Verification | null> {
+    return this.store.verifications.getById(id)
+  }
+
   async byToken(token: string): Promise<Verification | null> {
     return this.store.verifications.getByToken(token)
   }
 
   async byOrderNo(appId: string, orderNo: string): Promise<Verification | null> {
     return this.store.verifications.getByOrderNo(appId, orderNo)
+  }
+
+  /** The operator's search (management API); newest first, at most `limit`. */
+  search(q: VerificationQuery): Promise<Verification[]> {
+    return this.store.verifications.search(q)
+  }
+
+  /** Where the person is sent at the end (the ticket flow's browser login may set it late). */
+  async setRedirect(id: string, url: string): Promise<void> {
+    await this.store.verifications.setRedirect(id, url)
   }
 
   attempts(verificationId: string): Promise<Attempt[]> {
@@ -562,6 +572,12 @@ export class VerificationService {
       name: s?.nameSealed ? this.vault.open(s.nameSealed) : null,
       idNumber: s?.idNumberSealed ? this.vault.open(s.idNumberSealed) : null,
     }))
+  }
+
+  /** The identity as operators see it (console, management API): masked, never in full. */
+  async maskedIdentity(v: Verification): Promise<{ name: string | null; idNumber: string | null }> {
+    const id = await this.identity(v)
+    return { name: id.name ? maskName(id.name) : null, idNumber: id.idNumber ? maskIdNumber(id.idNumber) : null }
   }
 
   async blob(key: string | null): Promise<Buffer | null> {

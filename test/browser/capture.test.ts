@@ -10,6 +10,7 @@ import { faceidClient } from '../support/tencent.js'
 import { DATA, MODELS, hasData } from '../support/env.js'
 import { createAnalysisEngine } from '../../src/analysis/index.js'
 import { ticketSign } from '../../src/auth/index.js'
+import { REMEDIES } from '../../src/codes/index.js'
 import {
   DESKTOP,
   PHONE,
@@ -236,6 +237,7 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     await capture(page, 'h5-impostor', 'desktop')
     await page.waitForSelector('[data-screen="fail-final"]', { timeout: 90_000 })
     expect(await page.textContent('.code'), await signals(BizToken)).toContain('2016')
+    expect(await page.textContent('.code + #remedy')).toBe(REMEDIES.SIMILARITY_BELOW_THRESHOLD.zh)
     await shot(page, 'h5-impostor-verdict-desktop')
     const r = await sdk.GetDetectInfoEnhanced({ BizToken, RuleId: silentRule, InfoType: '0' })
     expect(r.Text.ErrCode).toBe(2016)
@@ -273,7 +275,7 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     }
   }, 400_000)
 
-  it('a camera showing one still photo fails with the single-image code (1003)', async () => {
+  it('a camera showing one still photo fails with the single-image code (1003) and says what to do under it', async () => {
     b.useCamera(clip.still!)
     const { sdk, BizToken, Url } = await detectAuth(silentRule, photo.other!)
     const { context, page } = await openPage(b.browser, { viewport: PHONE, locale: 'en-US' })
@@ -284,6 +286,8 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     const r = await sdk.GetDetectInfoEnhanced({ BizToken, RuleId: silentRule, InfoType: '0' })
     expect(r.Text.ErrCode, await signals(BizToken)).toBe(1003)
     expect(await page.textContent('.code')).toContain('1003')
+    // what to do, in the page's language, right under the code
+    expect(await page.textContent('.code + #remedy')).toBe(REMEDIES.STILL_IMAGE_VIDEO.en)
     await context.close()
   }, 150_000)
 
@@ -456,7 +460,7 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
     await context.close()
   }, 150_000)
 
-  it('the live guide says what the server would: too dark, too far, too far left — before anything is recorded', async () => {
+  it('the live guide says what the server would and what to do: too dark, too far, too far left — before anything is recorded', async () => {
     const { Url } = await detectAuth(silentRule, photo.ref!)
     for (const [name, reason] of [
       ['dark', 'TOO_DARK'],
@@ -472,7 +476,8 @@ describe.skipIf(!ready)('capture page in Chromium, both families', () => {
       await page.click('#agree')
       await page.waitForSelector(`#hint[data-reason="${reason}"]`, { timeout: 60_000 })
       const text = await page.textContent('#hint')
-      expect(text?.length).toBeGreaterThan(2)
+      // the hint is the reason's remedy (src/codes/remedies.ts) in the page's language
+      expect(text).toBe(REMEDIES[reason][name === 'far' ? 'zh' : 'en'])
       await shot(page, `guide-${name}-${name === 'far' ? 'zh' : 'en'}-phone`)
       await context.close()
     }

@@ -119,6 +119,8 @@ function messageScreen(
     text?: () => string
     code?: number | string
     extra?: () => Array<Node | null>
+    /** shown under the code line */
+    afterCode?: () => Array<Node | null>
     actions?: () => Node[]
   },
 ) {
@@ -131,6 +133,7 @@ function messageScreen(
       opts.text ? h('p', { class: 'lead' }, opts.text()) : null,
       ...(opts.extra?.() ?? []),
       opts.code !== undefined ? codeLine('code', opts.code) : null,
+      ...(opts.afterCode?.() ?? []),
       h('div', { class: 'actions' }, ...(opts.actions?.() ?? [])),
     ),
   ])
@@ -141,9 +144,10 @@ function verdictScreen(name: string, v: Verdict, opts: { title: () => string; ac
     icon: 'err',
     title: opts.title,
     code: v.code,
-    extra: () => [
-      h('p', { class: 'lead' }, pick(v.message, lang)),
-      v.remedy && pick(v.remedy, lang) ? h('p', { class: 'remedy' }, pick(v.remedy, lang)) : null,
+    extra: () => [h('p', { class: 'lead' }, pick(v.message, lang))],
+    // what to do goes right under the code it explains (src/codes/remedies.ts, in the page's language)
+    afterCode: () => [
+      v.remedy && pick(v.remedy, lang) ? h('p', { class: 'remedy', id: 'remedy' }, pick(v.remedy, lang)) : null,
     ],
     ...(opts.actions && { actions: opts.actions }),
   })
