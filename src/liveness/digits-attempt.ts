@@ -1,6 +1,6 @@
 import type { Reason } from '../codes/reasons.js'
 import { analyseAudioFile, type AudioAnalysis } from '../audio/analyse.js'
-import { NoRecognizer, type DigitRecognizer } from '../audio/recognizer.js'
+import { verifyDigits, type DigitRecognizer } from '../audio/recognizer.js'
 import { SileroVad } from '../audio/vad.js'
 import { MediaRejectedError } from '../media/errors.js'
 import { QUALITY_THRESHOLDS } from '../vision/quality.js'
@@ -14,7 +14,11 @@ export const DIGITS_SAMPLING = { fps: 25, maxFrames: 200 } as const
 export interface DigitsAttemptOptions {
   /** Silero VAD; default: one per thread, loaded on first use */
   vad?: SileroVad
-  /** default NoRecognizer: `digitsRecognized: null` */
+  /**
+   * The recogniser that verifies the digits. Absent: only the sound and lip rules are judged
+   * (`recognizer: "none"`): the benchmark's lip-sync columns and the judge's own tests. The analysis
+   * engine always passes one, or refuses the attempt as not available.
+   */
   recognizer?: DigitRecognizer
   thresholds?: Partial<DigitsThresholds>
   /** see DigitsJudgeInput.expectedSyllables (tests and benchmarks on English sentences) */
@@ -63,7 +67,8 @@ export async function runDigitsAttempt(
   opts: DigitsAttemptOptions = {},
 ): Promise<DigitsAttemptResult> {
   const vadP = opts.vad ? Promise.resolve(opts.vad) : digitsVad()
-  const recognizer = opts.recognizer ?? new NoRecognizer()
+  const recognizer = opts.recognizer ?? null
+  const recognizerName = recognizer?.name ?? 'none'
   let scan: VideoScan
   // ffmpeg decodes the sound in its own process while the frames are scanned
   const audioP = vadP.then((vad) =>
@@ -77,7 +82,7 @@ export async function runDigitsAttempt(
       const reason = DIGITS_MEDIA_REASON[err.reason] ?? err.reason
       return {
         reason,
-        signals: { ...err.detail, rejection: err.message, recognizer: recognizer.name, digitsRecognized: null },
+        signals: { ...err.detail, rejection: err.message, recognizer: recognizerName, digitsRecognized: null },
         scan: null,
         audio: null,
       }
@@ -100,7 +105,7 @@ export async function runDigitsAttempt(
     vadMeanProb: audio.vadMeanProb,
     syllableTimesS: audio.syllableTimesS.join(','),
     audioMs: audio.ms,
-    recognizer: recognizer.name,
+    recognizer: recognizerName,
   }
   if (scan.framesWithFace === 0)
     return { reason: 'NO_FACE_IN_VIDEO', signals: { ...signals, digitsRecognized: null }, scan, audio }
@@ -110,7 +115,10 @@ export async function runDigitsAttempt(
     return { reason, signals: { ...signals, digitsRecognized: null }, scan, audio }
   }
   const T = QUALITY_THRESHOLDS
-  const recognized = audio.hasTrack && !audio.digitalSilence ? await recognizer.recognise(audio.pcm) : null
+  const started = performance.now()
+  const verification =
+    recognizer && audio.hasTrack && !audio.digitalSilence ? await verifyDigits(recognizer, audio.pcm, digits) : null
+  if (verification) signals.recognizerMs = Math.round(performance.now() - started)
   const verdict = judgeDigits(
     {
       audio,
@@ -131,7 +139,7 @@ export async function runDigitsAttempt(
       },
       digits,
       expectedSyllables: opts.expectedSyllables,
-      recognized,
+      verification,
     },
     opts.thresholds,
   )
