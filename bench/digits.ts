@@ -14,7 +14,7 @@
  * `expectedSyllables` = the syllable count of the GRID transcript (bin-blue-at-ef-two-now = 6). The
  * retalking clips have no transcript: their syllable check is not applied (expectedSyllables = the
  * count the counter itself finds, which makes that check pass by construction) — reported as such.
- * Options: --json <file>   --keep (keep the temporary folder)   --speech-only   --per-speaker N (default 40)
+ * Options: --json <file>   --keep (keep the temporary folder)   --speech-only | --video-only   --per-speaker N (default 40)
  *
  * First the speech part (bench/digits-speech.ts): the built-in digit verifier on Mandarin readings
  * and their attacks, audio only. Then every clip above is judged twice: by the sound and lip rules
@@ -30,8 +30,10 @@ import { loadFaceDetector } from '../src/vision/human.js'
 import { sharedDir } from '../src/vision/paths.js'
 import { ffmpegPath } from '../src/media/ffmpeg.js'
 import { SileroVad } from '../src/audio/vad.js'
-import { runDigitsAttempt } from '../src/liveness/digits-attempt.js'
+import { runDigitsAttempt, digitsJudgeInput } from '../src/liveness/digits-attempt.js'
+import { judgeDigits } from '../src/liveness/digits.js'
 import { analyseAudioFile } from '../src/audio/analyse.js'
+import { SherpaDigitVerifier, SPEECH_ZH_DIR } from '../src/audio/index.js'
 import { runSpeechBench, espeakDigits, pct } from './digits-speech.js'
 import { mulberry32, randomDigits, wavBytes } from '../test/support/digit-readings.js'
 
@@ -44,15 +46,21 @@ if (!existsSync(join(data, 'videos', 'grid'))) {
 }
 const hasEspeak = spawnSync('espeak-ng', ['--version']).status === 0
 const perAt = args.indexOf('--per-speaker')
-const speech = await runSpeechBench({
-  data,
-  modelsDir,
-  ffmpeg: ffmpegPath(),
-  perSpeaker: perAt >= 0 ? Number(args[perAt + 1]) : 40,
-})
+const speech = args.includes('--video-only')
+  ? null
+  : await runSpeechBench({
+      data,
+      modelsDir,
+      ffmpeg: ffmpegPath(),
+      perSpeaker: perAt >= 0 ? Number(args[perAt + 1]) : 40,
+    })
 if (args.includes('--speech-only')) process.exit(0)
-const verifier = speech?.verifier ?? null
+const verifier = speech?.verifier ?? (args.includes('--video-only') ? loadVerifier() : null)
 const rndIssued = mulberry32(7)
+function loadVerifier(): SherpaDigitVerifier | null {
+  const dirZh = join(modelsDir, SPEECH_ZH_DIR)
+  return existsSync(dirZh) ? SherpaDigitVerifier.load(dirZh) : null
+}
 
 /** GRID transcripts and their syllable counts (letters as spoken: f = "ef", x = "ex", s = "es"). */
 const GRID: Record<string, { text: string; syllables: number }> = {
@@ -145,21 +153,20 @@ interface Row {
 const rows: Row[] = []
 async function judge(kind: string, clip: Clip, path: string, label = clip.id, issued?: string): Promise<void> {
   const t0 = performance.now()
-  const r = await runDigitsAttempt(detector, path, '0'.repeat(Math.max(1, clip.syllables!)), {
+  // one scan per clip: as the engine judges it (lips + verifier, on digits the clip could not know),
+  // and the lip rules alone re-judged on the same measurements
+  const digits = issued ?? randomDigits(Math.max(1, clip.syllables!), rndIssued)
+  const e = await runDigitsAttempt(detector, path, digits, {
     vad,
     expectedSyllables: clip.syllables!,
+    ...(verifier && { recognizer: verifier }),
   })
+  const lips = e.scan && e.audio ? judgeDigits(digitsJudgeInput(e.scan, e.audio, digits, clip.syllables!)) : e
+  const r = { reason: lips.reason, signals: { ...e.signals, ...lips.signals } }
   const ms = Math.round(performance.now() - t0)
   const s = r.signals
-  let engineReason: string | null = null
-  let heard: string | null = null
-  if (verifier) {
-    // as the engine judges it: the same lip rules, then the verifier on digits the clip could not know
-    const digits = issued ?? randomDigits(Math.max(1, clip.syllables!), rndIssued)
-    const e = await runDigitsAttempt(detector, path, digits, { vad, recognizer: verifier })
-    engineReason = e.reason
-    heard = (e.signals.digitsRecognized as string | null) ?? null
-  }
+  const engineReason: string | null = verifier ? e.reason : null
+  const heard: string | null = verifier ? ((e.signals.digitsRecognized as string | null) ?? null) : null
   rows.push({ kind, clip: label, reason: r.reason, signals: s, ms, engineReason, heard })
   console.log(
     `${kind.padEnd(12)} ${label.padEnd(18)} ${r.reason.padEnd(30)} av=${s.avCorrelation ?? '-'} lag=${s.avLagS ?? '-'} sync=${s.syncPeak ?? '-'}@${s.syncLagS ?? '-'} z=${s.syncZ ?? '-'} mouth=${s.mouthRange ?? '-'} syl=${s.syllables ?? '-'}/${s.expectedSyllables ?? '-'} speech=${s.speechS ?? '-'}s ${s.speechDbfs ?? '-'}dBFS face=${s.faceCompleteShare ?? '-'} ${ms}ms engine=${engineReason ?? '-'} heard=${heard ?? '-'}`,

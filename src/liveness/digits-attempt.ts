@@ -6,7 +6,13 @@ import { MediaRejectedError } from '../media/errors.js'
 import { QUALITY_THRESHOLDS } from '../vision/quality.js'
 import type { FaceDetector } from '../vision/human.js'
 import { scanVideo, type VideoScan } from '../vision/scan.js'
-import { DIGITS_THRESHOLDS, judgeDigits, type DigitsSignals, type DigitsThresholds } from './digits.js'
+import {
+  DIGITS_THRESHOLDS,
+  judgeDigits,
+  type DigitsJudgeInput,
+  type DigitsSignals,
+  type DigitsThresholds,
+} from './digits.js'
 
 /** Video sampling of the digits mode: lips move at 3–7 syllables/s, so denser than the 10 fps of the other modes. */
 export const DIGITS_SAMPLING = { fps: 25, maxFrames: 200 } as const
@@ -114,34 +120,43 @@ export async function runDigitsAttempt(
       scan.maxFaceCount > QUALITY_THRESHOLDS.maxFacesForMultiple ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES'
     return { reason, signals: { ...signals, digitsRecognized: null }, scan, audio }
   }
-  const T = QUALITY_THRESHOLDS
   const started = performance.now()
   const verification =
     recognizer && audio.hasTrack && !audio.digitalSilence ? await verifyDigits(recognizer, audio.pcm, digits) : null
   if (verification) signals.recognizerMs = Math.round(performance.now() - started)
   const verdict = judgeDigits(
-    {
-      audio,
-      mouthOpen: scan.samples.map((s) => (s.face ? s.face.mouthOpen : NaN)),
-      frameTimesS: scan.samples.map((s) => s.t),
-      faceComplete: scan.samples.map(
-        (s) =>
-          s.face !== null &&
-          s.faceCount === 1 &&
-          s.face.outsideFrac <= T.maxOutsideFrac &&
-          s.face.occlusion <= T.maxOcclusion,
-      ),
-      video: {
-        width: scan.info.probe.displayWidth,
-        height: scan.info.probe.displayHeight,
-        durationS: scan.info.durationS,
-        format: scan.info.probe.container,
-      },
-      digits,
-      expectedSyllables: opts.expectedSyllables,
-      verification,
-    },
+    { ...digitsJudgeInput(scan, audio, digits, opts.expectedSyllables), verification },
     opts.thresholds,
   )
   return { reason: verdict.reason, signals: { ...signals, ...verdict.signals }, scan, audio }
+}
+
+/** What the judge sees of one scanned video and its sound (also used by bench:digits to judge the lip rules alone). */
+export function digitsJudgeInput(
+  scan: VideoScan,
+  audio: AudioAnalysis,
+  digits: string,
+  expectedSyllables?: number,
+): DigitsJudgeInput {
+  const T = QUALITY_THRESHOLDS
+  return {
+    audio,
+    mouthOpen: scan.samples.map((s) => (s.face ? s.face.mouthOpen : NaN)),
+    frameTimesS: scan.samples.map((s) => s.t),
+    faceComplete: scan.samples.map(
+      (s) =>
+        s.face !== null &&
+        s.faceCount === 1 &&
+        s.face.outsideFrac <= T.maxOutsideFrac &&
+        s.face.occlusion <= T.maxOcclusion,
+    ),
+    video: {
+      width: scan.info.probe.displayWidth,
+      height: scan.info.probe.displayHeight,
+      durationS: scan.info.durationS,
+      format: scan.info.probe.container,
+    },
+    digits,
+    expectedSyllables,
+  }
 }
