@@ -7,6 +7,9 @@ import { startTestServer, type TestServer } from './support/server.js'
 import { digitsFlow, type DigitsFlow } from './support/digits-flow.js'
 import { DATA, MODELS, hasData, tempDir } from './support/env.js'
 import { createAnalysisEngine } from '../src/analysis/index.js'
+import { loadAnalyser } from '../src/server.js'
+import { loadConfig } from '../src/config/index.js'
+import { createLogger } from '../src/logging.js'
 import { MODELS as MODEL_SPECS, loadFaceDetector, type FaceDetector } from '../src/vision/index.js'
 import { buildReading, mulberry32, speakerTakes, type Takes } from './support/digit-readings.js'
 import { warpedReadingVideo } from './support/warped-reading.js'
@@ -220,6 +223,16 @@ describe.skipIf(!speechReady)('digital liveness hears the digits over HTTP, both
       mkdirSync(dirname(join(noSpeech, m.file)), { recursive: true })
       symlinkSync(join(MODELS, m.file), join(noSpeech, m.file))
     }
+    // the server's start-up says so (loadAnalyser is what `shiren serve` runs)
+    const lines: string[] = []
+    const log = createLogger('warn', { write: (l: string) => void lines.push(l) })
+    const loaded = await loadAnalyser(
+      loadConfig({ SHIREN_DATA_DIR: tempDir(), SHIREN_MODELS_DIR: noSpeech, SHIREN_WORKERS: '1' }),
+      log,
+    )
+    expect(loaded).not.toBeNull()
+    await loaded!.close()
+    expect(lines.join('\n')).toMatch(/speech models are missing/)
     const bare = await createAnalysisEngine({ modelsDir: noSpeech, workers: 1 })
     const s2 = await startTestServer({ analyser: bare })
     try {
