@@ -14,7 +14,13 @@
  * `expectedSyllables` = the syllable count of the GRID transcript (bin-blue-at-ef-two-now = 6). The
  * retalking clips have no transcript: their syllable check is not applied (expectedSyllables = the
  * count the counter itself finds, which makes that check pass by construction) — reported as such.
- * Options: --json <file>   --keep (keep the temporary folder)
+ * Options: --json <file>   --keep (keep the temporary folder)   --speech-only | --video-only   --per-speaker N (default 40)
+ *
+ * First the speech part (bench/digits-speech.ts): the built-in digit verifier on Mandarin readings
+ * and their attacks, audio only. Then every clip above is judged twice: by the sound and lip rules
+ * alone (`lips`), and as the engine judges it, with the verifier and random issued digits of the
+ * clip's syllable count (`engine`: the dubbed clips are also attacks on the digits). `tts-issued`
+ * puts espeak-ng reading the issued digits in Mandarin over a face that does not say them.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
@@ -24,8 +30,12 @@ import { loadFaceDetector } from '../src/vision/human.js'
 import { sharedDir } from '../src/vision/paths.js'
 import { ffmpegPath } from '../src/media/ffmpeg.js'
 import { SileroVad } from '../src/audio/vad.js'
-import { runDigitsAttempt } from '../src/liveness/digits-attempt.js'
+import { runDigitsAttempt, digitsJudgeInput } from '../src/liveness/digits-attempt.js'
+import { judgeDigits } from '../src/liveness/digits.js'
 import { analyseAudioFile } from '../src/audio/analyse.js'
+import { SherpaDigitVerifier, SPEECH_ZH_DIR } from '../src/audio/index.js'
+import { runSpeechBench, espeakDigits, pct } from './digits-speech.js'
+import { mulberry32, randomDigits, wavBytes } from '../test/support/digit-readings.js'
 
 const args = process.argv.slice(2)
 const data = join(sharedDir(), 'data')
@@ -35,6 +45,22 @@ if (!existsSync(join(data, 'videos', 'grid'))) {
   process.exit(0)
 }
 const hasEspeak = spawnSync('espeak-ng', ['--version']).status === 0
+const perAt = args.indexOf('--per-speaker')
+const speech = args.includes('--video-only')
+  ? null
+  : await runSpeechBench({
+      data,
+      modelsDir,
+      ffmpeg: ffmpegPath(),
+      perSpeaker: perAt >= 0 ? Number(args[perAt + 1]) : 40,
+    })
+if (args.includes('--speech-only')) process.exit(0)
+const verifier = speech?.verifier ?? (args.includes('--video-only') ? loadVerifier() : null)
+const rndIssued = mulberry32(7)
+function loadVerifier(): SherpaDigitVerifier | null {
+  const dirZh = join(modelsDir, SPEECH_ZH_DIR)
+  return existsSync(dirZh) ? SherpaDigitVerifier.load(dirZh) : null
+}
 
 /** GRID transcripts and their syllable counts (letters as spoken: f = "ef", x = "ex", s = "es"). */
 const GRID: Record<string, { text: string; syllables: number }> = {
@@ -120,19 +146,30 @@ interface Row {
   reason: string
   signals: Record<string, unknown>
   ms: number
+  /** with the verifier and random issued digits (null without the speech models) */
+  engineReason: string | null
+  heard: string | null
 }
 const rows: Row[] = []
-async function judge(kind: string, clip: Clip, path: string, label = clip.id): Promise<void> {
+async function judge(kind: string, clip: Clip, path: string, label = clip.id, issued?: string): Promise<void> {
   const t0 = performance.now()
-  const r = await runDigitsAttempt(detector, path, '0'.repeat(Math.max(1, clip.syllables!)), {
+  // one scan per clip: as the engine judges it (lips + verifier, on digits the clip could not know),
+  // and the lip rules alone re-judged on the same measurements
+  const digits = issued ?? randomDigits(Math.max(1, clip.syllables!), rndIssued)
+  const e = await runDigitsAttempt(detector, path, digits, {
     vad,
     expectedSyllables: clip.syllables!,
+    ...(verifier && { recognizer: verifier }),
   })
+  const lips = e.scan && e.audio ? judgeDigits(digitsJudgeInput(e.scan, e.audio, digits, clip.syllables!)) : e
+  const r = { reason: lips.reason, signals: { ...e.signals, ...lips.signals } }
   const ms = Math.round(performance.now() - t0)
   const s = r.signals
-  rows.push({ kind, clip: label, reason: r.reason, signals: s, ms })
+  const engineReason: string | null = verifier ? e.reason : null
+  const heard: string | null = verifier ? ((e.signals.digitsRecognized as string | null) ?? null) : null
+  rows.push({ kind, clip: label, reason: r.reason, signals: s, ms, engineReason, heard })
   console.log(
-    `${kind.padEnd(12)} ${label.padEnd(18)} ${r.reason.padEnd(30)} av=${s.avCorrelation ?? '-'} lag=${s.avLagS ?? '-'} sync=${s.syncPeak ?? '-'}@${s.syncLagS ?? '-'} z=${s.syncZ ?? '-'} mouth=${s.mouthRange ?? '-'} syl=${s.syllables ?? '-'}/${s.expectedSyllables ?? '-'} speech=${s.speechS ?? '-'}s ${s.speechDbfs ?? '-'}dBFS face=${s.faceCompleteShare ?? '-'} ${ms}ms`,
+    `${kind.padEnd(12)} ${label.padEnd(18)} ${r.reason.padEnd(30)} av=${s.avCorrelation ?? '-'} lag=${s.avLagS ?? '-'} sync=${s.syncPeak ?? '-'}@${s.syncLagS ?? '-'} z=${s.syncZ ?? '-'} mouth=${s.mouthRange ?? '-'} syl=${s.syllables ?? '-'}/${s.expectedSyllables ?? '-'} speech=${s.speechS ?? '-'}s ${s.speechDbfs ?? '-'}dBFS face=${s.faceCompleteShare ?? '-'} ${ms}ms engine=${engineReason ?? '-'} heard=${heard ?? '-'}`,
   )
 }
 
@@ -157,6 +194,40 @@ for (const c of clips) {
     if (r.status !== 0) throw new Error(r.stderr.toString())
     // start the synthetic speech where the genuine speech starts (0.5 s in), as a careful attacker would
     await judge('tts', c, mux(`${c.id}-tts`, c.path, ['-i', wav], d, 500))
+  }
+}
+// synthetic speech of the issued digits over a face that does not say them (a talking face saying
+// something else, and d0, a face that does not speak): only the lip and voice checks can stop it
+if (hasEspeak && verifier) {
+  const faces = [
+    ...clips,
+    ...(existsSync(join(data, 'videos', 'liveportrait', 'd0.mp4'))
+      ? [
+          {
+            id: 'd0',
+            path: join(data, 'videos', 'liveportrait', 'd0.mp4'),
+            syllables: 4,
+            set: 'grid' as const,
+            text: null,
+          },
+        ]
+      : []),
+  ]
+  for (const c of faces) {
+    for (let k = 0; k < 3; k++) {
+      const issued = randomDigits(4 + k, rndIssued)
+      const pcm = espeakDigits(issued, dir, ffmpegPath(), 150)!
+      const wav = join(dir, `${c.id}-tts-issued-${k}.wav`)
+      writeFileSync(wav, wavBytes(pcm))
+      const d = durationOf(c.path)
+      await judge(
+        'tts-issued',
+        { ...c, syllables: issued.length },
+        mux(`${c.id}-tts-issued-${k}`, c.path, ['-i', wav], d, 500),
+        `${c.id}#${issued}`,
+        issued,
+      )
+    }
   }
 }
 // a person who does not speak, with a talking clip's sound played in the room
@@ -189,6 +260,20 @@ for (const k of kinds) {
     `${k.padEnd(13)} ${String(rs.length).padStart(5)}  ${String(pass).padStart(6)}  ${String(rs.length - pass).padStart(8)}   ${rate}  ${JSON.stringify(reasons)}`,
   )
   summary[k] = { clips: rs.length, passed: pass, reasons }
+}
+if (verifier) {
+  console.log('\nengine (lips + verifier, random issued digits): rejected, Wilson 95 % CI')
+  for (const k of kinds) {
+    const rs = rows.filter((r) => r.kind === k)
+    const rej = rs.filter((r) => r.engineReason !== 'PASS').length
+    console.log(
+      `${k.padEnd(13)} ${pct(rej, rs.length)}${k === 'genuine' ? '  (English sentences: not digits, rejection expected)' : ''}`,
+    )
+  }
+  const dubbed = rows.filter((r) => !['genuine', 'tts-issued'].includes(r.kind))
+  console.log(
+    `dubbed clips of the lip bench (all attacks but tts-issued): rejected ${pct(dubbed.filter((r) => r.engineReason !== 'PASS').length, dubbed.length)}`,
+  )
 }
 const attacks = rows.filter((r) => r.kind !== 'genuine')
 console.log(

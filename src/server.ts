@@ -6,7 +6,21 @@ import type { Logger } from './logging.js'
 import type { Analyser } from './verifications/index.js'
 import { RecognizerLoadError } from './audio/index.js'
 import { createAnalysisEngine } from './analysis/index.js'
-import { ModelMissingError } from './vision/index.js'
+import { ModelMissingError, resolveModel } from './vision/index.js'
+
+const SPEECH_MODEL_IDS = ['speech-zh-encoder', 'speech-zh-decoder', 'speech-zh-joiner', 'speech-zh-tokens']
+
+/** The ids among `ids` whose file is absent. */
+function missingModels(modelsDir: string, ids: string[]): string[] {
+  return ids.filter((id) => {
+    try {
+      resolveModel(id, modelsDir)
+      return false
+    } catch {
+      return true
+    }
+  })
+}
 
 export interface Running {
   shiren: Shiren
@@ -24,11 +38,18 @@ export async function loadAnalyser(
   log: Logger,
 ): Promise<(Analyser & { close(): Promise<void> }) | null> {
   try {
-    return await createAnalysisEngine({
+    const engine = await createAnalysisEngine({
       modelsDir: config.modelsDir,
       ...(config.analysisWorkers > 0 && { workers: config.analysisWorkers }),
       ...(config.digitRecognizer && { digitRecognizer: config.digitRecognizer }),
     })
+    const speechMissing = config.digitRecognizer ? [] : missingModels(config.modelsDir, SPEECH_MODEL_IDS)
+    if (speechMissing.length)
+      log.warn(
+        { modelsDir: config.modelsDir, missing: speechMissing },
+        'the speech models are missing: read-the-digits (digital) attempts answer "not available" (run `shiren models pull`)',
+      )
+    return engine
   } catch (err) {
     // the operator asked for a recogniser: running without it would pass digits nobody checked
     if (err instanceof RecognizerLoadError) throw err

@@ -16,10 +16,11 @@ if (!ready)
   console.warn('[skip] ../shared/data videos or ../shared/models are absent: the recogniser plug tests are skipped')
 
 /**
- * SHIREN_DIGIT_RECOGNIZER: an operator's recogniser module, loaded by every analysis worker. The
- * modules here are written by the test: shiren ships no recogniser (docs/digits.md says why), so
- * what is tested is the plug itself: a wrong module stops start-up, and what a recogniser hears
- * reaches the judge and the signals.
+ * SHIREN_DIGIT_RECOGNIZER: an operator's recogniser module, loaded by every analysis worker instead
+ * of the built-in verifier. The modules here are written by the test (the built-in one is tested in
+ * test/digits-http.test.ts and src/audio/sherpa-digits.test.ts): what is tested is the plug itself:
+ * a wrong module stops start-up, an old-style module (recognise only) and a version-2 module
+ * (verify) both reach the judge and the signals.
  */
 describe('SHIREN_DIGIT_RECOGNIZER', () => {
   const dir = tempDir('shiren-recognizer-')
@@ -78,11 +79,39 @@ describe('SHIREN_DIGIT_RECOGNIZER', () => {
       nullHeard = await attempt(heard(null))
     }, 120_000)
 
-    it('a recogniser that cannot say (null) decides nothing: the genuine clip passes and its name is recorded', () => {
-      expect(nullHeard.reason).toBe('PASS')
+    it('a version-1 module (recognise only) that cannot say (null) never passes: digits nobody heard are SPEECH_MISMATCH', () => {
+      expect(nullHeard.reason).toBe('SPEECH_MISMATCH')
       expect(nullHeard.signals.recognizer).toBe('fixed-null')
       expect(nullHeard.signals.digitsRecognized).toBeNull()
+      expect(nullHeard.signals.digitsVerified).toBe(false)
     })
+
+    it('a version-1 module that heard exactly the issued digits passes the genuine clip', async () => {
+      const r = await attempt(heard('482913'))
+      expect(r.reason, JSON.stringify(r.signals)).toBe('PASS')
+      expect(r.signals.digitsRecognized).toBe('482913')
+      expect(r.signals.digitScores).toBe('1,1,1,1,1,1')
+    }, 120_000)
+
+    it('a version-2 module is asked to verify, with the issued digits', async () => {
+      const v2 = module(
+        'verifies.mjs',
+        `export default () => ({
+          name: 'v2-test', version: 2,
+          async recognise() { throw new Error('recognise must not be called when verify exists') },
+          async verify(pcm, issued) {
+            return { pass: issued === '482913', heard: '482913', scores: [...issued].map(() => 0.5), margin: issued === '482913' ? 1 : -1 }
+          },
+        })`,
+      )
+      const r = await attempt(v2)
+      expect(r.reason, JSON.stringify(r.signals)).toBe('PASS')
+      expect(r.signals).toMatchObject({
+        recognizer: 'v2-test',
+        digitsMargin: 1,
+        digitScores: '0.5,0.5,0.5,0.5,0.5,0.5',
+      })
+    }, 120_000)
 
     it('a recogniser that heard other digits fails the same clip with SPEECH_MISMATCH (1103 / -5008) and records what it heard', async () => {
       const r = await attempt(heard('000000'))

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { Reason } from '../codes/index.js'
 import { decodeImage, encodeJpeg, type DecodedImage, type ImageRole, type RgbImage } from '../media/index.js'
 import { MediaRejectedError } from '../media/index.js'
@@ -5,7 +6,8 @@ import { judgeActions } from '../liveness/index.js'
 import { judgeSilent, motionEvidence, motionVerdict, SILENT_SPREAD_FRAMES } from '../liveness/index.js'
 import { continuityEvidence, judgeContinuity, CONTINUITY_THRESHOLDS } from '../liveness/index.js'
 import { runDigitsAttempt } from '../liveness/index.js'
-import { loadDigitRecognizer, type DigitRecognizer } from '../audio/index.js'
+import { loadDigitRecognizer, SherpaDigitVerifier, SPEECH_ZH_DIR, type DigitRecognizer } from '../audio/index.js'
+import { resolveModel } from '../vision/index.js'
 import { loadAntiSpoof, type AntiSpoof } from '../vision/index.js'
 import { cosineToScore } from '../vision/index.js'
 import { loadEmbedder, type FaceEmbedder } from '../vision/index.js'
@@ -26,14 +28,31 @@ export interface LoadedModels {
   embedderError: Error | null
   antispoof: AntiSpoof | null
   antispoofError: Error | null
-  /** the operator's SHIREN_DIGIT_RECOGNIZER; null: none configured (digitsRecognized: null) */
+  /** the operator's SHIREN_DIGIT_RECOGNIZER, else the built-in verifier; null: the speech models are missing */
   recognizer: DigitRecognizer | null
+  recognizerError: Error | null
+}
+
+/** The built-in Mandarin digit verifier from the models dir; ModelMissingError when a file is absent. */
+export function loadBuiltInRecognizer(modelsDir: string): DigitRecognizer {
+  for (const id of ['speech-zh-encoder', 'speech-zh-decoder', 'speech-zh-joiner', 'speech-zh-tokens'])
+    resolveModel(id, modelsDir)
+  return SherpaDigitVerifier.load(join(modelsDir, SPEECH_ZH_DIR))
 }
 
 export async function loadModels(modelsDir: string, opts: { digitRecognizer?: string } = {}): Promise<LoadedModels> {
   // first: a recogniser that fails must fail before any onnxruntime session exists in this thread
   // (a worker ended with live sessions aborted the whole process with Napi::Error)
-  const recognizer = opts.digitRecognizer ? await loadDigitRecognizer(opts.digitRecognizer) : null
+  let recognizer: DigitRecognizer | null = opts.digitRecognizer ? await loadDigitRecognizer(opts.digitRecognizer) : null
+  let recognizerError: Error | null = null
+  if (!recognizer) {
+    try {
+      recognizer = loadBuiltInRecognizer(modelsDir)
+    } catch (err) {
+      if (!(err instanceof ModelMissingError)) throw err
+      recognizerError = err
+    }
+  }
   const detector = await loadFaceDetector(modelsDir)
   let embedder: FaceEmbedder | null = null
   let embedderError: Error | null = null
@@ -51,7 +70,7 @@ export async function loadModels(modelsDir: string, opts: { digitRecognizer?: st
     if (!(err instanceof ModelMissingError)) throw err
     antispoofError = err
   }
-  return { detector, embedder, embedderError, antispoof, antispoofError, recognizer }
+  return { detector, embedder, embedderError, antispoof, antispoofError, recognizer, recognizerError }
 }
 
 function requireEmbedder(m: LoadedModels): FaceEmbedder {
@@ -150,12 +169,10 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
       // read-the-digits: sound and lips are judged together on the video (src/liveness/digits-attempt.ts)
       if (req.media.kind !== 'video') return done('DIGITS_VIDEO_FORMAT_INVALID', null, null)
       if (!req.digits) throw new TypeError("'digital' liveness needs the issued digits")
-      const d = await runDigitsAttempt(
-        m.detector,
-        req.media.path,
-        req.digits,
-        m.recognizer ? { recognizer: m.recognizer } : {},
-      )
+      // no recogniser: the digits cannot be heard, so the attempt is "not available", never a pass
+      if (!m.recognizer)
+        throw m.recognizerError ?? new CapabilityNotSupportedError('read-the-digits liveness', 'no speech model')
+      const d = await runDigitsAttempt(m.detector, req.media.path, req.digits, { recognizer: m.recognizer })
       Object.assign(signals, d.signals)
       if (d.scan?.best) {
         Object.assign(signals, faceSignals(d.scan.best.face))

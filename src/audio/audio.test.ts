@@ -10,7 +10,10 @@ import {
   analyseAudioFile,
   decodeAudio,
   isDigitalSilence,
-  NoRecognizer,
+  verifyDigits,
+  decideDigits,
+  alignHeard,
+  digitsInTokens,
   normaliseDigits,
   SileroVad,
   toDbfs,
@@ -21,8 +24,35 @@ const hasData = existsSync(join(data, 'videos', 'grid')) && existsSync(join(data
 if (!hasData) console.log(`SKIP audio tests on real recordings: ${data}/videos or ${data}/speech is absent`)
 
 describe('recogniser extension point', () => {
-  it('NoRecognizer never claims a transcript', async () => {
-    expect(await new NoRecognizer().recognise(new Float32Array(16000))).toBeNull()
+  it('a version-1 recogniser (recognise only) verifies by equality, nothing tolerated', async () => {
+    const v1 = (heard: string | null) => ({ name: 'v1', recognise: async () => heard })
+    const pcm = new Float32Array(16000)
+    expect(await verifyDigits(v1('3581'), pcm, '3581')).toMatchObject({ pass: true, heard: '3581', margin: 0 })
+    expect(await verifyDigits(v1('3587'), pcm, '3581')).toMatchObject({ pass: false, scores: [1, 1, 1, 0] })
+    expect((await verifyDigits(v1(null), pcm, '3581')).pass).toBe(false)
+  })
+  it('pinyin tokens to digits: only the digit syllables, 幺 as 1', () => {
+    const t = ['s', 'ān', 'n', 'ǐ', 'w', 'ǔ', 'b', 'ā', 'y', 'āo', 'èr']
+    const d = digitsInTokens(
+      t,
+      t.map((_, i) => i / 10),
+      t.map(() => Math.log(0.5)),
+    )
+    expect(d.map((x) => x.digit).join('')).toBe('35812')
+    expect(d[0]!.p).toBeCloseTo(0.5)
+    expect(d[1]!.t).toBeCloseTo(0.4)
+  })
+  it('alignment allows unheard issued digits only; the decision takes the best hypothesis', () => {
+    expect(alignHeard('358', '3581')).toEqual({ matched: [0, 1, 2, -1], unheard: 1, foreign: 0 })
+    expect(alignHeard('3681', '3581')).toMatchObject({ unheard: 1, foreign: 1 })
+    expect(alignHeard('5381', '3581')).toMatchObject({ unheard: 1, foreign: 1 })
+    const h = (s: string) => [...s].map((digit) => ({ digit, t: 0, p: 0.8 }))
+    const ok = decideDigits([h('581'), h('3581'), h('35')], '3581')
+    expect(ok).toMatchObject({ pass: true, heard: '3581', margin: 2, unheard: 0, foreign: 0 })
+    expect(decideDigits([h('81')], '3581')).toMatchObject({ pass: true, margin: 0, scores: [0, 0, 0.8, 0.8] })
+    expect(decideDigits([h('1')], '3581')).toMatchObject({ pass: false, margin: -1 })
+    expect(decideDigits([h('3681')], '3581')).toMatchObject({ pass: false, margin: -2 })
+    expect(decideDigits([h('')], '3581')).toMatchObject({ pass: false, heard: null })
   })
   it('normalises Chinese and English digit words', () => {
     expect(normaliseDigits('四 八 二 九')).toBe('4829')

@@ -13,10 +13,22 @@ export { intensityEnvelope, envelopeAt, envelopeTime, ENVELOPE_RATE, type Envelo
 export { syllableNuclei, voicing, SYLLABLE_THRESHOLDS, type SyllableNuclei } from './syllables.js'
 export { analysePcm, analyseAudioFile, type AudioAnalysis, type AnalyseAudioOptions } from './analyse.js'
 export {
-  NoRecognizer,
   RecognizerLoadError,
+  verifyDigits,
+  type DigitVerification,
   importRecognizerFactory,
   loadDigitRecognizer,
   normaliseDigits,
   type DigitRecognizer,
 } from './recognizer.js'
+export {
+  SherpaDigitVerifier,
+  SPEECH_ZH_DIR,
+  SPEECH_ZH_FILES,
+  DIGITS_DECODING,
+  DIGITS_DECISION,
+  decideDigits,
+  alignHeard,
+  digitsInTokens,
+  type HeardDigit,
+} from './sherpa-digits.js'

@@ -2,31 +2,59 @@ import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 /**
- * Speech recognition of the digits: an extension point, not a model.
- *
- * No offline Mandarin speech model can be installed from the package registries reachable here, so
- * shiren ships no recogniser: `NoRecognizer` answers `null` and the digits judge then records
- * `digitsRecognized: null` ("no recogniser configured") and decides on the audio–visual signals
- * alone. An operator who has a recogniser (for example sherpa-onnx with a Mandarin/English digit
- * model they downloaded themselves) writes an ES module whose default export makes one, and names
- * it in `SHIREN_DIGIT_RECOGNIZER`; every analysis worker loads it (`loadDigitRecognizer`). The judge
- * then also requires the recognised string to equal the digits issued (`SPEECH_MISMATCH` otherwise).
+ * Hearing the digits. shiren's own verifier (src/audio/sherpa-digits.ts, a Mandarin model run with
+ * sherpa-onnx) is loaded by every analysis worker when the speech models are in the models dir; an
+ * operator may plug their own with `SHIREN_DIGIT_RECOGNIZER` (an ES module whose default export
+ * makes a DigitRecognizer, `loadDigitRecognizer`). Interface version 1 only recognises (`recognise`
+ * → a digit string); version 2 also verifies (`verify(pcm, issued)`), which is what the judge asks.
+ * A version-1 module still works: `verifyDigits` turns its transcript into a verification (equal to
+ * the issued digits, nothing tolerated).
  */
 export interface DigitRecognizer {
   /** human-readable name recorded in the signals (`recognizer`) */
   readonly name: string
+  /** interface version: 1 (recognise only, the default when absent) or 2 (verify) */
+  readonly version?: 1 | 2
   /**
    * The digits heard in 16 kHz mono PCM, as a string of 0–9 (for example "4829"), or null when the
    * recogniser cannot say. Must never guess: null is always allowed.
    */
   recognise(pcm16k: Float32Array): Promise<string | null>
+  /** version 2: does the sound say `issued`, in order? */
+  verify?(pcm16k: Float32Array, issued: string): Promise<DigitVerification>
 }
 
-/** The default: no recogniser configured. Always null — nothing is claimed to be recognised. */
-export class NoRecognizer implements DigitRecognizer {
-  readonly name = 'none'
-  async recognise(_pcm16k: Float32Array): Promise<string | null> {
-    return null
+/** The answer of a verification: the judge fails the attempt with SPEECH_MISMATCH unless `pass`. */
+export interface DigitVerification {
+  pass: boolean
+  /** the digits heard (the hypothesis the decision used), null when none */
+  heard: string | null
+  /** per issued digit: the recogniser's score for it (0 = not heard), same length as the issued digits */
+  scores: number[]
+  /** decision margin (≥ 0 passes; in the recogniser's own unit, digits for the built-in one) */
+  margin: number
+  /** issued digits not heard, heard digits not issued (when the recogniser reports them) */
+  unheard?: number
+  foreign?: number
+  /** every hypothesis considered (built-in: one per decoding) */
+  hypotheses?: string[]
+}
+
+/** Ask a recogniser of either version whether `pcm` says `issued`. */
+export async function verifyDigits(
+  r: DigitRecognizer,
+  pcm16k: Float32Array,
+  issued: string,
+): Promise<DigitVerification> {
+  if (typeof r.verify === 'function') return r.verify(pcm16k, issued)
+  // version 1: a transcript, compared whole (no tolerance: its errors are unknown)
+  const heard = await r.recognise(pcm16k)
+  const pass = heard === issued
+  return {
+    pass,
+    heard,
+    scores: [...issued].map((d, i) => (heard?.[i] === d ? 1 : 0)),
+    margin: pass ? 0 : -1,
   }
 }
 
@@ -109,7 +137,13 @@ export async function loadDigitRecognizer(spec: string): Promise<DigitRecognizer
       `SHIREN_DIGIT_RECOGNIZER: the default export of ${spec} failed: ${(err as Error).message}`,
     )
   }
-  if (!r || typeof r.name !== 'string' || !r.name || typeof r.recognise !== 'function') {
+  if (
+    !r ||
+    typeof r.name !== 'string' ||
+    !r.name ||
+    typeof r.recognise !== 'function' ||
+    (r.verify !== undefined && typeof r.verify !== 'function')
+  ) {
     throw new RecognizerLoadError(
       `SHIREN_DIGIT_RECOGNIZER: the default export of ${spec} must return { name: string, recognise(pcm16k) }`,
     )

@@ -14,6 +14,7 @@ import { registerAdminCommands } from './commands/admin.js'
 import { ensureAdminPassword } from '../console-auth/index.js'
 import { registerOcrCommand } from './commands/ocr.js'
 import { registerVisionCommands } from './commands/vision.js'
+import { registerDigitsCommand } from './commands/digits.js'
 
 /**
  * `shiren …`: every command works on the same data directory as a running server (SQLite in WAL
@@ -308,6 +309,7 @@ adminCmd
 registerAdminCommands(program)
 registerVisionCommands(program)
 registerOcrCommand(program)
+registerDigitsCommand(program)
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`shiren: ${isReasonError(err) ? `${err.reason}: ${err.message}` : (err as Error).message}\n`)

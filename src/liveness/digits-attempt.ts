@@ -1,12 +1,14 @@
 import type { Reason } from '../codes/index.js'
-import { analyseAudioFile, type AudioAnalysis } from '../audio/index.js'
-import { NoRecognizer, type DigitRecognizer } from '../audio/index.js'
-import { SileroVad } from '../audio/index.js'
+import { analyseAudioFile, verifyDigits, SileroVad, type AudioAnalysis, type DigitRecognizer } from '../audio/index.js'
 import { MediaRejectedError } from '../media/index.js'
-import { QUALITY_THRESHOLDS } from '../vision/index.js'
-import type { FaceDetector } from '../vision/index.js'
-import { scanVideo, type VideoScan } from '../vision/index.js'
-import { DIGITS_THRESHOLDS, judgeDigits, type DigitsSignals, type DigitsThresholds } from './digits.js'
+import { QUALITY_THRESHOLDS, scanVideo, type FaceDetector, type VideoScan } from '../vision/index.js'
+import {
+  DIGITS_THRESHOLDS,
+  judgeDigits,
+  type DigitsJudgeInput,
+  type DigitsSignals,
+  type DigitsThresholds,
+} from './digits.js'
 
 /** Video sampling of the digits mode: lips move at 3–7 syllables/s, so denser than the 10 fps of the other modes. */
 export const DIGITS_SAMPLING = { fps: 25, maxFrames: 200 } as const
@@ -14,7 +16,11 @@ export const DIGITS_SAMPLING = { fps: 25, maxFrames: 200 } as const
 export interface DigitsAttemptOptions {
   /** Silero VAD; default: one per thread, loaded on first use */
   vad?: SileroVad
-  /** default NoRecognizer: `digitsRecognized: null` */
+  /**
+   * The recogniser that verifies the digits. Absent: only the sound and lip rules are judged
+   * (`recognizer: "none"`): the benchmark's lip-sync columns and the judge's own tests. The analysis
+   * engine always passes one, or refuses the attempt as not available.
+   */
   recognizer?: DigitRecognizer
   thresholds?: Partial<DigitsThresholds>
   /** see DigitsJudgeInput.expectedSyllables (tests and benchmarks on English sentences) */
@@ -63,7 +69,8 @@ export async function runDigitsAttempt(
   opts: DigitsAttemptOptions = {},
 ): Promise<DigitsAttemptResult> {
   const vadP = opts.vad ? Promise.resolve(opts.vad) : digitsVad()
-  const recognizer = opts.recognizer ?? new NoRecognizer()
+  const recognizer = opts.recognizer ?? null
+  const recognizerName = recognizer?.name ?? 'none'
   let scan: VideoScan
   // ffmpeg decodes the sound in its own process while the frames are scanned
   const audioP = vadP.then((vad) =>
@@ -77,7 +84,7 @@ export async function runDigitsAttempt(
       const reason = DIGITS_MEDIA_REASON[err.reason] ?? err.reason
       return {
         reason,
-        signals: { ...err.detail, rejection: err.message, recognizer: recognizer.name, digitsRecognized: null },
+        signals: { ...err.detail, rejection: err.message, recognizer: recognizerName, digitsRecognized: null },
         scan: null,
         audio: null,
       }
@@ -100,7 +107,7 @@ export async function runDigitsAttempt(
     vadMeanProb: audio.vadMeanProb,
     syllableTimesS: audio.syllableTimesS.join(','),
     audioMs: audio.ms,
-    recognizer: recognizer.name,
+    recognizer: recognizerName,
   }
   if (scan.framesWithFace === 0)
     return { reason: 'NO_FACE_IN_VIDEO', signals: { ...signals, digitsRecognized: null }, scan, audio }
@@ -109,31 +116,43 @@ export async function runDigitsAttempt(
       scan.maxFaceCount > QUALITY_THRESHOLDS.maxFacesForMultiple ? 'TOO_MANY_FACES' : 'MULTIPLE_FACES'
     return { reason, signals: { ...signals, digitsRecognized: null }, scan, audio }
   }
-  const T = QUALITY_THRESHOLDS
-  const recognized = audio.hasTrack && !audio.digitalSilence ? await recognizer.recognise(audio.pcm) : null
+  const started = performance.now()
+  const verification =
+    recognizer && audio.hasTrack && !audio.digitalSilence ? await verifyDigits(recognizer, audio.pcm, digits) : null
+  if (verification) signals.recognizerMs = Math.round(performance.now() - started)
   const verdict = judgeDigits(
-    {
-      audio,
-      mouthOpen: scan.samples.map((s) => (s.face ? s.face.mouthOpen : NaN)),
-      frameTimesS: scan.samples.map((s) => s.t),
-      faceComplete: scan.samples.map(
-        (s) =>
-          s.face !== null &&
-          s.faceCount === 1 &&
-          s.face.outsideFrac <= T.maxOutsideFrac &&
-          s.face.occlusion <= T.maxOcclusion,
-      ),
-      video: {
-        width: scan.info.probe.displayWidth,
-        height: scan.info.probe.displayHeight,
-        durationS: scan.info.durationS,
-        format: scan.info.probe.container,
-      },
-      digits,
-      expectedSyllables: opts.expectedSyllables,
-      recognized,
-    },
+    { ...digitsJudgeInput(scan, audio, digits, opts.expectedSyllables), verification },
     opts.thresholds,
   )
   return { reason: verdict.reason, signals: { ...signals, ...verdict.signals }, scan, audio }
+}
+
+/** What the judge sees of one scanned video and its sound (also used by bench:digits to judge the lip rules alone). */
+export function digitsJudgeInput(
+  scan: VideoScan,
+  audio: AudioAnalysis,
+  digits: string,
+  expectedSyllables?: number,
+): DigitsJudgeInput {
+  const T = QUALITY_THRESHOLDS
+  return {
+    audio,
+    mouthOpen: scan.samples.map((s) => (s.face ? s.face.mouthOpen : NaN)),
+    frameTimesS: scan.samples.map((s) => s.t),
+    faceComplete: scan.samples.map(
+      (s) =>
+        s.face !== null &&
+        s.faceCount === 1 &&
+        s.face.outsideFrac <= T.maxOutsideFrac &&
+        s.face.occlusion <= T.maxOcclusion,
+    ),
+    video: {
+      width: scan.info.probe.displayWidth,
+      height: scan.info.probe.displayHeight,
+      durationS: scan.info.durationS,
+      format: scan.info.probe.container,
+    },
+    digits,
+    expectedSyllables,
+  }
 }

@@ -154,10 +154,29 @@ describe('digits judge', () => {
     expect(judgeDigits(input({ digits: '4829' }, { syllables: 6 })).reason).toBe('SPEECH_MISMATCH')
     expect(judgeDigits(input({ digits: '48291' })).reason).toBe('PASS') // 6 counted for 5: within +1
   })
-  it('a configured recogniser must hear the digits issued; null claims nothing', () => {
-    expect(judgeDigits(input({ recognized: '482915' })).reason).toBe('PASS')
-    expect(judgeDigits(input({ recognized: '482916' })).reason).toBe('SPEECH_MISMATCH')
-    expect(judgeDigits(input({ recognized: null })).signals.digitsRecognized).toBeNull()
+  it("the recogniser's verification decides the digits and its evidence is in the signals", () => {
+    const v = (pass: boolean, heard: string | null) => ({
+      pass,
+      heard,
+      scores: [0.9, 0.8, 0, 0.7, 0.9, 0.6],
+      margin: pass ? 1 : -3,
+      unheard: 1,
+      foreign: pass ? 0 : 1,
+      hypotheses: [heard ?? ''],
+    })
+    const ok = judgeDigits(input({ verification: v(true, '48915') }))
+    expect(ok.reason).toBe('PASS')
+    expect(ok.signals).toMatchObject({
+      digitsRecognized: '48915',
+      digitScores: '0.9,0.8,0,0.7,0.9,0.6',
+      digitsMargin: 1,
+      digitsVerified: true,
+      digitsUnheard: 1,
+    })
+    const bad = judgeDigits(input({ verification: v(false, '482916') }))
+    expect(bad.reason).toBe('SPEECH_MISMATCH')
+    expect(bad.signals.digitsMargin).toBe(-3)
+    expect(judgeDigits(input({ verification: null })).signals.digitsRecognized).toBeNull()
   })
   it('helpers', () => {
     expect(pearson([1, 2, 3, 4, 5], [2, 4, 6, 8, 10])).toBeCloseTo(1)

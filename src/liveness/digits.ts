@@ -1,5 +1,5 @@
 import type { Reason } from '../codes/index.js'
-import { envelopeAt, type Envelope } from '../audio/index.js'
+import { envelopeAt, type Envelope, type DigitVerification } from '../audio/index.js'
 import { ACCEPTED_VIDEO_CONTAINERS, MEDIA_LIMITS } from '../media/index.js'
 import { quantile } from './timeline.js'
 
@@ -90,8 +90,12 @@ export interface DigitsJudgeInput {
    * syllable). Tests and benchmarks on English sentences pass the sentence's syllable count.
    */
   expectedSyllables?: number
-  /** what a configured DigitRecognizer heard; null (the default) = no recogniser configured or it could not say */
-  recognized?: string | null
+  /**
+   * The recogniser's verification of the issued digits (src/audio). Undefined: no recogniser took
+   * part (only the judge's own tests and the benchmark's lip-sync columns); the analysis engine
+   * never judges a digits attempt without one (it answers "not available" instead).
+   */
+  verification?: DigitVerification | null
 }
 
 export type DigitsSignals = Record<string, number | string | boolean | null>
@@ -258,8 +262,8 @@ export function syncEvidence(
 /**
  * The digits judge. Order (the first failure is the reason): format → resolution → duration →
  * audio present → loud enough → speech present → speech span plausible for the digits → face
- * complete during speech → lips move → lips and sound agree → syllable count → recogniser (when one
- * is configured).
+ * complete during speech → lips move → lips and sound agree → syllable count → the recogniser's
+ * verification of the issued digits.
  */
 export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsThresholds> = {}): DigitsVerdict {
   const T = { ...DIGITS_THRESHOLDS, ...thresholds }
@@ -268,13 +272,22 @@ export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsT
   const signals: DigitsSignals = {
     digitsIssued: input.digits,
     expectedSyllables: expected,
-    digitsRecognized: input.recognized ?? null,
+    digitsRecognized: input.verification?.heard ?? null,
     audioTrack: audio.hasTrack,
     digitalSilence: audio.digitalSilence,
     speechDbfs: r3(audio.speechDbfs),
     speechS: r3(audio.speechS),
     speechSegments: audio.speech.length,
     syllables: audio.syllables,
+  }
+  if (input.verification) {
+    const v = input.verification
+    signals.digitScores = v.scores.join(',')
+    signals.digitsMargin = r3(v.margin)
+    signals.digitsVerified = v.pass
+    if (v.unheard !== undefined) signals.digitsUnheard = v.unheard
+    if (v.foreign !== undefined) signals.digitsForeign = v.foreign
+    if (v.hypotheses) signals.digitHypotheses = v.hypotheses.join('|')
   }
   const out = (reason: Reason): DigitsVerdict => ({ reason, signals })
   if (!/^[0-9]+$/.test(input.digits)) throw new TypeError('digits must be a non-empty string of 0-9')
@@ -337,7 +350,7 @@ export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsT
   signals.syllableDifference = diff
   if (diff < -T.maxSyllablesBelow || diff > T.maxSyllablesAbove) return out('SPEECH_MISMATCH')
 
-  if (input.recognized !== undefined && input.recognized !== null && input.recognized !== input.digits)
-    return out('SPEECH_MISMATCH')
+  // the digits themselves: a recording made before they were issued says other digits
+  if (input.verification && !input.verification.pass) return out('SPEECH_MISMATCH')
   return out('PASS')
 }

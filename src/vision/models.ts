@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, existsSync } from 'node:fs'
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { ModelChecksumError, ModelMissingError } from './errors.js'
 import { packageDir } from './paths.js'
 
@@ -106,6 +106,71 @@ export const MODELS: readonly ModelSpec[] = [
       url: 'https://raw.githubusercontent.com/yakhyo/face-anti-spoofing/c175efef505bc275f7835cc9aa2aecab305ac184/weights/MiniFASNetV2.onnx',
     },
     notes: 'MiniFASNetV2; input 1×3×80×80 BGR 0–255; 2.7× crop of the tight face box; output logits, class 1 = live',
+  },
+  // the Mandarin digit verifier's model (one folder; English is not offered: docs/digits.md)
+  {
+    id: 'speech-zh-encoder',
+    capability: 'read-the-digits liveness (Mandarin digits)',
+    file: 'speech-zh-kws-zipformer-wenetspeech-3.3M/encoder-epoch-12-avg-2-chunk-16-left-64.int8.onnx',
+    sha256: '4ded45b30961270f2a9a64bede4569b324c36d4f3a772c1b35bb70a244150675',
+    bytes: 3990821,
+    licence:
+      'Apache-2.0 (k2-fsa sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01-mobile; trained on WenetSpeech, whose terms apply to the data)',
+    source:
+      'github.com/jf1957/ASR @ b191d7c39533869bcd3422bfad58e867cf7f7ce0 sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01-mobile/encoder-epoch-12-avg-2-chunk-16-left-64.int8.onnx',
+    location: {
+      kind: 'dir',
+      url: 'https://raw.githubusercontent.com/jf1957/ASR/b191d7c39533869bcd3422bfad58e867cf7f7ce0/sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01-mobile/encoder-epoch-12-avg-2-chunk-16-left-64.int8.onnx',
+    },
+    notes: 'streaming zipformer transducer (k2-fsa), run with npm sherpa-onnx-node (src/audio/sherpa-digits.ts)',
+  },
+  {
+    id: 'speech-zh-decoder',
+    capability: 'read-the-digits liveness (Mandarin digits)',
+    file: 'speech-zh-kws-zipformer-wenetspeech-3.3M/decoder-epoch-12-avg-2-chunk-16-left-64.onnx',
+    sha256: 'fb581d6734511676e246e0dff2fea01b31b0913176cb3ca64576dbab0a177774',
+    bytes: 675349,
+    licence:
+      'Apache-2.0 (k2-fsa sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01-mobile; trained on WenetSpeech, whose terms apply to the data)',
+    source:
+      'github.com/jf1957/ASR @ b191d7c39533869bcd3422bfad58e867cf7f7ce0 sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01-mobile/decoder-epoch-12-avg-2-chunk-16-left-64.onnx',
+    location: {
+      kind: 'dir',
+      url: 'https://raw.githubusercontent.com/jf1957/ASR/b191d7c39533869bcd3422bfad58e867cf7f7ce0/sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01-mobile/decoder-epoch-12-avg-2-chunk-16-left-64.onnx',
+    },
+    notes: 'streaming zipformer transducer (k2-fsa), run with npm sherpa-onnx-node (src/audio/sherpa-digits.ts)',
+  },
+  {
+    id: 'speech-zh-joiner',
+    capability: 'read-the-digits liveness (Mandarin digits)',
+    file: 'speech-zh-kws-zipformer-wenetspeech-3.3M/joiner-epoch-12-avg-2-chunk-16-left-64.int8.onnx',
+    sha256: 'f79760052b87239e325f0567c752ad3130b30d92effb847d4307743c20c59a24',
+    bytes: 65242,
+    licence:
+      'Apache-2.0 (k2-fsa sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01-mobile; trained on WenetSpeech, whose terms apply to the data)',
+    source:
+      'github.com/jf1957/ASR @ b191d7c39533869bcd3422bfad58e867cf7f7ce0 sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01-mobile/joiner-epoch-12-avg-2-chunk-16-left-64.int8.onnx',
+    location: {
+      kind: 'dir',
+      url: 'https://raw.githubusercontent.com/jf1957/ASR/b191d7c39533869bcd3422bfad58e867cf7f7ce0/sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01-mobile/joiner-epoch-12-avg-2-chunk-16-left-64.int8.onnx',
+    },
+    notes: 'streaming zipformer transducer (k2-fsa), run with npm sherpa-onnx-node (src/audio/sherpa-digits.ts)',
+  },
+  {
+    id: 'speech-zh-tokens',
+    capability: 'read-the-digits liveness (Mandarin digits)',
+    file: 'speech-zh-kws-zipformer-wenetspeech-3.3M/tokens.txt',
+    sha256: '72316508d9119696145abc6f1f8cdc46287535c34e5ce7e595f845cb1499cf2e',
+    bytes: 1627,
+    licence:
+      'Apache-2.0 (k2-fsa sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01-mobile; trained on WenetSpeech, whose terms apply to the data)',
+    source:
+      'github.com/jf1957/ASR @ b191d7c39533869bcd3422bfad58e867cf7f7ce0 sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01-mobile/tokens.txt',
+    location: {
+      kind: 'dir',
+      url: 'https://raw.githubusercontent.com/jf1957/ASR/b191d7c39533869bcd3422bfad58e867cf7f7ce0/sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01-mobile/tokens.txt',
+    },
+    notes: 'streaming zipformer transducer (k2-fsa), run with npm sherpa-onnx-node (src/audio/sherpa-digits.ts)',
   },
 ] as const
 
@@ -222,6 +287,7 @@ export async function pullModels(
     }
     const tmp = `${target}.part-${process.pid}`
     try {
+      await mkdir(dirname(target), { recursive: true })
       if (opts.from) {
         await copyFile(join(opts.from, spec.file), tmp)
       } else {

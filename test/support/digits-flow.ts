@@ -10,8 +10,13 @@ import { faceidClient, type FaceidSdk } from './tencent.js'
  * capture API, and the code read back from each family's own result call.
  */
 export interface DigitsFlow {
-  /** the same recording through both families; a trailing byte keeps the second from being a replay */
-  both(media: Buffer): Promise<{ h5: number; sdk: string; billable: boolean | undefined; why: string }>
+  /**
+   * The same recording through both families; a trailing byte keeps the second from being a replay.
+   * A function instead makes each family's recording for the digits its challenge issued.
+   */
+  both(
+    media: Buffer | ((digits: string) => Promise<Buffer>),
+  ): Promise<{ h5: number; sdk: string; billable: boolean | undefined; why: string; signals: any[] }>
 }
 
 export async function digitsFlow(srv: TestServer, name: string): Promise<DigitsFlow> {
@@ -36,15 +41,16 @@ export async function digitsFlow(srv: TestServer, name: string): Promise<DigitsF
         body: JSON.stringify(body),
       })
     ).json()) as any
-  const capture = async (token: string, media: Buffer) => {
+  const capture = async (token: string, media: Buffer | ((digits: string) => Promise<Buffer>), pad: boolean) => {
     const ch = (await (
       await fetch(`${srv.url}/capture/api/challenge?token=${token}`, { method: 'POST' })
     ).json()) as any
     expect(ch.challenge.digits).toMatch(/^\d{4}$/)
+    const bytes = typeof media === 'function' ? await media(ch.challenge.digits) : media
     const up = await fetch(`${srv.url}/capture/api/upload?token=${token}`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
-      body: media,
+      body: pad ? Buffer.concat([bytes, Buffer.from([0])]) : bytes,
     })
     expect(up.status).toBe(202)
   }
@@ -63,8 +69,8 @@ export async function digitsFlow(srv: TestServer, name: string): Promise<DigitsF
         sign: ticketSign([appId, 'p1', '1.0.0', nonce, ticket]),
       })
       expect(start.code).toBe('0')
-      await capture(BizToken, media)
-      await capture(start.result.faceId, Buffer.concat([media, Buffer.from([0])]))
+      await capture(BizToken, media, false)
+      await capture(start.result.faceId, media, true)
       expect(await srv.shiren.queue.idle(120_000)).toBe(true)
       const a = await h5.GetDetectInfoEnhanced({ BizToken, RuleId: ruleId, InfoType: '1' })
       const n2 = randomBytes(16).toString('hex')
@@ -75,18 +81,18 @@ export async function digitsFlow(srv: TestServer, name: string): Promise<DigitsF
         nonce: n2,
         sign: ticketSign([appId, orderNo, '1.0.0', n2, ticket]),
       })
-      const signals = async (token: string) =>
-        JSON.stringify(
-          (await srv.shiren.verifications.attempts((await srv.shiren.verifications.byToken(token))!.id)).map((x) => ({
-            reason: x.reason,
-            signals: x.signals,
-          })),
-        )
+      const attempts = async (token: string) =>
+        (await srv.shiren.verifications.attempts((await srv.shiren.verifications.byToken(token))!.id)).map((x) => ({
+          reason: x.reason,
+          signals: x.signals,
+        }))
+      const [sa, sb] = [await attempts(BizToken), await attempts(start.result.faceId)]
       return {
         h5: a.Text.ErrCode as number,
         sdk: b.code as string,
         billable: a.Text.LivenessDetail[0]?.IsNeedCharge,
-        why: `${await signals(BizToken)} / ${await signals(start.result.faceId)}`,
+        why: `${JSON.stringify(sa)} / ${JSON.stringify(sb)}`,
+        signals: [...sa, ...sb].map((x) => x.signals),
       }
     },
   }

@@ -3,7 +3,7 @@
  * line, for operators and for our own checks. Models load once per command, in-process.
  *   compare <imageA> <imageB> [--json]                     → {similarity, score, faces, reason, codes, ms}
  *   compare --pairs <pairs.tsv> --root <dir> [--json]      → one JSON line per pair
- *   inspect <image|video>… [--liveness silent|action|none] [--actions blink,mouth,left,right]
+ *   inspect <image|video>… [--liveness silent|action|digital|none] [--actions blink,mouth,left,right] [--digits 3581]
  *           [--reference <image>] [--best-frame-dir <dir>] [--json]  → one JSON line per file
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -58,6 +58,7 @@ interface InspectOptions {
   json?: boolean
   liveness: 'silent' | 'action' | 'none' | 'digital'
   actions?: Action[]
+  digits?: string
   reference?: string
   threshold: number
   bestFrameDir?: string
@@ -128,8 +129,9 @@ export function registerVisionCommands(program: Command): void {
       'judge images or videos as the engine would for an attempt: reason, codes of both families, signals, best frame',
     )
     .argument('<files...>')
-    .option('--liveness <mode>', 'silent | action | none', 'none')
+    .option('--liveness <mode>', 'silent | action | digital | none', 'none')
     .option('--actions <list>', 'for --liveness action: the sequence, e.g. blink,mouth,left', actionList)
+    .option('--digits <digits>', 'for --liveness digital: the digits issued, e.g. 3581')
     .option('--reference <image>', 'compare with this photo')
     .option('--threshold <n>', 'pass threshold on the 0–100 scale', threshold, 70)
     .option('--best-frame-dir <dir>', 'write each best frame as <dir>/<file>.best.jpg')
@@ -137,10 +139,14 @@ export function registerVisionCommands(program: Command): void {
     .option('--json', 'one JSON object per line')
     .action(async (files: string[], opts: InspectOptions) => {
       if (!['silent', 'action', 'none', 'digital'].includes(opts.liveness))
-        throw new InvalidArgumentError('--liveness silent | action | none')
+        throw new InvalidArgumentError('--liveness silent | action | digital | none')
       if (opts.liveness === 'action' && !opts.actions?.length)
         throw new InvalidArgumentError('--liveness action needs --actions')
-      const models = await loadModels(resolve(opts.modelsDir ?? defaultModelsDir()))
+      if (opts.liveness === 'digital' && !/^[0-9]{1,12}$/.test(opts.digits ?? ''))
+        throw new InvalidArgumentError('--liveness digital needs --digits (e.g. 3581)')
+      const models = await loadModels(resolve(opts.modelsDir ?? defaultModelsDir()), {
+        ...(process.env.SHIREN_DIGIT_RECOGNIZER && { digitRecognizer: process.env.SHIREN_DIGIT_RECOGNIZER }),
+      })
       try {
         if (opts.bestFrameDir) await mkdir(opts.bestFrameDir, { recursive: true })
         for (const file of files) {
@@ -149,6 +155,7 @@ export function registerVisionCommands(program: Command): void {
             media: { path: file, kind },
             liveness: opts.liveness,
             actions: opts.actions,
+            ...(opts.digits && { digits: opts.digits }),
             reference: opts.reference ? { path: opts.reference } : null,
             threshold: opts.threshold,
           })

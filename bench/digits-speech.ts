@@ -1,0 +1,224 @@
+/**
+ * bench:digits, speech part: the built-in digit verifier (src/audio/sherpa-digits.ts) on readings
+ * built from ../shared/data/speech/zh (test/support/digit-readings.ts), audio only.
+ *
+ * The rule (DIGITS_DECISION.maxUnheard) is chosen on speaker zhengyima (the sweep below) and
+ * reported on the three other speakers (wenlisong, josehung, wenya_tw). Sets, each reading judged
+ * against the digits named:
+ *   genuine        the digits it says
+ *   other          other random digits of the same length (a replay of an earlier attempt against new digits)
+ *   substitution   the digits with one changed          order    two neighbouring digits swapped
+ *   missing        one more digit than it says          extra    one digit fewer than it says
+ *   tts-other      espeak-ng `cmn` reading random digits, judged against other random digits
+ *   tts-issued     espeak-ng `cmn` reading the issued digits (only the lip checks can stop it: reported alone)
+ *   silence        room noise alone (−60…−40 dBFS) and digital silence
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  DIGITS_DECISION,
+  DIGITS_DECODING,
+  SPEECH_ZH_DIR,
+  SherpaDigitVerifier,
+  decideDigits,
+  type HeardDigit,
+} from '../src/audio/index.js'
+import { buildReading, mulberry32, randomDigits, readWav16, speakerTakes } from '../test/support/digit-readings.js'
+
+export const TUNE_SPEAKERS = ['zhengyima']
+export const HELD_OUT_SPEAKERS = ['wenlisong', 'josehung', 'wenya_tw']
+
+/** Wilson score interval, 95 %. */
+export function wilson(k: number, n: number): [number, number] {
+  if (!n) return [0, 1]
+  const z = 1.96,
+    p = k / n
+  const d = 1 + (z * z) / n
+  const c = (p + (z * z) / (2 * n)) / d
+  const h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d
+  return [Math.max(0, c - h), Math.min(1, c + h)]
+}
+export const pct = (k: number, n: number) => {
+  const [lo, hi] = wilson(k, n)
+  return `${k}/${n} = ${((100 * k) / n).toFixed(1)} % [${(100 * lo).toFixed(1)}, ${(100 * hi).toFixed(1)}]`
+}
+
+/** espeak-ng Mandarin reading digits → 16 kHz mono PCM (null when espeak-ng is absent). */
+export function espeakDigits(digits: string, dir: string, ffmpeg: string, speed = 150): Float32Array | null {
+  const words = '零一二三四五六七八九'
+  const wav = join(dir, `tts-${digits}-${speed}.wav`)
+  const r = spawnSync('espeak-ng', [
+    '-v',
+    'cmn',
+    '-s',
+    String(speed),
+    '-w',
+    wav,
+    [...digits].map((d) => words[+d]).join(' '),
+  ])
+  if (r.status !== 0) return null
+  const out = join(dir, `tts-${digits}-${speed}-16k.wav`)
+  const f = spawnSync(ffmpeg, [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-i',
+    wav,
+    '-ar',
+    '16000',
+    '-ac',
+    '1',
+    '-c:a',
+    'pcm_s16le',
+    out,
+  ])
+  if (f.status !== 0) throw new Error(f.stderr.toString())
+  return readWav16(out)
+}
+
+export async function runSpeechBench(opts: { data: string; modelsDir: string; ffmpeg: string; perSpeaker: number }) {
+  const zh = join(opts.data, 'speech', 'zh')
+  const modelDir = join(opts.modelsDir, SPEECH_ZH_DIR)
+  if (!existsSync(zh) || !existsSync(modelDir)) {
+    console.log(`SKIP speech part: ${zh} or ${modelDir} is absent`)
+    return null
+  }
+  const v = SherpaDigitVerifier.load(modelDir)
+  const rnd = mulberry32(20261206)
+  const dir = mkdtempSync(join(tmpdir(), 'shiren-digits-speech-'))
+  const hasEspeak = spawnSync('espeak-ng', ['--version']).status === 0
+  type Case = { speaker: string; set: string; pass: boolean; margin: number; heard: string | null; issued: string }
+  const cases: Case[] = []
+  const hyps: Array<{ speaker: string; said: string; h: HeardDigit[][]; durS: number; ms: number }> = []
+  const judge = (
+    speaker: string,
+    set: string,
+    h: HeardDigit[][],
+    issued: string,
+    maxUnheard: number = DIGITS_DECISION.maxUnheard,
+  ) => {
+    const r = decideDigits(h, issued, { maxUnheard })
+    cases.push({ speaker, set, pass: r.pass, margin: r.margin, heard: r.heard, issued })
+    return r
+  }
+  let cpuMs = 0,
+    cpuS = 0
+  for (const speaker of [...TUNE_SPEAKERS, ...HELD_OUT_SPEAKERS]) {
+    const takes = speakerTakes(zh, speaker)
+    const alpha = Object.keys(takes).join('')
+    for (let k = 0; k < opts.perSpeaker; k++) {
+      const n = 4 + Math.floor(rnd() * 3)
+      const said = randomDigits(n, rnd, alpha)
+      const reading = buildReading(takes, said, rnd)
+      // CPU time, not wall time: the decoder is single-threaded and the machine is shared
+      const c0 = process.cpuUsage()
+      const h = v.hypotheses(reading.pcm)
+      const c = process.cpuUsage(c0)
+      const ms = (c.user + c.system) / 1000
+      cpuMs += ms
+      cpuS += reading.pcm.length / 16000
+      hyps.push({ speaker, said, h, durS: reading.pcm.length / 16000, ms })
+    }
+  }
+  // the sweep of the tolerance on the tuning speaker(s) only
+  console.log('\nspeech: choosing maxUnheard on ' + TUNE_SPEAKERS.join(', '))
+  for (let mu = 0; mu <= 3; mu++) {
+    let g = 0,
+      o = 0,
+      n = 0
+    const r2 = mulberry32(mu + 1)
+    for (const x of hyps.filter((x) => TUNE_SPEAKERS.includes(x.speaker))) {
+      n++
+      g += +decideDigits(x.h, x.said, { maxUnheard: mu }).pass
+      for (let j = 0; j < 20; j++) {
+        let other: string
+        do other = randomDigits(x.said.length, r2)
+        while (other === x.said)
+        o += +decideDigits(x.h, other, { maxUnheard: mu }).pass
+      }
+    }
+    console.log(`  maxUnheard ${mu}: genuine accepted ${pct(g, n)}; other digits accepted ${pct(o, 20 * n)}`)
+  }
+  console.log(
+    `  in use: maxUnheard ${DIGITS_DECISION.maxUnheard} (chosen 2026-12-06 as the smallest tolerance with ≥ 95 % of the tuning readings accepted and other digits < 1 %)`,
+  )
+  for (const x of hyps) {
+    const n = x.said.length
+    judge(x.speaker, 'genuine', x.h, x.said)
+    // five other digit strings per reading: replays of it against five later challenges
+    for (let j = 0; j < 5; j++) {
+      let other: string
+      do other = randomDigits(n, rnd)
+      while (other === x.said)
+      judge(x.speaker, 'other', x.h, other)
+    }
+    const pos = Math.floor(rnd() * n)
+    let sub: string
+    do sub = x.said.slice(0, pos) + randomDigits(1, rnd) + x.said.slice(pos + 1)
+    while (sub === x.said)
+    judge(x.speaker, 'substitution', x.h, sub)
+    const swaps = [...Array(n - 1).keys()].filter((i) => x.said[i] !== x.said[i + 1])
+    if (swaps.length) {
+      const i = swaps[Math.floor(rnd() * swaps.length)]!
+      judge(x.speaker, 'order', x.h, x.said.slice(0, i) + x.said[i + 1] + x.said[i] + x.said.slice(i + 2))
+    }
+    judge(x.speaker, 'missing', x.h, x.said.slice(0, pos) + randomDigits(1, rnd) + x.said.slice(pos))
+    judge(x.speaker, 'extra', x.h, x.said.slice(0, pos) + x.said.slice(pos + 1))
+  }
+  if (hasEspeak) {
+    for (let k = 0; k < opts.perSpeaker; k++) {
+      const n = 4 + Math.floor(rnd() * 3)
+      const said = randomDigits(n, rnd)
+      const pcm = espeakDigits(said, dir, opts.ffmpeg, 120 + Math.floor(rnd() * 60))
+      if (!pcm) break
+      const h = v.hypotheses(pcm)
+      for (let j = 0; j < 5; j++) {
+        let other: string
+        do other = randomDigits(n, rnd)
+        while (other === said)
+        judge('espeak-cmn', 'tts-other', h, other)
+      }
+      judge('espeak-cmn', 'tts-issued', h, said)
+    }
+  } else console.log('tts sets skipped: espeak-ng is not installed (apt-get install espeak-ng)')
+  for (let k = 0; k < opts.perSpeaker; k++) {
+    const n = 4 + Math.floor(rnd() * 3)
+    const len = 16000 * (3 + Math.floor(rnd() * 3))
+    const amp = Math.pow(10, (-60 + rnd() * 20) / 20)
+    const noise = new Float32Array(len).map(() => (rnd() * 2 - 1) * amp)
+    judge('noise', 'silence', v.hypotheses(k % 4 === 0 ? new Float32Array(len) : noise), randomDigits(n, rnd))
+  }
+  rmSync(dir, { recursive: true, force: true })
+
+  const sets = ['genuine', 'other', 'substitution', 'order', 'missing', 'extra', 'tts-other', 'tts-issued', 'silence']
+  const summary: Record<string, unknown> = {}
+  console.log(
+    `\nspeech: maxUnheard ${DIGITS_DECISION.maxUnheard}; accepted (genuine) or rejected (attacks), Wilson 95 % CI`,
+  )
+  for (const set of sets) {
+    const cs = cases.filter((c) => c.set === set)
+    if (!cs.length) continue
+    const speakers = [...new Set(cs.map((c) => c.speaker))]
+    const line = (sel: Case[]) => {
+      const ok =
+        set === 'genuine' || set === 'tts-issued' ? sel.filter((c) => c.pass).length : sel.filter((c) => !c.pass).length
+      return pct(ok, sel.length)
+    }
+    const held = cs.filter((c) => !TUNE_SPEAKERS.includes(c.speaker))
+    console.log(`${set.padEnd(13)} ${set === 'genuine' || set === 'tts-issued' ? 'accepted' : 'rejected'}`)
+    for (const s of speakers) console.log(`   ${s.padEnd(12)} ${line(cs.filter((c) => c.speaker === s))}`)
+    if (speakers.length > 1) console.log(`   ${'held-out'.padEnd(12)} ${line(held)}`)
+    summary[set] = Object.fromEntries(speakers.map((s) => [s, line(cs.filter((c) => c.speaker === s))]))
+  }
+  const per5 = (cpuMs / cpuS) * 5
+  console.log(
+    `\nspeech: verifier CPU time ${Math.round(cpuMs)} ms for ${cpuS.toFixed(1)} s of readings = ${Math.round(per5)} ms per 5 s clip (${DIGITS_DECODING.leadPadsS.length} decodings, one thread)`,
+  )
+  const failed = cases.filter((c) => c.set === 'genuine' && !c.pass)
+  for (const c of failed)
+    console.log(`   genuine refused: ${c.speaker} said ${c.issued} heard ${c.heard ?? '-'} margin ${c.margin}`)
+  return { summary, msPer5s: Math.round(per5), verifier: v }
+}

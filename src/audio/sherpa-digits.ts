@@ -1,0 +1,274 @@
+import { createRequire } from 'node:module'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { DigitRecognizer, DigitVerification } from './recognizer.js'
+
+/**
+ * The built-in digit verifier: the k2-fsa Mandarin keyword-spotting zipformer (3.3 M parameters,
+ * Apache-2.0; `speech-zh-kws-zipformer-wenetspeech-3.3M` in the models dir) run as a streaming
+ * recogniser through npm `sherpa-onnx-node` (its platform package ships the native library and its
+ * own onnxruntime). docs/digits.md has the measurements behind every choice here.
+ *
+ * It does not claim to recognise free speech: it decides whether the sound says the issued digits,
+ * in order. The model is decoded DIGITS_DECODING.leadPadsS.length times (the streaming encoder
+ * starts from empty context and is sensitive to the leading pad: different pads lose different
+ * syllables), each hypothesis is reduced to its digit syllables and aligned to the issued digits,
+ * and the best alignment decides (DIGITS_DECISION).
+ */
+
+/** Files of the Mandarin model inside the models dir (ids `speech-zh-*` in src/vision/models.ts). */
+export const SPEECH_ZH_DIR = 'speech-zh-kws-zipformer-wenetspeech-3.3M'
+export const SPEECH_ZH_FILES = {
+  encoder: 'encoder-epoch-12-avg-2-chunk-16-left-64.int8.onnx',
+  decoder: 'decoder-epoch-12-avg-2-chunk-16-left-64.onnx',
+  joiner: 'joiner-epoch-12-avg-2-chunk-16-left-64.int8.onnx',
+  tokens: 'tokens.txt',
+} as const
+
+/** How the model is run (MODELS.md, "How they were run"; re-measured in bench:digits). */
+export const DIGITS_DECODING = {
+  /** peak of the sound after normalisation */
+  peak: 0.5,
+  /** uniform noise (amplitude) before and after the sound: zero padding decodes clearly worse */
+  padNoise: 0.01,
+  /** one decoding per leading pad (s) */
+  leadPadsS: [0.2, 0.3, 0.4, 0.5],
+  trailPadS: 0.8,
+  /** the digit syllables are boosted as hotwords */
+  hotwordScore: 1.5,
+  maxActivePaths: 4,
+} as const
+
+/**
+ * The decision, chosen on speaker zhengyima's readings (bench:digits) and reported on the three
+ * other speakers: every digit heard must be an issued digit, in the issued order (no substitution,
+ * no insertion), and at most `maxUnheard` issued digits may go unheard. The model's dominant
+ * error on genuine readings is a dropped syllable (often the first), rarely a wrong one; a replay
+ * of other digits has foreign digits and is refused.
+ */
+export const DIGITS_DECISION = { maxUnheard: 2 } as const
+
+/** Digit → pinyin tokens of the model (initial + toned final); 幺 yāo is also 1. */
+const SYLLABLES: ReadonlyArray<[digit: string, tokens: string[]]> = [
+  ['0', ['l', 'íng']],
+  ['1', ['y', 'ī']],
+  ['1', ['y', 'āo']],
+  ['2', ['èr']],
+  ['3', ['s', 'ān']],
+  ['4', ['s', 'ì']],
+  ['5', ['w', 'ǔ']],
+  ['6', ['l', 'iù']],
+  ['7', ['q', 'ī']],
+  ['8', ['b', 'ā']],
+  ['9', ['j', 'iǔ']],
+]
+
+export interface HeardDigit {
+  digit: string
+  /** time of its first token (s, in the sound given) */
+  t: number
+  /** mean token probability (exp of the decoder's log-probabilities) */
+  p: number
+}
+
+/** A decoding's tokens → the digit syllables in it, in order; other syllables are dropped. */
+export function digitsInTokens(tokens: string[], times: number[], logProbs: number[]): HeardDigit[] {
+  const out: HeardDigit[] = []
+  for (let i = 0; i < tokens.length; i++) {
+    for (const [digit, syl] of SYLLABLES) {
+      if (syl.every((t, k) => tokens[i + k] === t)) {
+        const lp = syl.map((_, k) => logProbs[i + k] ?? -10)
+        out.push({ digit, t: times[i] ?? 0, p: Math.exp(lp.reduce((a, b) => a + b, 0) / lp.length) })
+        i += syl.length - 1
+        break
+      }
+    }
+  }
+  return out
+}
+
+/**
+ * Align what was heard to the issued digits allowing only unheard issued digits (deletions): the
+ * longest common subsequence, then `foreign` = heard digits outside it. Returns, per issued digit,
+ * the index of the heard digit matched to it (or -1).
+ */
+export function alignHeard(heard: string, issued: string): { matched: number[]; unheard: number; foreign: number } {
+  const n = issued.length,
+    m = heard.length
+  const L = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0))
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      L[i]![j] = issued[i] === heard[j] ? L[i + 1]![j + 1]! + 1 : Math.max(L[i + 1]![j]!, L[i]![j + 1]!)
+  const matched = new Array<number>(n).fill(-1)
+  let i = 0,
+    j = 0
+  while (i < n && j < m) {
+    if (issued[i] === heard[j]) {
+      matched[i] = j
+      i++
+      j++
+    } else if (L[i + 1]![j]! >= L[i]![j + 1]!) i++
+    else j++
+  }
+  const common = L[0]![0]!
+  return { matched, unheard: n - common, foreign: m - common }
+}
+
+/** The decision over several hypotheses: the one with fewest foreign, then fewest unheard digits. */
+export function decideDigits(
+  hypotheses: HeardDigit[][],
+  issued: string,
+  decision: { maxUnheard: number } = DIGITS_DECISION,
+): DigitVerification {
+  let best: { h: HeardDigit[]; a: ReturnType<typeof alignHeard> } | null = null
+  for (const h of hypotheses) {
+    const a = alignHeard(h.map((d) => d.digit).join(''), issued)
+    if (
+      !best ||
+      a.foreign < best.a.foreign ||
+      (a.foreign === best.a.foreign && a.unheard < best.a.unheard) ||
+      (a.foreign === best.a.foreign && a.unheard === best.a.unheard && h.length > best.h.length)
+    )
+      best = { h, a }
+  }
+  const h = best?.h ?? []
+  const a = best?.a ?? { matched: new Array<number>(issued.length).fill(-1), unheard: issued.length, foreign: 0 }
+  const heard = h.map((d) => d.digit).join('')
+  // margin in digits: the unheard digits still tolerated; a foreign digit costs more than the whole
+  // tolerance, so the attempt passes exactly when the margin is ≥ 0
+  const margin = decision.maxUnheard - a.unheard - (decision.maxUnheard + 1) * a.foreign
+  const pass = margin >= 0
+  return {
+    pass,
+    heard: heard || null,
+    scores: a.matched.map((j) => (j >= 0 ? Math.round(h[j]!.p * 1000) / 1000 : 0)),
+    margin,
+    unheard: a.unheard,
+    foreign: a.foreign,
+    hypotheses: hypotheses.map((x) => x.map((d) => d.digit).join('')),
+  }
+}
+
+// sherpa-onnx-node is CommonJS with a native addon; createRequire keeps this module ESM
+const requireCjs = createRequire(import.meta.url)
+interface SherpaStream {
+  acceptWaveform(w: { samples: Float32Array; sampleRate: number }): void
+  inputFinished(): void
+}
+interface SherpaRecognizer {
+  createStream(): SherpaStream
+  isReady(s: SherpaStream): boolean
+  decode(s: SherpaStream): void
+  getResult(s: SherpaStream): { tokens: string[]; timestamps: number[]; ys_probs?: number[] }
+}
+
+/** Deterministic pad noise (a fixed LCG): the same sound always decodes the same way. */
+function padNoise(samples: number, amp: number, seed: number): Float32Array {
+  const out = new Float32Array(samples)
+  let s = seed >>> 0
+  for (let i = 0; i < samples; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    out[i] = (s / 2 ** 32 - 0.5) * 2 * amp
+  }
+  return out
+}
+
+export class SherpaDigitVerifier implements DigitRecognizer {
+  readonly name = 'sherpa-onnx-zh-kws-zipformer-3.3M'
+  readonly version = 2 as const
+  private constructor(
+    private readonly rec: SherpaRecognizer,
+    /** private-use character → pinyin token (see load) */
+    private readonly back: Map<string, string>,
+  ) {}
+
+  /**
+   * Load from `<modelsDir>/speech-zh-…/` (the caller has checked the files exist). sherpa-onnx splits
+   * hotwords into characters, so multi-character pinyin tokens such as `íng` cannot be written as
+   * hotwords: a copy of tokens.txt with every token renamed to one private-use character (same
+   * ids) lets them be written, and the output is mapped back. Decoding itself is unchanged.
+   */
+  static load(modelDir: string): SherpaDigitVerifier {
+    const sherpa = requireCjs('sherpa-onnx-node') as {
+      OnlineRecognizer: new (config: unknown) => SherpaRecognizer
+    }
+    const tok = readFileSync(join(modelDir, SPEECH_ZH_FILES.tokens), 'utf8').trim().split('\n')
+    const fwd = new Map<string, string>(),
+      back = new Map<string, string>()
+    const lines = tok.map((line) => {
+      const [t, id] = line.split(' ')
+      const c = String.fromCodePoint(0xe000 + Number(id))
+      fwd.set(t!, c)
+      back.set(c, t!)
+      return `${c} ${id}`
+    })
+    const dir = mkdtempSync(join(tmpdir(), 'shiren-speech-'))
+    writeFileSync(join(dir, 'tokens.txt'), lines.join('\n') + '\n')
+    const hot = [...new Set(SYLLABLES.map(([, s]) => s.map((t) => fwd.get(t)).join(' ')))]
+      .map((s) => `${s} :${DIGITS_DECODING.hotwordScore}`)
+      .join('\n')
+    writeFileSync(join(dir, 'hotwords.txt'), hot + '\n')
+    const rec = new sherpa.OnlineRecognizer({
+      featConfig: { sampleRate: 16000, featureDim: 80 },
+      modelConfig: {
+        transducer: {
+          encoder: join(modelDir, SPEECH_ZH_FILES.encoder),
+          decoder: join(modelDir, SPEECH_ZH_FILES.decoder),
+          joiner: join(modelDir, SPEECH_ZH_FILES.joiner),
+        },
+        tokens: join(dir, 'tokens.txt'),
+        numThreads: 1,
+        provider: 'cpu',
+        debug: 0,
+        modelType: 'zipformer2',
+      },
+      decodingMethod: 'modified_beam_search',
+      maxActivePaths: DIGITS_DECODING.maxActivePaths,
+      hotwordsFile: join(dir, 'hotwords.txt'),
+      hotwordsScore: DIGITS_DECODING.hotwordScore,
+      enableEndpoint: 0,
+    })
+    return new SherpaDigitVerifier(rec, back)
+  }
+
+  /** One decoding with the given leading pad: the digit syllables heard (times relative to the sound). */
+  decodeOnce(pcm16k: Float32Array, leadS: number): HeardDigit[] {
+    let pk = 0
+    for (let i = 0; i < pcm16k.length; i++) pk = Math.max(pk, Math.abs(pcm16k[i]!))
+    const gain = pk > 0 ? DIGITS_DECODING.peak / pk : 0
+    const norm = new Float32Array(pcm16k.length)
+    for (let i = 0; i < pcm16k.length; i++) norm[i] = pcm16k[i]! * gain
+    const st = this.rec.createStream()
+    const lead = Math.round(16000 * leadS)
+    st.acceptWaveform({ samples: padNoise(lead, DIGITS_DECODING.padNoise, 7), sampleRate: 16000 })
+    st.acceptWaveform({ samples: norm, sampleRate: 16000 })
+    st.acceptWaveform({
+      samples: padNoise(Math.round(16000 * DIGITS_DECODING.trailPadS), DIGITS_DECODING.padNoise, 11),
+      sampleRate: 16000,
+    })
+    st.inputFinished()
+    while (this.rec.isReady(st)) this.rec.decode(st)
+    const r = this.rec.getResult(st)
+    const tokens = r.tokens.map((c) => this.back.get(c) ?? c)
+    const times = r.timestamps.map((t) => Math.round((t - leadS) * 1000) / 1000)
+    return digitsInTokens(tokens, times, r.ys_probs ?? [])
+  }
+
+  hypotheses(pcm16k: Float32Array): HeardDigit[][] {
+    return DIGITS_DECODING.leadPadsS.map((p) => this.decodeOnce(pcm16k, p))
+  }
+
+  async recognise(pcm16k: Float32Array): Promise<string | null> {
+    // free recognition: the most frequent hypothesis (ties: the longest); null when nothing was heard
+    const hs = this.hypotheses(pcm16k).map((h) => h.map((d) => d.digit).join(''))
+    const count = new Map<string, number>()
+    for (const h of hs) count.set(h, (count.get(h) ?? 0) + 1)
+    const best = [...count.entries()].sort((a, b) => b[1] - a[1] || b[0].length - a[0].length)[0]![0]
+    return best || null
+  }
+
+  async verify(pcm16k: Float32Array, issued: string): Promise<DigitVerification> {
+    return decideDigits(this.hypotheses(pcm16k), issued)
+  }
+}
