@@ -32,6 +32,13 @@ export const SILENT_THRESHOLDS = {
   /** pixel motion (mean abs grey difference, 0–255) under which consecutive frames count as identical */
   staticPixelMotion: 0.6,
   /**
+   * share of identical consecutive frames from which the video is one picture (STILL_IMAGE_VIDEO). A real
+   * camera's sensor noise makes frames differ: the live clips reach 0.16 at most. A picture fed as a
+   * camera is mostly identical frames, but an encoder's key frames and quality steps break the run: a
+   * still photo recorded by Chromium's MediaRecorder gave 0.86 (so 0.9 let it through to the score).
+   */
+  stillShare: 0.5,
+  /**
    * presentation-attack score: median over the sampled near-frontal frames of the mean of both models'
    * logits (logit P(live), clipped at ±9.21). Below this: SPOOF_DETECTED, or SCREEN_REPLAY_DETECTED when
    * the face shows live motion (a recording replayed on a display). Chosen midway between the highest
@@ -140,7 +147,7 @@ export function motionEvidence(samples: FrameSample[], planarResidual = 0): Moti
     rigidTravel,
     ownMotion,
     headMotion3d,
-    independentMotion: staticShare < 0.9 && (ownMotion || headMotion3d),
+    independentMotion: staticShare < T.stillShare && (ownMotion || headMotion3d),
   }
 }
 
@@ -151,7 +158,7 @@ export function motionEvidence(samples: FrameSample[], planarResidual = 0): Moti
  */
 export function motionVerdict(m: MotionEvidence): Reason | null {
   const T = SILENT_THRESHOLDS
-  if (m.staticShare >= 0.9) return 'STILL_IMAGE_VIDEO'
+  if (m.staticShare >= T.stillShare) return 'STILL_IMAGE_VIDEO'
   if (!m.independentMotion && m.rigidTravel >= T.maxRigidTravel) return 'VIDEO_LIVENESS_FAILED'
   return null
 }
@@ -185,7 +192,7 @@ export function judgeSilent(samples: FrameSample[] | null, pad: PadFrame[], plan
   if (samples) {
     motion = motionEvidence(samples, planarResidual)
     if (motion.faceFrames < T.minFaceFrames) return v('SILENT_LIVENESS_FAILED')
-    if (motion.staticShare >= 0.9) return v('STILL_IMAGE_VIDEO')
+    if (motion.staticShare >= T.stillShare) return v('STILL_IMAGE_VIDEO')
   }
   if (liveScore === null) return v('SILENT_LIVENESS_FAILED')
   if (liveScore < T.minPadScore) return v(motion?.independentMotion ? 'SCREEN_REPLAY_DETECTED' : 'SPOOF_DETECTED')
