@@ -7,6 +7,7 @@ import { cloudApi } from './cloud-api.js'
 import { consoleApi } from './console-api.js'
 import { managementApi } from './management-api.js'
 import { ticketApi, TICKET_BODY_LIMIT } from './ticket-api.js'
+import { addSecurityHeaders } from './edge.js'
 
 /**
  * The HTTP surface: each API family in its own encapsulated context with its own body parsing,
@@ -17,11 +18,13 @@ export async function buildApp(s: Shiren): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: s.log as unknown as FastifyBaseLogger,
     bodyLimit: Math.max(s.config.bodyLimit, TICKET_BODY_LIMIT),
-    trustProxy: true,
+    // X-Forwarded-* only from the proxies named by SHIREN_TRUST_PROXY (none by default)
+    trustProxy: s.config.trustProxy,
     disableRequestLogging: true,
     genReqId: () => crypto.randomUUID(),
   })
 
+  addSecurityHeaders(app)
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
       { method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ReasonError, isReasonError, toCode, type Family, type Reason } from '../codes/index.js'
 import type { Shiren } from '../compose.js'
 import { cardStepStatus, type Verification } from '../verifications/index.js'
+import { guardInput, type InputProblem } from './edge.js'
 
 /**
  * The endpoints the capture page talks to, addressed by the verification token. Answers carry the
@@ -48,6 +49,8 @@ function token(req: FastifyRequest): string {
 export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren }) {
   const s = opts.shiren
 
+  // only media bodies are read here: JSON, text or forms never reach a handler (a 415 with the route's code)
+  app.removeAllContentTypeParsers()
   app.addContentTypeParser(
     [
       'video/webm',
@@ -63,7 +66,20 @@ export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren })
     (_req, body, done) => done(null, body),
   )
 
-  const familyOf = async (t: string): Promise<Family> => (await s.verifications.byToken(t))?.family ?? 'h5'
+  // the error handler can run before the edge check (a body that fails parsing): look up only a plain token
+  const familyOf = async (t: string): Promise<Family> => {
+    if (!t || t.length > 128 || /[^\x21-\x7e]/.test(t)) return 'h5'
+    try {
+      return (await s.verifications.byToken(t))?.family ?? 'h5'
+    } catch {
+      return 'h5'
+    }
+  }
+  const refuse = (reply: FastifyReply, status: number, reason: Reason, detail: string) =>
+    reply.code(status).send({ error: { ...describe('h5', reason), detail } })
+
+  // the edge check of this family, before the token is looked up: the family is not known yet, so h5's code
+  guardInput(app, (_req, reply, p: InputProblem) => refuse(reply, 400, 'INVALID_PARAMETER', p.message))
 
   const fail = async (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const reason: Reason = isReasonError(err) ? err.reason : 'SYSTEM_ERROR'
@@ -77,25 +93,34 @@ export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren })
   app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const family = await familyOf(token(req))
-      return reply
-        .code(413)
-        .send({
-          error: {
-            ...describe(family, 'VIDEO_SIZE_INVALID'),
-            detail: `the upload is larger than ${s.config.uploadLimit} bytes`,
-          },
-        })
+      return reply.code(413).send({
+        error: {
+          ...describe(family, 'VIDEO_SIZE_INVALID'),
+          detail: `the upload is larger than ${s.config.uploadLimit} bytes`,
+        },
+      })
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       const family = await familyOf(token(req))
+      const card = req.routeOptions.url === '/capture/api/idcard'
+      const upload = req.routeOptions.url === '/capture/api/upload'
+      return reply.code(415).send({
+        error: {
+          ...describe(family, card ? 'FILE_FORMAT_INVALID' : upload ? 'VIDEO_FORMAT_INVALID' : 'INVALID_PARAMETER'),
+          detail: card
+            ? 'send the card photo as image/jpeg, image/png or image/webp'
+            : upload
+              ? 'send the recording as video/webm, video/mp4 or application/octet-stream'
+              : 'this endpoint takes no body',
+        },
+      })
+    }
+    // any other failure to read the request (fastify's own 4xx) is the caller's, never a 500
+    if (!isReasonError(err) && err.statusCode && err.statusCode < 500) {
+      const family = await familyOf(token(req))
       return reply
-        .code(415)
-        .send({
-          error: {
-            ...describe(family, 'VIDEO_FORMAT_INVALID'),
-            detail: 'send the recording as video/webm, video/mp4 or application/octet-stream',
-          },
-        })
+        .code(400)
+        .send({ error: { ...describe(family, 'INVALID_PARAMETER'), detail: 'the request could not be read' } })
     }
     return fail(req, reply, err)
   })

@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib'
 import { toCode, type Family, type Reason } from '../codes/index.js'
 import { QUALITY_THRESHOLDS } from '../vision/index.js'
 import type { Shiren } from '../compose.js'
+import { guardInput } from './edge.js'
 
 /**
  * Serves the browser side: the capture page at /capture, the console's HTML at /console, the Vite
@@ -145,6 +146,11 @@ function safeJoin(base: string, rel: string): string | null {
 }
 
 export async function capturePage(app: FastifyInstance, opts: { shiren: Shiren }) {
+  guardInput(app, (_req, reply, p) =>
+    securityHeaders(reply)
+      .code(400)
+      .send({ error: { ...describe('h5', 'INVALID_PARAMETER'), detail: p.message } }),
+  )
   const s = opts.shiren
 
   app.get('/capture', async (req, reply) => sendPage(reply, 'capture', req.headers['accept-encoding'] ?? ''))
@@ -187,7 +193,13 @@ export async function capturePage(app: FastifyInstance, opts: { shiren: Shiren }
   })
 
   app.get('/web/*', async (req: FastifyRequest, reply) => {
-    const rel = decodeURIComponent((req.params as Record<string, string>)['*'] ?? '')
+    // fastify has decoded the path once; a second decoding may meet a lone `%` (URIError): not found
+    let rel = ''
+    try {
+      rel = decodeURIComponent((req.params as Record<string, string>)['*'] ?? '')
+    } catch {
+      rel = ''
+    }
     let file: string | null = null
     let cache = 'public, max-age=31536000, immutable'
     if (rel.startsWith('models/')) {

@@ -9,6 +9,7 @@ import { maskIdNumber, maskName } from '../registry/index.js'
 import type { Shiren } from '../compose.js'
 import { checkAdminPassword } from '../console-auth/index.js'
 import { securityHeaders, sendPage } from './capture-page.js'
+import { guardInput } from './edge.js'
 
 /**
  * The operator console's own endpoints (login, verification detail with media, the FAR table, daily
@@ -76,6 +77,9 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
   const s = opts.shiren
   // a slow hash and a pause per failure keep guessing slow; counted per process
   const failures = new Map<string, { n: number; until: number }>()
+  guardInput(app, (_req, reply, p) =>
+    reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: p.message } }),
+  )
 
   app.get('/console', async (req, reply) => sendPage(reply, 'console', req.headers['accept-encoding'] ?? ''))
 
@@ -95,15 +99,12 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
     if (!ok) {
       const n = (f?.n ?? 0) + 1
       failures.set(ip, { n, until: n >= 5 ? Date.now() + 60_000 : 0 })
-      return reply
-        .code(401)
-        .send({
-          error: {
-            reason: 'PASSWORD_INVALID',
-            message:
-              check === 'unset' ? 'no console password is set: run `shiren admin set-password`' : 'wrong password',
-          },
-        })
+      return reply.code(401).send({
+        error: {
+          reason: 'PASSWORD_INVALID',
+          message: check === 'unset' ? 'no console password is set: run `shiren admin set-password`' : 'wrong password',
+        },
+      })
     }
     failures.delete(ip)
     setSession(req, reply, s)

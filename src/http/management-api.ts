@@ -9,6 +9,7 @@ import { maskIdNumber, maskName } from '../registry/index.js'
 import type { Shiren } from '../compose.js'
 import { decodeBase64Strict } from './params.js'
 import { consoleSessionValid } from './console-api.js'
+import { guardInput } from './edge.js'
 
 /**
  * The operator's management API (apps, rules, registry, usage, codes), described by the OpenAPI
@@ -65,6 +66,11 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
   const app = root.withTypeProvider<TypeBoxTypeProvider>()
   app.addSchema(ErrorBody)
 
+  // the edge check of this family: before the schemas coerce a query string ("1e309" would become Infinity)
+  guardInput(root, (_req, reply, p) =>
+    reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: p.message } }),
+  )
+
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
     if (isReasonError(err))
       return reply.code(STATUS[err.reason] ?? 400).send({ error: { reason: err.reason, message: err.message } })
@@ -85,15 +91,13 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
     // the operator console's signed session cookie (with its header) stands for the token
     if (!given && consoleSessionValid(req, s)) return
     if (!given || !constantTimeEqual(given, s.adminToken)) {
-      return reply
-        .code(401)
-        .send({
-          error: {
-            reason: 'SIGNATURE_INVALID',
-            message:
-              'send the admin token as `Authorization: Bearer <token>` (printed at first start, kept in <data dir>/admin-token)',
-          },
-        })
+      return reply.code(401).send({
+        error: {
+          reason: 'SIGNATURE_INVALID',
+          message:
+            'send the admin token as `Authorization: Bearer <token>` (printed at first start, kept in <data dir>/admin-token)',
+        },
+      })
     }
   }
   const security = [{ bearer: [] as string[] }]
