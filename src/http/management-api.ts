@@ -89,7 +89,7 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
     const h = req.headers.authorization ?? ''
     const given = h.startsWith('Bearer ') ? h.slice(7) : ''
     // the operator console's signed session cookie (with its header) stands for the token
-    if (!given && consoleSessionValid(req, s)) return
+    if (!given && (await consoleSessionValid(req, s))) return
     if (!given || !constantTimeEqual(given, s.adminToken)) {
       return reply.code(401).send({
         error: {
