@@ -52,6 +52,16 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
     reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: p.message } }),
   )
 
+  // fastify's own refusals (content type, JSON syntax, length) in the console's error shape
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    if (err.statusCode && err.statusCode < 500)
+      return reply
+        .code(err.statusCode)
+        .send({ error: { reason: 'INVALID_PARAMETER', message: 'the request could not be read' } })
+    req.log.error({ err }, 'console api failure')
+    return reply.code(500).send({ error: { reason: 'SYSTEM_ERROR', message: 'internal error' } })
+  })
+
   app.get('/console', async (req, reply) => sendPage(reply, 'console', req.headers['accept-encoding'] ?? ''))
 
   app.post('/console/api/login', async (req, reply) => {
