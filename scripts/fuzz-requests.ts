@@ -203,7 +203,7 @@ function h5(t: FuzzTarget): fc.Arbitrary<FuzzRequest> {
       bad: fc.nat(9),
       q: fc.oneof({ weight: 9, arbitrary: fc.constant('') }, { weight: 1, arbitrary: query({ a: junkString }) }),
     })
-    .map(({ action, body, bad, q }) => ({
+    .map(({ action, body, bad, q }): FuzzRequest => ({
       family: 'h5' as const,
       method: 'POST' as const,
       url: `/${q}`,
@@ -255,7 +255,7 @@ function sdk(t: FuzzTarget): fc.Arbitrary<FuzzRequest> {
       jsonBody(upload),
       contentType,
     )
-    .map(([p, q, body, ct]) => ({
+    .map(([p, q, body, ct]): FuzzRequest => ({
       family: 'sdk' as const,
       method: 'POST' as const,
       url: p + q,
@@ -279,7 +279,7 @@ function capture(t: FuzzTarget): fc.Arbitrary<FuzzRequest> {
         fc.constant(Buffer.alloc(0)),
       ),
     })
-    .map(({ path, q, ct, body }) => {
+    .map(({ path, q, ct, body }): FuzzRequest => {
       const post = path === 'challenge' || path === 'upload' || path === 'idcard'
       return {
         family: 'capture' as const,
@@ -346,7 +346,7 @@ function management(t: FuzzTarget): fc.Arbitrary<FuzzRequest> {
       contentType,
       auth,
     )
-    .map(([[m, p], body, ct, a]) => ({
+    .map(([[m, p], body, ct, a]): FuzzRequest => ({
       family: 'management' as const,
       method: m,
       url: p,
@@ -381,13 +381,13 @@ function consoleApi(t: FuzzTarget): fc.Arbitrary<FuzzRequest> {
       }),
       session,
     )
-    .map(([p, id, q, h]) => ({
+    .map(([p, id, q, h]): FuzzRequest => ({
       family: 'console' as const,
       method: 'GET' as const,
       url: (p.endsWith('/') ? p + enc(id || 'x') : p.replace('/x/', `/${enc(id || 'x')}/`)) + q,
       headers: h,
     }))
-  const login = fc.tuple(jsonBody({ password: junkString }), contentType).map(([body, ct]) => ({
+  const login = fc.tuple(jsonBody({ password: junkString }), contentType).map(([body, ct]): FuzzRequest => ({
     family: 'console' as const,
     method: 'POST' as const,
     url: '/console/api/login',
