@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppService } from './apps/index.js'
-import { TicketService, type Clock } from './auth/index.js'
+import { TicketService } from './auth/index.js'
+import { systemClock, type Clock } from './clock/index.js'
 import type { Config } from './config/index.js'
 import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index.js'
-import { LocalBlobStore, type BlobStore } from './media/blob-store.js'
+import { LocalBlobStore, type BlobStore } from './media/index.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
 import { RegistryService } from './registry/index.js'
 import { KyselyStore, migrateToLatest, openDatabase, type Db, type Store } from './storage/index.js'
@@ -56,8 +57,6 @@ export interface ComposeOptions {
   startQueue?: boolean
 }
 
-export const systemClock: Clock = { now: () => new Date() }
-
 /** The admin token of the management API: SHIREN_ADMIN_TOKEN, or generated once into the data dir. */
 export function loadOrCreateAdminToken(
   dataDir: string,
@@ -93,36 +92,13 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const billing = new BillingService(store)
   const analyser = opts.analyser ?? null
 
-  // the queue needs the analysis and the analysis needs the service that needs the queue: late-bound
-  let analysis!: AttemptAnalysis
-  let verifications!: VerificationService
-  const queue = new DbJobQueue(
-    store,
-    {
-      [ANALYSE_JOB]: async (payload) => analysis.run((payload as { attemptId: string }).attemptId),
-    },
-    log,
-    {
-      concurrency: Math.max(1, config.analysisWorkers || 2),
-      onGiveUp: async (kind, payload) => {
-        if (kind === ANALYSE_JOB) {
-          // the analysis kept failing on storage (it retries everything else into a verdict): say so
-          await verifications.finishAttempt((payload as { attemptId: string }).attemptId, {
-            reason: 'DB_UPDATE_FAILED',
-            similarity: null,
-            signals: { gaveUp: true },
-            bestFrameBlob: null,
-          })
-        }
-      },
-    },
-  )
-  verifications = new VerificationService(store, vault, blobs, registry, queue, clock, {
+  const queue = new DbJobQueue(store, log, { concurrency: Math.max(1, config.analysisWorkers || 2) })
+  const verifications = new VerificationService(store, vault, blobs, registry, queue, clock, {
     retentionS: config.retentionS,
     risk: { maxAttacks: config.riskMaxAttacks, windowS: config.riskWindowS },
     cache,
   })
-  analysis = new AttemptAnalysis(
+  const analysis = new AttemptAnalysis(
     store,
     blobs,
     verifications,
@@ -130,6 +106,10 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     join(config.dataDir, 'tmp'),
     config.blobTimeoutMs,
   )
+  queue.register(ANALYSE_JOB, {
+    run: (job) => analysis.run(job.attemptId),
+    giveUp: (job) => analysis.giveUp(job.attemptId),
+  })
   if (opts.startQueue) queue.start()
 
   const ocr = config.ocrWorkers > 0 ? lazyOcrPool(config.ocrWorkers) : null

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { compose, type ComposeOptions, type Shiren } from './compose.js'
 import type { Config } from './config/index.js'
-import { buildApp } from './http/app.js'
+import { buildApp } from './http/index.js'
 import type { Logger } from './logging.js'
 import type { Analyser } from './verifications/index.js'
 import { RecognizerLoadError } from './audio/index.js'

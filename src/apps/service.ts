@@ -1,6 +1,6 @@
-import { ReasonError } from '../codes/reason-error.js'
+import { ReasonError } from '../codes/index.js'
 import { randomToken, type PersonalDataVault } from '../crypto/index.js'
-import type { AppRow, Store } from '../storage/ports.js'
+import type { AppRow, Store } from '../storage/index.js'
 import {
   COMPARE_SOURCES,
   IDCARD_STEPS,
@@ -95,9 +95,9 @@ export class AppService {
   }
 
   /** The secret itself; only the signature checks need it. */
-  async secretOf(appId: string): Promise<{ app: AppRow; secret: string } | null> {
+  async secretOf(appId: string): Promise<{ app: App; secret: string } | null> {
     const app = await this.store.apps.get(appId)
-    return app ? { app, secret: this.vault.open(app.secretSealed) } : null
+    return app ? { app: publicApp(app), secret: this.vault.open(app.secretSealed) } : null
   }
 
   async rotateSecret(appId: string): Promise<string> {
@@ -173,6 +173,10 @@ export class AppService {
       idcardStep,
     })
     return (await this.store.rules.get(ruleId))!
+  }
+
+  getRule(ruleId: string): Promise<Rule | null> {
+    return this.store.rules.get(ruleId)
   }
 
   listRules(appId?: string): Promise<Rule[]> {

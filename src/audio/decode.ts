@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { ffmpegPath } from '../media/ffmpeg.js'
+import { ffmpegPath } from '../media/index.js'
 
 /** Sampling rate of every PCM buffer in this module (what Silero VAD and speech recognisers expect). */
 export const SAMPLE_RATE = 16_000

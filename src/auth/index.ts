@@ -9,7 +9,6 @@ export {
 export { ticketSign, ticketSignMatches } from './sha1-sign.js'
 export {
   TicketService,
-  type Clock,
   ACCESS_TOKEN_TTL_S,
   SIGN_TICKET_TTL_S,
   NONCE_TICKET_TTL_S,

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { ReasonError } from '../codes/reason-error.js'
+import { ReasonError } from '../codes/index.js'
 import { constantTimeEqual, randomToken, type PersonalDataVault } from '../crypto/index.js'
-import type { Store, TicketRow } from '../storage/ports.js'
-import type { AppRow } from '../storage/ports.js'
+import type { AppRow, Store, TicketRow } from '../storage/index.js'
+import { publicApp, type App } from '../apps/index.js'
+import type { Clock } from '../clock/index.js'
 import { ticketSign } from './sha1-sign.js'
 import { CacheUnavailableError, type Cache } from '../cache/index.js'
 
@@ -13,10 +14,6 @@ export const NONCE_TICKET_TTL_S = 120
 export const OVERLAP_S = 60
 /** one NONCE ticket per AppID + user id in this window (400504) */
 export const NONCE_INTERVAL_MS = 2000
-
-export interface Clock {
-  now(): Date
-}
 
 const hashToken = (v: string) => createHash('sha256').update(v, 'utf8').digest('hex')
 const iso = (d: Date) => d.toISOString()
@@ -35,7 +32,12 @@ export class TicketService {
     private readonly cache: Cache | null = null,
   ) {}
 
-  async app(appId: string | undefined): Promise<AppRow> {
+  /** The app of a ticket-flow request, if it may use the service now (its secret stays in storage). */
+  async app(appId: string | undefined): Promise<App> {
+    return publicApp(await this.usableApp(appId))
+  }
+
+  private async usableApp(appId: string | undefined): Promise<AppRow> {
     if (!appId) throw new ReasonError('MISSING_PARAMETER', 'appId is required')
     const app = await this.store.apps.get(appId)
     if (!app) throw new ReasonError('APP_NOT_FOUND', 'AppID does not exist')
@@ -46,7 +48,7 @@ export class TicketService {
   }
 
   async issueAccessToken(q: { appId?: string; secret?: string; grantType?: string; version?: string }) {
-    const app = await this.app(q.appId)
+    const app = await this.usableApp(q.appId)
     if (q.version !== '1.0.0') throw new ReasonError('VERSION_INVALID', 'version must be 1.0.0')
     if (q.grantType !== 'client_credential')
       throw new ReasonError('TICKET_INVALID', 'grant_type must be client_credential')
@@ -73,7 +75,7 @@ export class TicketService {
     return { token, expiresAt, expireIn: ACCESS_TOKEN_TTL_S }
   }
 
-  private async liveAccessToken(app: AppRow, accessToken: string | undefined): Promise<TicketRow> {
+  private async liveAccessToken(app: App, accessToken: string | undefined): Promise<TicketRow> {
     if (!accessToken) throw new ReasonError('LOGIN_EXPIRED', 'access_token is required')
     const row = await this.store.tickets.get(hashToken(accessToken))
     const now = iso(this.clock.now())
@@ -150,7 +152,7 @@ export class TicketService {
 
   /** Tickets whose access token is still alive and whose app secret has not been rotated since. */
   private async validTickets(
-    app: AppRow,
+    app: App,
     kind: 'sign' | 'nonce',
     userId?: string,
   ): Promise<Array<{ row: TicketRow; value: string }>> {
@@ -167,7 +169,7 @@ export class TicketService {
   }
 
   /** Server-to-server calls signed with the SIGN ticket: 400101 when no live ticket gives this signature. */
-  async verifySignTicket(app: AppRow, values: Array<string | undefined>, sign: string | undefined): Promise<void> {
+  async verifySignTicket(app: App, values: Array<string | undefined>, sign: string | undefined): Promise<void> {
     if (!sign) throw new ReasonError('SIGNATURE_INVALID', 'sign is required')
     const tickets = await this.validTickets(app, 'sign')
     let ok = false
@@ -177,7 +179,7 @@ export class TicketService {
 
   /** The browser login is signed with a NONCE ticket issued for this user; it is consumed on success. */
   async consumeNonceTicket(
-    app: AppRow,
+    app: App,
     userId: string,
     values: Array<string | undefined>,
     sign: string | undefined,
@@ -196,7 +198,7 @@ export class TicketService {
   }
 
   /** The signature shiren puts on the redirect back to the caller (newSign), with the current SIGN ticket. */
-  async redirectSign(app: AppRow, values: string[]): Promise<string | null> {
+  async redirectSign(app: App, values: string[]): Promise<string | null> {
     const [t] = await this.validTickets(app, 'sign')
     return t ? ticketSign([...values, t.value]) : null
   }

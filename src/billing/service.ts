@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync'
-import type { Store, UsageRow } from '../storage/ports.js'
+import type { Store, UsageRow } from '../storage/index.js'
 
 export interface UsageQuery {
   from: string

@@ -1,20 +1,35 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
-import type { Shiren } from '../compose.js'
-import { captureApi } from './capture-api.js'
-import { capturePage } from './capture-page.js'
-import { cloudApi } from './cloud-api.js'
-import { consoleApi } from './console-api.js'
-import { managementApi } from './management-api.js'
-import { ticketApi, TICKET_BODY_LIMIT } from './ticket-api.js'
+import type { Config } from '../config/index.js'
+import type { Logger } from '../logging.js'
+import { captureApi, type CaptureApiDeps } from './capture-api.js'
+import { capturePage, type CapturePageDeps } from './capture-page.js'
+import { cloudApi, type CloudApiDeps } from './cloud-api.js'
+import { consoleApi, type ConsoleApiDeps } from './console-api.js'
+import { managementApi, type ManagementApiDeps } from './management-api.js'
+import { ticketApi, TICKET_BODY_LIMIT, type TicketApiDeps } from './ticket-api.js'
 import { addSecurityHeaders } from './edge.js'
+
+/**
+ * Everything the HTTP surface uses: the union of what its plugins declare. Each plugin is handed
+ * this object but its type lets it see only its own dependencies; compose.ts's `Shiren` satisfies it.
+ */
+export type HttpDeps = CloudApiDeps &
+  TicketApiDeps &
+  CaptureApiDeps &
+  CapturePageDeps &
+  ManagementApiDeps &
+  ConsoleApiDeps & {
+    config: Pick<Config, 'bodyLimit' | 'trustProxy'>
+    log: Logger
+  }
 
 /**
  * The HTTP surface: each API family in its own encapsulated context with its own body parsing,
  * authentication and error shape. Request logs carry method, path and status only: query strings
  * (tickets, secrets) and bodies (names, ID numbers, media) never reach them.
  */
-export async function buildApp(s: Shiren): Promise<FastifyInstance> {
+export async function buildApp(s: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: s.log as unknown as FastifyBaseLogger,
     bodyLimit: Math.max(s.config.bodyLimit, TICKET_BODY_LIMIT),
@@ -50,11 +65,11 @@ export async function buildApp(s: Shiren): Promise<FastifyInstance> {
   })
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger())
 
-  await app.register(cloudApi, { shiren: s })
-  await app.register(ticketApi, { shiren: s })
-  await app.register(captureApi, { shiren: s })
-  await app.register(capturePage, { shiren: s })
-  await app.register(managementApi, { shiren: s })
-  await app.register(consoleApi, { shiren: s })
+  await app.register(cloudApi, { deps: s })
+  await app.register(ticketApi, { deps: s })
+  await app.register(captureApi, { deps: s })
+  await app.register(capturePage, { deps: s })
+  await app.register(managementApi, { deps: s })
+  await app.register(consoleApi, { deps: s })
   return app
 }

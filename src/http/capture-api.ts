@@ -1,8 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ReasonError, isReasonError, toCode, type Family, type Reason } from '../codes/index.js'
-import type { Shiren } from '../compose.js'
-import { cardStepStatus, type Verification } from '../verifications/index.js'
+import type { Config } from '../config/index.js'
+import type { AppService } from '../apps/index.js'
+import type { TicketService } from '../auth/index.js'
+import type { IdCardStepService, Verification, VerificationService } from '../verifications/index.js'
 import { guardInput, type InputProblem } from './edge.js'
+
+/** What the capture endpoints use, and nothing more. */
+export interface CaptureApiDeps {
+  config: Pick<Config, 'uploadLimit'>
+  apps: Pick<AppService, 'getApp' | 'getRule'>
+  tickets: Pick<TicketService, 'redirectSign'>
+  verifications: Pick<VerificationService, 'byToken' | 'challenge' | 'upload' | 'attempts' | 'currentReason'>
+  idcards: Pick<IdCardStepService, 'submit' | 'status'>
+}
 
 /**
  * The endpoints the capture page talks to, addressed by the verification token. Answers carry the
@@ -46,8 +57,8 @@ function token(req: FastifyRequest): string {
   return typeof t === 'string' ? t : ''
 }
 
-export async function captureApi(app: FastifyInstance, opts: { shiren: Shiren }) {
-  const s = opts.shiren
+export async function captureApi(app: FastifyInstance, opts: { deps: CaptureApiDeps }) {
+  const s = opts.deps
 
   // only media bodies are read here: JSON, text or forms never reach a handler (a 415 with the route's code)
   app.removeAllContentTypeParsers()
@@ -170,8 +181,8 @@ function notFound() {
   return new ReasonError('NOT_FOUND', 'unknown verification token')
 }
 
-async function sessionView(s: Shiren, v: Verification) {
-  const rule = await s.store.rules.get(v.ruleId)
+async function sessionView(s: CaptureApiDeps, v: Verification) {
+  const rule = await s.apps.getRule(v.ruleId)
   const liveness = rule?.liveness ?? null
   const reason = s.verifications.currentReason(v)
   const attempts = await s.verifications.attempts(v.id)
@@ -182,7 +193,7 @@ async function sessionView(s: Shiren, v: Verification) {
     family: v.family,
     state: done ? 'finished' : v.state,
     liveness,
-    idcard: rule && rule.idcardStep !== 'none' ? await cardStepStatus(s.store, v, rule) : null,
+    idcard: rule && rule.idcardStep !== 'none' ? await s.idcards.status(v, rule) : null,
     challenge: v.challenge,
     attemptsUsed: v.attemptsUsed,
     attemptsLeft: Math.max(0, v.maxAttempts - v.attemptsUsed),
@@ -195,7 +206,7 @@ async function sessionView(s: Shiren, v: Verification) {
 }
 
 /** Where the person goes at the end, with the parameters each family's callers read. */
-async function redirectFor(s: Shiren, v: Verification, reason: Reason): Promise<string | null> {
+async function redirectFor(s: CaptureApiDeps, v: Verification, reason: Reason): Promise<string | null> {
   if (!v.redirectUrl) return null
   const url = new URL(v.redirectUrl)
   if (v.family === 'h5') {
@@ -204,7 +215,7 @@ async function redirectFor(s: Shiren, v: Verification, reason: Reason): Promise<
     return url.toString()
   }
   const code = String(toCode('sdk', reason).code)
-  const app = await s.store.apps.get(v.appId)
+  const app = await s.apps.getApp(v.appId)
   url.searchParams.set('code', code)
   url.searchParams.set('orderNo', v.orderNo ?? '')
   url.searchParams.set(v.token.startsWith('tx') ? 'faceId' : 'h5faceId', v.token)

@@ -6,8 +6,15 @@ import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { toCode, type Family, type Reason } from '../codes/index.js'
 import { QUALITY_THRESHOLDS } from '../vision/index.js'
-import type { Shiren } from '../compose.js'
+import type { Config } from '../config/index.js'
+import type { VerificationService } from '../verifications/index.js'
 import { guardInput } from './edge.js'
+
+/** What the page routes use. */
+export interface CapturePageDeps {
+  config: Pick<Config, 'retentionS'>
+  verifications: Pick<VerificationService, 'byToken'>
+}
 
 /**
  * Serves the browser side: the capture page at /capture, the console's HTML at /console, the Vite
@@ -145,13 +152,13 @@ function safeJoin(base: string, rel: string): string | null {
   return p.startsWith(base + sep) ? p : null
 }
 
-export async function capturePage(app: FastifyInstance, opts: { shiren: Shiren }) {
+export async function capturePage(app: FastifyInstance, opts: { deps: CapturePageDeps }) {
   guardInput(app, (_req, reply, p) =>
     securityHeaders(reply)
       .code(400)
       .send({ error: { ...describe('h5', 'INVALID_PARAMETER'), detail: p.message } }),
   )
-  const s = opts.shiren
+  const s = opts.deps
 
   app.get('/capture', async (req, reply) => sendPage(reply, 'capture', req.headers['accept-encoding'] ?? ''))
 

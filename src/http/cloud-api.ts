@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { parseAuthorization, verifyTc3 } from '../auth/index.js'
-import { isReasonError, type ReasonError } from '../codes/reason-error.js'
-import { toCode, type Reason } from '../codes/index.js'
-import type { Shiren } from '../compose.js'
-import type { AppRow } from '../storage/ports.js'
-import type { CardData, Verification } from '../verifications/index.js'
+import { isReasonError, toCode, type Reason, type ReasonError } from '../codes/index.js'
+import type { App, AppService } from '../apps/index.js'
+import type { Clock } from '../clock/index.js'
+import type { Config } from '../config/index.js'
+import type { CardData, IdCardStepService, Verification, VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict, paramChecker } from './params.js'
 import { captureUrl } from './urls.js'
 import { decodeUtf8, findUnsafe, guardInput } from './edge.js'
@@ -17,6 +17,15 @@ import { decodeUtf8, findUnsafe, guardInput } from './edge.js'
  * the action's fields or an Error object, as those SDKs expect.
  */
 export const API_VERSION = '2018-03-01'
+
+/** What the h5 family uses, and nothing more. */
+export interface CloudApiDeps {
+  config: Pick<Config, 'bodyLimit' | 'clockSkewS' | 'publicUrl'>
+  clock: Clock
+  apps: Pick<AppService, 'secretOf' | 'getRule' | 'listRules'>
+  verifications: Pick<VerificationService, 'create' | 'byToken' | 'currentReason' | 'attempts' | 'identity' | 'blob'>
+  idcards: Pick<IdCardStepService, 'data'>
+}
 
 class PlatformError extends Error {
   constructor(
@@ -165,8 +174,8 @@ function header(req: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v
 }
 
-export async function cloudApi(app: FastifyInstance, opts: { shiren: Shiren }) {
-  const s = opts.shiren
+export async function cloudApi(app: FastifyInstance, opts: { deps: CloudApiDeps }) {
+  const s = opts.deps
 
   // The raw bytes are what was signed: keep them, parse JSON only after the signature holds.
   app.removeAllContentTypeParsers()
@@ -232,7 +241,7 @@ export async function cloudApi(app: FastifyInstance, opts: { shiren: Shiren }) {
   })
 }
 
-async function handle(s: Shiren, req: FastifyRequest<{ Body: Buffer }>): Promise<Record<string, unknown>> {
+async function handle(s: CloudApiDeps, req: FastifyRequest<{ Body: Buffer }>): Promise<Record<string, unknown>> {
   const action = header(req, 'x-tc-action')
   const version = header(req, 'x-tc-version')
   const auth = parseAuthorization(header(req, 'authorization'))
@@ -309,8 +318,8 @@ function decodePhoto(b64: string | undefined): Buffer | null {
   return buf
 }
 
-async function ruleOf(s: Shiren, app: AppRow, ruleId: string) {
-  const rule = await s.store.rules.get(ruleId)
+async function ruleOf(s: CloudApiDeps, app: App, ruleId: string) {
+  const rule = await s.apps.getRule(ruleId)
   if (!rule || rule.appId !== app.appId)
     throw new PlatformError(
       'InvalidParameterValue.RuleIdNotExist',
@@ -331,7 +340,7 @@ function checkRedirect(url: string | undefined): string | null {
   throw new PlatformError('InvalidParameterValue', 'RedirectUrl must be an absolute http(s) URL.')
 }
 
-async function detectAuth(s: Shiren, req: FastifyRequest, app: AppRow, p: Record<string, any>, requestKey: string) {
+async function detectAuth(s: CloudApiDeps, req: FastifyRequest, app: App, p: Record<string, any>, requestKey: string) {
   if (p.Encryption)
     throw new PlatformError(
       'InvalidParameter.UnsupportEncryptField',
@@ -356,7 +365,7 @@ async function detectAuth(s: Shiren, req: FastifyRequest, app: AppRow, p: Record
   return { Url: captureUrl(s.config, req, verification.token), BizToken: verification.token }
 }
 
-async function ownVerification(s: Shiren, app: AppRow, token: string): Promise<Verification> {
+async function ownVerification(s: CloudApiDeps, app: App, token: string): Promise<Verification> {
   const v = await s.verifications.byToken(token)
   if (!v || v.appId !== app.appId || v.family !== 'h5') throw new PlatformError('InvalidParameter', '非法BizToken。')
   if (v.purgeAfter <= s.clock.now().toISOString())
@@ -371,7 +380,7 @@ const LIVENESS_MODE_NUMBER = { digital: 1, action: 2, silent: 3 } as const
 const ACTION_NUMBER = { mouth: '1', blink: '2', left: '4', right: '4' } as const
 
 async function detectText(
-  s: Shiren,
+  s: CloudApiDeps,
   v: Verification,
   ruleLiveness: keyof typeof LIVENESS_MODE_NUMBER | null,
   card: CardData | null,
@@ -460,7 +469,7 @@ function ocrText(card: CardData | null) {
 }
 
 /** A card image (sealed blob) as the results carry it: base64, or null when there is none. */
-async function cardImage(s: Shiren, key: string | null | undefined): Promise<string | null> {
+async function cardImage(s: CloudApiDeps, key: string | null | undefined): Promise<string | null> {
   return (await s.verifications.blob(key ?? null))?.toString('base64') ?? null
 }
 
@@ -469,7 +478,7 @@ function wants(infoType: string | undefined, part: string): boolean {
   return t.includes('0') || t.includes(part)
 }
 
-async function getDetectInfoEnhanced(s: Shiren, app: AppRow, p: Record<string, any>) {
+async function getDetectInfoEnhanced(s: CloudApiDeps, app: App, p: Record<string, any>) {
   if (p.Encryption || p.IsEncryptResponse)
     throw new PlatformError(
       'InvalidParameter.UnsupportEncryptField',
@@ -477,7 +486,7 @@ async function getDetectInfoEnhanced(s: Shiren, app: AppRow, p: Record<string, a
     )
   await ruleOf(s, app, p.RuleId)
   const v = await ownVerification(s, app, p.BizToken)
-  const rule = await s.store.rules.get(v.ruleId)
+  const rule = await s.apps.getRule(v.ruleId)
   const bestFrame = wants(p.InfoType, '3') ? await s.verifications.blob(v.bestFrameBlob) : null
   const video = wants(p.InfoType, '4') ? await s.verifications.blob(v.videoBlob) : null
   const card = await s.idcards.data(v)
@@ -511,10 +520,10 @@ async function getDetectInfoEnhanced(s: Shiren, app: AppRow, p: Record<string, a
   }
 }
 
-async function getDetectInfo(s: Shiren, app: AppRow, p: Record<string, any>) {
+async function getDetectInfo(s: CloudApiDeps, app: App, p: Record<string, any>) {
   await ruleOf(s, app, p.RuleId)
   const v = await ownVerification(s, app, p.BizToken)
-  const rule = await s.store.rules.get(v.ruleId)
+  const rule = await s.apps.getRule(v.ruleId)
   const card = await s.idcards.data(v)
   const t = await detectText(s, v, rule?.liveness ?? null, card)
   const info: Record<string, unknown> = {}
@@ -563,7 +572,13 @@ async function getDetectInfo(s: Shiren, app: AppRow, p: Record<string, any>) {
 /** The HuiYan-SDK flow: a one-use token valid 10 minutes, its result readable for 3 days. */
 const FACE_ID_TOKEN_TTL_S = 600
 
-async function getFaceIdToken(s: Shiren, req: FastifyRequest, app: AppRow, p: Record<string, any>, requestKey: string) {
+async function getFaceIdToken(
+  s: CloudApiDeps,
+  req: FastifyRequest,
+  app: App,
+  p: Record<string, any>,
+  requestKey: string,
+) {
   if (p.Encryption)
     throw new PlatformError('InvalidParameter.UnsupportEncryptField', 'Encrypted inputs are not supported by shiren.')
   const rules = p.RuleId
@@ -603,7 +618,7 @@ async function getFaceIdToken(s: Shiren, req: FastifyRequest, app: AppRow, p: Re
   }
 }
 
-async function getFaceIdResult(s: Shiren, app: AppRow, p: Record<string, any>) {
+async function getFaceIdResult(s: CloudApiDeps, app: App, p: Record<string, any>) {
   if (p.Encryption || p.IsEncryptResponse)
     throw new PlatformError(
       'InvalidParameter.UnsupportEncryptField',

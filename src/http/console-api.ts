@@ -2,8 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { lookup, toCode, type Reason } from '../codes/index.js'
 import { CALIBRATION, FAR_ANCHORS } from '../vision/index.js'
 import { maskIdNumber, maskName } from '../registry/index.js'
-import type { Shiren } from '../compose.js'
-import { checkAdminPassword, SESSION_MAX_MS } from '../console-auth/index.js'
+import type { AppService } from '../apps/index.js'
+import type { BillingService } from '../billing/index.js'
+import type { Clock } from '../clock/index.js'
+import type { Config } from '../config/index.js'
+import type { VerificationService } from '../verifications/index.js'
+import { checkAdminPassword, SESSION_MAX_MS, type ConsoleAuth } from '../console-auth/index.js'
 import { securityHeaders, sendPage } from './capture-page.js'
 import { guardInput } from './edge.js'
 
@@ -29,8 +33,13 @@ function readCookie(req: FastifyRequest, name: string): string | null {
   return null
 }
 
+/** What checking a console session needs: the server-side sessions. */
+export interface ConsoleSessionDeps {
+  consoleAuth: Pick<ConsoleAuth, 'sessions'>
+}
+
 /** A live server-side console session, its cookie sent together with the console's header. */
-export async function consoleSessionValid(req: FastifyRequest, s: Shiren): Promise<boolean> {
+export async function consoleSessionValid(req: FastifyRequest, s: ConsoleSessionDeps): Promise<boolean> {
   if (!req.headers[CONSOLE_HEADER]) return false
   const c = readCookie(req, COOKIE)
   return c ? s.consoleAuth.sessions.check(c) : false
@@ -45,8 +54,18 @@ function cookie(req: FastifyRequest, value: string, maxAgeS: number): string {
 const day = (d: Date) => d.toISOString().slice(0, 10)
 const DAY = /^\d{4}-\d{2}-\d{2}$/
 
-export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren }) {
-  const s = opts.shiren
+/** What the console endpoints use, and nothing more. */
+export interface ConsoleApiDeps {
+  config: Pick<Config, 'dataDir'>
+  clock: Clock
+  consoleAuth: Pick<ConsoleAuth, 'sessions' | 'throttle'>
+  apps: Pick<AppService, 'getRule'>
+  billing: Pick<BillingService, 'usage'>
+  verifications: Pick<VerificationService, 'byId' | 'attempts' | 'identity' | 'currentReason' | 'blob'>
+}
+
+export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiDeps }) {
+  const s = opts.deps
   const { sessions, throttle } = s.consoleAuth
   guardInput(app, (_req, reply, p) =>
     reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: p.message } }),
@@ -119,7 +138,7 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
     }))
 
     priv.get('/console/api/verifications/:id', async (req, reply) => {
-      const v = await s.store.verifications.getById((req.params as { id: string }).id)
+      const v = await s.verifications.byId((req.params as { id: string }).id)
       if (!v) return reply.code(404).send({ error: { reason: 'NOT_FOUND', message: 'no such verification' } })
       const attempts = await s.verifications.attempts(v.id)
       const id = await s.verifications.identity(v)
@@ -137,7 +156,7 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
         }
         return out
       }
-      const rule = await s.store.rules.get(v.ruleId)
+      const rule = await s.apps.getRule(v.ruleId)
       const last = [...attempts].reverse().find((a) => a.mediaBlob)
       return {
         id: v.id,
@@ -177,7 +196,7 @@ export async function consoleApi(app: FastifyInstance, opts: { shiren: Shiren })
     })
 
     const media = async (req: FastifyRequest, reply: FastifyReply, which: 'frame' | 'video') => {
-      const v = await s.store.verifications.getById((req.params as { id: string }).id)
+      const v = await s.verifications.byId((req.params as { id: string }).id)
       if (!v) return reply.code(404).send({ error: { reason: 'NOT_FOUND', message: 'no such verification' } })
       const attempts = await s.verifications.attempts(v.id)
       const seq = Number((req.query as { seq?: string }).seq)

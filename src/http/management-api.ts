@@ -4,12 +4,21 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { constantTimeEqual } from '../crypto/index.js'
 import { isReasonError, listCodes, type Reason } from '../codes/index.js'
 import { BillingService } from '../billing/index.js'
-import { COMPARE_SOURCES, IDCARD_STEPS, LIVENESS_MODES, SERVICES } from '../apps/index.js'
-import { maskIdNumber, maskName } from '../registry/index.js'
-import type { Shiren } from '../compose.js'
+import { COMPARE_SOURCES, IDCARD_STEPS, LIVENESS_MODES, SERVICES, type AppService } from '../apps/index.js'
+import { maskIdNumber, maskName, type RegistryService } from '../registry/index.js'
+import type { VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict } from './params.js'
-import { consoleSessionValid } from './console-api.js'
+import { consoleSessionValid, type ConsoleSessionDeps } from './console-api.js'
 import { guardInput } from './edge.js'
+
+/** What the management API uses, and nothing more. */
+export interface ManagementApiDeps extends ConsoleSessionDeps {
+  adminToken: string
+  apps: Pick<AppService, 'createApp' | 'listApps' | 'updateApp' | 'rotateSecret' | 'createRule' | 'listRules'>
+  registry: Pick<RegistryService, 'enroll' | 'remove' | 'count' | 'list'>
+  billing: Pick<BillingService, 'usage'>
+  verifications: Pick<VerificationService, 'search' | 'identity' | 'currentReason'>
+}
 
 /**
  * The operator's management API (apps, rules, registry, usage, codes), described by the OpenAPI
@@ -61,8 +70,8 @@ const literalUnion = (xs: readonly string[]) => Type.Union(xs.map((x) => Type.Li
 
 const STATUS: Partial<Record<Reason, number>> = { APP_NOT_FOUND: 404, NOT_FOUND: 404, BUSINESS_REQUEST_INVALID: 422 }
 
-export async function managementApi(root: FastifyInstance, opts: { shiren: Shiren }) {
-  const s = opts.shiren
+export async function managementApi(root: FastifyInstance, opts: { deps: ManagementApiDeps }) {
+  const s = opts.deps
   const app = root.withTypeProvider<TypeBoxTypeProvider>()
   app.addSchema(ErrorBody)
 
@@ -368,7 +377,7 @@ export async function managementApi(root: FastifyInstance, opts: { shiren: Shire
         },
       },
       async (req) => {
-        const rows = await s.store.verifications.search({ ...req.query, limit: req.query.limit ?? 50 } as never)
+        const rows = await s.verifications.search({ ...req.query, limit: req.query.limit ?? 50 })
         return Promise.all(
           rows.map(async (v) => {
             const id = await s.verifications.identity(v)

@@ -2,8 +2,11 @@ import { randomInt } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { ReasonError, isReasonError, toCode, type Reason } from '../codes/index.js'
-import type { Shiren } from '../compose.js'
-import type { AppRow } from '../storage/ports.js'
+import type { App, AppService } from '../apps/index.js'
+import type { TicketService } from '../auth/index.js'
+import type { Clock } from '../clock/index.js'
+import type { Config } from '../config/index.js'
+import type { VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict, paramChecker } from './params.js'
 import { publicBase, publicHost } from './urls.js'
 import { guardInput } from './edge.js'
@@ -14,6 +17,18 @@ import { guardInput } from './edge.js'
  * string; "0" is success and anything else is a catalog code of the sdk family.
  */
 export const TICKET_BODY_LIMIT = 5 * 1024 * 1024
+
+/** What the sdk family uses, and nothing more. */
+export interface TicketApiDeps {
+  config: Pick<Config, 'publicUrl'>
+  clock: Clock
+  tickets: Pick<TicketService, 'app' | 'issueAccessToken' | 'issueTicket' | 'verifySignTicket' | 'consumeNonceTicket'>
+  apps: Pick<AppService, 'getRule' | 'listRules'>
+  verifications: Pick<
+    VerificationService,
+    'create' | 'byOrderNo' | 'currentReason' | 'attempts' | 'blob' | 'setRedirect'
+  >
+}
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0')
 function transactionTime(d: Date): string {
@@ -89,8 +104,8 @@ function q(req: FastifyRequest): Record<string, string | undefined> {
   return req.query as Record<string, string | undefined>
 }
 
-export async function ticketApi(app: FastifyInstance, opts: { shiren: Shiren }) {
-  const s = opts.shiren
+export async function ticketApi(app: FastifyInstance, opts: { deps: TicketApiDeps }) {
+  const s = opts.deps
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     const now = s.clock.now()
@@ -272,7 +287,7 @@ export async function ticketApi(app: FastifyInstance, opts: { shiren: Shiren }) 
       if (v.state === 'finished') throw new ReasonError('ALREADY_COMPLETED', 'this verification is already completed')
       if (v.expiresAt <= now.toISOString()) throw new ReasonError('TOKEN_EXPIRED', 'the capture session has expired')
       const callback = p.url ? safeUrl(p.url) : null
-      if (callback) await s.store.verifications.setRedirect(v.id, callback)
+      if (callback) await s.verifications.setRedirect(v.id, callback)
       const target = new URL(`${publicBase(s.config, req)}/capture`)
       target.searchParams.set('token', v.token)
       if (p.resultType) target.searchParams.set('resultType', p.resultType)
@@ -298,9 +313,9 @@ function bodyObject(req: FastifyRequest): Record<string, unknown> {
   return b as Record<string, unknown>
 }
 
-async function ruleFor(s: Shiren, app: AppRow, ruleId: string | undefined) {
+async function ruleFor(s: TicketApiDeps, app: App, ruleId: string | undefined) {
   if (ruleId) {
-    const r = await s.store.rules.get(ruleId)
+    const r = await s.apps.getRule(ruleId)
     if (!r || r.appId !== app.appId) throw new ReasonError('INVALID_PARAMETER', 'ruleId does not exist for this app')
     return r
   }

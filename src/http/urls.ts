@@ -5,15 +5,15 @@ import type { Config } from '../config/index.js'
  * The base URL browsers reach shiren at: SHIREN_PUBLIC_URL when set (behind a proxy), otherwise
  * what the request itself says (Fastify's trustProxy honours X-Forwarded-Proto/Host).
  */
-export function publicBase(config: Config, req: FastifyRequest): string {
+export function publicBase(config: Pick<Config, 'publicUrl'>, req: FastifyRequest): string {
   if (config.publicUrl) return config.publicUrl
   return `${req.protocol}://${req.host}`
 }
 
-export function publicHost(config: Config, req: FastifyRequest): string {
+export function publicHost(config: Pick<Config, 'publicUrl'>, req: FastifyRequest): string {
   return new URL(publicBase(config, req)).host
 }
 
-export function captureUrl(config: Config, req: FastifyRequest, token: string): string {
+export function captureUrl(config: Pick<Config, 'publicUrl'>, req: FastifyRequest, token: string): string {
   return `${publicBase(config, req)}/capture?token=${encodeURIComponent(token)}`
 }

@@ -1,4 +1,4 @@
-import type { Reason } from '../codes/reasons.js'
+import type { Reason } from '../codes/index.js'
 import { median, type FrameSample } from './timeline.js'
 
 export type Action = 'blink' | 'mouth' | 'left' | 'right'

@@ -3,7 +3,7 @@
  * in digits-attempt.test.ts.
  */
 import { describe, expect, it } from 'vitest'
-import type { Envelope } from '../audio/envelope.js'
+import type { Envelope } from '../audio/index.js'
 import {
   avCorrelation,
   DIGITS_THRESHOLDS,

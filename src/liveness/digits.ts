@@ -1,6 +1,6 @@
-import type { Reason } from '../codes/reasons.js'
-import { envelopeAt, type Envelope } from '../audio/envelope.js'
-import { ACCEPTED_VIDEO_CONTAINERS, MEDIA_LIMITS } from '../media/limits.js'
+import type { Reason } from '../codes/index.js'
+import { envelopeAt, type Envelope } from '../audio/index.js'
+import { ACCEPTED_VIDEO_CONTAINERS, MEDIA_LIMITS } from '../media/index.js'
 import { quantile } from './timeline.js'
 
 /**

@@ -1,4 +1,4 @@
-import type { Reason } from '../codes/reasons.js'
+import type { Reason } from '../codes/index.js'
 import { median, quantile, type FrameSample } from './timeline.js'
 import { detectActions } from './action.js'
 

@@ -1,4 +1,4 @@
-import type { Reason } from '../codes/reasons.js'
+import type { Reason } from '../codes/index.js'
 
 /**
  * A media file the intake refuses: the reason says why (corrupt, too large, too short …), so the

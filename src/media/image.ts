@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import sharp from 'sharp'
-import type { Reason } from '../codes/reasons.js'
+import type { Reason } from '../codes/index.js'
 import { MediaRejectedError } from './errors.js'
 import { ACCEPTED_IMAGE_FORMATS, MEDIA_LIMITS } from './limits.js'
 

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toCode } from '../codes/index.js'
-import type { Reason } from '../codes/reasons.js'
+import type { Reason } from '../codes/index.js'
 import {
   decodeImage,
   decodeVideoFrames,

@@ -1,7 +1,7 @@
 /**
  * The ID-card judge: turns a reading (and the number the caller declared) into a reason.
  */
-import type { Reason } from '../codes/reasons.js'
+import type { Reason } from '../codes/index.js'
 import { idNumberChecksumValid } from '../identity/index.js'
 import type { IdCardReading } from './reader.js'
 

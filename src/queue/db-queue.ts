@@ -1,16 +1,46 @@
 import { ulid } from 'ulid'
-import type { Store } from '../storage/ports.js'
+import type { Static, TSchema } from '@sinclair/typebox'
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+import type { Store } from '../storage/index.js'
 
 export type JobResult = 'success' | 'retry'
-export type JobHandler = (payload: unknown) => Promise<JobResult>
+
+/**
+ * One kind of job and the shape of its payload. The payload is stored as JSON and checked against
+ * the schema when it is read back, so a handler only ever sees a payload of its own type.
+ */
+export interface JobDefinition<S extends TSchema = TSchema> {
+  readonly kind: string
+  readonly payload: S
+  /** compiled once: a stored payload that does not match fails the job without retries */
+  readonly check: TypeCheck<S>
+}
+
+export type JobPayload<J extends JobDefinition> = Static<J['payload']>
+
+export function defineJob<S extends TSchema>(kind: string, payload: S): JobDefinition<S> {
+  return { kind, payload, check: TypeCompiler.Compile(payload) }
+}
+
+/** What runs a job of one kind, and what closes its subject when the job has failed for the last time. */
+export interface JobHandler<S extends TSchema = TSchema> {
+  run(payload: Static<S>): Promise<JobResult>
+  giveUp?(payload: Static<S>, error: string): Promise<void>
+}
 
 export interface QueueLogger {
   warn(obj: object, msg: string): void
   error(obj: object, msg: string): void
 }
 
-export interface JobQueue {
-  enqueue(tx: Store, job: { kind: string; key: string; payload: unknown }): Promise<void>
+/** What a service needs to queue work: the job row is written in the caller's transaction. */
+export interface JobEnqueuer {
+  enqueue<S extends TSchema>(tx: Store, job: JobDefinition<S>, key: string, payload: Static<S>): Promise<void>
+}
+
+export interface JobQueue extends JobEnqueuer {
+  /** every kind must be registered (once) before `start`, and before the first job of it is queued */
+  register<S extends TSchema>(job: JobDefinition<S>, handler: JobHandler<S>): void
   start(): void
   stop(): Promise<void>
   /** resolves when no job is queued or running (tests and graceful shutdown) */
@@ -23,8 +53,22 @@ export interface DbJobQueueOptions {
   /** a running job whose process died is taken over after this long */
   lockMs?: number
   maxTries?: number
-  /** called once when a job has failed for the last time, so its subject can be closed with a verdict */
-  onGiveUp?: (kind: string, payload: unknown, error: string) => Promise<void>
+}
+
+/** The stored payload when it parses and has the job's shape; undefined otherwise. */
+function parsePayload(job: JobDefinition, raw: string): unknown {
+  let value: unknown
+  try {
+    value = JSON.parse(raw)
+  } catch {
+    return undefined
+  }
+  return job.check.Check(value) ? value : undefined
+}
+
+interface Registered {
+  job: JobDefinition
+  handler: JobHandler
 }
 
 /**
@@ -38,20 +82,26 @@ export class DbJobQueue implements JobQueue {
   private timer: NodeJS.Timeout | null = null
   private readonly inFlight = new Set<Promise<void>>()
 
+  private readonly kinds = new Map<string, Registered>()
+
   constructor(
     private readonly store: Store,
-    private readonly handlers: Record<string, JobHandler>,
     private readonly log: QueueLogger,
     private readonly opts: DbJobQueueOptions,
   ) {}
 
-  async enqueue(tx: Store, job: { kind: string; key: string; payload: unknown }): Promise<void> {
-    if (!this.handlers[job.kind]) throw new Error(`no handler for job kind "${job.kind}"`)
+  register<S extends TSchema>(job: JobDefinition<S>, handler: JobHandler<S>): void {
+    if (this.kinds.has(job.kind)) throw new Error(`job kind "${job.kind}" is registered twice`)
+    this.kinds.set(job.kind, { job, handler: handler as unknown as JobHandler })
+  }
+
+  async enqueue<S extends TSchema>(tx: Store, job: JobDefinition<S>, key: string, payload: Static<S>): Promise<void> {
+    if (this.kinds.get(job.kind)?.job !== job) throw new Error(`no handler for job kind "${job.kind}"`)
     await tx.jobs.enqueue({
       id: `job_${ulid().toLowerCase()}`,
       kind: job.kind,
-      jobKey: job.key,
-      payload: JSON.stringify(job.payload),
+      jobKey: key,
+      payload: JSON.stringify(payload),
       now: new Date().toISOString(),
     })
     // wake up after the caller's transaction has had a chance to commit
@@ -60,6 +110,7 @@ export class DbJobQueue implements JobQueue {
 
   start(): void {
     if (!this.stopped) return
+    if (this.kinds.size === 0) throw new Error('the job queue has no registered job kinds')
     this.stopped = false
     const tick = () => {
       this.pump()
@@ -108,21 +159,32 @@ export class DbJobQueue implements JobQueue {
       new Date(now.getTime() + (this.opts.lockMs ?? 120_000)).toISOString(),
     )
     if (!job) return false
-    const handler = this.handlers[job.kind]
+    const kind = this.kinds.get(job.kind)
+    const payload = kind ? parsePayload(kind.job, job.payload) : undefined
+    if (!kind || payload === undefined) {
+      // no retry can fix an unknown kind or a payload of the wrong shape: fail it at once
+      const error = kind
+        ? `the stored payload of a "${job.kind}" job does not have its shape`
+        : `no handler for job kind "${job.kind}"`
+      this.log.error({ jobId: job.id, kind: job.kind }, error)
+      await this.store.jobs.fail(job.id, error, new Date().toISOString())
+      return true
+    }
     try {
-      if (!handler) throw new Error(`no handler for job kind "${job.kind}"`)
-      const result = await handler(JSON.parse(job.payload))
+      const result = await kind.handler.run(payload)
       if (result === 'success') await this.store.jobs.complete(job.id, new Date().toISOString())
-      else await this.retryOrFail(job, 'handler asked for a retry')
+      else await this.retryOrFail(job, kind, payload, 'handler asked for a retry')
     } catch (err) {
       this.log.warn({ jobId: job.id, kind: job.kind, tries: job.tries, err: (err as Error).message }, 'job failed')
-      await this.retryOrFail(job, (err as Error).message)
+      await this.retryOrFail(job, kind, payload, (err as Error).message)
     }
     return true
   }
 
   private async retryOrFail(
-    job: { id: string; kind: string; payload: string; tries: number },
+    job: { id: string; tries: number },
+    kind: Registered,
+    payload: unknown,
     error: string,
   ): Promise<void> {
     const now = new Date()
@@ -137,7 +199,7 @@ export class DbJobQueue implements JobQueue {
     }
     await this.store.jobs.fail(job.id, error, now.toISOString())
     try {
-      await this.opts.onGiveUp?.(job.kind, JSON.parse(job.payload), error)
+      await kind.handler.giveUp?.(payload, error)
     } catch (err) {
       this.log.error({ jobId: job.id, err: (err as Error).message }, 'giving up on a job failed too')
     }

@@ -1,5 +1,9 @@
 export {
   DbJobQueue,
+  defineJob,
+  type JobDefinition,
+  type JobPayload,
+  type JobEnqueuer,
   type JobQueue,
   type JobHandler,
   type JobResult,

@@ -2,7 +2,7 @@ import { readFile, readdir } from 'node:fs/promises'
 import { dirname, extname, join, resolve, basename } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import type { RegistryService } from './service.js'
-import { isReasonError } from '../codes/reason-error.js'
+import { isReasonError } from '../codes/index.js'
 
 export interface ImportReport {
   created: number

@@ -1,9 +1,9 @@
 import { ulid } from 'ulid'
-import { ReasonError } from '../codes/reason-error.js'
+import { ReasonError } from '../codes/index.js'
 import type { PersonalDataVault } from '../crypto/index.js'
 import { validateIdNumber, validateName } from '../identity/index.js'
-import type { BlobStore } from '../media/blob-store.js'
-import type { RegistryPerson, Store } from '../storage/ports.js'
+import type { BlobStore } from '../media/index.js'
+import type { RegistryPerson, Store } from '../storage/index.js'
 import { sniffImage } from './sniff.js'
 
 export const MAX_REGISTRY_PHOTO_BYTES = 5 * 1024 * 1024

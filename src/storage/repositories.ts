@@ -31,7 +31,7 @@ import type {
 } from './ports.js'
 import type { Rule, Service, LivenessMode, CompareSource, IdCardStep } from '../apps/types.js'
 import type { Attempt, Challenge, Verification, VerificationState } from '../verifications/types.js'
-import type { Reason } from '../codes/reasons.js'
+import type { Reason } from '../codes/index.js'
 
 // Row → domain mappers: the one place where 0/1, JSON text and nullable columns become typed values.
 const bool = (n: number | null): boolean | null => (n === null ? null : n !== 0)

@@ -2,8 +2,9 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { isReason, type Reason } from '../codes/index.js'
-import { BlobNotFoundError, type BlobStore } from '../media/blob-store.js'
-import type { Store } from '../storage/ports.js'
+import { BlobNotFoundError, type BlobStore } from '../media/index.js'
+import type { Store } from '../storage/index.js'
+import type { JobResult } from '../queue/index.js'
 import type { Action, Verification } from './types.js'
 import type { VerificationService } from './service.js'
 
@@ -33,8 +34,6 @@ export interface Analyser {
   analyse(req: AnalyseRequest): Promise<AnalyseResult>
 }
 
-export type JobStatus = 'success' | 'retry'
-
 /** Errors of the engine that mean "this capability is not available here", never a verdict. */
 const UNAVAILABLE = new Set(['ModelMissingError', 'CapabilityNotSupportedError', 'VisionUnavailableError'])
 
@@ -53,7 +52,7 @@ export class AttemptAnalysis {
     private readonly readTimeoutMs = 30_000,
   ) {}
 
-  async run(attemptId: string): Promise<JobStatus> {
+  async run(attemptId: string): Promise<JobResult> {
     const attempt = await this.store.attempts.get(attemptId)
     if (!attempt || attempt.state === 'finished') return 'success'
     const v = await this.store.verifications.getById(attempt.verificationId)
@@ -138,6 +137,19 @@ export class AttemptAnalysis {
     }
   }
 
+  /**
+   * The analysis job failed for the last time. It turns every engine failure into a verdict itself,
+   * so what is left is storage that kept failing: the attempt ends as DB_UPDATE_FAILED.
+   */
+  async giveUp(attemptId: string): Promise<void> {
+    await this.verifications.finishAttempt(attemptId, {
+      reason: 'DB_UPDATE_FAILED',
+      similarity: null,
+      signals: { gaveUp: true },
+      bestFrameBlob: null,
+    })
+  }
+
   private async read(key: string, missing: Reason): Promise<Buffer | Reason> {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<Reason>((resolve) => {
@@ -153,7 +165,7 @@ export class AttemptAnalysis {
     }
   }
 
-  private async verdict(attemptId: string, reason: Reason, signals: Record<string, unknown> = {}): Promise<JobStatus> {
+  private async verdict(attemptId: string, reason: Reason, signals: Record<string, unknown> = {}): Promise<JobResult> {
     await this.verifications.finishAttempt(attemptId, { reason, similarity: null, signals, bestFrameBlob: null })
     return 'success'
   }

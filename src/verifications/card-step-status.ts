@@ -1,5 +1,5 @@
-import type { IdCardStep, Rule } from '../apps/types.js'
-import type { Store } from '../storage/ports.js'
+import type { IdCardStep, Rule } from '../apps/index.js'
+import type { Store } from '../storage/index.js'
 import type { Verification } from './types.js'
 
 // Apart from idcard-step.ts so that the verification service can ask for the status without

@@ -1,16 +1,17 @@
 import { ulid } from 'ulid'
-import { ReasonError } from '../codes/reason-error.js'
+import { ReasonError } from '../codes/index.js'
 import { toCode, type Reason } from '../codes/index.js'
 import type { PersonalDataVault } from '../crypto/index.js'
 import { validateName } from '../identity/index.js'
-import type { BlobStore } from '../media/blob-store.js'
+import type { BlobStore } from '../media/index.js'
 import { judgeIdCard, type IdCardBack, type IdCardFront, type IdCardReading } from '../ocr/index.js'
 import { sniffImage, type RegistryService } from '../registry/index.js'
-import type { IdCardStep, Rule } from '../apps/types.js'
-import type { IdCardSideRow, Store } from '../storage/ports.js'
+import type { IdCardStep, Rule } from '../apps/index.js'
+import type { IdCardSideRow, Store } from '../storage/index.js'
 import type { Attempt, Verification } from './types.js'
 import { cardStepStatus, sidesOf, type CardSide, type CardStepStatus } from './card-step-status.js'
-import type { Clock, VerificationService } from './service.js'
+import type { VerificationService } from './service.js'
+import type { Clock } from '../clock/index.js'
 
 export type { CardSide, CardStepStatus }
 export { sidesOf }
@@ -73,8 +74,8 @@ export class IdCardStepService {
     private readonly clock: Clock,
   ) {}
 
-  async status(token: string): Promise<CardStepStatus> {
-    const { v, rule } = await this.verifications.usable(token)
+  /** How far the verification is through its rule's card step (what the capture page shows). */
+  status(v: Pick<Verification, 'id'>, rule: Pick<Rule, 'idcardStep'>): Promise<CardStepStatus> {
     return cardStepStatus(this.store, v, rule)
   }
 

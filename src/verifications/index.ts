@@ -8,11 +8,10 @@ export {
   type Created,
   type VerificationPolicy,
   type RiskPolicy,
-  type JobEnqueuer,
   type UploadResult,
-  type Clock,
+  type VerificationQuery,
 } from './service.js'
-export { AttemptAnalysis, type Analyser, type AnalyseRequest, type AnalyseResult, type JobStatus } from './analysis.js'
+export { AttemptAnalysis, type Analyser, type AnalyseRequest, type AnalyseResult } from './analysis.js'
 export {
   IdCardStepService,
   MAX_CARD_BYTES,
@@ -22,4 +21,3 @@ export {
   type CardStepStatus,
   type CardData,
 } from './idcard-step.js'
-export { cardStepStatus } from './card-step-status.js'

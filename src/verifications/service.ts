@@ -1,22 +1,22 @@
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto'
 import { ulid } from 'ulid'
-import { ReasonError, isReasonError } from '../codes/reason-error.js'
+import { Type } from '@sinclair/typebox'
+import { defineJob, type JobEnqueuer } from '../queue/index.js'
+import { ReasonError, isReasonError } from '../codes/index.js'
 import { toCode, type Family, type Reason } from '../codes/index.js'
 import type { PersonalDataVault } from '../crypto/index.js'
 import { validateIdNumber, validateName } from '../identity/index.js'
-import type { BlobStore } from '../media/blob-store.js'
+import type { BlobStore } from '../media/index.js'
 import { sniffImage, sniffVideo, type RegistryService } from '../registry/index.js'
-import type { App, Rule } from '../apps/types.js'
-import type { AppRow, Store } from '../storage/ports.js'
+import type { App, Rule } from '../apps/index.js'
+import type { Store } from '../storage/index.js'
+import type { Clock } from '../clock/index.js'
 import type { Action, Attempt, Challenge, Outcome, Verification } from './types.js'
 import { CacheUnavailableError, type Cache } from '../cache/index.js'
 import { cardStepStatus } from './card-step-status.js'
 
-export interface Clock {
-  now(): Date
-}
-
-export const ANALYSE_JOB = 'analyse'
+/** The analysis of one uploaded attempt; the key `analyse:<attemptId>` keeps it queued once. */
+export const ANALYSE_JOB = defineJob('analyse', Type.Object({ attemptId: Type.String({ minLength: 1 }) }))
 export const MAX_REFERENCE_BYTES = 3 * 1024 * 1024
 export const MIN_VIDEO_BYTES = 1024
 /** digits issued for read-aloud liveness live this long (66660022 after) */
@@ -51,7 +51,7 @@ export interface VerificationPolicy {
 }
 
 export interface CreateInput {
-  app: AppRow
+  app: App
   rule: Rule
   family: Family
   name?: string | null
@@ -74,9 +74,13 @@ export interface Created {
   outcome: { reason: Reason; code: number; billable: boolean } | null
 }
 
-export interface JobEnqueuer {
-  /** inside the caller's transaction: the job exists exactly when the attempt does */
-  enqueue(tx: Store, job: { kind: string; key: string; payload: unknown }): Promise<void>
+export interface VerificationQuery {
+  appId?: string
+  orderNo?: string
+  code?: number
+  from?: string
+  to?: string
+  limit: number
 }
 
 export interface UploadResult {
@@ -101,6 +105,7 @@ export class VerificationService {
     private readonly vault: PersonalDataVault,
     private readonly blobs: BlobStore,
     private readonly registry: RegistryService,
+    /** inside the caller's transaction: the job exists exactly when the attempt does */
     private readonly queue: JobEnqueuer,
     private readonly clock: Clock,
     private readonly policy: VerificationPolicy,
@@ -422,8 +427,7 @@ export class VerificationService {
           mediaHash,
           createdAt: iso(now),
         })
-        if (!early)
-          await this.queue.enqueue(tx, { kind: ANALYSE_JOB, key: `analyse:${attemptId}`, payload: { attemptId } })
+        if (!early) await this.queue.enqueue(tx, ANALYSE_JOB, `analyse:${attemptId}`, { attemptId })
         return true
       })
     } catch (err) {
@@ -530,12 +534,26 @@ export class VerificationService {
 
   // ── reading ─────────────────────────────────────────────────────────────────
 
+  async byId(id: string): Promise<Verification | null> {
+    return this.store.verifications.getById(id)
+  }
+
   async byToken(token: string): Promise<Verification | null> {
     return this.store.verifications.getByToken(token)
   }
 
   async byOrderNo(appId: string, orderNo: string): Promise<Verification | null> {
     return this.store.verifications.getByOrderNo(appId, orderNo)
+  }
+
+  /** The operator's search (management API); newest first, at most `limit`. */
+  search(q: VerificationQuery): Promise<Verification[]> {
+    return this.store.verifications.search(q)
+  }
+
+  /** Where the person is sent at the end (the ticket flow's browser login may set it late). */
+  async setRedirect(id: string, url: string): Promise<void> {
+    await this.store.verifications.setRedirect(id, url)
   }
 
   attempts(verificationId: string): Promise<Attempt[]> {

@@ -1,4 +1,4 @@
-import type { RgbImage } from '../media/image.js'
+import type { RgbImage } from '../media/index.js'
 import type { Point } from './face.js'
 
 /** ArcFace's 112×112 reference positions of eye A, eye B, nose tip, mouth left, mouth right. */

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node'
-import type { RgbImage } from '../media/image.js'
+import type { RgbImage } from '../media/index.js'
 import { ORT_OPTIONS } from './embed.js'
 import { resolveModel } from './models.js'
 

@@ -1,4 +1,4 @@
-import type { Reason } from '../codes/reasons.js'
+import type { Reason } from '../codes/index.js'
 import { cosineToScore } from './calibration.js'
 import { QUALITY_THRESHOLDS } from './quality.js'
 import type { CompareResult } from './types.js'

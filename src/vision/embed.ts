@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node'
-import type { RgbImage } from '../media/image.js'
+import type { RgbImage } from '../media/index.js'
 import { warpFace } from './align.js'
 import type { Point } from './face.js'
 import { resolveModel } from './models.js'

@@ -1,4 +1,4 @@
-import type { RgbImage } from '../media/image.js'
+import type { RgbImage } from '../media/index.js'
 import type { RawFace } from './human.js'
 
 /** MediaPipe face-mesh indices used by the measurements below. "A" is the eye on the image's left. */

@@ -1,4 +1,4 @@
-import type { RgbImage } from '../media/image.js'
+import type { RgbImage } from '../media/index.js'
 import { measureFace, type FaceMeasure } from './face.js'
 import type { FaceDetector } from './human.js'
 import { QUALITY_THRESHOLDS } from './quality.js'

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import type { RgbImage } from '../media/image.js'
+import type { RgbImage } from '../media/index.js'
 import { packageDir } from './paths.js'
 import { resolveModel } from './models.js'
 

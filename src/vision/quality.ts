@@ -1,4 +1,4 @@
-import type { Reason } from '../codes/reasons.js'
+import type { Reason } from '../codes/index.js'
 import type { FaceMeasure } from './face.js'
 
 /**

@@ -1,4 +1,4 @@
-import type { Reason } from '../codes/reasons.js'
+import type { Reason } from '../codes/index.js'
 
 export type Signals = Record<string, number | string | boolean | null>
 
@@ -39,4 +39,3 @@ export interface FrameSample {
   /** mean absolute grey difference (0–255) of the face region since the previous face frame */
   pixelMotion: number | null
 }
-

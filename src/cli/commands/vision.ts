@@ -10,10 +10,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, extname, join, resolve } from 'node:path'
 import { type Command, InvalidArgumentError } from 'commander'
 import { hasCode, toCode } from '../../codes/index.js'
-import type { Reason } from '../../codes/reasons.js'
+import type { Reason } from '../../codes/index.js'
 import { analyse, closeModels, compareImages, loadModels } from '../../analysis/index.js'
-import { defaultModelsDir, listModels, pullModels } from '../../vision/models.js'
-import type { Action } from '../../liveness/action.js'
+import { defaultModelsDir, listModels, pullModels } from '../../vision/index.js'
+import type { Action } from '../../liveness/index.js'
 
 const ACTIONS: readonly Action[] = ['blink', 'mouth', 'left', 'right']
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp'])

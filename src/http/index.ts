@@ -1,0 +1,2 @@
+// The HTTP surface: one Fastify app built from the services it is handed (see app.ts).
+export { buildApp, type HttpDeps } from './app.js'
