@@ -89,7 +89,9 @@ client.on(
   }) => {
     minute++
     const mem = process.memoryUsage()
-    rss.push(mem.rss)
+    const meanRss = samples.length ? samples.reduce((a, b) => a + b, 0) / samples.length : mem.rss
+    samples = []
+    rss.push(meanRss)
     total5xx += m.s5xx
     totalProblems += m.problems
     console.log(
