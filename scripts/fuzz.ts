@@ -73,7 +73,9 @@ async function main() {
   let next = 0
   let errors = 0
   const started = performance.now()
+  ;(globalThis as { gc?: () => void }).gc?.()
   const rssBefore = process.memoryUsage().rss
+  const heapBefore = process.memoryUsage().heapUsed
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < requests.length) {
@@ -108,8 +110,11 @@ async function main() {
   console.log(
     `5xx: ${s5xx}; answers with internal detail or other problems: ${problems.length}; socket errors: ${errors}`,
   )
+  const gc = (globalThis as { gc?: () => void }).gc
+  gc?.()
+  const m = process.memoryUsage()
   console.log(
-    `fuzz process RSS ${Math.round(rssBefore / 2 ** 20)} → ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB (server in this process)`,
+    `memory (server in this process): RSS ${Math.round(rssBefore / 2 ** 20)} → ${Math.round(m.rss / 2 ** 20)} MB, heap used ${Math.round(heapBefore / 2 ** 20)} → ${Math.round(m.heapUsed / 2 ** 20)} MB${gc ? ' (after gc)' : ''}, array buffers ${Math.round(m.arrayBuffers / 2 ** 20)} MB`,
   )
   for (const p of problems.slice(0, 20)) console.log(`  ${p}`)
   agent.destroy()

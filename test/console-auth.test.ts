@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
 import { dialects, databaseUrl, tempDir } from './support/env.js'
 import { startTestServer, type TestServer } from './support/server.js'
 import { setAdminPassword, PER_ACCOUNT, PER_ADDRESS, SESSION_IDLE_MS } from '../src/console-auth/index.js'
@@ -101,7 +103,9 @@ for (const dialect of await dialects()) {
 
 describe('login throttle and forwarded addresses', () => {
   const servers: TestServer[] = []
+  let child: ChildProcess | null = null
   afterAll(async () => {
+    child?.kill('SIGTERM')
     for (const s of servers) await s.close()
   })
 
@@ -142,22 +146,53 @@ describe('login throttle and forwarded addresses', () => {
     expect((await login(srv.url, PASSWORD, { 'x-forwarded-for': '192.0.2.99' })).status).toBe(429)
   }, 60_000)
 
-  it.skipIf(!hasRedis)('two processes on the same Redis and database share the throttle and the sessions', async () => {
-    const dir = tempDir()
-    const db = await databaseUrl('sqlite', dir)
-    const env = { SHIREN_REDIS_URL: REDIS_URL }
-    const a = await startTestServer({ dataDir: dir, databaseUrl: db.url, env })
-    const b = await startTestServer({ dataDir: dir, databaseUrl: db.url, env })
-    servers.push(a, b)
-    await setAdminPassword(dir, PASSWORD)
-    // a session opened on one process is live on the other, and a logout on the other ends it on both
-    const s = await login(a.url, PASSWORD)
-    expect(await me(b.url, s.cookie)).toBe(200)
-    await fetch(`${b.url}/console/api/logout`, { method: 'POST', headers: { cookie: `shiren_console=${s.cookie}` } })
-    expect(await me(a.url, s.cookie)).toBe(401)
-    // wrong passwords alternate between the two: the 6th is refused wherever it lands
-    for (let i = 0; i < PER_ADDRESS.points; i++) expect((await login(i % 2 ? a.url : b.url, 'wrong')).status).toBe(401)
-    expect((await login(a.url, PASSWORD)).status).toBe(429)
-    expect((await login(b.url, PASSWORD)).status).toBe(429)
-  })
+  it.skipIf(!hasRedis)(
+    'two processes on the same Redis and database share the throttle and the sessions',
+    async () => {
+      const dir = tempDir()
+      const db = await databaseUrl('sqlite', dir)
+      const env = { SHIREN_REDIS_URL: REDIS_URL }
+      await setAdminPassword(dir, PASSWORD)
+      const a = await startTestServer({ dataDir: dir, databaseUrl: db.url, env })
+      servers.push(a)
+      // the second one is `shiren serve` in a process of its own
+      child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1'],
+        {
+          env: {
+            ...process.env,
+            ...env,
+            SHIREN_DATA_DIR: dir,
+            SHIREN_DATABASE_URL: db.url,
+            SHIREN_OCR_WORKERS: '0',
+            SHIREN_MODELS_DIR: join(dir, 'no-models'),
+            SHIREN_LOG_LEVEL: 'error',
+          },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      )
+      const bUrl = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        child!.stdout!.on('data', (d: Buffer) => {
+          out += d.toString()
+          const m = /shiren is running at (http:\/\/[\d.:]+)/.exec(out)
+          if (m) resolve(m[1]!)
+        })
+        child!.on('exit', (code) => reject(new Error(`shiren serve exited (${code}): ${out}`)))
+      })
+      const b = { url: bUrl }
+      // a session opened on one process is live on the other, and a logout on the other ends it on both
+      const s = await login(a.url, PASSWORD)
+      expect(await me(b.url, s.cookie)).toBe(200)
+      await fetch(`${b.url}/console/api/logout`, { method: 'POST', headers: { cookie: `shiren_console=${s.cookie}` } })
+      expect(await me(a.url, s.cookie)).toBe(401)
+      // wrong passwords alternate between the two: the 6th is refused wherever it lands
+      for (let i = 0; i < PER_ADDRESS.points; i++)
+        expect((await login(i % 2 ? a.url : b.url, 'wrong')).status).toBe(401)
+      expect((await login(a.url, PASSWORD)).status).toBe(429)
+      expect((await login(b.url, PASSWORD)).status).toBe(429)
+    },
+    60_000,
+  )
 })
