@@ -27,7 +27,9 @@ export interface AnalysisEngineExtras {
   readonly workers: number
 }
 
-export async function createAnalysisEngine(opts: AnalysisEngineOptions): Promise<AnalysisEngine & AnalysisEngineExtras> {
+export async function createAnalysisEngine(
+  opts: AnalysisEngineOptions,
+): Promise<AnalysisEngine & AnalysisEngineExtras> {
   // the models every attempt needs must be there before any worker starts: fail now, clearly
   resolveModel('blazeface', opts.modelsDir)
   resolveModel('facemesh', opts.modelsDir)

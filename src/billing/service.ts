@@ -1,3 +1,4 @@
+import { ReasonError } from '../codes/index.js'
 import { stringify } from 'csv-stringify/sync'
 import type { Store, UsageRow } from '../storage/index.js'
 
@@ -24,8 +25,9 @@ export class BillingService {
   constructor(private readonly store: Store) {}
 
   async usage(q: UsageQuery): Promise<UsageSummary> {
-    if (!DAY.test(q.from) || !DAY.test(q.to)) throw new RangeError('from and to must be dates as YYYY-MM-DD')
-    if (q.from > q.to) throw new RangeError('from must not be after to')
+    if (!DAY.test(q.from) || !DAY.test(q.to))
+      throw new ReasonError('INVALID_PARAMETER', 'from and to must be dates as YYYY-MM-DD')
+    if (q.from > q.to) throw new ReasonError('INVALID_PARAMETER', 'from must not be after to')
     const rows = await this.store.ledger.usage(q)
     const totals = rows.reduce((t, r) => ({ billable: t.billable + r.billable, free: t.free + r.free }), {
       billable: 0,

@@ -8,7 +8,7 @@ import type { Clock } from '../clock/index.js'
 import type { Config } from '../config/index.js'
 import type { CardData, IdCardStepService, Verification, VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict, paramChecker } from './params.js'
-import { captureUrl } from './urls.js'
+import { absoluteHttpUrl, captureUrl } from './urls.js'
 import { decodeUtf8, findUnsafe, guardInput } from './edge.js'
 
 /**
@@ -331,13 +331,9 @@ async function ruleOf(s: CloudApiDeps, app: App, ruleId: string) {
 
 function checkRedirect(url: string | undefined): string | null {
   if (!url) return null
-  try {
-    const u = new URL(url)
-    if (u.protocol === 'http:' || u.protocol === 'https:') return u.toString()
-  } catch {
-    /* fall through */
-  }
-  throw new PlatformError('InvalidParameterValue', 'RedirectUrl must be an absolute http(s) URL.')
+  const ok = absoluteHttpUrl(url)
+  if (!ok) throw new PlatformError('InvalidParameterValue', 'RedirectUrl must be an absolute http(s) URL.')
+  return ok
 }
 
 async function detectAuth(s: CloudApiDeps, req: FastifyRequest, app: App, p: Record<string, any>, requestKey: string) {

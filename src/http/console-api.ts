@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { lookup, toCode, type Reason } from '../codes/index.js'
 import { CALIBRATION, FAR_ANCHORS } from '../vision/index.js'
-import { maskIdNumber, maskName } from '../registry/index.js'
+import { maskIdNumber, maskName } from '../identity/index.js'
+import { sniffVideo } from '../media/index.js'
 import type { AppService } from '../apps/index.js'
 import type { BillingService } from '../billing/index.js'
 import type { Clock } from '../clock/index.js'
@@ -213,12 +214,7 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
         return reply
           .code(404)
           .send({ error: { reason: 'NOT_FOUND', message: 'the media is gone (retention) or was never recorded' } })
-      const type =
-        which === 'frame'
-          ? 'image/jpeg'
-          : data.subarray(0, 4).equals(Buffer.from([0x1a, 0x45, 0xdf, 0xa3]))
-            ? 'video/webm'
-            : 'video/mp4'
+      const type = which === 'frame' ? 'image/jpeg' : sniffVideo(data) === 'webm' ? 'video/webm' : 'video/mp4'
       return securityHeaders(reply).header('cache-control', 'private, no-store').type(type).send(data)
     }
     priv.get('/console/api/verifications/:id/best-frame', async (req, reply) => media(req, reply, 'frame'))

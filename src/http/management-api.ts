@@ -2,10 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { constantTimeEqual } from '../crypto/index.js'
-import { isReasonError, listCodes, type Reason } from '../codes/index.js'
+import { ReasonError, isReasonError, listCodes, type Reason } from '../codes/index.js'
 import { BillingService } from '../billing/index.js'
 import { COMPARE_SOURCES, IDCARD_STEPS, LIVENESS_MODES, SERVICES, type AppService } from '../apps/index.js'
-import { maskIdNumber, maskName, type RegistryService } from '../registry/index.js'
+import { maskIdNumber, maskName } from '../identity/index.js'
+import type { RegistryService } from '../registry/index.js'
 import type { VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict } from './params.js'
 import { consoleSessionValid, type ConsoleSessionDeps } from './console-api.js'
@@ -277,7 +278,8 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
       },
       async (req) => {
         const photo = req.body.photoBase64 ? decodeBase64Strict(req.body.photoBase64) : null
-        if (req.body.photoBase64 && !photo) throw new RangeError('photoBase64 is not valid base64')
+        if (req.body.photoBase64 && !photo)
+          throw new ReasonError('INVALID_PARAMETER', 'photoBase64 is not valid base64')
         return s.registry.enroll({ name: req.body.name, idNumber: req.body.idNumber, photo })
       },
     )

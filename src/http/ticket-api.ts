@@ -8,7 +8,7 @@ import type { Clock } from '../clock/index.js'
 import type { Config } from '../config/index.js'
 import type { VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict, paramChecker } from './params.js'
-import { publicBase, publicHost } from './urls.js'
+import { absoluteHttpUrl, publicBase, publicHost } from './urls.js'
 import { guardInput } from './edge.js'
 
 /**
@@ -326,13 +326,9 @@ async function ruleFor(s: TicketApiDeps, app: App, ruleId: string | undefined) {
 }
 
 function safeUrl(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.protocol === 'http:' || u.protocol === 'https:') return u.toString()
-  } catch {
-    /* fall through */
-  }
-  throw new ReasonError('INVALID_PARAMETER', 'url must be an absolute http(s) URL')
+  const ok = absoluteHttpUrl(url)
+  if (!ok) throw new ReasonError('INVALID_PARAMETER', 'url must be an absolute http(s) URL')
+  return ok
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)

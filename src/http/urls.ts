@@ -17,3 +17,17 @@ export function publicHost(config: Pick<Config, 'publicUrl'>, req: FastifyReques
 export function captureUrl(config: Pick<Config, 'publicUrl'>, req: FastifyRequest, token: string): string {
   return `${publicBase(config, req)}/capture?token=${encodeURIComponent(token)}`
 }
+
+/**
+ * A caller's redirect target as an absolute http(s) URL, normalised; null for anything else
+ * (javascript:, data:, relative paths, junk), which each family refuses in its own error shape.
+ */
+export function absoluteHttpUrl(url: string): string | null {
+  try {
+    const u = new URL(url)
+    if (u.protocol === 'http:' || u.protocol === 'https:') return u.toString()
+  } catch {
+    /* not a URL */
+  }
+  return null
+}

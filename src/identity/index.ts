@@ -226,3 +226,5 @@ export function seededRng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
+
+export { maskName, maskIdNumber } from './mask.js'

@@ -1,10 +1,9 @@
 import { ulid } from 'ulid'
 import { ReasonError } from '../codes/index.js'
 import type { PersonalDataVault } from '../crypto/index.js'
-import { validateIdNumber, validateName } from '../identity/index.js'
-import type { BlobStore } from '../media/index.js'
+import { maskIdNumber, maskName, validateIdNumber, validateName } from '../identity/index.js'
+import { sniffImage, type BlobStore } from '../media/index.js'
 import type { RegistryPerson, Store } from '../storage/index.js'
-import { sniffImage } from './sniff.js'
 
 export const MAX_REGISTRY_PHOTO_BYTES = 5 * 1024 * 1024
 
@@ -109,13 +108,4 @@ export class RegistryService {
       createdAt: p.createdAt,
     }))
   }
-}
-
-export function maskName(name: string): string {
-  const chars = [...name]
-  return chars.length <= 1 ? '*' : `${chars[0]}${'*'.repeat(chars.length - 1)}`
-}
-
-export function maskIdNumber(id: string): string {
-  return id.length < 8 ? '*'.repeat(id.length) : `${id.slice(0, 3)}${'*'.repeat(id.length - 7)}${id.slice(-4)}`
 }

@@ -1,5 +1,5 @@
 import type { App, Rule, Service } from '../apps/types.js'
-import type { Attempt, Verification, VerificationState } from '../verifications/types.js'
+import type { Attempt, Verification, VerificationQuery, VerificationState } from '../verifications/types.js'
 
 /**
  * What the domain needs from storage, without a query builder in sight. `Store` is implemented
@@ -104,14 +104,7 @@ export interface VerificationRepository {
     limit: number,
   ): Promise<Array<Pick<Verification, 'id' | 'referenceBlob' | 'bestFrameBlob' | 'videoBlob'>>>
   purge(id: string): Promise<void>
-  search(q: {
-    appId?: string
-    orderNo?: string
-    code?: number
-    from?: string
-    to?: string
-    limit: number
-  }): Promise<Verification[]>
+  search(q: VerificationQuery): Promise<Verification[]>
 }
 
 export interface AttemptRepository {

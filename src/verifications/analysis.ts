@@ -1,38 +1,20 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { isReason, type Reason } from '../codes/index.js'
+import { isReason, isReasonError, type Reason } from '../codes/index.js'
 import { BlobNotFoundError, type BlobStore } from '../media/index.js'
 import type { Store } from '../storage/index.js'
 import type { JobResult } from '../queue/index.js'
-import type { Action, Verification } from './types.js'
+import type { Verification } from './types.js'
+import type { AnalyseRequest, AnalyseResult, AnalysisEngine } from '../analysis/index.js'
 import type { VerificationService } from './service.js'
 
 /**
- * What the analysis needs from the vision engine, as plain data. `vision/index.ts` implements it;
- * the verification lifecycle does not know about models, workers or frames.
+ * What the analysis needs of the attempt analyser (src/analysis, the worker pool): one call, plain
+ * data. A type-only import: the lifecycle never loads models, workers or frames itself.
  */
-export interface AnalyseRequest {
-  media: { path: string; kind: 'video' | 'image' }
-  liveness: 'action' | 'digital' | 'silent' | 'none'
-  actions?: Action[]
-  /** for 'digital': the digits the person was asked to read */
-  digits?: string
-  reference?: { path: string } | null
-  threshold: number
-}
-
-export interface AnalyseResult {
-  reason: Reason
-  signals: Record<string, number | string | boolean | null>
-  similarity: number | null
-  bestFrame: Buffer | null
-  ms: number
-}
-
-export interface Analyser {
-  analyse(req: AnalyseRequest): Promise<AnalyseResult>
-}
+export type Analyser = Pick<AnalysisEngine, 'analyse'>
+export type { AnalyseRequest, AnalyseResult }
 
 /** Errors of the engine that mean "this capability is not available here", never a verdict. */
 const UNAVAILABLE = new Set(['ModelMissingError', 'CapabilityNotSupportedError', 'VisionUnavailableError'])
@@ -108,6 +90,8 @@ export class AttemptAnalysis {
         if (UNAVAILABLE.has(name))
           return this.verdict(attemptId, 'VISION_ENGINE_UNAVAILABLE', { error: (err as Error).message })
         if (name === 'AbortError' || name === 'TimeoutError') return this.verdict(attemptId, 'ANALYSIS_TIMEOUT')
+        if (isReasonError(err)) return this.verdict(attemptId, err.reason)
+        // an error that crossed the worker boundary arrives as a plain Error with its fields copied
         if (isReason((err as { reason?: unknown })?.reason))
           return this.verdict(attemptId, (err as { reason: Reason }).reason)
         // an engine crash on one input is that attempt's verdict, not a reason to retry forever

@@ -2,15 +2,16 @@ import { ulid } from 'ulid'
 import { ReasonError } from '../codes/index.js'
 import { toCode, type Reason } from '../codes/index.js'
 import type { PersonalDataVault } from '../crypto/index.js'
-import { validateName } from '../identity/index.js'
-import type { BlobStore } from '../media/index.js'
+import { maskIdNumber, maskName, validateName } from '../identity/index.js'
+import { sniffImage, type BlobStore } from '../media/index.js'
 import { judgeIdCard, type IdCardBack, type IdCardFront, type IdCardReading } from '../ocr/index.js'
-import { sniffImage, type RegistryService } from '../registry/index.js'
+import type { RegistryService } from '../registry/index.js'
 import type { IdCardStep, Rule } from '../apps/index.js'
 import type { IdCardSideRow, Store } from '../storage/index.js'
 import type { Attempt, Verification } from './types.js'
 import { cardStepStatus, sidesOf, type CardSide, type CardStepStatus } from './card-step-status.js'
 import type { VerificationService } from './service.js'
+import { claimAttempt } from './claim.js'
 import type { Clock } from '../clock/index.js'
 
 export type { CardSide, CardStepStatus }
@@ -42,17 +43,6 @@ export interface CardData {
   frontImage: string | null
   backImage: string | null
   portrait: string | null
-}
-
-const mask = (s: string | null, keepStart: number, keepEnd: number): string | null => {
-  if (!s) return null
-  const chars = [...s]
-  if (chars.length <= keepStart + keepEnd) return chars[0] + '*'.repeat(Math.max(0, chars.length - 1))
-  return (
-    chars.slice(0, keepStart).join('') +
-    '*'.repeat(chars.length - keepStart - keepEnd) +
-    chars.slice(chars.length - keepEnd).join('')
-  )
 }
 
 /**
@@ -169,8 +159,8 @@ export class IdCardStepService {
       billable,
       attempt,
       shown: {
-        name: mask(front?.name ?? null, 1, 0),
-        idNumber: mask(front?.idNumber ?? null, 3, 4),
+        name: front?.name ? maskName(front.name) : null,
+        idNumber: front?.idNumber ? maskIdNumber(front.idNumber) : null,
         validTo: back?.validTo ?? null,
       },
       step: await cardStepStatus(this.store, v, rule),
@@ -184,26 +174,15 @@ export class IdCardStepService {
     signals: Record<string, unknown>,
   ): Promise<Attempt> {
     const attemptId = `att_${ulid().toLowerCase()}`
-    const seq = v.attemptsUsed + 1
-    const claimed = await this.store.transaction(async (tx) => {
-      if (
-        !(await tx.verifications.transition(v.id, ['created', 'capturing'], 'analysing', {
-          attemptsUsed: seq,
-          expectAttemptsUsed: v.attemptsUsed,
-        }))
-      )
-        return false
-      await tx.attempts.insert({
+    const { claimed } = await this.store.transaction((tx) =>
+      claimAttempt(tx, v, {
         id: attemptId,
-        verificationId: v.id,
-        seq,
         mediaBlob: null,
         mediaKind: null,
         mediaHash: null,
         createdAt: this.clock.now().toISOString(),
-      })
-      return true
-    })
+      }),
+    )
     if (!claimed)
       throw new ReasonError('BUSINESS_REQUEST_INVALID', 'another upload for this verification is in progress')
     return this.verifications.finishAttempt(attemptId, { reason, similarity: null, signals, bestFrameBlob: null })

@@ -9,7 +9,6 @@ export {
   type VerificationPolicy,
   type RiskPolicy,
   type UploadResult,
-  type VerificationQuery,
 } from './service.js'
 export { AttemptAnalysis, type Analyser, type AnalyseRequest, type AnalyseResult } from './analysis.js'
 export {

@@ -6,14 +6,15 @@ import { ReasonError, isReasonError } from '../codes/index.js'
 import { toCode, type Family, type Reason } from '../codes/index.js'
 import type { PersonalDataVault } from '../crypto/index.js'
 import { validateIdNumber, validateName } from '../identity/index.js'
-import type { BlobStore } from '../media/index.js'
-import { sniffImage, sniffVideo, type RegistryService } from '../registry/index.js'
+import { sniffImage, sniffVideo, type BlobStore } from '../media/index.js'
+import type { RegistryService } from '../registry/index.js'
 import type { App, Rule } from '../apps/index.js'
 import type { Store } from '../storage/index.js'
 import type { Clock } from '../clock/index.js'
-import type { Action, Attempt, Challenge, Outcome, Verification } from './types.js'
+import type { Action, Attempt, Challenge, Outcome, Verification, VerificationQuery } from './types.js'
 import { CacheUnavailableError, type Cache } from '../cache/index.js'
 import { cardStepStatus } from './card-step-status.js'
+import { claimAttempt } from './claim.js'
 
 /** The analysis of one uploaded attempt; the key `analyse:<attemptId>` keeps it queued once. */
 export const ANALYSE_JOB = defineJob('analyse', Type.Object({ attemptId: Type.String({ minLength: 1 }) }))
@@ -72,15 +73,6 @@ export interface Created {
   verification: Verification
   /** set when the verification finished at once (invalid identity, registry miss …) */
   outcome: { reason: Reason; code: number; billable: boolean } | null
-}
-
-export interface VerificationQuery {
-  appId?: string
-  orderNo?: string
-  code?: number
-  from?: string
-  to?: string
-  limit: number
 }
 
 export interface UploadResult {
@@ -388,7 +380,6 @@ export class VerificationService {
       throw new ReasonError('DAILY_LIMIT_EXCEEDED', 'this person reached the daily attempt limit')
     }
 
-    const seq = v.attemptsUsed + 1
     const attemptId = `att_${ulid().toLowerCase()}`
     const mediaBlob = `${v.id}/${attemptId}.${videoKind ?? imageKind}`
     // a keyed hash: equal uploads are recognised without keeping a fingerprint of the face video itself
@@ -411,22 +402,14 @@ export class VerificationService {
     let claimed: boolean
     try {
       claimed = await this.store.transaction(async (tx) => {
-        if (
-          !(await tx.verifications.transition(v.id, ['created', 'capturing'], 'analysing', {
-            attemptsUsed: seq,
-            expectAttemptsUsed: v.attemptsUsed,
-          }))
-        )
-          return false
-        await tx.attempts.insert({
+        const claim = await claimAttempt(tx, v, {
           id: attemptId,
-          verificationId: v.id,
-          seq,
           mediaBlob,
           mediaKind: videoKind ? 'video' : 'image',
           mediaHash,
           createdAt: iso(now),
         })
+        if (!claim.claimed) return false
         if (!early) await this.queue.enqueue(tx, ANALYSE_JOB, `analyse:${attemptId}`, { attemptId })
         return true
       })

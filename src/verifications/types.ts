@@ -59,6 +59,16 @@ export interface Attempt {
   finishedAt: string | null
 }
 
+/** The operator's search over verifications (management API), newest first. */
+export interface VerificationQuery {
+  appId?: string
+  orderNo?: string
+  code?: number
+  from?: string
+  to?: string
+  limit: number
+}
+
 export interface Outcome {
   reason: Reason
   similarity: number | null

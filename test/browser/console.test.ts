@@ -195,7 +195,9 @@ describe.skipIf(!ready)('operator console in Chromium', () => {
       undefined,
       { timeout: 120_000 },
     )
-    expect(new URL(cap.page.url()).pathname, await cap.page.textContent('#app').catch(() => '')).toBe('/healthz')
+    expect(new URL(cap.page.url()).pathname, (await cap.page.textContent('#app').catch(() => '')) ?? '').toBe(
+      '/healthz',
+    )
     await cap.context.close()
     const r = await sdk.GetDetectInfoEnhanced({ BizToken, RuleId: ruleId, InfoType: '0' })
     expect(r.Text.ErrCode).toBe(0)

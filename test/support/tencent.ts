@@ -55,7 +55,8 @@ export async function rawTc3(
       'x-tc-timestamp': String(ts),
       authorization: `TC3-HMAC-SHA256 Credential=${secretId}/${scope}, SignedHeaders=content-type;host, Signature=${sig}`,
     },
-    body,
+    // a Uint8Array is a body under both Node's and the DOM's fetch types (the browser tests type-check with the DOM)
+    body: typeof body === 'string' ? body : new Uint8Array(body),
   })
   return { status: res.status, json: (await res.json()) as any }
 }

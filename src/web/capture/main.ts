@@ -90,16 +90,14 @@ async function api<R>(method: 'GET' | 'POST', path: string): Promise<{ status: n
     cache: 'no-store',
     credentials: 'same-origin',
   })
-  const body = (await res
-    .json()
-    .catch(() => ({
-      error: {
-        reason: 'SYSTEM_ERROR',
-        code: -1,
-        message: { zh: '服务器返回异常', en: 'unexpected server answer' },
-        remedy: null,
-      },
-    }))) as R | ApiError
+  const body = (await res.json().catch(() => ({
+    error: {
+      reason: 'SYSTEM_ERROR',
+      code: -1,
+      message: { zh: '服务器返回异常', en: 'unexpected server answer' },
+      remedy: null,
+    },
+  }))) as R | ApiError
   return { status: res.status, body }
 }
 const isError = (b: unknown): b is ApiError => typeof b === 'object' && b !== null && 'error' in b
