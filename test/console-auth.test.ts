@@ -89,6 +89,15 @@ for (const dialect of await dialects()) {
       await setAdminPassword(srv.dataDir, PASSWORD)
     })
 
+    it('a date range the billing refuses is a 400, not a 500 (found by npm run fuzz)', async () => {
+      const a = await login(srv.url, PASSWORD)
+      const res = await fetch(`${srv.url}/console/api/usage?to=2026-02-30`, {
+        headers: { cookie: `shiren_console=${a.cookie}`, 'x-shiren-console': '1' },
+      })
+      expect(res.status).toBe(400)
+      expect(((await res.json()) as { error: { reason: string } }).error.reason).toBe('INVALID_PARAMETER')
+    })
+
     it('30 idle minutes end a session; use within them keeps it', async () => {
       const a = await login(srv.url, PASSWORD)
       srv.clock.advance(SESSION_IDLE_MS / 1000 - 120)

@@ -155,6 +155,16 @@ for (const dialect of await dialects()) {
       })
       expect(res.status).toBe(400)
       expect(((await res.json()) as any).error.reason).toBe('INVALID_PARAMETER')
+      // found by `npm run fuzz` at 100,000 requests: a coerced "Infinity" stored into an integer field broke
+      // every later GET /v1/apps; an offset beyond 2^53 is a datatype mismatch in SQLite
+      const inf = await fetch(`${srv.url}/v1/apps/${appId}`, {
+        method: 'PATCH',
+        headers: { ...admin, 'content-type': 'application/json' },
+        body: JSON.stringify({ dailyLimitPerPerson: 'Infinity' }),
+      })
+      expect(inf.status).toBe(400)
+      expect((await get('/v1/apps', admin)).status).toBe(200)
+      expect((await get('/v1/registry?offset=1.6e264', admin)).status).toBe(400)
       // a NUL in a path parameter
       const patch = await fetch(`${srv.url}/v1/apps/%00`, {
         method: 'PATCH',

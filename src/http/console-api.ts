@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { lookup, toCode, type Reason } from '../codes/index.js'
+import { isReasonError, lookup, toCode, type Reason } from '../codes/index.js'
 import { CALIBRATION, FAR_ANCHORS } from '../vision/index.js'
 import { maskIdNumber, maskName } from '../identity/index.js'
 import { sniffVideo } from '../media/index.js'
@@ -74,6 +74,8 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
 
   // fastify's own refusals (content type, JSON syntax, length) in the console's error shape
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    if (isReasonError(err) && err.reason === 'INVALID_PARAMETER')
+      return reply.code(400).send({ error: { reason: err.reason, message: err.message } })
     if (err.statusCode && err.statusCode < 500)
       return reply
         .code(err.statusCode)

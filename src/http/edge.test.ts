@@ -34,6 +34,17 @@ describe('findUnsafe', () => {
     expect(findUnsafe({ Extra: '1e309' }, 'body', { arrays: true })).toBeNull()
   })
 
+  it('refuses numbers beyond 2^53 (datatype mismatch in SQLite, out of range in PostgreSQL)', () => {
+    expect(findUnsafe({ offset: '1.6e264' }, 'query', { arrays: false })?.kind).toBe('out-of-range')
+    expect(findUnsafe({ n: 1e300 }, 'body', { arrays: true })?.kind).toBe('out-of-range')
+    expect(findUnsafe({ n: 2 ** 53 - 1 }, 'body', { arrays: true })).toBeNull()
+    // where a family's schemas coerce body strings, a body string is held to the same rule
+    expect(findUnsafe({ dailyLimitPerPerson: 'Infinity' }, 'body', { arrays: true, numerals: true })?.kind).toBe(
+      'not-finite',
+    )
+    expect(findUnsafe({ name: 'Infinity' }, 'body', { arrays: true })).toBeNull()
+  })
+
   it('stops at a depth no request of shiren needs', () => {
     let deep: unknown = 'x'
     for (let i = 0; i < 40; i++) deep = [deep]

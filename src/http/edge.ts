@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
  */
 
 export interface InputProblem {
-  kind: 'nul' | 'repeated' | 'not-finite' | 'too-deep' | 'encoding'
+  kind: 'nul' | 'repeated' | 'not-finite' | 'out-of-range' | 'too-deep' | 'encoding'
   /** where it was: `query.appId`, `body.Extra`, `params.id` — never the value itself */
   field: string
   message: string
@@ -18,12 +18,17 @@ export interface InputProblem {
 
 const MAX_DEPTH = 32
 
-/** the text form that JSON.parse and ajv's coercion turn into ±Infinity */
-function nonFiniteNumeral(s: string): boolean {
-  if (s === '' || s.length > 400) return false
-  // ajv coerces a string to a number when `s == +s`; "Infinity" and "1e309" pass that test
+/**
+ * Text that ajv's coercion (`s == +s`) would turn into a number no field of shiren holds: ±Infinity
+ * ("Infinity", "1e309") or one beyond 2^53 ("1.6e264"), which SQLite and PostgreSQL refuse as a
+ * datatype mismatch or out of range.
+ */
+function numeralProblem(s: string): 'not-finite' | 'out-of-range' | null {
+  if (s.trim() === '' || s.length > 400) return null
   const n = Number(s)
-  return !Number.isFinite(n) && !Number.isNaN(n) && s.trim() !== ''
+  if (Number.isNaN(n)) return null
+  if (!Number.isFinite(n)) return 'not-finite'
+  return Math.abs(n) > Number.MAX_SAFE_INTEGER ? 'out-of-range' : null
 }
 
 function problem(kind: InputProblem['kind'], field: string): InputProblem {
@@ -31,6 +36,7 @@ function problem(kind: InputProblem['kind'], field: string): InputProblem {
     nul: 'contains a NUL character',
     repeated: 'is given more than once',
     'not-finite': 'is not a finite number',
+    'out-of-range': 'is a number out of range',
     'too-deep': 'is nested too deeply',
     encoding: 'is not valid UTF-8',
   }[kind]
@@ -41,14 +47,22 @@ function problem(kind: InputProblem['kind'], field: string): InputProblem {
  * The first value under `value` that no field may hold. `arrays: false` refuses arrays (a query
  * string, path parameters); bodies keep their arrays, which their schemas check.
  */
-export function findUnsafe(value: unknown, field: string, opts: { arrays: boolean }, depth = 0): InputProblem | null {
+export function findUnsafe(
+  value: unknown,
+  field: string,
+  opts: { arrays: boolean; numerals?: boolean },
+  depth = 0,
+): InputProblem | null {
   if (depth > MAX_DEPTH) return problem('too-deep', field)
   if (typeof value === 'string') {
     if (value.includes('\u0000')) return problem('nul', field)
-    if (!opts.arrays && nonFiniteNumeral(value)) return problem('not-finite', field)
-    return null
+    const n = opts.numerals || !opts.arrays ? numeralProblem(value) : null
+    return n ? problem(n, field) : null
   }
-  if (typeof value === 'number') return Number.isFinite(value) ? null : problem('not-finite', field)
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return problem('not-finite', field)
+    return Math.abs(value) > Number.MAX_SAFE_INTEGER ? problem('out-of-range', field) : null
+  }
   if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return null
   if (Array.isArray(value)) {
     if (!opts.arrays) return problem('repeated', field)
@@ -66,12 +80,16 @@ export function findUnsafe(value: unknown, field: string, opts: { arrays: boolea
   return null
 }
 
-/** Query string and path parameters hold one scalar each; a parsed body holds no NUL and no Infinity. */
-export function inspectRequest(req: FastifyRequest): InputProblem | null {
+/**
+ * Query string and path parameters hold one scalar each; a parsed body holds no NUL and no Infinity.
+ * `coercedBody`: the family's schemas coerce body strings to numbers (fastify's ajv), so a body string
+ * is held to the query's numeral rule too.
+ */
+export function inspectRequest(req: FastifyRequest, coercedBody = false): InputProblem | null {
   return (
     findUnsafe(req.query, 'query', { arrays: false }) ??
     findUnsafe(req.params, 'params', { arrays: false }) ??
-    findUnsafe(req.body, 'body', { arrays: true })
+    findUnsafe(req.body, 'body', { arrays: true, numerals: coercedBody })
   )
 }
 
@@ -82,9 +100,10 @@ export function inspectRequest(req: FastifyRequest): InputProblem | null {
 export function guardInput(
   app: FastifyInstance,
   refuse: (req: FastifyRequest, reply: FastifyReply, p: InputProblem) => FastifyReply | Promise<FastifyReply>,
+  opts: { coercedBody?: boolean } = {},
 ): void {
   app.addHook('preValidation', async (req, reply) => {
-    const p = inspectRequest(req)
+    const p = inspectRequest(req, opts.coercedBody)
     if (p) return refuse(req, reply, p)
   })
 }

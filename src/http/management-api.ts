@@ -77,8 +77,11 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
   app.addSchema(ErrorBody)
 
   // the edge check of this family: before the schemas coerce a query string ("1e309" would become Infinity)
-  guardInput(root, (_req, reply, p) =>
-    reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: p.message } }),
+  // the schemas here coerce body strings too ("Infinity" would become an integer field's value)
+  guardInput(
+    root,
+    (_req, reply, p) => reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: p.message } }),
+    { coercedBody: true },
   )
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
