@@ -165,6 +165,17 @@ for (const dialect of await dialects()) {
       expect(inf.status).toBe(400)
       expect((await get('/v1/apps', admin)).status).toBe(200)
       expect((await get('/v1/registry?offset=1.6e264', admin)).status).toBe(400)
+      expect((await get('/v1/registry?offset=99999999999999999999', admin)).status).toBe(400)
+      expect((await get('/v1/verifications?code=99999999999', admin)).status).toBe(400)
+      // a digits-only ID number is an identifier, not a number out of range
+      const enroll = await fetch(`${srv.url}/v1/registry`, {
+        method: 'POST',
+        headers: { ...admin, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: '李四', idNumber: '110105194912310023' }),
+      })
+      expect((await enroll.json()) as object).not.toMatchObject({
+        error: { message: expect.stringMatching(/out of range/) },
+      })
       // a NUL in a path parameter
       const patch = await fetch(`${srv.url}/v1/apps/%00`, {
         method: 'PATCH',

@@ -38,6 +38,9 @@ describe('findUnsafe', () => {
     expect(findUnsafe({ offset: '1.6e264' }, 'query', { arrays: false })?.kind).toBe('out-of-range')
     expect(findUnsafe({ n: 1e300 }, 'body', { arrays: true })?.kind).toBe('out-of-range')
     expect(findUnsafe({ n: 2 ** 53 - 1 }, 'body', { arrays: true })).toBeNull()
+    // a run of digits may be an identifier (an 18-digit ID number, a long order number): the schemas bound numbers
+    expect(findUnsafe({ orderNo: '20261206123456789012' }, 'query', { arrays: false })).toBeNull()
+    expect(findUnsafe({ idNumber: '110105194912310023' }, 'body', { arrays: true, numerals: true })).toBeNull()
     // where a family's schemas coerce body strings, a body string is held to the same rule
     expect(findUnsafe({ dailyLimitPerPerson: 'Infinity' }, 'body', { arrays: true, numerals: true })?.kind).toBe(
       'not-finite',

@@ -20,14 +20,17 @@ const MAX_DEPTH = 32
 
 /**
  * Text that ajv's coercion (`s == +s`) would turn into a number no field of shiren holds: ±Infinity
- * ("Infinity", "1e309") or one beyond 2^53 ("1.6e264"), which SQLite and PostgreSQL refuse as a
- * datatype mismatch or out of range.
+ * ("Infinity", "1e309") or, written with an exponent or a decimal point, one beyond 2^53 ("1.6e264"),
+ * which SQLite and PostgreSQL refuse as a datatype mismatch or out of range.
  */
 function numeralProblem(s: string): 'not-finite' | 'out-of-range' | null {
   if (s.trim() === '' || s.length > 400) return null
   const n = Number(s)
   if (Number.isNaN(n)) return null
   if (!Number.isFinite(n)) return 'not-finite'
+  // a plain run of digits may be an identifier (an order number, an ID number): the schemas bound the
+  // numeric fields; exponent and decimal forms beyond 2^53 are no identifier of shiren's
+  if (/^-?\d+$/.test(s.trim())) return null
   return Math.abs(n) > Number.MAX_SAFE_INTEGER ? 'out-of-range' : null
 }
 

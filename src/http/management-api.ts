@@ -66,6 +66,8 @@ const CodeRow = Type.Object({
   stage: Type.String(),
   reasons: Type.Array(Type.String()),
 })
+/** the columns are 32-bit integers: a larger number is a 400 here, not a database error */
+const INT32_MAX = 2 ** 31 - 1
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
 const literalUnion = (xs: readonly string[]) => Type.Union(xs.map((x) => Type.Literal(x)))
 
@@ -145,8 +147,8 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
               name: Type.String({ minLength: 1, maxLength: 128 }),
               services: Type.Optional(Type.Array(literalUnion(SERVICES))),
               validUntil: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
-              dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0 })),
-              concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+              dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
+              concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
             },
             { additionalProperties: false },
           ),
@@ -172,8 +174,8 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
               name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
               services: Type.Optional(Type.Array(literalUnion(SERVICES))),
               validUntil: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
-              dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0 })),
-              concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+              dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
+              concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
               enabled: Type.Optional(Type.Boolean()),
             },
             { additionalProperties: false },
@@ -310,7 +312,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           security,
           querystring: Type.Object({
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-            offset: Type.Optional(Type.Integer({ minimum: 0 })),
+            offset: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
           }),
           response: {
             200: Type.Object({
@@ -374,7 +376,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           querystring: Type.Object({
             appId: Type.Optional(Type.String({ maxLength: 32 })),
             orderNo: Type.Optional(Type.String({ maxLength: 64 })),
-            code: Type.Optional(Type.Integer()),
+            code: Type.Optional(Type.Integer({ minimum: -INT32_MAX, maximum: INT32_MAX })),
             from: Type.Optional(Type.String()),
             to: Type.Optional(Type.String()),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
