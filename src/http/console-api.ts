@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isReasonError, lookup, toCode, type Reason } from '../codes/index.js'
 import { CALIBRATION, FAR_ANCHORS } from '../vision/index.js'
-import { maskIdNumber, maskName } from '../identity/index.js'
 import { sniffVideo } from '../media/index.js'
 import type { AppService } from '../apps/index.js'
 import type { BillingService } from '../billing/index.js'
@@ -62,7 +61,7 @@ export interface ConsoleApiDeps {
   consoleAuth: Pick<ConsoleAuth, 'sessions' | 'throttle'>
   apps: Pick<AppService, 'getRule'>
   billing: Pick<BillingService, 'usage'>
-  verifications: Pick<VerificationService, 'byId' | 'attempts' | 'identity' | 'currentReason' | 'blob'>
+  verifications: Pick<VerificationService, 'byId' | 'attempts' | 'maskedIdentity' | 'currentReason' | 'blob'>
 }
 
 export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiDeps }) {
@@ -144,7 +143,7 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
       const v = await s.verifications.byId((req.params as { id: string }).id)
       if (!v) return reply.code(404).send({ error: { reason: 'NOT_FOUND', message: 'no such verification' } })
       const attempts = await s.verifications.attempts(v.id)
-      const id = await s.verifications.identity(v)
+      const id = await s.verifications.maskedIdentity(v)
       const reason = s.verifications.currentReason(v)
       const both = (r: Reason | null) => {
         if (!r) return null
@@ -179,8 +178,8 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
         createdAt: v.createdAt,
         finishedAt: v.finishedAt,
         expiresAt: v.expiresAt,
-        name: id.name ? maskName(id.name) : null,
-        idNumber: id.idNumber ? maskIdNumber(id.idNumber) : null,
+        name: id.name,
+        idNumber: id.idNumber,
         challenge: v.challenge,
         hasBestFrame: Boolean(v.bestFrameBlob ?? attempts.some((a) => a.bestFrameBlob)),
         hasVideo: Boolean(v.videoBlob ?? last?.mediaBlob),

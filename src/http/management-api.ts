@@ -5,7 +5,6 @@ import { constantTimeEqual } from '../crypto/index.js'
 import { ReasonError, isReasonError, listCodes, type Reason } from '../codes/index.js'
 import { BillingService } from '../billing/index.js'
 import { COMPARE_SOURCES, IDCARD_STEPS, LIVENESS_MODES, SERVICES, type AppService } from '../apps/index.js'
-import { maskIdNumber, maskName } from '../identity/index.js'
 import type { RegistryService } from '../registry/index.js'
 import type { VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict } from './params.js'
@@ -18,7 +17,7 @@ export interface ManagementApiDeps extends ConsoleSessionDeps {
   apps: Pick<AppService, 'createApp' | 'listApps' | 'updateApp' | 'rotateSecret' | 'createRule' | 'listRules'>
   registry: Pick<RegistryService, 'enroll' | 'remove' | 'count' | 'list'>
   billing: Pick<BillingService, 'usage'>
-  verifications: Pick<VerificationService, 'search' | 'identity' | 'currentReason'>
+  verifications: Pick<VerificationService, 'search' | 'maskedIdentity' | 'currentReason'>
 }
 
 /**
@@ -387,7 +386,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
         const rows = await s.verifications.search({ ...req.query, limit: req.query.limit ?? 50 })
         return Promise.all(
           rows.map(async (v) => {
-            const id = await s.verifications.identity(v)
+            const id = await s.verifications.maskedIdentity(v)
             return {
               id: v.id,
               appId: v.appId,
@@ -400,8 +399,8 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
               code: v.finalCode,
               billable: v.finalBillable,
               similarity: v.similarity,
-              name: id.name ? maskName(id.name) : null,
-              idNumber: id.idNumber ? maskIdNumber(id.idNumber) : null,
+              name: id.name,
+              idNumber: id.idNumber,
               createdAt: v.createdAt,
               finishedAt: v.finishedAt,
             }

@@ -5,7 +5,7 @@ import { defineJob, type JobEnqueuer } from '../queue/index.js'
 import { ReasonError, isReasonError } from '../codes/index.js'
 import { toCode, type Family, type Reason } from '../codes/index.js'
 import type { PersonalDataVault } from '../crypto/index.js'
-import { validateIdNumber, validateName } from '../identity/index.js'
+import { maskIdNumber, maskName, validateIdNumber, validateName } from '../identity/index.js'
 import { sniffImage, sniffVideo, type BlobStore } from '../media/index.js'
 import type { RegistryService } from '../registry/index.js'
 import type { App, Rule } from '../apps/index.js'
@@ -555,6 +555,12 @@ export class VerificationService {
       name: s?.nameSealed ? this.vault.open(s.nameSealed) : null,
       idNumber: s?.idNumberSealed ? this.vault.open(s.idNumberSealed) : null,
     }))
+  }
+
+  /** The identity as operators see it (console, management API): masked, never in full. */
+  async maskedIdentity(v: Verification): Promise<{ name: string | null; idNumber: string | null }> {
+    const id = await this.identity(v)
+    return { name: id.name ? maskName(id.name) : null, idNumber: id.idNumber ? maskIdNumber(id.idNumber) : null }
   }
 
   async blob(key: string | null): Promise<Buffer | null> {
