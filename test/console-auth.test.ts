@@ -155,6 +155,24 @@ describe('login throttle and forwarded addresses', () => {
     expect((await login(srv.url, PASSWORD, { 'x-forwarded-for': '192.0.2.99' })).status).toBe(429)
   }, 60_000)
 
+  it('with Redis away, login and a console session answer 503 (CACHE_UNAVAILABLE), not 500', async () => {
+    // a port nothing listens on: every Redis command fails after its one retry
+    const srv = await startTestServer({ env: { SHIREN_REDIS_URL: 'redis://127.0.0.1:1/0' } })
+    servers.push(srv)
+    await setAdminPassword(srv.dataDir, PASSWORD)
+    const r = await fetch(`${srv.url}/console/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: PASSWORD }),
+    })
+    expect(r.status).toBe(503)
+    expect(((await r.json()) as { error: { reason: string } }).error.reason).toBe('CACHE_UNAVAILABLE')
+    const v1 = await fetch(`${srv.url}/v1/apps`, {
+      headers: { cookie: `shiren_console=${'a'.repeat(43)}`, 'x-shiren-console': '1' },
+    })
+    expect(v1.status).toBe(503)
+  }, 30_000)
+
   it.skipIf(!hasRedis)(
     'two processes on the same Redis and database share the throttle and the sessions',
     async () => {

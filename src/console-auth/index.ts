@@ -13,6 +13,27 @@ export { passwordFingerprint } from './passwords.js'
 export { ConsoleSessions, SESSION_IDLE_MS, SESSION_MAX_MS, type SessionStore } from './sessions.js'
 export { LoginThrottle, PER_ACCOUNT, PER_ADDRESS, type ThrottleVerdict } from './throttle.js'
 
+/** The session store or the throttle's store (Redis, or the database) did not answer: a 503, never a 500. */
+export class ConsoleAuthUnavailableError extends Error {
+  override name = 'ConsoleAuthUnavailableError'
+}
+
+/** every method's failure becomes ConsoleAuthUnavailableError (a refused login stays a plain result) */
+function unavailableOnFailure<T extends object>(target: T): T {
+  return new Proxy(target, {
+    get(t, key, receiver) {
+      const v = Reflect.get(t, key, receiver) as unknown
+      if (typeof v !== 'function') return v
+      return (...args: unknown[]) =>
+        (v as (...a: unknown[]) => Promise<unknown>).apply(t, args).catch((err: unknown) => {
+          throw new ConsoleAuthUnavailableError(
+            `the console's session store is unavailable: ${(err as Error)?.message ?? String(err)}`,
+          )
+        })
+    },
+  })
+}
+
 export interface ConsoleAuth {
   sessions: ConsoleSessions
   throttle: LoginThrottle
@@ -33,14 +54,20 @@ export function createConsoleAuth(opts: {
 }): ConsoleAuth {
   const prefix = `shiren:${createHash('sha256').update(opts.databaseUrl).digest('hex').slice(0, 12)}:`
   const redis = opts.redisUrl
-    ? new Redis(opts.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1, connectTimeout: 2000 })
+    ? new Redis(opts.redisUrl, {
+        // commands wait for a connection in progress, and fail after one retry when Redis is away
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2000,
+        retryStrategy: (times) => Math.min(times * 200, 2000),
+      })
     : null
   // connection errors surface on the commands (a login answers 503); without a listener ioredis prints them
   redis?.on('error', () => {})
   const store = redis ? redisSessionStore(redis, prefix) : databaseSessionStore(opts.sessionsTable)
   return {
-    sessions: new ConsoleSessions(store, opts.clock, () => passwordFingerprint(opts.dataDir)),
-    throttle: new LoginThrottle(redis, prefix),
+    sessions: unavailableOnFailure(new ConsoleSessions(store, opts.clock, () => passwordFingerprint(opts.dataDir))),
+    throttle: unavailableOnFailure(new LoginThrottle(redis, prefix)),
     async close() {
       redis?.disconnect()
     },

@@ -7,7 +7,12 @@ import type { BillingService } from '../billing/index.js'
 import type { Clock } from '../clock/index.js'
 import type { Config } from '../config/index.js'
 import type { VerificationService } from '../verifications/index.js'
-import { checkAdminPassword, SESSION_MAX_MS, type ConsoleAuth } from '../console-auth/index.js'
+import {
+  checkAdminPassword,
+  ConsoleAuthUnavailableError,
+  SESSION_MAX_MS,
+  type ConsoleAuth,
+} from '../console-auth/index.js'
 import { securityHeaders, sendPage } from './capture-page.js'
 import { guardInput } from './edge.js'
 
@@ -73,6 +78,12 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
 
   // fastify's own refusals (content type, JSON syntax, length) in the console's error shape
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    if (err instanceof ConsoleAuthUnavailableError) {
+      req.log.warn({ err: err.message }, 'console session store unavailable')
+      return reply
+        .code(503)
+        .send({ error: { reason: 'CACHE_UNAVAILABLE', message: 'the session store is unavailable: retry shortly' } })
+    }
     if (isReasonError(err) && err.reason === 'INVALID_PARAMETER')
       return reply.code(400).send({ error: { reason: err.reason, message: err.message } })
     if (err.statusCode && err.statusCode < 500)

@@ -10,6 +10,7 @@ import type { VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict } from './params.js'
 import { consoleSessionValid, type ConsoleSessionDeps } from './console-api.js'
 import { guardInput } from './edge.js'
+import { ConsoleAuthUnavailableError } from '../console-auth/index.js'
 
 /** What the management API uses, and nothing more. */
 export interface ManagementApiDeps extends ConsoleSessionDeps {
@@ -86,6 +87,10 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
   )
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
+    if (err instanceof ConsoleAuthUnavailableError)
+      return reply
+        .code(503)
+        .send({ error: { reason: 'CACHE_UNAVAILABLE', message: 'the session store is unavailable: retry shortly' } })
     if (isReasonError(err))
       return reply.code(STATUS[err.reason] ?? 400).send({ error: { reason: err.reason, message: err.message } })
     if (err instanceof RangeError)
