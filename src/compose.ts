@@ -20,6 +20,7 @@ import {
 import { createOcrPool, type OcrPool } from './ocr/index.js'
 import { BillingService } from './billing/index.js'
 import type { Logger } from './logging.js'
+import { createConsoleAuth, type ConsoleAuth } from './console-auth/index.js'
 import { RedisCache } from './cache/index.js'
 
 /**
@@ -43,6 +44,8 @@ export interface Shiren {
   analysis: AttemptAnalysis
   analyser: Analyser | null
   adminToken: string
+  /** the console's login throttle and server-side sessions */
+  consoleAuth: ConsoleAuth
   log: Logger
   close(): Promise<void>
 }
@@ -113,6 +116,13 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const idcards = new IdCardStepService(store, vault, blobs, registry, verifications, ocr, clock)
 
   const { token: adminToken } = loadOrCreateAdminToken(config.dataDir)
+  const consoleAuth = createConsoleAuth({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
+    sessionsTable: store.consoleSessions,
+    clock,
+  })
   return {
     config,
     db,
@@ -130,11 +140,13 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     analysis,
     analyser,
     adminToken,
+    consoleAuth,
     log,
     async close() {
       await queue.stop()
       await ocr?.close()
       await cache?.close()
+      await consoleAuth.close()
       await db.close()
     },
   }

@@ -33,6 +33,8 @@ export interface Config {
   redisUrl: string | null
   /** ES module that makes the operator's DigitRecognizer (docs/digits.md); null: digits are not recognised */
   digitRecognizer: string | null
+  /** SHIREN_TRUST_PROXY: the reverse proxies whose X-Forwarded-For/-Proto are believed; false: none */
+  trustProxy: string[] | false
 }
 
 export class ConfigError extends Error {
@@ -72,7 +74,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     blobTimeoutMs: int(env, 'SHIREN_BLOB_TIMEOUT_MS', 30_000, 100),
     redisUrl: env.SHIREN_REDIS_URL || null,
     digitRecognizer: env.SHIREN_DIGIT_RECOGNIZER ? resolve(env.SHIREN_DIGIT_RECOGNIZER) : null,
+    trustProxy: parseTrustProxy(env.SHIREN_TRUST_PROXY),
     ...overrides,
   }
   return cfg
+}
+
+/**
+ * SHIREN_TRUST_PROXY: comma-separated addresses or CIDRs of the reverse proxies whose
+ * X-Forwarded-For / -Proto shiren believes; unset or empty believes none (fastify's `trustProxy`
+ * hands the list to proxy-addr). `true`-like values are refused: trusting every hop lets any client
+ * choose its own address.
+ */
+export function parseTrustProxy(raw: string | undefined): string[] | false {
+  if (!raw || !raw.trim()) return false
+  const out = raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+  for (const a of out) {
+    if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/.test(a))
+      throw new ConfigError(
+        `SHIREN_TRUST_PROXY: "${a}" is not an address, a CIDR or one of loopback, linklocal, uniquelocal`,
+      )
+  }
+  return out
 }

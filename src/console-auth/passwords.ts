@@ -1,5 +1,5 @@
-import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createHash, randomBytes, scrypt as scryptCb, scryptSync, timingSafeEqual } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { constantTimeEqual, randomToken } from '../crypto/index.js'
@@ -76,4 +76,30 @@ export async function checkAdminPassword(
   if (!pw) return 'wrong'
   const ok = fromEnv ? constantTimeEqual(pw, fromEnv) : await verifyPassword(pw, readFileSync(file, 'utf8'))
   return ok ? 'ok' : 'wrong'
+}
+
+let fpCache: { key: string; fp: string } | null = null
+/**
+ * What a session remembers of the password it was opened with: a digest of the stored scrypt hash
+ * (salted, so the digest says nothing about the password), or of a fixed-salt scrypt of
+ * SHIREN_ADMIN_PASSWORD. A new password gives a new fingerprint, which ends every older session.
+ * Cached by the file's mtime and size, so a check costs one stat.
+ */
+export function passwordFingerprint(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.SHIREN_ADMIN_PASSWORD
+  let key: string
+  if (fromEnv) key = `env:${createHash('sha256').update(fromEnv).digest('hex')}`
+  else {
+    const st = statSync(passwordFile(dataDir), { throwIfNoEntry: false })
+    key = st ? `file:${dataDir}:${st.mtimeMs}:${st.size}:${st.ino}` : 'unset'
+  }
+  if (fpCache?.key === key) return fpCache.fp
+  const source = fromEnv
+    ? scryptSync(fromEnv, 'shiren-console-fingerprint', 32, SCRYPT)
+    : key === 'unset'
+      ? Buffer.from('unset')
+      : readFileSync(passwordFile(dataDir))
+  const fp = createHash('sha256').update(source).digest('hex')
+  fpCache = { key, fp }
+  return fp
 }

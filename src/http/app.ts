@@ -8,6 +8,7 @@ import { cloudApi, type CloudApiDeps } from './cloud-api.js'
 import { consoleApi, type ConsoleApiDeps } from './console-api.js'
 import { managementApi, type ManagementApiDeps } from './management-api.js'
 import { ticketApi, TICKET_BODY_LIMIT, type TicketApiDeps } from './ticket-api.js'
+import { addSecurityHeaders } from './edge.js'
 
 /**
  * Everything the HTTP surface uses: the union of what its plugins declare. Each plugin is handed
@@ -19,7 +20,7 @@ export type HttpDeps = CloudApiDeps &
   CapturePageDeps &
   ManagementApiDeps &
   ConsoleApiDeps & {
-    config: Pick<Config, 'bodyLimit'>
+    config: Pick<Config, 'bodyLimit' | 'trustProxy'>
     log: Logger
   }
 
@@ -32,11 +33,13 @@ export async function buildApp(s: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: s.log as unknown as FastifyBaseLogger,
     bodyLimit: Math.max(s.config.bodyLimit, TICKET_BODY_LIMIT),
-    trustProxy: true,
+    // X-Forwarded-* only from the proxies named by SHIREN_TRUST_PROXY (none by default)
+    trustProxy: s.config.trustProxy,
     disableRequestLogging: true,
     genReqId: () => crypto.randomUUID(),
   })
 
+  addSecurityHeaders(app)
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
       { method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },

@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js'
 import type { AppService } from '../apps/index.js'
 import type { TicketService } from '../auth/index.js'
 import type { IdCardStepService, Verification, VerificationService } from '../verifications/index.js'
+import { guardInput, type InputProblem } from './edge.js'
 
 /** What the capture endpoints use, and nothing more. */
 export interface CaptureApiDeps {
@@ -59,6 +60,8 @@ function token(req: FastifyRequest): string {
 export async function captureApi(app: FastifyInstance, opts: { deps: CaptureApiDeps }) {
   const s = opts.deps
 
+  // only media bodies are read here: JSON, text or forms never reach a handler (a 415 with the route's code)
+  app.removeAllContentTypeParsers()
   app.addContentTypeParser(
     [
       'video/webm',
@@ -74,7 +77,20 @@ export async function captureApi(app: FastifyInstance, opts: { deps: CaptureApiD
     (_req, body, done) => done(null, body),
   )
 
-  const familyOf = async (t: string): Promise<Family> => (await s.verifications.byToken(t))?.family ?? 'h5'
+  // the error handler can run before the edge check (a body that fails parsing): look up only a plain token
+  const familyOf = async (t: string): Promise<Family> => {
+    if (!t || t.length > 128 || /[^\x21-\x7e]/.test(t)) return 'h5'
+    try {
+      return (await s.verifications.byToken(t))?.family ?? 'h5'
+    } catch {
+      return 'h5'
+    }
+  }
+  const refuse = (reply: FastifyReply, status: number, reason: Reason, detail: string) =>
+    reply.code(status).send({ error: { ...describe('h5', reason), detail } })
+
+  // the edge check of this family, before the token is looked up: the family is not known yet, so h5's code
+  guardInput(app, (_req, reply, p: InputProblem) => refuse(reply, 400, 'INVALID_PARAMETER', p.message))
 
   const fail = async (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
     const reason: Reason = isReasonError(err) ? err.reason : 'SYSTEM_ERROR'
@@ -97,12 +113,25 @@ export async function captureApi(app: FastifyInstance, opts: { deps: CaptureApiD
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       const family = await familyOf(token(req))
+      const card = req.routeOptions.url === '/capture/api/idcard'
+      const upload = req.routeOptions.url === '/capture/api/upload'
       return reply.code(415).send({
         error: {
-          ...describe(family, 'VIDEO_FORMAT_INVALID'),
-          detail: 'send the recording as video/webm, video/mp4 or application/octet-stream',
+          ...describe(family, card ? 'FILE_FORMAT_INVALID' : upload ? 'VIDEO_FORMAT_INVALID' : 'INVALID_PARAMETER'),
+          detail: card
+            ? 'send the card photo as image/jpeg, image/png or image/webp'
+            : upload
+              ? 'send the recording as video/webm, video/mp4 or application/octet-stream'
+              : 'this endpoint takes no body',
         },
       })
+    }
+    // any other failure to read the request (fastify's own 4xx) is the caller's, never a 500
+    if (!isReasonError(err) && err.statusCode && err.statusCode < 500) {
+      const family = await familyOf(token(req))
+      return reply
+        .code(400)
+        .send({ error: { ...describe(family, 'INVALID_PARAMETER'), detail: 'the request could not be read' } })
     }
     return fail(req, reply, err)
   })

@@ -8,6 +8,7 @@ import { toCode, type Family, type Reason } from '../codes/index.js'
 import { QUALITY_THRESHOLDS } from '../vision/index.js'
 import type { Config } from '../config/index.js'
 import type { VerificationService } from '../verifications/index.js'
+import { guardInput } from './edge.js'
 
 /** What the page routes use. */
 export interface CapturePageDeps {
@@ -152,6 +153,11 @@ function safeJoin(base: string, rel: string): string | null {
 }
 
 export async function capturePage(app: FastifyInstance, opts: { deps: CapturePageDeps }) {
+  guardInput(app, (_req, reply, p) =>
+    securityHeaders(reply)
+      .code(400)
+      .send({ error: { ...describe('h5', 'INVALID_PARAMETER'), detail: p.message } }),
+  )
   const s = opts.deps
 
   app.get('/capture', async (req, reply) => sendPage(reply, 'capture', req.headers['accept-encoding'] ?? ''))
@@ -194,7 +200,13 @@ export async function capturePage(app: FastifyInstance, opts: { deps: CapturePag
   })
 
   app.get('/web/*', async (req: FastifyRequest, reply) => {
-    const rel = decodeURIComponent((req.params as Record<string, string>)['*'] ?? '')
+    // fastify has decoded the path once; a second decoding may meet a lone `%` (URIError): not found
+    let rel = ''
+    try {
+      rel = decodeURIComponent((req.params as Record<string, string>)['*'] ?? '')
+    } catch {
+      rel = ''
+    }
     let file: string | null = null
     let cache = 'public, max-age=31536000, immutable'
     if (rel.startsWith('models/')) {

@@ -9,6 +9,7 @@ import type { Config } from '../config/index.js'
 import type { CardData, IdCardStepService, Verification, VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict, paramChecker } from './params.js'
 import { absoluteHttpUrl, captureUrl } from './urls.js'
+import { decodeUtf8, findUnsafe, guardInput } from './edge.js'
 
 /**
  * API family h5: Tencent Cloud API 3.0, service faceid, version 2018-03-01. Unmodified official
@@ -202,6 +203,15 @@ export async function cloudApi(app: FastifyInstance, opts: { deps: CloudApiDeps 
     return reply.code(200).send(errorEnvelope(requestId, 'InternalError', ''))
   })
 
+  // the body is checked after its signature (in handle); a query string or path here is checked now
+  guardInput(app, (_req, reply, p) =>
+    reply
+      .code(200)
+      .send(
+        errorEnvelope(randomUUID(), p.kind === 'repeated' ? 'InvalidParameter' : 'InvalidParameterValue', p.message),
+      ),
+  )
+
   app.get('/', async (_req, reply) =>
     reply
       .code(200)
@@ -269,13 +279,18 @@ async function handle(s: CloudApiDeps, req: FastifyRequest<{ Body: Buffer }>): P
     throw new PlatformError('UnauthorizedOperation.Nonactivated', 'The app has not enabled the h5 (API 3.0) service.')
 
   let params: unknown
+  const text = decodeUtf8(body)
+  if (text === null) throw new PlatformError('InvalidParameter', 'The request body is not valid UTF-8.')
   try {
-    params = body.length ? JSON.parse(body.toString('utf8')) : {}
+    params = text.length ? JSON.parse(text) : {}
   } catch {
     throw new PlatformError('InvalidParameter', 'The request body is not valid JSON.')
   }
   if (typeof params !== 'object' || params === null || Array.isArray(params))
     throw new PlatformError('InvalidParameter', 'The request body must be a JSON object.')
+  // the edge check of this family: only now is the body known to come from the app that signed it
+  const unsafe = findUnsafe(params, '', { arrays: true })
+  if (unsafe) throw new PlatformError('InvalidParameterValue', unsafe.message)
 
   switch (action as (typeof SUPPORTED)[number]) {
     // a signature covers the body and the second it was made: a repeat (an SDK retry, a replay) is the same request

@@ -1,9 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { createHmac, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { constantTimeEqual, randomToken } from '../crypto/index.js'
-import { lookup, toCode, type Reason } from '../codes/index.js'
+import { isReasonError, lookup, toCode, type Reason } from '../codes/index.js'
 import { CALIBRATION, FAR_ANCHORS } from '../vision/index.js'
 import { sniffVideo } from '../media/index.js'
 import type { AppService } from '../apps/index.js'
@@ -11,39 +7,28 @@ import type { BillingService } from '../billing/index.js'
 import type { Clock } from '../clock/index.js'
 import type { Config } from '../config/index.js'
 import type { VerificationService } from '../verifications/index.js'
-import { checkAdminPassword } from '../console-auth/index.js'
+import {
+  checkAdminPassword,
+  ConsoleAuthUnavailableError,
+  SESSION_MAX_MS,
+  type ConsoleAuth,
+} from '../console-auth/index.js'
 import { securityHeaders, sendPage } from './capture-page.js'
+import { guardInput } from './edge.js'
 
 /**
  * The operator console's own endpoints (login, verification detail with media, the FAR table, daily
  * usage) under /console/api/. Everything else the console shows comes from the management API, which
  * accepts the console's session cookie as well as the bearer token (see `consoleSessionValid`).
  *
- * The password is kept only as a scrypt hash in <data dir>/admin-password; sessions are cookies
- * signed with a key in <data dir>/console-key, so every process on the same data dir accepts them.
+ * The password is kept only as a scrypt hash in <data dir>/admin-password; sessions live server-side
+ * (src/console-auth: Redis when configured, else the database), so logout and a password change end
+ * them in every process.
  */
 
 const COOKIE = 'shiren_console'
-const SESSION_S = 12 * 3600
 /** sent by the console's own fetches; a cross-site form or image cannot add it, so the cookie alone never authorises a change */
 export const CONSOLE_HEADER = 'x-shiren-console'
-
-function cookieKey(dataDir: string): Buffer {
-  const file = join(dataDir, 'console-key')
-  if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true })
-    try {
-      writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' })
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    }
-  }
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')
-}
-
-function sign(key: Buffer, payload: string): string {
-  return createHmac('sha256', key).update(payload).digest('base64url')
-}
 
 function readCookie(req: FastifyRequest, name: string): string | null {
   for (const part of (req.headers.cookie ?? '').split(';')) {
@@ -53,37 +38,32 @@ function readCookie(req: FastifyRequest, name: string): string | null {
   return null
 }
 
-/** A valid, unexpired console session cookie, sent together with the console's header. */
-export function consoleSessionValid(req: FastifyRequest, s: ConsoleSessionDeps): boolean {
-  if (!req.headers[CONSOLE_HEADER]) return false
-  const c = readCookie(req, COOKIE)
-  if (!c) return false
-  const [exp, nonce, mac] = c.split('.')
-  if (!exp || !nonce || !mac) return false
-  if (!constantTimeEqual(mac, sign(cookieKey(s.config.dataDir), `${exp}.${nonce}`))) return false
-  return Number(exp) > s.clock.now().getTime() / 1000
+/** What checking a console session needs: the server-side sessions. */
+export interface ConsoleSessionDeps {
+  consoleAuth: Pick<ConsoleAuth, 'sessions'>
 }
 
-function setSession(req: FastifyRequest, reply: FastifyReply, s: ConsoleSessionDeps) {
-  const exp = Math.floor(s.clock.now().getTime() / 1000) + SESSION_S
-  const payload = `${exp}.${randomBytes(12).toString('base64url')}`
+/** A live server-side console session, its cookie sent together with the console's header. */
+export async function consoleSessionValid(req: FastifyRequest, s: ConsoleSessionDeps): Promise<boolean> {
+  if (!req.headers[CONSOLE_HEADER]) return false
+  const c = readCookie(req, COOKIE)
+  return c ? s.consoleAuth.sessions.check(c) : false
+}
+
+/** `Secure` whenever the request came over HTTPS, directly or through a trusted proxy (SHIREN_TRUST_PROXY) */
+function cookie(req: FastifyRequest, value: string, maxAgeS: number): string {
   const secure = req.protocol === 'https' ? '; Secure' : ''
-  reply.header(
-    'set-cookie',
-    `${COOKIE}=${payload}.${sign(cookieKey(s.config.dataDir), payload)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_S}${secure}`,
-  )
+  return `${COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure}`
 }
 
 const day = (d: Date) => d.toISOString().slice(0, 10)
-
-/** What checking a console session needs: the key's folder and the time. */
-export interface ConsoleSessionDeps {
-  config: Pick<Config, 'dataDir'>
-  clock: Clock
-}
+const DAY = /^\d{4}-\d{2}-\d{2}$/
 
 /** What the console endpoints use, and nothing more. */
-export interface ConsoleApiDeps extends ConsoleSessionDeps {
+export interface ConsoleApiDeps {
+  config: Pick<Config, 'dataDir'>
+  clock: Clock
+  consoleAuth: Pick<ConsoleAuth, 'sessions' | 'throttle'>
   apps: Pick<AppService, 'getRule'>
   billing: Pick<BillingService, 'usage'>
   verifications: Pick<VerificationService, 'byId' | 'attempts' | 'maskedIdentity' | 'currentReason' | 'blob'>
@@ -91,27 +71,47 @@ export interface ConsoleApiDeps extends ConsoleSessionDeps {
 
 export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiDeps }) {
   const s = opts.deps
-  // a slow hash and a pause per failure keep guessing slow; counted per process
-  const failures = new Map<string, { n: number; until: number }>()
+  const { sessions, throttle } = s.consoleAuth
+  guardInput(app, (_req, reply, p) =>
+    reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: p.message } }),
+  )
+
+  // fastify's own refusals (content type, JSON syntax, length) in the console's error shape
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    if (err instanceof ConsoleAuthUnavailableError) {
+      req.log.warn({ err: err.message }, 'console session store unavailable')
+      return reply
+        .code(503)
+        .send({ error: { reason: 'CACHE_UNAVAILABLE', message: 'the session store is unavailable: retry shortly' } })
+    }
+    if (isReasonError(err) && err.reason === 'INVALID_PARAMETER')
+      return reply.code(400).send({ error: { reason: err.reason, message: err.message } })
+    if (err.statusCode && err.statusCode < 500)
+      return reply
+        .code(err.statusCode)
+        .send({ error: { reason: 'INVALID_PARAMETER', message: 'the request could not be read' } })
+    req.log.error({ err }, 'console api failure')
+    return reply.code(500).send({ error: { reason: 'SYSTEM_ERROR', message: 'internal error' } })
+  })
 
   app.get('/console', async (req, reply) => sendPage(reply, 'console', req.headers['accept-encoding'] ?? ''))
 
   app.post('/console/api/login', async (req, reply) => {
-    const ip = req.ip
-    const f = failures.get(ip)
-    if (f && f.until > Date.now())
+    // the real client: X-Forwarded-For counts only from a proxy named in SHIREN_TRUST_PROXY
+    const address = req.ip
+    const gate = await throttle.allowed(address)
+    if (!gate.ok)
       return reply
         .code(429)
-        .send({ error: { reason: 'TOO_MANY_ATTEMPTS', message: 'too many wrong passwords: wait a minute' } })
+        .header('retry-after', String(gate.retryAfterS))
+        .send({ error: { reason: 'TOO_MANY_ATTEMPTS', message: 'too many wrong passwords: wait and try again' } })
     const pw =
       typeof (req.body as { password?: unknown } | null)?.password === 'string'
         ? (req.body as { password: string }).password
         : ''
     const check = await checkAdminPassword(s.config.dataDir, pw)
-    const ok = check === 'ok'
-    if (!ok) {
-      const n = (f?.n ?? 0) + 1
-      failures.set(ip, { n, until: n >= 5 ? Date.now() + 60_000 : 0 })
+    if (check !== 'ok') {
+      if (check === 'wrong') await throttle.failed(address)
       return reply.code(401).send({
         error: {
           reason: 'PASSWORD_INVALID',
@@ -119,18 +119,23 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
         },
       })
     }
-    failures.delete(ip)
-    setSession(req, reply, s)
-    return reply.send({ ok: true })
+    await throttle.succeeded(address)
+    // a new id at every login; an old cookie sent along is ended, not reused
+    const old = readCookie(req, COOKIE)
+    if (old) await sessions.end(old)
+    const id = await sessions.start()
+    return reply.header('set-cookie', cookie(req, id, SESSION_MAX_MS / 1000)).send({ ok: true })
   })
 
-  app.post('/console/api/logout', async (_req, reply) =>
-    reply.header('set-cookie', `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).send({ ok: true }),
-  )
+  app.post('/console/api/logout', async (req, reply) => {
+    const c = readCookie(req, COOKIE)
+    if (c) await sessions.end(c)
+    return reply.header('set-cookie', cookie(req, '', 0)).send({ ok: true })
+  })
 
   app.register(async (priv) => {
     priv.addHook('onRequest', async (req, reply) => {
-      if (!consoleSessionValid(req, s))
+      if (!(await consoleSessionValid(req, s)))
         return reply.code(401).send({ error: { reason: 'LOGIN_REQUIRED', message: 'log in to the console first' } })
     })
 
@@ -228,11 +233,15 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
     priv.get('/console/api/verifications/:id/video', async (req, reply) => media(req, reply, 'video'))
 
     /** Usage per day and per code, both families, for the charts. */
-    priv.get('/console/api/usage', async (req) => {
+    priv.get('/console/api/usage', async (req, reply) => {
       const q = req.query as { from?: string; to?: string; appId?: string }
       const now = s.clock.now()
+      if ((q.from !== undefined && !DAY.test(q.from)) || (q.to !== undefined && !DAY.test(q.to)))
+        return reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: 'from and to are YYYY-MM-DD' } })
       const to = q.to ?? day(now)
       const from = q.from ?? day(new Date(now.getTime() - 29 * 86400_000))
+      if (Number.isNaN(Date.parse(`${from}T00:00:00Z`)) || Number.isNaN(Date.parse(`${to}T00:00:00Z`)))
+        return reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: 'from and to are YYYY-MM-DD' } })
       const u = await s.billing.usage({ from, to, ...(q.appId && { appId: q.appId }) })
       const days: Array<{ day: string; billable: number; free: number }> = []
       for (

@@ -9,6 +9,8 @@ import type { RegistryService } from '../registry/index.js'
 import type { VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict } from './params.js'
 import { consoleSessionValid, type ConsoleSessionDeps } from './console-api.js'
+import { guardInput } from './edge.js'
+import { ConsoleAuthUnavailableError } from '../console-auth/index.js'
 
 /** What the management API uses, and nothing more. */
 export interface ManagementApiDeps extends ConsoleSessionDeps {
@@ -65,6 +67,8 @@ const CodeRow = Type.Object({
   stage: Type.String(),
   reasons: Type.Array(Type.String()),
 })
+/** the columns are 32-bit integers: a larger number is a 400 here, not a database error */
+const INT32_MAX = 2 ** 31 - 1
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
 const literalUnion = (xs: readonly string[]) => Type.Union(xs.map((x) => Type.Literal(x)))
 
@@ -75,7 +79,19 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
   const app = root.withTypeProvider<TypeBoxTypeProvider>()
   app.addSchema(ErrorBody)
 
+  // the edge check of this family: before the schemas coerce a query string ("1e309" would become Infinity)
+  // the schemas here coerce body strings too ("Infinity" would become an integer field's value)
+  guardInput(
+    root,
+    (_req, reply, p) => reply.code(400).send({ error: { reason: 'INVALID_PARAMETER', message: p.message } }),
+    { coercedBody: true },
+  )
+
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
+    if (err instanceof ConsoleAuthUnavailableError)
+      return reply
+        .code(503)
+        .send({ error: { reason: 'CACHE_UNAVAILABLE', message: 'the session store is unavailable: retry shortly' } })
     if (isReasonError(err))
       return reply.code(STATUS[err.reason] ?? 400).send({ error: { reason: err.reason, message: err.message } })
     if (err instanceof RangeError)
@@ -93,7 +109,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
     const h = req.headers.authorization ?? ''
     const given = h.startsWith('Bearer ') ? h.slice(7) : ''
     // the operator console's signed session cookie (with its header) stands for the token
-    if (!given && consoleSessionValid(req, s)) return
+    if (!given && (await consoleSessionValid(req, s))) return
     if (!given || !constantTimeEqual(given, s.adminToken)) {
       return reply.code(401).send({
         error: {
@@ -136,8 +152,8 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
               name: Type.String({ minLength: 1, maxLength: 128 }),
               services: Type.Optional(Type.Array(literalUnion(SERVICES))),
               validUntil: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
-              dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0 })),
-              concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+              dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
+              concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
             },
             { additionalProperties: false },
           ),
@@ -163,8 +179,8 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
               name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
               services: Type.Optional(Type.Array(literalUnion(SERVICES))),
               validUntil: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
-              dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0 })),
-              concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+              dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
+              concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
               enabled: Type.Optional(Type.Boolean()),
             },
             { additionalProperties: false },
@@ -301,7 +317,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           security,
           querystring: Type.Object({
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-            offset: Type.Optional(Type.Integer({ minimum: 0 })),
+            offset: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
           }),
           response: {
             200: Type.Object({
@@ -365,7 +381,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           querystring: Type.Object({
             appId: Type.Optional(Type.String({ maxLength: 32 })),
             orderNo: Type.Optional(Type.String({ maxLength: 64 })),
-            code: Type.Optional(Type.Integer()),
+            code: Type.Optional(Type.Integer({ minimum: -INT32_MAX, maximum: INT32_MAX })),
             from: Type.Optional(Type.String()),
             to: Type.Optional(Type.String()),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),

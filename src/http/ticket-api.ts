@@ -9,6 +9,7 @@ import type { Config } from '../config/index.js'
 import type { VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict, paramChecker } from './params.js'
 import { absoluteHttpUrl, publicBase, publicHost } from './urls.js'
+import { guardInput } from './edge.js'
 
 /**
  * API family sdk: the ticket flow of the vendor's App SDK, standalone H5 and PC H5 integrations
@@ -114,6 +115,17 @@ export async function ticketApi(app: FastifyInstance, opts: { deps: TicketApiDep
       return reply.code(200).send(fail(now, 'INVALID_PARAMETER', 'the body is not valid JSON'))
     req.log.error({ err }, 'ticket api failure')
     return reply.code(200).send(fail(now, 'SYSTEM_ERROR'))
+  })
+
+  // the edge check of this family: its invalid-request code (-1301), or the browser entry's error page
+  guardInput(app, (req, reply, p) => {
+    const body = fail(s.clock.now(), 'INVALID_PARAMETER', p.message)
+    if (req.routeOptions.url === '/api/web/login')
+      return reply
+        .code(400)
+        .type('text/html; charset=utf-8')
+        .send(errorPage(body.code, body.msg, p.message))
+    return reply.code(200).send(body)
   })
 
   /** Runs a handler and turns domain failures into the sdk envelope; bad input never becomes a 500. */

@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely'
 import type { Database } from './schema.js'
 import * as m0001 from './migrations/2026_11_23_0001_initial.js'
 import * as m0002 from './migrations/2026_12_03_0002_idcard_sides.js'
+import * as m0003 from './migrations/2026_12_06_0003_console_sessions.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -19,6 +20,7 @@ export interface Db {
 const MIGRATIONS: Record<string, Migration> = {
   '2026_11_23_0001_initial': m0001,
   '2026_12_03_0002_idcard_sides': m0002,
+  '2026_12_06_0003_console_sessions': m0003,
 }
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -45,7 +47,17 @@ export function openDatabase(url: string): Db {
 }
 
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely, provider: new StaticMigrationProvider() })
+  // Kysely looks for its migration tables in every schema unless told which: a database holding
+  // several shiren schemas (the tests' one per suite) would otherwise see another schema's tables
+  const schema =
+    db.dialect === 'postgres'
+      ? (await sql<{ s: string }>`select current_schema() as s`.execute(db.kysely)).rows[0]?.s
+      : undefined
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: new StaticMigrationProvider(),
+    ...(schema && { migrationTableSchema: schema }),
+  })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error instanceof Error ? error : new Error(String(error))
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)

@@ -242,6 +242,22 @@ export interface GuardRepository {
   claim(scope: string, key: string, now: string, expiresAt: string): Promise<boolean>
 }
 
+export interface ConsoleSessionRow {
+  idHash: string
+  passwordFp: string
+  createdAt: string
+  idleUntil: string
+}
+
+/** Server-side console sessions, when no Redis is configured (src/console-auth). */
+export interface ConsoleSessionRepository {
+  put(row: ConsoleSessionRow): Promise<void>
+  get(idHash: string): Promise<ConsoleSessionRow | null>
+  delete(idHash: string): Promise<void>
+  deleteAll(): Promise<void>
+  deleteIdle(now: string): Promise<number>
+}
+
 export interface JobRow {
   id: string
   kind: string
@@ -273,5 +289,6 @@ export interface Store {
   tickets: TicketRepository
   guards: GuardRepository
   jobs: JobRepository
+  consoleSessions: ConsoleSessionRepository
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
 }

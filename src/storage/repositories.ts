@@ -17,6 +17,7 @@ import type {
   IdCardRepository,
   IdCardSideRow,
   JobRepository,
+  ConsoleSessionRepository,
   JobRow,
   LedgerRepository,
   RegistryPerson,
@@ -166,6 +167,7 @@ export class KyselyStore implements Store {
   readonly tickets: TicketRepository
   readonly guards: GuardRepository
   readonly jobs: JobRepository
+  readonly consoleSessions: ConsoleSessionRepository
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -181,6 +183,7 @@ export class KyselyStore implements Store {
     this.tickets = ticketRepository(db)
     this.guards = guardRepository(db)
     this.jobs = jobRepository(db)
+    this.consoleSessions = consoleSessionRepository(db)
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
@@ -848,6 +851,35 @@ function guardRepository(db: Kysely<Database>): GuardRepository {
         )
         .executeTakeFirst()
       return changed(res) === 1
+    },
+  }
+}
+
+function consoleSessionRepository(db: Kysely<Database>): ConsoleSessionRepository {
+  return {
+    async put(r) {
+      const values = { id_hash: r.idHash, password_fp: r.passwordFp, created_at: r.createdAt, idle_until: r.idleUntil }
+      await db
+        .insertInto('console_sessions')
+        .values(values)
+        .onConflict((oc) => oc.column('id_hash').doUpdateSet({ idle_until: r.idleUntil }))
+        .execute()
+    },
+    async get(idHash) {
+      const r = await db.selectFrom('console_sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst()
+      return r
+        ? { idHash: r.id_hash, passwordFp: r.password_fp, createdAt: r.created_at, idleUntil: r.idle_until }
+        : null
+    },
+    async delete(idHash) {
+      await db.deleteFrom('console_sessions').where('id_hash', '=', idHash).execute()
+    },
+    async deleteAll() {
+      await db.deleteFrom('console_sessions').execute()
+    },
+    async deleteIdle(now) {
+      const res = await db.deleteFrom('console_sessions').where('idle_until', '<=', now).executeTakeFirst()
+      return Number(res.numDeletedRows)
     },
   }
 }

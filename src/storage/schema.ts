@@ -159,6 +159,13 @@ export interface GuardTable {
   expires_at: string
 }
 
+export interface ConsoleSessionTable {
+  id_hash: string
+  password_fp: string
+  created_at: string
+  idle_until: string
+}
+
 export interface Database {
   apps: AppTable
   rules: RuleTable
@@ -170,4 +177,5 @@ export interface Database {
   registry_persons: RegistryPersonTable
   tickets: TicketTable
   guards: GuardTable
+  console_sessions: ConsoleSessionTable
 }
