@@ -47,6 +47,7 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
       tokenTtlS: 600,
       actionCount: 2,
       idcardStep: 'none',
+      duplicateAction: 'flag',
     })
   })
   afterAll(async () => {
@@ -94,6 +95,7 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
       maxAttempts: 2,
       enabled: true,
       idcardStep: 'none',
+      duplicateAction: 'flag',
     })
     await store.rules.insert({
       ruleId: 'R2',
@@ -106,6 +108,7 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
       tokenTtlS: 600,
       actionCount: 2,
       idcardStep: 'both',
+      duplicateAction: 'flag',
     })
     expect((await store.rules.get('R2'))?.idcardStep).toBe('both')
   })

@@ -6,6 +6,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import type { Database } from './schema.js'
 import * as m0001 from './migrations/2026_11_23_0001_initial.js'
 import * as m0002 from './migrations/2026_12_03_0002_idcard_sides.js'
+import * as m0003 from './migrations/2026_12_06_0003_registry_faces.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -19,6 +20,7 @@ export interface Db {
 const MIGRATIONS: Record<string, Migration> = {
   '2026_11_23_0001_initial': m0001,
   '2026_12_03_0002_idcard_sides': m0002,
+  '2026_12_06_0003_registry_faces': m0003,
 }
 
 class StaticMigrationProvider implements MigrationProvider {
