@@ -38,7 +38,7 @@ export class FaceIndex {
       quantization: opts.quantization === 'f16' ? ScalarKind.F16 : ScalarKind.I8,
       connectivity: opts.connectivity ?? 16,
       expansion_add: opts.expansionAdd ?? 128,
-      expansion_search: opts.expansionSearch ?? 64,
+      expansion_search: opts.expansionSearch ?? 128,
       multi: false,
     })
   }
