@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { execFile, execFileSync } from 'node:child_process'
+import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs'
+import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import ffmpeg from '@ffmpeg-installer/ffmpeg'
@@ -188,5 +189,70 @@ describe.skipIf(!ready)('registry search and duplicate identities', () => {
     const rows = await srv.shiren.db.kysely.selectFrom('registry_faces').selectAll().execute()
     expect(rows.length).toBeGreaterThan(0)
     for (const r of rows) if (r.embedding_sealed) expect(r.embedding_sealed).toMatch(/^v\d+:/)
+  }, 240_000)
+})
+
+describe.skipIf(!ready)('registry CLI: import, search, reindex', () => {
+  const run = promisify(execFile)
+  const cli = (dir: string, ...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--data', dir, ...args], {
+      env: { ...process.env, SHIREN_LOG_LEVEL: 'warn', SHIREN_MODELS_DIR: MODELS },
+    })
+
+  it('import prints one masked line per person; search one line per photo; reindex re-embeds', async () => {
+    const dir = tempDir()
+    const folder = tempDir()
+    const rng = seededRng(61)
+    const lfw = join(DATA, 'faces/lfw')
+    const people = readdirSync(lfw)
+      .sort()
+      .filter((who) => readdirSync(join(lfw, who)).length >= 2)
+      .slice(0, 3)
+    const ids = people.map(() => generateIdNumber(rng))
+    // a folder of <name>_<id number>.jpg, as operators hand it over (a temporary copy, outside the repo)
+    people.forEach((who, i) =>
+      copyFileSync(
+        join(lfw, who, readdirSync(join(lfw, who)).sort()[0]!),
+        join(folder, `张${'三四五'[i]}_${ids[i]}.jpg`),
+      ),
+    )
+    const imported = (await cli(dir, 'registry', 'import', folder, '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(imported).toHaveLength(3)
+    const masked = (id: string) => `${id.slice(0, 3)}***********${id.slice(-4)}`
+    for (const line of imported)
+      expect(line).toMatchObject({ name: '张*', photo: true, face: 'indexed', duplicateOf: [] })
+    // the folder is read in file-name order
+    expect(imported.map((l) => l.idNumber).sort()).toEqual(ids.map(masked).sort())
+    const firstPerson = imported.find((l) => l.idNumber === masked(ids[0]!))!
+    const probe = join(lfw, people[0]!, readdirSync(join(lfw, people[0]!)).sort()[1]!)
+    const found = await cli(
+      dir,
+      'registry',
+      'search',
+      probe,
+      join(folder, 'missing.jpg'),
+      '--top',
+      '2',
+      '--json',
+    ).catch((e) => e)
+    expect(found.code).toBe(1)
+    const [hit, miss] = found.stdout
+      .trim()
+      .split('\n')
+      .map((l: string) => JSON.parse(l))
+    expect(hit).toMatchObject({
+      file: probe,
+      matches: [expect.objectContaining({ personId: firstPerson.personId }), expect.anything()],
+    })
+    expect(hit.ms).toBeGreaterThan(0)
+    expect(miss).toMatchObject({ file: join(folder, 'missing.jpg'), error: { reason: 'SYSTEM_ERROR' } })
+    expect(JSON.parse((await cli(dir, 'registry', 'reindex', '--json')).stdout)).toEqual({
+      indexed: 3,
+      noFace: 0,
+      failed: 0,
+    })
   }, 240_000)
 })

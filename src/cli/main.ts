@@ -375,6 +375,21 @@ registryCmd
     })
   })
 
+registryCmd
+  .command('reindex')
+  .description('re-embed every stored photo with the current face model (after a model change), with progress')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    const r = await withRegistryFaces(true, (s) =>
+      s.registry.reindex((done, total) => {
+        if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total}`)
+      }),
+    )
+    if (process.stderr.isTTY) process.stderr.write('\n')
+    print(!!o.json, r, () => `indexed ${r.indexed}, no face ${r.noFace}, failed ${r.failed}`)
+    if (r.failed) process.exitCode = 1
+  })
+
 const adminCmd = program.command('admin').description('operator access: the management API token, the console password')
 adminCmd
   .command('token')

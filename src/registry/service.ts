@@ -155,6 +155,43 @@ export class RegistryService {
     return { name: maskName(this.vault.open(p.nameSealed)), idNumber: maskIdNumber(this.vault.open(p.idNumberSealed)) }
   }
 
+  /**
+   * Re-embed every stored photo with the face model loaded here (after a model change: rows of another
+   * model are not searched until then). Persons without a photo are skipped.
+   */
+  async reindex(
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<{ indexed: number; noFace: number; failed: number }> {
+    const f = this.requireFaces()
+    const total = await this.count()
+    const out = { indexed: 0, noFace: 0, failed: 0 }
+    let done = 0
+    for (let offset = 0; ;) {
+      const rows = await this.store.registry.list(500, offset)
+      if (rows.length === 0) break
+      offset += rows.length
+      for (const p of rows) {
+        if (p.photoBlob) {
+          try {
+            const e = await this.embedPhoto(await this.blobs.get(p.photoBlob))
+            if (e.embedding) {
+              await f.faces.put(p.id, e.embedding)
+              out.indexed++
+            } else {
+              await f.faces.remove(p.id)
+              out.noFace++
+            }
+          } catch {
+            // counted, never logged with the person: the photo may be unreadable or gone
+            out.failed++
+          }
+        }
+        onProgress?.(++done, total)
+      }
+    }
+    return out
+  }
+
   private checkPhoto(photo: Buffer): string {
     if (photo.length > MAX_REGISTRY_PHOTO_BYTES)
       throw new ReasonError('IMAGE_SIZE_INVALID', `photo is larger than ${MAX_REGISTRY_PHOTO_BYTES} bytes`)
