@@ -39,6 +39,11 @@ const kinds = arg('kinds', 'hard,random').split(',') as Array<'hard' | 'random'>
 const quantization = arg('quantization', 'i8') as 'i8' | 'f16'
 const CHUNK = 10_000
 const readyN = Number(arg('ready', '0'))
+const graph = {
+  connectivity: Number(arg('connectivity', '16')),
+  expansionAdd: Number(arg('ef-add', '128')),
+  expansionSearch: Number(arg('ef-search', '128')),
+}
 
 const faces = join(sharedDir(), 'data', 'faces')
 if (!existsSync(faces)) {
@@ -138,7 +143,7 @@ console.log(
     .join(' ')}`,
 )
 console.log(
-  `real faces: ${photos.length} photos, ${noFace.length} without a face; gallery ${gallery.length} identities, ${probes.length} probes; vectors ${quantization}`,
+  `real faces: ${photos.length} photos, ${noFace.length} without a face; gallery ${gallery.length} identities, ${probes.length} probes; vectors ${quantization}, HNSW ${JSON.stringify(graph)}`,
 )
 // genuine and impostor cosines of the real set, for the duplicate threshold
 const genuine = probes.map((p) => dot(p.v, gallery.find((g) => g.identity === p.identity)!.v))
@@ -218,7 +223,7 @@ for (const kind of kinds)
   for (const n of sizes) {
     const chunks = Math.ceil(n / CHUNK)
     const r0 = rss()
-    const index = new FaceIndex({ quantization })
+    const index = new FaceIndex({ quantization, ...graph })
     const t0 = performance.now()
     index.addMany(
       gallery.map((_, i) => `g${i}`),

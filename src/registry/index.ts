@@ -10,5 +10,5 @@ export {
   type DuplicateMatch,
 } from './service.js'
 export { RegistryFaces, sealEmbedding, openEmbedding } from './faces.js'
-export { FaceIndex, FACE_DIMENSIONS, type FaceIndexOptions, type FaceHit } from './face-index.js'
+export { FaceIndex, FACE_DIMENSIONS, quantise, type FaceIndexOptions, type FaceHit } from './face-index.js'
 export { importEntries, entriesFromCsv, entriesFromFolder, type ImportReport, type ImportEntry } from './import.js'
