@@ -7,7 +7,7 @@ import type { Config } from './config/index.js'
 import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index.js'
 import { LocalBlobStore, type BlobStore } from './media/index.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
-import { RegistryService } from './registry/index.js'
+import { RegistryFaces, RegistryService, type FaceEmbedder } from './registry/index.js'
 import { KyselyStore, migrateToLatest, openDatabase, type Db, type Store } from './storage/index.js'
 import {
   ANALYSE_JOB,
@@ -22,6 +22,9 @@ import { BillingService } from './billing/index.js'
 import type { Logger } from './logging.js'
 import { createConsoleAuth, type ConsoleAuth } from './console-auth/index.js'
 import { RedisCache } from './cache/index.js'
+
+/** The face model whose embeddings the registry index holds; another model's rows need `registry reindex`. */
+const FACE_MODEL = 'arcface fr_feature.onnx'
 
 /**
  * The one place where shiren's parts are wired together, with plain arguments (no container).
@@ -54,6 +57,8 @@ export interface ComposeOptions {
   clock?: Clock
   /** the vision engine; null runs without one (every analysis answers VISION_ENGINE_UNAVAILABLE) */
   analyser?: Analyser | null
+  /** the face embedder of the registry search (the analysis engine); default: the analyser when it embeds */
+  embedder?: FaceEmbedder | null
   startQueue?: boolean
 }
 
@@ -88,9 +93,21 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const apps = new AppService(store, vault)
   const cache = config.redisUrl ? new RedisCache(config.redisUrl) : null
   const tickets = new TicketService(store, vault, clock, cache)
-  const registry = new RegistryService(store, vault, blobs)
-  const billing = new BillingService(store)
   const analyser = opts.analyser ?? null
+  const embedder =
+    opts.embedder !== undefined ? opts.embedder : analyser && 'embed' in analyser ? (analyser as FaceEmbedder) : null
+  // the face index is built from the sealed embeddings in the background; the first search waits for it
+  const faces = embedder ? new RegistryFaces(store, vault, FACE_MODEL) : null
+  const registry = new RegistryService(
+    store,
+    vault,
+    blobs,
+    faces && embedder
+      ? { faces, embedder, tmpDir: join(config.dataDir, 'tmp'), duplicateScore: config.duplicateScore }
+      : null,
+  )
+  faces?.sync().catch((err) => log.error({ err: (err as Error).message }, 'registry face index build failed'))
+  const billing = new BillingService(store)
 
   const queue = new DbJobQueue(store, log, { concurrency: Math.max(1, config.analysisWorkers || 2) })
   const verifications = new VerificationService(store, vault, blobs, registry, queue, clock, {
@@ -105,6 +122,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     analyser,
     join(config.dataDir, 'tmp'),
     config.blobTimeoutMs,
+    registry,
   )
   queue.register(ANALYSE_JOB, {
     run: (job) => analysis.run(job.attemptId, job.recording),

@@ -217,9 +217,18 @@ describe('CLI contract', () => {
       'name,id_number\n张三,11010519491231002X\n李四,440524198001010013\n坏人,123\n',
     )
     const out = await cli(dir, 'registry', 'import', join(csvDir, 'people.csv'), '--json').catch((e) => e)
-    const report = JSON.parse(out.stdout)
-    expect(report).toMatchObject({ created: 2, updated: 0 })
-    expect(report.failed).toEqual([expect.objectContaining({ row: 3, reason: 'ID_NUMBER_INVALID' })])
+    // one line per person enrolled, masked; the bad row on stderr, and the exit status says so
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .map((l: string) => JSON.parse(l))
+    expect(lines).toEqual([
+      expect.objectContaining({ name: '张*', idNumber: '110***********002X', photo: false, status: 'created' }),
+      expect.objectContaining({ name: '李*', idNumber: '440***********0013', photo: false, status: 'created' }),
+    ])
+    expect(lines[0].personId).toMatch(/^per_/)
+    expect(out.stderr).toMatch(/"row":3.*"reason":"ID_NUMBER_INVALID"/)
+    expect(out.code).toBe(1)
     expect(existsSync(join(dir, 'shiren.db'))).toBe(true)
     expect(readdirSync(dir)).toContain('keys.json')
   })

@@ -8,6 +8,7 @@ import { PersonalDataVault } from '../src/crypto/index.js'
 import { randomBytes } from 'node:crypto'
 import { databaseUrl, dialects, tempDir, PG_URL, type DialectName } from './support/env.js'
 import { startTestServer } from './support/server.js'
+import { RegistryFaces } from '../src/registry/index.js'
 import { faceidClient } from './support/tencent.js'
 
 const DIALECTS = await dialects()
@@ -47,6 +48,7 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
       tokenTtlS: 600,
       actionCount: 2,
       idcardStep: 'none',
+      duplicateAction: 'flag',
     })
   })
   afterAll(async () => {
@@ -94,6 +96,7 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
       maxAttempts: 2,
       enabled: true,
       idcardStep: 'none',
+      duplicateAction: 'flag',
     })
     await store.rules.insert({
       ruleId: 'R2',
@@ -106,6 +109,7 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
       tokenTtlS: 600,
       actionCount: 2,
       idcardStep: 'both',
+      duplicateAction: 'flag',
     })
     expect((await store.rules.get('R2'))?.idcardStep).toBe('both')
   })
@@ -185,6 +189,37 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
       idHash: 'h',
       hasIdentity: true,
     })
+  })
+
+  it('registry faces: two processes agree through the revision counter; rows stay sealed; a deletion reaches both', async () => {
+    const unit = (seed: number) => {
+      const v = new Float32Array(512)
+      let x = seed
+      for (let i = 0; i < 512; i++) v[i] = Math.sin((x = (x * 16807) % 2147483647))
+      const n = Math.hypot(...v)
+      return v.map((e) => e / n)
+    }
+    // two instances over the same database stand for two server processes
+    const a = new RegistryFaces(store, vault, 'm1')
+    const b = new RegistryFaces(store, vault, 'm1')
+    const start = await store.registry.faceRevision()
+    await a.put('per_a', unit(1))
+    await a.put('per_b', unit(2))
+    expect((await b.search(unit(2), 1))[0]).toMatchObject({ personId: 'per_b' })
+    expect((await b.search(unit(2), 1))[0]!.cosine).toBeGreaterThan(0.99)
+    // concurrent writers get distinct revisions (the counter row is updated in the row's transaction)
+    const revs = await Promise.all([1, 2, 3, 4].map((i) => store.registry.putFace(`per_c${i}`, null)))
+    expect(new Set(revs).size).toBe(4)
+    expect(await store.registry.faceRevision()).toBe(start + 6)
+    await b.remove('per_b')
+    expect((await a.search(unit(2), 5)).map((h) => h.personId)).not.toContain('per_b')
+    // a row of another face model is not searched: it waits for a reindex
+    await store.registry.putFace('per_old', { embeddingSealed: vault.seal('x'), model: 'm0' })
+    await a.sync()
+    expect(a.staleCount).toBe(1)
+    const rows = await store.registry.facesSince(start, 100)
+    expect(rows.map((r) => r.revision)).toEqual([...rows.map((r) => r.revision)].sort((x, y) => x - y))
+    for (const r of rows) if (r.embeddingSealed) expect(r.embeddingSealed).toMatch(/^v1:/)
   })
 
   it('state transitions are compare-and-set: only one of two concurrent claims wins', async () => {

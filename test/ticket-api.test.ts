@@ -96,6 +96,7 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
       tokenTtlS: 600,
       actionCount: 2,
       idcardStep: 'front',
+      duplicateAction: 'flag',
     })
     const r = await getfaceid({ ruleId })
     expect(r.status).toBe(200)

@@ -3,11 +3,13 @@ import { randomToken, type PersonalDataVault } from '../crypto/index.js'
 import type { AppRow, Store } from '../storage/index.js'
 import {
   COMPARE_SOURCES,
+  DUPLICATE_ACTIONS,
   IDCARD_STEPS,
   LIVENESS_MODES,
   SERVICES,
   type App,
   type CompareSource,
+  type DuplicateAction,
   type IdCardStep,
   type LivenessMode,
   type Rule,
@@ -32,6 +34,7 @@ export interface NewRuleInput {
   tokenTtlS?: number
   actionCount?: number
   idcardStep?: IdCardStep
+  duplicateAction?: DuplicateAction
 }
 
 /** Capabilities this build can really judge; a rule asking for another is refused, never faked. */
@@ -159,6 +162,9 @@ export class AppService {
         'compare "idcard" compares with the portrait on the ID card: the rule needs an ID-card step (idcardStep front or both)',
       )
     }
+    const duplicateAction = input.duplicateAction ?? 'flag'
+    if (!DUPLICATE_ACTIONS.includes(duplicateAction))
+      throw new ReasonError('INVALID_PARAMETER', `duplicateAction must be one of ${DUPLICATE_ACTIONS.join(', ')}`)
     const ruleId = randomToken(12, UPPER)
     await this.store.rules.insert({
       ruleId,
@@ -171,6 +177,7 @@ export class AppService {
       tokenTtlS,
       actionCount,
       idcardStep,
+      duplicateAction,
     })
     return (await this.store.rules.get(ruleId))!
   }

@@ -31,6 +31,9 @@ export interface App {
   createdAt: string
 }
 
+export const DUPLICATE_ACTIONS = ['flag', 'fail'] as const
+export type DuplicateAction = (typeof DUPLICATE_ACTIONS)[number]
+
 export interface Rule {
   ruleId: string
   appId: string
@@ -44,6 +47,8 @@ export interface Rule {
   tokenTtlS: number
   actionCount: number
   idcardStep: IdCardStep
+  /** a passed verification whose face is enrolled under another ID number: 'flag' (duplicateOf) or 'fail' */
+  duplicateAction: DuplicateAction
   enabled: boolean
   createdAt: string
 }

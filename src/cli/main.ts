@@ -7,6 +7,9 @@ import { createLogger } from '../logging.js'
 import { listCodes, isReasonError } from '../codes/index.js'
 import { BillingService } from '../billing/index.js'
 import { entriesFromCsv, entriesFromFolder, importEntries } from '../registry/index.js'
+import { createAnalysisEngine } from '../analysis/index.js'
+import { maskIdNumber, maskName } from '../identity/index.js'
+import { readFile } from 'node:fs/promises'
 import { startServer } from '../server.js'
 import { migrateToLatest, openDatabase } from '../storage/index.js'
 import type { LivenessMode, CompareSource, IdCardStep, Service } from '../apps/index.js'
@@ -36,6 +39,28 @@ async function withShiren<T>(fn: (s: Shiren) => Promise<T>): Promise<T> {
     return await fn(s)
   } finally {
     await s.close()
+  }
+}
+
+/**
+ * The registry commands that embed faces start the analysis engine (one worker). Where `required`
+ * is false and the models are missing, photos are stored but not indexed, and the command says so.
+ */
+async function withRegistryFaces<T>(required: boolean, fn: (s: Shiren) => Promise<T>): Promise<T> {
+  const cfg = config()
+  let engine: Awaited<ReturnType<typeof createAnalysisEngine>> | null = null
+  try {
+    engine = await createAnalysisEngine({ modelsDir: cfg.modelsDir, workers: 1 })
+  } catch (err) {
+    if (required) throw err
+    process.stderr.write(`shiren: face analysis unavailable (${(err as Error).message}): faces are not indexed\n`)
+  }
+  const s = await compose(cfg, createLogger('warn', process.stderr as never), { embedder: engine })
+  try {
+    return await fn(s)
+  } finally {
+    await s.close()
+    await engine?.close()
   }
 }
 
@@ -186,6 +211,7 @@ ruleCmd
   .option('--ttl <seconds>', 'token lifetime for capture', int)
   .option('--actions <n>', 'number of actions in the action sequence', int)
   .option('--idcard <step>', 'ID-card step before the face step: none | front | both (only none is built yet)')
+  .option('--duplicate <action>', 'a passed face enrolled under another ID number: flag (default) | fail')
   .option('--name <name>')
   .option('--json', 'print JSON')
   .action(
@@ -198,6 +224,7 @@ ruleCmd
       ttl?: number
       actions?: number
       idcard?: string
+      duplicate?: string
       name?: string
       json?: boolean
     }) => {
@@ -211,6 +238,7 @@ ruleCmd
           ...(o.ttl !== undefined && { tokenTtlS: o.ttl }),
           ...(o.actions !== undefined && { actionCount: o.actions }),
           ...(o.idcard !== undefined && { idcardStep: o.idcard as IdCardStep }),
+          ...(o.duplicate !== undefined && { duplicateAction: o.duplicate as 'flag' | 'fail' }),
           ...(o.name && { name: o.name }),
         }),
       )
@@ -283,19 +311,83 @@ registryCmd
   .action(async (source: string, o: { json?: boolean }) => {
     if (!existsSync(source)) throw new InvalidArgumentError(`${source} does not exist`)
     const entries = statSync(source).isDirectory() ? await entriesFromFolder(source) : await entriesFromCsv(source)
-    const report = await withShiren((s) =>
-      importEntries(s.registry, entries, (done, total) => {
-        if (!o.json && process.stderr.isTTY) process.stderr.write(`\r${done}/${total}`)
-      }),
+    const report = await withRegistryFaces(false, (s) =>
+      importEntries(
+        s.registry,
+        entries,
+        (done, total) => {
+          if (!o.json && process.stderr.isTTY) process.stderr.write(`\r${done}/${total}`)
+        },
+        (e, r) => {
+          // --json: one line per person enrolled, name and number masked as everywhere else
+          if (o.json)
+            print(
+              true,
+              {
+                personId: r.id,
+                name: maskName(e.name.trim()),
+                idNumber: maskIdNumber(e.idNumber.trim().toUpperCase()),
+                photo: r.hasPhoto,
+                status: r.status,
+                face: r.face,
+                duplicateOf: r.duplicateOf,
+              },
+              () => '',
+            )
+        },
+      ),
     )
     if (!o.json && process.stderr.isTTY) process.stderr.write('\n')
-    print(!!o.json, report, () =>
-      [
-        `created ${report.created}, updated ${report.updated}, failed ${report.failed.length}`,
-        ...report.failed.map((f) => `  ${f.source}: ${f.reason} ${f.message}`),
-      ].join('\n'),
-    )
+    if (o.json) for (const f of report.failed) process.stderr.write(JSON.stringify({ failed: f }) + '\n')
+    else
+      print(false, report, () =>
+        [
+          `created ${report.created}, updated ${report.updated}, failed ${report.failed.length}`,
+          ...report.failed.map((f) => `  ${f.source}: ${f.reason} ${f.message}`),
+        ].join('\n'),
+      )
     if (report.failed.length) process.exitCode = 1
+  })
+
+registryCmd
+  .command('search')
+  .argument('<photos...>', 'photos to look for in the registry')
+  .option('--top <k>', 'persons per photo (1–100, default 5)', int)
+  .option('--json', 'print one JSON line per photo')
+  .action(async (files: string[], o: { top?: number; json?: boolean }) => {
+    await withRegistryFaces(true, async (s) => {
+      for (const file of files) {
+        try {
+          const r = await s.registry.search(await readFile(file), o.top ?? 5)
+          print(!!o.json, { file, matches: r.matches, ms: r.ms }, () =>
+            [`${file} (${r.ms} ms)`, ...r.matches.map((m) => `  ${m.personId}  score ${m.score}  FAR ${m.far}`)].join(
+              '\n',
+            ),
+          )
+        } catch (err) {
+          const error = isReasonError(err)
+            ? { reason: err.reason, message: err.message }
+            : { reason: 'SYSTEM_ERROR', message: (err as Error).message }
+          print(!!o.json, { file, error }, () => `${file}: ${error.reason} ${error.message}`)
+          process.exitCode = 1
+        }
+      }
+    })
+  })
+
+registryCmd
+  .command('reindex')
+  .description('re-embed every stored photo with the current face model (after a model change), with progress')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    const r = await withRegistryFaces(true, (s) =>
+      s.registry.reindex((done, total) => {
+        if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total}`)
+      }),
+    )
+    if (process.stderr.isTTY) process.stderr.write('\n')
+    print(!!o.json, r, () => `indexed ${r.indexed}, no face ${r.noFace}, failed ${r.failed}`)
+    if (r.failed) process.exitCode = 1
   })
 
 const adminCmd = program.command('admin').description('operator access: the management API token, the console password')

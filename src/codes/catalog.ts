@@ -389,7 +389,15 @@ export const CATALOG: readonly CatalogEntry[] = deepFreeze([
     origin: 'seed',
     messageZh: '活体检测未通过',
     messageEn: 'Liveness check failed',
-    reasons: ['SPOOF_DETECTED', 'LIVENESS_FAILED', 'RISK_CONTROL', 'EYES_CLOSED', 'NO_HEAD_TURN', 'ACTION_ORDER_WRONG'],
+    reasons: [
+      'SPOOF_DETECTED',
+      'LIVENESS_FAILED',
+      'RISK_CONTROL',
+      'DUPLICATE_IDENTITY',
+      'EYES_CLOSED',
+      'NO_HEAD_TURN',
+      'ACTION_ORDER_WRONG',
+    ],
   },
   {
     family: 'h5',
@@ -1284,7 +1292,7 @@ export const CATALOG: readonly CatalogEntry[] = deepFreeze([
     messageEn: 'Liveness check failed',
     remedyZh: '活体检测失败，命中风控逻辑',
     remedyEn: 'Liveness failed: a risk-control rule was hit.',
-    reasons: ['RISK_CONTROL'],
+    reasons: ['RISK_CONTROL', 'DUPLICATE_IDENTITY'],
   },
   {
     family: 'sdk',

@@ -30,6 +30,7 @@ export const REASONS = {
   ATTEMPTS_EXHAUSTED: 'the verification used all attempts its rule allows',
   LIVE_CODE_EXPIRED: 'the digits issued for read-aloud liveness expired before the upload',
   RISK_CONTROL: 'too many failed liveness attempts for this person in a short window',
+  DUPLICATE_IDENTITY: 'the face is enrolled in the registry under another ID number and the rule fails such attempts',
 
   // infrastructure
   SYSTEM_ERROR: 'an unexpected internal error',

@@ -29,6 +29,8 @@ export interface Config {
   riskWindowS: number
   /** A media read from the store that takes longer than this fails the attempt with BLOB_TIMEOUT. */
   blobTimeoutMs: number
+  /** Registry search: a face match at or above this 0–100 score with another ID number is a duplicate identity. */
+  duplicateScore: number
   /** Redis for rate-limit slots and live challenges shared by several processes; null keeps them in the database. */
   redisUrl: string | null
   /** ES module that makes the operator's DigitRecognizer (docs/digits.md); null: digits are not recognised */
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     riskMaxAttacks: int(env, 'SHIREN_RISK_MAX_ATTACKS', 5),
     riskWindowS: int(env, 'SHIREN_RISK_WINDOW_S', 3600, 60),
     blobTimeoutMs: int(env, 'SHIREN_BLOB_TIMEOUT_MS', 30_000, 100),
+    duplicateScore: int(env, 'SHIREN_DUPLICATE_SCORE', 85, 50),
     redisUrl: env.SHIREN_REDIS_URL || null,
     digitRecognizer: env.SHIREN_DIGIT_RECOGNIZER ? resolve(env.SHIREN_DIGIT_RECOGNIZER) : null,
     trustProxy: parseTrustProxy(env.SHIREN_TRUST_PROXY),

@@ -23,7 +23,10 @@ export interface CloudApiDeps {
   config: Pick<Config, 'bodyLimit' | 'clockSkewS' | 'publicUrl'>
   clock: Clock
   apps: Pick<AppService, 'secretOf' | 'getRule' | 'listRules'>
-  verifications: Pick<VerificationService, 'create' | 'byToken' | 'currentReason' | 'attempts' | 'identity' | 'blob'>
+  verifications: Pick<
+    VerificationService,
+    'create' | 'byToken' | 'currentReason' | 'attempts' | 'identity' | 'blob' | 'duplicateOf'
+  >
   idcards: Pick<IdCardStepService, 'data'>
 }
 
@@ -513,6 +516,8 @@ async function getDetectInfoEnhanced(s: CloudApiDeps, app: App, p: Record<string
     EncryptedBody: '',
     IsVerifyIntention: false,
     IntentionVerifyType: '',
+    // shiren's own field (clients that do not know it ignore it): the face is enrolled under another ID number
+    ShirenDuplicateOf: await s.verifications.duplicateOf(v),
   }
 }
 
@@ -646,6 +651,7 @@ async function getFaceIdResult(s: CloudApiDeps, app: App, p: Record<string, any>
     RiskInfoTag: null,
     LivenessInfoTag: null,
     DeviceInfoLevel: null,
+    ShirenDuplicateOf: await s.verifications.duplicateOf(v),
     Encryption: null,
     EncryptedBody: null,
     IdCardFrontBase64: (await cardImage(s, (await s.idcards.data(v))?.frontImage)) ?? '',

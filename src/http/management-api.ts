@@ -4,7 +4,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { constantTimeEqual } from '../crypto/index.js'
 import { ReasonError, isReasonError, listCodes, type Reason } from '../codes/index.js'
 import { BillingService } from '../billing/index.js'
-import { COMPARE_SOURCES, IDCARD_STEPS, LIVENESS_MODES, SERVICES, type AppService } from '../apps/index.js'
+import {
+  COMPARE_SOURCES,
+  DUPLICATE_ACTIONS,
+  IDCARD_STEPS,
+  LIVENESS_MODES,
+  SERVICES,
+  type AppService,
+} from '../apps/index.js'
 import type { RegistryService } from '../registry/index.js'
 import type { VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict } from './params.js'
@@ -16,7 +23,7 @@ import { ConsoleAuthUnavailableError } from '../console-auth/index.js'
 export interface ManagementApiDeps extends ConsoleSessionDeps {
   adminToken: string
   apps: Pick<AppService, 'createApp' | 'listApps' | 'updateApp' | 'rotateSecret' | 'createRule' | 'listRules'>
-  registry: Pick<RegistryService, 'enroll' | 'remove' | 'count' | 'list'>
+  registry: Pick<RegistryService, 'enroll' | 'remove' | 'count' | 'list' | 'search'>
   billing: Pick<BillingService, 'usage'>
   verifications: Pick<VerificationService, 'search' | 'maskedIdentity' | 'currentReason'>
 }
@@ -53,6 +60,7 @@ const Rule = Type.Object({
   tokenTtlS: Type.Integer(),
   actionCount: Type.Integer(),
   idcardStep: Type.String(),
+  duplicateAction: Type.String(),
   enabled: Type.Boolean(),
   createdAt: Type.String(),
 })
@@ -69,10 +77,28 @@ const CodeRow = Type.Object({
 })
 /** the columns are 32-bit integers: a larger number is a 400 here, not a database error */
 const INT32_MAX = 2 ** 31 - 1
+const FaceMatch = Type.Object({
+  personId: Type.String(),
+  score: Type.Number(),
+  far: Type.Number({ description: 'false-accept rate per pair at this score (from score 80 up: at most 1e-4)' }),
+})
+const DuplicateMatch = Type.Object({
+  personId: Type.String(),
+  name: Type.String({ description: 'masked' }),
+  idNumber: Type.String({ description: 'masked' }),
+  score: Type.Number(),
+  far: Type.Number(),
+})
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
 const literalUnion = (xs: readonly string[]) => Type.Union(xs.map((x) => Type.Literal(x)))
 
-const STATUS: Partial<Record<Reason, number>> = { APP_NOT_FOUND: 404, NOT_FOUND: 404, BUSINESS_REQUEST_INVALID: 422 }
+const STATUS: Partial<Record<Reason, number>> = {
+  APP_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  BUSINESS_REQUEST_INVALID: 422,
+  // no face model loaded here: search is not supported (not the caller's fault)
+  VISION_ENGINE_UNAVAILABLE: 501,
+}
 
 export async function managementApi(root: FastifyInstance, opts: { deps: ManagementApiDeps }) {
   const s = opts.deps
@@ -223,6 +249,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
               tokenTtlS: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
               actionCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
               idcardStep: Type.Optional(literalUnion(IDCARD_STEPS)),
+              duplicateAction: Type.Optional(literalUnion(DUPLICATE_ACTIONS)),
             },
             { additionalProperties: false },
           ),
@@ -246,6 +273,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           ...(b.tokenTtlS !== undefined && { tokenTtlS: b.tokenTtlS }),
           ...(b.actionCount !== undefined && { actionCount: b.actionCount }),
           ...(b.idcardStep !== undefined && { idcardStep: b.idcardStep as never }),
+          ...(b.duplicateAction !== undefined && { duplicateAction: b.duplicateAction as never }),
         })
         return reply.code(201).send(rule)
       },
@@ -281,7 +309,13 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
             { additionalProperties: false },
           ),
           response: {
-            200: Type.Object({ id: Type.String(), status: Type.String(), hasPhoto: Type.Boolean() }),
+            200: Type.Object({
+              id: Type.String(),
+              status: Type.String(),
+              hasPhoto: Type.Boolean(),
+              face: Type.String(),
+              duplicateOf: Type.Array(DuplicateMatch),
+            }),
             400: Type.Ref('ManagementError'),
           },
         },
@@ -291,6 +325,36 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
         if (req.body.photoBase64 && !photo)
           throw new ReasonError('INVALID_PARAMETER', 'photoBase64 is not valid base64')
         return s.registry.enroll({ name: req.body.name, idNumber: req.body.idNumber, photo })
+      },
+    )
+
+    a.post(
+      '/v1/registry/search',
+      {
+        bodyLimit: 8 * 1024 * 1024,
+        schema: {
+          tags: ['registry'],
+          summary:
+            'Find a face in the registry: the top persons with the 0–100 score and the false-accept rate it means',
+          security,
+          body: Type.Object(
+            { photoBase64: Type.String(), top: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({
+              faces: Type.Integer(),
+              matches: Type.Array(FaceMatch),
+              ms: Type.Integer(),
+            }),
+            400: Type.Ref('ManagementError'),
+          },
+        },
+      },
+      async (req) => {
+        const photo = decodeBase64Strict(req.body.photoBase64)
+        if (!photo) throw new ReasonError('INVALID_PARAMETER', 'photoBase64 is not valid base64')
+        return s.registry.search(photo, req.body.top ?? 5)
       },
     )
 

@@ -26,7 +26,7 @@ export interface TicketApiDeps {
   apps: Pick<AppService, 'getRule' | 'listRules'>
   verifications: Pick<
     VerificationService,
-    'create' | 'byOrderNo' | 'currentReason' | 'attempts' | 'blob' | 'setRedirect'
+    'create' | 'byOrderNo' | 'currentReason' | 'attempts' | 'blob' | 'setRedirect' | 'duplicateOf'
   >
 }
 
@@ -255,6 +255,8 @@ export async function ticketApi(app: FastifyInstance, opts: { deps: TicketApiDep
         video: wantVideo ? ((await s.verifications.blob(v.videoBlob))?.toString('base64') ?? null) : null,
         success: reason === 'PASS',
         ...(p.queryVersion === '1.0' && { sdkVersion: null, trtcFlag: null }),
+        // shiren's own field, ignored by clients that do not know it: the face is enrolled under another ID number
+        shirenDuplicateOf: await s.verifications.duplicateOf(v),
       }
       if (reason === 'PASS') return { result }
       // a finished failure is still a record: the code says why, the result holds what was captured

@@ -50,6 +50,7 @@ export async function importEntries(
   registry: RegistryService,
   entries: ImportEntry[],
   onProgress?: (done: number, total: number) => void,
+  onEnrolled?: (entry: ImportEntry, result: Awaited<ReturnType<RegistryService['enroll']>>) => void,
 ): Promise<ImportReport> {
   const report: ImportReport = { created: 0, updated: 0, failed: [] }
   let done = 0
@@ -58,6 +59,7 @@ export async function importEntries(
       const photo = e.photoPath ? await readFile(e.photoPath) : null
       const r = await registry.enroll({ name: e.name, idNumber: e.idNumber, photo })
       report[r.status]++
+      onEnrolled?.(e, r)
     } catch (err) {
       // one bad row must not stop the import; it is reported without the personal data itself
       report.failed.push({

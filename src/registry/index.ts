@@ -1,2 +1,14 @@
-export { RegistryService, MAX_REGISTRY_PHOTO_BYTES, type EnrollInput, type RegistryMatch } from './service.js'
+export {
+  RegistryService,
+  MAX_REGISTRY_PHOTO_BYTES,
+  DEFAULT_DUPLICATE_SCORE,
+  type EnrollInput,
+  type RegistryMatch,
+  type FaceEmbedder,
+  type FaceSearchSetup,
+  type FaceMatch,
+  type DuplicateMatch,
+} from './service.js'
+export { RegistryFaces, sealEmbedding, openEmbedding } from './faces.js'
+export { FaceIndex, FACE_DIMENSIONS, quantise, type FaceIndexOptions, type FaceHit } from './face-index.js'
 export { importEntries, entriesFromCsv, entriesFromFolder, type ImportReport, type ImportEntry } from './import.js'

@@ -202,9 +202,23 @@ export interface RegistryPerson {
 export interface RegistryRepository {
   upsert(p: Omit<RegistryPerson, 'createdAt'>, now: string): Promise<'created' | 'updated'>
   getByIdHash(idHash: string): Promise<RegistryPerson | null>
+  getById(id: string): Promise<RegistryPerson | null>
   delete(idHash: string): Promise<RegistryPerson | null>
   count(): Promise<number>
   list(limit: number, offset: number): Promise<RegistryPerson[]>
+  /** records a person's face (sealed embedding) or its removal (null), under a new registry revision */
+  putFace(personId: string, face: { embeddingSealed: string; model: string } | null): Promise<number>
+  /** the registry's change counter: it grows at every putFace */
+  faceRevision(): Promise<number>
+  /** faces changed after a revision, in revision order (null embedding: removed) */
+  facesSince(revision: number, limit: number): Promise<RegistryFaceRow[]>
+}
+
+export interface RegistryFaceRow {
+  personId: string
+  embeddingSealed: string | null
+  model: string | null
+  revision: number
 }
 
 export interface TicketRow {

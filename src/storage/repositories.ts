@@ -64,6 +64,7 @@ function toRule(r: Selectable<RuleTable>): Rule {
     tokenTtlS: num(r.token_ttl_s),
     actionCount: num(r.action_count),
     idcardStep: r.idcard_step as IdCardStep,
+    duplicateAction: r.duplicate_action === 'fail' ? 'fail' : 'flag',
     enabled: r.enabled !== 0,
     createdAt: r.created_at,
   }
@@ -272,6 +273,7 @@ function ruleRepository(db: Kysely<Database>): RuleRepository {
           token_ttl_s: r.tokenTtlS,
           action_count: r.actionCount,
           idcard_step: r.idcardStep,
+          duplicate_action: r.duplicateAction,
           enabled: 1,
           created_at: now,
           updated_at: now,
@@ -752,6 +754,10 @@ function registryRepository(db: Kysely<Database>): RegistryRepository {
         .execute()
       return 'created'
     },
+    async getById(id) {
+      const r = await db.selectFrom('registry_persons').selectAll().where('id', '=', id).executeTakeFirst()
+      return r ? toPerson(r) : null
+    },
     async getByIdHash(idHash) {
       const r = await db.selectFrom('registry_persons').selectAll().where('id_hash', '=', idHash).executeTakeFirst()
       return r ? toPerson(r) : null
@@ -773,6 +779,50 @@ function registryRepository(db: Kysely<Database>): RegistryRepository {
       return (
         await db.selectFrom('registry_persons').selectAll().orderBy('created_at').limit(limit).offset(offset).execute()
       ).map(toPerson)
+    },
+    async putFace(personId, face) {
+      // one transaction: the counter and the row move together, so a reader never sees a revision
+      // whose row is missing (SQLite serialises writers; PostgreSQL locks the one state row)
+      const write = async (trx: Kysely<Database>) => {
+        const r = await trx
+          .updateTable('registry_state')
+          .set((eb) => ({ revision: eb('revision', '+', 1) }))
+          .where('id', '=', 1)
+          .returning('revision')
+          .executeTakeFirstOrThrow()
+        const revision = num(r.revision)
+        const values = {
+          embedding_sealed: face?.embeddingSealed ?? null,
+          model: face?.model ?? null,
+          revision,
+        }
+        await trx
+          .insertInto('registry_faces')
+          .values({ person_id: personId, ...values })
+          .onConflict((oc) => oc.column('person_id').doUpdateSet(values))
+          .execute()
+        return revision
+      }
+      return db.isTransaction ? write(db) : db.transaction().execute(write)
+    },
+    async faceRevision() {
+      const r = await db.selectFrom('registry_state').select('revision').where('id', '=', 1).executeTakeFirst()
+      return r ? num(r.revision) : 0
+    },
+    async facesSince(revision, limit) {
+      const rows = await db
+        .selectFrom('registry_faces')
+        .selectAll()
+        .where('revision', '>', revision)
+        .orderBy('revision')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => ({
+        personId: r.person_id,
+        embeddingSealed: r.embedding_sealed,
+        model: r.model,
+        revision: num(r.revision),
+      }))
     },
   }
 }

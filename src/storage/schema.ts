@@ -29,6 +29,7 @@ export interface RuleTable {
   token_ttl_s: number
   action_count: number
   idcard_step: string
+  duplicate_action: string | null
   enabled: number
   created_at: string
   updated_at: string
@@ -138,6 +139,19 @@ export interface RegistryPersonTable {
   updated_at: string
 }
 
+export interface RegistryFaceTable {
+  person_id: string
+  /** the vault-sealed Float32 embedding (base64 inside); null for a deleted person (a tombstone) */
+  embedding_sealed: string | null
+  model: string | null
+  revision: number | string
+}
+
+export interface RegistryStateTable {
+  id: number
+  revision: number | string
+}
+
 export interface TicketTable {
   /** sha256 of the token value: access tokens are only ever looked up, never re-read */
   value_hash: string
@@ -175,6 +189,8 @@ export interface Database {
   jobs: JobTable
   ledger: LedgerTable
   registry_persons: RegistryPersonTable
+  registry_faces: RegistryFaceTable
+  registry_state: RegistryStateTable
   tickets: TicketTable
   guards: GuardTable
   console_sessions: ConsoleSessionTable

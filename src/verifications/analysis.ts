@@ -8,6 +8,7 @@ import type { JobResult } from '../queue/index.js'
 import type { Verification } from './types.js'
 import type { AnalyseRequest, AnalyseResult, AnalysisEngine } from '../analysis/index.js'
 import type { VerificationService } from './service.js'
+import type { RegistryService } from '../registry/index.js'
 
 /**
  * What the analysis needs of the attempt analyser (src/analysis, the worker pool): one call, plain
@@ -32,6 +33,8 @@ export class AttemptAnalysis {
     private readonly tmpDir: string,
     /** a media read that takes longer is a stuck store (a hung network mount), not a slow one */
     private readonly readTimeoutMs = 30_000,
+    /** the registry's face search: a passed face enrolled under another ID number is flagged */
+    private readonly registry: Pick<RegistryService, 'duplicatesOfPhoto'> | null = null,
   ) {}
 
   async run(attemptId: string, recording?: { durationMs: number; mimeType: string }): Promise<JobResult> {
@@ -109,10 +112,25 @@ export class AttemptAnalysis {
           return this.verdict(attemptId, 'BLOB_WRITE_FAILED', { bestFrame: 'not stored' })
         }
       }
+      let reason = result.reason
+      const signals: Record<string, unknown> = { ...result.signals, ms: result.ms }
+      // duplicate identity: the passed face is in the registry under another ID number
+      if (reason === 'PASS' && result.bestFrame && v.idHash && this.registry) {
+        try {
+          const dup = await this.registry.duplicatesOfPhoto(result.bestFrame, v.idHash)
+          if (dup.length) {
+            signals.duplicateOf = dup
+            if (rule.duplicateAction === 'fail') reason = 'DUPLICATE_IDENTITY'
+          }
+        } catch (err) {
+          // a search that cannot run does not undo a verdict; it is recorded instead
+          signals.duplicateCheck = `failed: ${String((err as Error)?.message ?? err).slice(0, 120)}`
+        }
+      }
       await this.verifications.finishAttempt(attemptId, {
-        reason: result.reason,
+        reason,
         similarity: result.similarity,
-        signals: { ...result.signals, ms: result.ms },
+        signals,
         bestFrameBlob,
       })
       return 'success'

@@ -575,6 +575,30 @@ export class VerificationService {
   }
 
   /** The identity as operators see it (console, management API): masked, never in full. */
+  /**
+   * The duplicate-identity alert of a verification: persons of other ID numbers whose registry face
+   * matched its passed face, masked (recorded by the analysis as ids and scores on the attempt).
+   */
+  async duplicateOf(
+    v: Verification,
+  ): Promise<Array<{ personId: string; name: string | null; idNumber: string | null; score: number; far: number }>> {
+    const attempts = await this.store.attempts.listFor(v.id)
+    const found = [...attempts].reverse().find((a) => Array.isArray(a.signals?.duplicateOf))
+    if (!found) return []
+    const out = []
+    for (const d of found.signals!.duplicateOf as Array<{ personId: string; score: number; far: number }>) {
+      const p = await this.registry.maskedPerson(d.personId)
+      out.push({
+        personId: d.personId,
+        name: p?.name ?? null,
+        idNumber: p?.idNumber ?? null,
+        score: d.score,
+        far: d.far,
+      })
+    }
+    return out
+  }
+
   async maskedIdentity(v: Verification): Promise<{ name: string | null; idNumber: string | null }> {
     const id = await this.identity(v)
     return { name: id.name ? maskName(id.name) : null, idNumber: id.idNumber ? maskIdNumber(id.idNumber) : null }

@@ -66,3 +66,23 @@ export function buildCalibration(impostor: number[], genuine: number, model: str
     farCosines,
   }
 }
+
+/**
+ * The false-accept rate per pair that a 0–100 score means: log-linear between the FAR anchors. Below
+ * score 30 it is 0.5 or more (reported as 1); from score 80 up it is at most 1e-4 — the calibration
+ * rests on about 28,000 impostor pairs, so it cannot tell rarer rates apart — and 1e-4 is reported as
+ * an upper bound.
+ */
+export function farAtScore(score: number): number {
+  const a = FAR_ANCHORS
+  if (score < a[0]![1]) return 1
+  for (let i = 1; i < a.length; i++) {
+    const [f1, s1] = a[i]!
+    if (score <= s1) {
+      const [f0, s0] = a[i - 1]!
+      const t = (score - s0) / (s1 - s0)
+      return Number((10 ** (Math.log10(f0) + t * (Math.log10(f1) - Math.log10(f0)))).toPrecision(2))
+    }
+  }
+  return a[a.length - 1]![0]
+}

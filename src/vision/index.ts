@@ -14,7 +14,7 @@ export {
   type ModelStatus,
   type PullResult,
 } from './models.js'
-export { cosineToScore, buildCalibration, FAR_ANCHORS, type CalibrationTable } from './calibration.js'
+export { farAtScore, cosineToScore, buildCalibration, FAR_ANCHORS, type CalibrationTable } from './calibration.js'
 export { CALIBRATION } from './calibration-table.js'
 export { QUALITY_THRESHOLDS, judgeQuality, qualityScore, type QualityVerdict } from './quality.js'
 export { loadFaceDetector, type FaceDetector, type RawFace } from './human.js'

@@ -590,13 +590,23 @@ async function registryPage() {
     e.preventDefault()
     void guarded(async () => {
       const f = photo.files?.[0]
-      await api('POST', '/v1/registry', {
+      const r = await api('POST', '/v1/registry', {
         name: name.value,
         idNumber: idn.value,
         ...(f && { photoBase64: await toBase64(f) }),
       })
       await registryPage()
       root.append(notice(t('enrolled'), 'ok', 'enrolled'))
+      if (r.duplicateOf?.length)
+        root.append(
+          notice(
+            t('duplicateAlert', {
+              who: r.duplicateOf.map((d: any) => `${d.name} ${d.idNumber} (${d.score})`).join('; '),
+            }),
+            'err',
+            'duplicate',
+          ),
+        )
     })
   })
   // bulk: photos named <name>_<id number>.jpg, as `shiren registry import <folder>` reads them
@@ -638,6 +648,41 @@ async function registryPage() {
       if (failed.length) bulk.append(h('ul', { class: 'errors' }, ...failed.map((x) => h('li', {}, x))))
     })()
   })
+  // find a face: the registry's 1:N search; names are shown masked, from the list above
+  const probe = input('sphoto', { type: 'file', accept: 'image/jpeg,image/png,image/webp', required: 'true' })
+  const found = h('div', { id: 'search-results' })
+  const search = h(
+    'form',
+    { class: 'card form', id: 'search' },
+    h('h2', {}, t('faceSearch')),
+    h('p', { class: 'muted' }, t('faceSearchHint')),
+    field(t('photo'), probe),
+    h('button', { type: 'submit', class: 'cbtn primary', id: 'search-submit' }, t('search')),
+    found,
+  )
+  search.addEventListener('submit', (e) => {
+    e.preventDefault()
+    void guarded(async () => {
+      const f = probe.files?.[0]
+      if (!f) return
+      const r = await api('POST', '/v1/registry/search', { photoBase64: await toBase64(f), top: 5 })
+      const who = (id: string) => list.people.find((p: any) => p.id === id)
+      found.replaceChildren(
+        r.matches.length
+          ? table(
+              [t('name'), t('idNumber'), t('score'), t('far')],
+              r.matches.map((m: any) => [
+                who(m.personId)?.name ?? m.personId,
+                h('code', {}, who(m.personId)?.idNumber ?? '—'),
+                String(m.score),
+                m.far >= 0.01 ? String(m.far) : m.far.toExponential(0),
+              ]),
+              { id: 'matches' },
+            )
+          : h('p', { class: 'muted' }, t('noMatches')),
+      )
+    })
+  })
   const delId = input('delId', { maxlength: '18', autocomplete: 'off' })
   const del = h(
     'form',
@@ -663,7 +708,7 @@ async function registryPage() {
       list.people.map((p: any) => [p.name, h('code', {}, p.idNumber), p.hasPhoto ? '✓' : '—', fmtTime(p.createdAt)]),
       { id: 'people' },
     ),
-    h('div', { class: 'cols' }, enroll, bulk, del),
+    h('div', { class: 'cols' }, enroll, bulk, del, search),
   )
   redraw = () => void guarded(registryPage)
 }

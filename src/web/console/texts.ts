@@ -112,6 +112,18 @@ export const C = {
   deleted: { zh: '已删除', en: 'Deleted' },
   notFound: { zh: '身份库中没有此人', en: 'No such person in the registry' },
   registryCount: { zh: '共 {n} 人', en: '{n} people' },
+  faceSearch: { zh: '以脸搜人', en: 'Find a face' },
+  faceSearchHint: {
+    zh: '上传一张照片，列出身份库中最相似的人（分数 0–100，及其对应的误识率）。',
+    en: 'Upload a photo to list the most similar people in the registry (score 0–100 and the false-accept rate it means).',
+  },
+  score: { zh: '分数', en: 'Score' },
+  far: { zh: '误识率', en: 'FAR' },
+  noMatches: { zh: '没有结果', en: 'No matches' },
+  duplicateAlert: {
+    zh: '注意：此人脸已以其他证件号登记：{who}',
+    en: 'Warning: this face is already enrolled under another ID number: {who}',
+  },
   perDay: { zh: '每日尝试次数', en: 'Attempts per day' },
   perCode: { zh: '按结果码', en: 'By code' },
   meaning: { zh: '含义', en: 'Meaning' },
