@@ -5,15 +5,8 @@
  * end, RSS growth after the warm-up (the first 5 minutes, or a fifth of a shorter run).
  */
 import { fork } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir, loadavg } from 'node:os'
-import { join } from 'node:path'
-import { loadConfig } from '../src/config/index.js'
-import { createLogger } from '../src/logging.js'
-import { startServer } from '../src/server.js'
-import { setAdminPassword } from '../src/console-auth/index.js'
-import { freshPostgresSchema } from '../test/support/env.js'
-import { tc3Headers, type FuzzTarget } from '../scripts/fuzz-requests.js'
+import { loadavg } from 'node:os'
+import { startFuzzServer } from '../scripts/fuzz-server.js'
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`)
@@ -25,39 +18,8 @@ const db = arg('db', 'sqlite')
 const warmup = Math.min(5, Math.max(1, Math.floor(minutes / 5)))
 const mb = (n: number) => Math.round(n / 2 ** 20)
 
-const dataDir = mkdtempSync(join(tmpdir(), 'shiren-soak-'))
-const pgSchema = db === 'postgres' ? await freshPostgresSchema() : null
-const config = loadConfig(
-  { SHIREN_OCR_WORKERS: '0' },
-  { dataDir, port: 0, host: '127.0.0.1', ...(pgSchema && { databaseUrl: pgSchema.url }), logLevel: 'fatal' },
-)
-const running = await startServer(config, createLogger('fatal'), { withVision: false })
-const s = running.shiren
-const { app, secret } = await s.apps.createApp({ name: 'soak' })
-const rule = await s.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'none' })
-const host = new URL(running.url).host
-const body = Buffer.from(JSON.stringify({ RuleId: rule.ruleId }))
-const detect = (await (
-  await fetch(`${running.url}/`, {
-    method: 'POST',
-    headers: tc3Headers(host, 'DetectAuth', app.appId, secret, body),
-    body,
-  })
-).json()) as { Response: { BizToken: string } }
-await setAdminPassword(dataDir, 'soak password')
-const login = await fetch(`${running.url}/console/api/login`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ password: 'soak password' }),
-})
-const target: FuzzTarget = {
-  appId: app.appId,
-  secret,
-  ruleId: rule.ruleId,
-  token: detect.Response.BizToken,
-  adminToken: s.adminToken,
-  consoleCookie: /shiren_console=([^;]*)/.exec(login.headers.get('set-cookie') ?? '')?.[1] ?? '',
-}
+const server = await startFuzzServer(db, 'soak')
+const target = server.target
 
 console.log(
   `bench:soak ${new Date().toISOString()} — ${minutes} min at ${rate} req/s (half valid, half hostile), db ${db}, warm-up ${warmup} min, server pid ${process.pid}, client in its own process`,
@@ -75,7 +37,7 @@ const client = fork(new URL('./soak-client.ts', import.meta.url).pathname, [], {
   execArgv: ['--import', 'tsx'],
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 })
-client.send({ url: running.url, target, rate, minutes, seed: 20261206 })
+client.send({ url: server.url, target, rate, minutes, seed: 20261206 })
 client.on(
   'message',
   (m: {
@@ -123,7 +85,6 @@ client.on('exit', async () => {
     `RSS after warm-up (minute ${warmup}) ${mb(base)} MB → end ${mb(last)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} %), peak ${mb(peak)} MB (${peakGrowth >= 0 ? '+' : ''}${peakGrowth.toFixed(1)} %); target ≤ 5 %: ${growth <= 5 ? 'holds' : 'does not hold'}`,
   )
   console.log(`5xx: ${total5xx}; answers with internals or other problems: ${totalProblems}`)
-  await running.stop()
-  await pgSchema?.drop()
+  await server.stop()
   process.exit(0)
 })

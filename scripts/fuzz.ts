@@ -5,16 +5,10 @@
  * and every answer that shows internals, and exits 1 if there was any.
  */
 import { Agent } from 'node:http'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir, loadavg } from 'node:os'
-import { join } from 'node:path'
+import { loadavg } from 'node:os'
 import fc from 'fast-check'
-import { loadConfig } from '../src/config/index.js'
-import { createLogger } from '../src/logging.js'
-import { startServer } from '../src/server.js'
-import { setAdminPassword } from '../src/console-auth/index.js'
-import { freshPostgresSchema } from '../test/support/env.js'
-import { FUZZ_FAMILIES, answerProblem, fuzzRequests, sendHttp, tc3Headers, type FuzzTarget } from './fuzz-requests.js'
+import { FUZZ_FAMILIES, answerProblem, fuzzRequests, sendHttp } from './fuzz-requests.js'
+import { startFuzzServer } from './fuzz-server.js'
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`)
@@ -27,40 +21,8 @@ const seed = Number(arg('seed', '20261206'))
 const concurrency = Number(arg('concurrency', '8'))
 
 async function main() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'shiren-fuzz-'))
-  const pgSchema = db === 'postgres' ? await freshPostgresSchema() : null
-  const config = loadConfig(
-    { SHIREN_OCR_WORKERS: '0' },
-    { dataDir, port: 0, host: '127.0.0.1', ...(pgSchema && { databaseUrl: pgSchema.url }), logLevel: 'fatal' },
-  )
-  const running = await startServer(config, createLogger('fatal'), { withVision: false })
-  const s = running.shiren
-  const { app, secret } = await s.apps.createApp({ name: 'fuzz' })
-  const rule = await s.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'none' })
-  const host = new URL(running.url).host
-  const body = Buffer.from(JSON.stringify({ RuleId: rule.ruleId }))
-  const detect = (await (
-    await fetch(`${running.url}/`, {
-      method: 'POST',
-      headers: tc3Headers(host, 'DetectAuth', app.appId, secret, body),
-      body,
-    })
-  ).json()) as { Response: { BizToken: string } }
-  await setAdminPassword(dataDir, 'fuzz password')
-  const login = await fetch(`${running.url}/console/api/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ password: 'fuzz password' }),
-  })
-  const consoleCookie = /shiren_console=([^;]*)/.exec(login.headers.get('set-cookie') ?? '')?.[1] ?? ''
-  const target: FuzzTarget = {
-    appId: app.appId,
-    secret,
-    ruleId: rule.ruleId,
-    token: detect.Response.BizToken,
-    adminToken: s.adminToken,
-    consoleCookie,
-  }
+  const server = await startFuzzServer(db, 'fuzz')
+  const target = server.target
 
   const perFamily = Math.ceil(total / FUZZ_FAMILIES.length)
   const queues = FUZZ_FAMILIES.map((f) =>
@@ -81,7 +43,7 @@ async function main() {
       while (next < requests.length) {
         const r = requests[next++]!
         try {
-          const a = await sendHttp(running.url, r, agent)
+          const a = await sendHttp(server.url, r, agent)
           const k = `${r.family} ${a.status}`
           counts.set(k, (counts.get(k) ?? 0) + 1)
           const p = answerProblem(r, a)
@@ -118,8 +80,7 @@ async function main() {
   )
   for (const p of problems.slice(0, 20)) console.log(`  ${p}`)
   agent.destroy()
-  await running.stop()
-  await pgSchema?.drop()
+  await server.stop()
   process.exit(problems.length || s5xx || errors ? 1 : 0)
 }
 
