@@ -33,7 +33,7 @@ import {
   SILENT_THRESHOLDS,
 } from '../src/liveness/silent.js'
 import { analyse } from '../src/analysis/index.js'
-import { clipLabels, fitPlatt, leaveOneOut, wilson } from './lib-captures.js'
+import { clipLabels, facePhotos, fitPlatt, leaveOneOut, stillVideo, wilson } from './lib-captures.js'
 import { ffmpegPath } from '../src/media/ffmpeg.js'
 import { verificationMetrics, rocPoints } from './lib-metrics.js'
 import { rocPng } from './roc-png.js'
@@ -53,22 +53,8 @@ const report: Record<string, unknown> = {}
 
 const models = await loadModels(modelsDir)
 
-/** every face photo with its identity (folder name); multi-face and edge-case photos excluded */
-function facePhotos(): Array<{ file: string; id: string }> {
-  const out: Array<{ file: string; id: string }> = []
-  for (const src of ['lfw', 'deepface']) {
-    const dir = join(data, 'faces', src)
-    for (const person of readdirSync(dir).sort()) {
-      if (person.startsWith('_')) continue
-      for (const f of readdirSync(join(dir, person)).sort())
-        out.push({ file: `faces/${src}/${person}/${f}`, id: `${src}/${person}` })
-    }
-  }
-  return out
-}
-
 async function benchPairs(m: LoadedModels) {
-  const photos = facePhotos()
+  const photos = facePhotos(data)
   const emb = new Map<string, Float32Array | null>()
   const t0 = performance.now()
   for (const p of photos) emb.set(p.file, (await embedImage(m, join(data, p.file))).embedding)
@@ -195,7 +181,7 @@ async function benchSpoof(m: LoadedModels) {
   }
   // bona fide photos: every face photo of faces/ (camera photos of real people, not recaptures)
   const bona: number[] = []
-  for (const p of facePhotos()) {
+  for (const p of facePhotos(data)) {
     const img = await decodeImage(join(data, p.file))
     const found = await findFaces(m.detector, img)
     if (found.primary) bona.push(padScore([await m.antispoof.score(img, found.primary.box)])!)
@@ -286,7 +272,7 @@ const movedEvidence: Array<{ id: string; planar: number; travel: number }> = []
 async function benchStill(m: LoadedModels) {
   const tmp = join(tmpdir(), `shiren-still-${process.pid}`)
   mkdirSync(tmp, { recursive: true })
-  const photos = facePhotos()
+  const photos = facePhotos(data)
   const limit = Number(process.env.STILL_LIMIT ?? photos.length)
   let rejected = 0
   let total = 0
@@ -297,37 +283,13 @@ async function benchStill(m: LoadedModels) {
   for (const p of order.slice(0, limit).map((i) => photos[i]!)) {
     for (const kind of ['moved', 'static'] as const) {
       const out = join(tmp, `${kind}.mp4`)
-      const vf =
-        kind === 'static'
-          ? 'scale=480:480:force_original_aspect_ratio=decrease,pad=480:480:(ow-iw)/2:(oh-ih)/2,format=yuv420p'
-          : "scale=960:960:force_original_aspect_ratio=decrease,pad=960:960:(ow-iw)/2:(oh-ih)/2,zoompan=z='1.25+0.1*sin(on/12)':x='iw/2-(iw/zoom/2)+30*sin(on/9)':y='ih/2-(ih/zoom/2)+20*cos(on/7)':d=1:s=480x480:fps=25,rotate=0.06*sin(t*3),format=yuv420p"
-      const r = spawnSync(ffmpegPath(), [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-y',
-        '-loop',
-        '1',
-        '-i',
-        join(data, p.file),
-        '-t',
-        '2.4',
-        '-r',
-        '25',
-        '-vf',
-        vf,
-        '-c:v',
-        'libx264',
-        '-preset',
-        'veryfast',
-        out,
-      ])
+      const r = spawnSync(ffmpegPath(), stillVideo(join(data, p.file), kind, out))
       if (r.status !== 0) throw new Error(r.stderr.toString())
       const scan = await scanVideo(m.detector, out)
       const me = motionEvidence(scan.samples, scan.planarResidual)
       if (kind === 'moved') movedEvidence.push({ id: p.file, planar: me.planarResidual, travel: me.rigidTravel })
       // the motion judge alone (the anti-spoof models are not run: a photo of a real face may look live to them)
-      const v = { reason: motionVerdict(motionEvidence(scan.samples, scan.planarResidual)) ?? 'PASS' }
+      const v = { reason: motionVerdict(me) ?? 'PASS' }
       total++
       // a still image must never pass: no face at all also counts as rejected
       const reason = scan.framesWithFace === 0 ? 'NO_FACE_IN_VIDEO' : v.reason
@@ -355,7 +317,7 @@ async function benchStill(m: LoadedModels) {
 async function benchQuality(m: LoadedModels) {
   const counts: Record<string, string[]> = {}
   const range: Record<string, [number, number]> = {}
-  const photos = facePhotos()
+  const photos = facePhotos(data)
   for (const p of photos) {
     const img = await decodeImage(join(data, p.file))
     const found = await findFaces(m.detector, img)
