@@ -8,6 +8,7 @@ import { DATA, MODELS, hasData } from '../support/env.js'
 import { buildReading, mulberry32, speakerTakes, wavBytes, type Takes } from '../support/digit-readings.js'
 import { warpedReadingVideo } from '../support/warped-reading.js'
 import { createAnalysisEngine } from '../../src/analysis/index.js'
+import { alignHeard, DIGITS_DECISION } from '../../src/audio/index.js'
 import { loadFaceDetector, type FaceDetector } from '../../src/vision/index.js'
 import { PHONE, ensureWebBuild, ff, hasChromium, launch, openPage, shot } from './support.js'
 
@@ -210,16 +211,18 @@ describe.skipIf(!ready)('digits attempt in Chromium: the issued digits are heard
 
   let first: { issued: string; played: Buffer } | null = null
 
-  it('the page asks for the challenge, the made-to-fit reading of those digits is recorded, and the judge hears them: code 0, digitsRecognized = the issued digits', async () => {
+  it('the page asks for the challenge, the made-to-fit reading of those digits is recorded, and the judge hears them: code 0, the issued digits heard in order (a dropped one tolerated as in the rule)', async () => {
     const r = await attempt('digits-heard', madeToFitReading)
     first = { issued: r.issued, played: r.played }
     expect(r.issued).toMatch(/^\d{4}$/)
     expect(r.signals).toHaveLength(1)
     const s = r.signals[0]!
-    expect({ code: r.code, digitsRecognized: s.digitsRecognized }, JSON.stringify(s)).toEqual({
-      code: 0,
-      digitsRecognized: r.issued,
-    })
+    // the issued digits are random, and the model sometimes drops a syllable (tolerated up to
+    // DIGITS_DECISION.maxUnheard): what was heard must be the issued digits in order, none foreign
+    const heard = alignHeard(String(s.digitsRecognized), r.issued)
+    expect({ code: r.code, foreign: heard.foreign }, JSON.stringify(s)).toEqual({ code: 0, foreign: 0 })
+    expect(heard.unheard, JSON.stringify(s)).toBeLessThanOrEqual(DIGITS_DECISION.maxUnheard)
+    if (heard.unheard) console.log(`[measure] digits-heard: ${heard.unheard} issued digit(s) unheard, tolerated`)
     expect(s.recognizer).toBe('sherpa-onnx-zh-kws-zipformer-3.3M')
     expect(s.digitsVerified).toBe(true)
     expect(r.problems.filter((p) => /Content Security Policy|Refused/.test(p))).toEqual([])
