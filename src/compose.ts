@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { access } from 'node:fs/promises'
+import { sql } from 'kysely'
 import { join } from 'node:path'
 import { AppService } from './apps/index.js'
 import { TicketService } from './auth/index.js'
@@ -22,6 +24,7 @@ import { BillingService } from './billing/index.js'
 import type { Logger } from './logging.js'
 import { createConsoleAuth, type ConsoleAuth } from './console-auth/index.js'
 import { RedisCache } from './cache/index.js'
+import { ShirenMetrics, runReadiness, type QueueStats, type ReadinessCheck, type ReadinessReport } from './ops/index.js'
 
 /** The face model whose embeddings the registry index holds; another model's rows need `registry reindex`. */
 const FACE_MODEL = 'arcface fr_feature.onnx'
@@ -49,6 +52,8 @@ export interface Shiren {
   adminToken: string
   /** the console's login throttle and server-side sessions */
   consoleAuth: ConsoleAuth
+  /** readiness checks of this process's role, and its Prometheus metrics */
+  ops: { readiness(): Promise<ReadinessReport>; metrics: ShirenMetrics }
   log: Logger
   close(): Promise<void>
 }
@@ -92,6 +97,16 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const clock = opts.clock ?? systemClock
   const apps = new AppService(store, vault)
   const cache = config.redisUrl ? new RedisCache(config.redisUrl) : null
+  // a worker runs jobs and answers no caller; an api process answers callers and runs no job
+  const runsJobs = config.role !== 'api' && !!opts.startQueue
+  const concurrency = Math.max(1, config.analysisWorkers || 2)
+  // the queue is read on each scrape (jobs are shared by every process: any one of them can report it)
+  let queue: DbJobQueue
+  const metrics = new ShirenMetrics({
+    role: config.role,
+    queueStats: () => queueStats(queue, store, db),
+    workerSlots: runsJobs ? concurrency : 0,
+  })
   const tickets = new TicketService(store, vault, clock, cache)
   const analyser = opts.analyser ?? null
   const embedder =
@@ -109,11 +124,12 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   faces?.sync().catch((err) => log.error({ err: (err as Error).message }, 'registry face index build failed'))
   const billing = new BillingService(store)
 
-  const queue = new DbJobQueue(store, log, { concurrency: Math.max(1, config.analysisWorkers || 2) })
+  queue = new DbJobQueue(store, log, { concurrency })
   const verifications = new VerificationService(store, vault, blobs, registry, queue, clock, {
     retentionS: config.retentionS,
     risk: { maxAttacks: config.riskMaxAttacks, windowS: config.riskWindowS },
     cache,
+    onVerdict: (v) => metrics.verdict(v.family, v.reason, v.billable),
   })
   const analysis = new AttemptAnalysis(
     store,
@@ -125,13 +141,55 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     registry,
   )
   queue.register(ANALYSE_JOB, {
-    run: (job) => analysis.run(job.attemptId, job.recording),
+    // timed and logged here with the id of the request that uploaded the media
+    async run(job) {
+      const jobLog = log.child({ attemptId: job.attemptId, ...(job.requestId && { requestId: job.requestId }) })
+      const before = await store.attempts.get(job.attemptId)
+      const started = performance.now()
+      jobLog.info({ kind: ANALYSE_JOB.kind }, 'analysis job started')
+      try {
+        const result = await analysis.run(job.attemptId, job.recording)
+        metrics.job(ANALYSE_JOB.kind, result, (performance.now() - started) / 1000)
+        const after = before?.state === 'finished' ? null : await store.attempts.get(job.attemptId)
+        if (after?.state === 'finished') {
+          const ms = after.signals?.ms
+          // the engine's stage timings, when the engine ran (a verdict before it has none)
+          if (typeof ms === 'number') metrics.analysis(after.signals, ms)
+          jobLog.info({ reason: after.reason, ms: Math.round(performance.now() - started) }, 'analysis job finished')
+        }
+        return result
+      } catch (err) {
+        metrics.job(ANALYSE_JOB.kind, 'error', (performance.now() - started) / 1000)
+        jobLog.warn({ err: String((err as Error)?.message ?? err).slice(0, 200) }, 'analysis job failed')
+        throw err
+      }
+    },
     giveUp: (job) => analysis.giveUp(job.attemptId),
   })
-  if (opts.startQueue) queue.start()
+  if (runsJobs) queue.start()
 
   const ocr = config.ocrWorkers > 0 ? lazyOcrPool(config.ocrWorkers) : null
   const idcards = new IdCardStepService(store, vault, blobs, registry, verifications, ocr, clock)
+
+  const mediaDir = join(config.dataDir, 'media')
+  const checks: Record<string, ReadinessCheck> = {
+    database: async () => {
+      await sql`select 1`.execute(db.kysely)
+    },
+    // the S3 store brings its own check (s3 branch); the folder store must be there and writable
+    blobs: async () => {
+      const b = blobs as BlobStore & { check?: () => Promise<void> }
+      if (typeof b.check === 'function') return b.check()
+      mkdirSync(mediaDir, { recursive: true })
+      await access(mediaDir, constants.W_OK)
+    },
+  }
+  if (config.role !== 'worker' && cache) checks.redis = () => cache.ping()
+  if (config.role === 'worker') {
+    checks.models = async () => {
+      if (!analyser) throw new Error(`the vision engine is not loaded: no models in ${config.modelsDir}`)
+    }
+  }
 
   const { token: adminToken } = loadOrCreateAdminToken(config.dataDir)
   const consoleAuth = createConsoleAuth({
@@ -159,6 +217,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     analyser,
     adminToken,
     consoleAuth,
+    ops: { readiness: () => runReadiness(checks), metrics },
     log,
     async close() {
       await queue.stop()
@@ -167,6 +226,28 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
       await consoleAuth.close()
       await db.close()
     },
+  }
+}
+
+/**
+ * What /metrics reports of the queue. The PostgreSQL queue (queue branch) has `stats()`; today's
+ * database queue is read directly: counts per state and the age of the oldest queued job.
+ */
+async function queueStats(queue: JobQueue, store: Store, db: Db): Promise<QueueStats> {
+  const q = queue as JobQueue & { stats?: () => Promise<QueueStats> }
+  if (typeof q.stats === 'function') return q.stats()
+  const c = await store.jobs.counts()
+  const oldest = await db.kysely
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.min('created_at').as('at'))
+    .where('state', '=', 'queued')
+    .executeTakeFirst()
+  const at = oldest?.at ? Date.parse(String(oldest.at)) : NaN
+  return {
+    queued: c.queued ?? 0,
+    running: c.running ?? 0,
+    dead: c.failed ?? 0,
+    oldestQueuedAgeS: Number.isFinite(at) ? Math.max(0, (Date.now() - at) / 1000) : 0,
   }
 }
 
