@@ -1,6 +1,5 @@
 import { constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { access } from 'node:fs/promises'
-import { sql } from 'kysely'
 import { join } from 'node:path'
 import { AppService } from './apps/index.js'
 import { TicketService } from './auth/index.js'
@@ -10,7 +9,15 @@ import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index
 import { LocalBlobStore, type BlobStore } from './media/index.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
 import { RegistryFaces, RegistryService, type FaceEmbedder } from './registry/index.js'
-import { KyselyStore, migrateToLatest, openDatabase, type Db, type Store } from './storage/index.js'
+import {
+  KyselyStore,
+  migrateToLatest,
+  oldestQueuedJobAt,
+  openDatabase,
+  pingDatabase,
+  type Db,
+  type Store,
+} from './storage/index.js'
 import {
   ANALYSE_JOB,
   AttemptAnalysis,
@@ -173,9 +180,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
 
   const mediaDir = join(config.dataDir, 'media')
   const checks: Record<string, ReadinessCheck> = {
-    database: async () => {
-      await sql`select 1`.execute(db.kysely)
-    },
+    database: () => pingDatabase(db),
     // the S3 store brings its own check (s3 branch); the folder store must be there and writable
     blobs: async () => {
       const b = blobs as BlobStore & { check?: () => Promise<void> }
@@ -237,12 +242,8 @@ async function queueStats(queue: JobQueue, store: Store, db: Db): Promise<QueueS
   const q = queue as JobQueue & { stats?: () => Promise<QueueStats> }
   if (typeof q.stats === 'function') return q.stats()
   const c = await store.jobs.counts()
-  const oldest = await db.kysely
-    .selectFrom('jobs')
-    .select((eb) => eb.fn.min('created_at').as('at'))
-    .where('state', '=', 'queued')
-    .executeTakeFirst()
-  const at = oldest?.at ? Date.parse(String(oldest.at)) : NaN
+  const oldest = await oldestQueuedJobAt(db)
+  const at = oldest ? Date.parse(oldest) : NaN
   return {
     queued: c.queued ?? 0,
     running: c.running ?? 0,
