@@ -467,15 +467,17 @@ export class VerificationService {
    * The page repeats an upload whose answer it never got (the connection dropped, the API process
    * died): the same recording for the same verification, with no new challenge issued since its
    * attempt, is that attempt — answered again, never a second attempt nor a VIDEO_REPLAYED. A
-   * recording sent again after a new challenge is still a replay.
+   * recording sent again after a new challenge is still a replay; once the verification is finished
+   * the answer stays ALREADY_COMPLETED (14), which the page takes, after a retry, as "done".
    */
   private async repeatedUpload(token: string, mediaHash: string): Promise<Attempt | null> {
     const v = await this.store.verifications.getByToken(token)
     if (!v) return null
     const a = await this.store.attempts.withMedia(v.id, mediaHash)
-    if (!a || a.seq < v.attemptsUsed) return null
-    // while its attempt is open, or once the verification is over, no new challenge can have been issued
-    if (a.state !== 'finished' || v.state === 'finished') return a
+    // a finished verification answers ALREADY_COMPLETED as ever (the page reads the result after it)
+    if (!a || a.seq < v.attemptsUsed || v.state === 'finished') return null
+    // while its attempt is open no new challenge can have been issued
+    if (a.state !== 'finished') return a
     // a failed attempt with attempts left: the same upload only if no challenge was issued after it
     return v.challengeIssuedAt !== null && v.challengeIssuedAt < a.createdAt ? a : null
   }
