@@ -133,7 +133,8 @@ program
  * by another worker when their lock runs out. A second signal exits at once.
  */
 function drainOnSignals(running: Awaited<ReturnType<typeof startServer>>, log: ReturnType<typeof createLogger>) {
-  const graceS = Number(process.env.SHIREN_SHUTDOWN_GRACE_S || 60)
+  const raw = Number(process.env.SHIREN_SHUTDOWN_GRACE_S || 60)
+  const graceS = Number.isFinite(raw) && raw > 0 ? raw : 60
   let draining = false
   const drain = (signal: string) => {
     if (draining) {
@@ -142,13 +143,10 @@ function drainOnSignals(running: Awaited<ReturnType<typeof startServer>>, log: R
     }
     draining = true
     log.info({ signal, graceS }, 'draining: no new requests or jobs; waiting for the running ones')
-    const timer = setTimeout(
-      () => {
-        log.error({ graceS }, 'the drain outlasted its grace period: exiting; running jobs will be taken over')
-        process.exit(1)
-      },
-      Math.max(1, graceS) * 1000,
-    )
+    const timer = setTimeout(() => {
+      log.error({ graceS }, 'the drain outlasted its grace period: exiting; running jobs will be taken over')
+      process.exit(1)
+    }, graceS * 1000)
     timer.unref()
     running.stop().then(
       () => {

@@ -18,7 +18,7 @@ export interface OpsApiDeps {
 /**
  * /readyz and /metrics, on the main port of `all` and `api` processes and on the ops listener of
  * `worker` ones. /readyz answers 503 with the list of what failed, so a load balancer stops sending
- * work. /metrics is Prometheus text behind a bearer token: SHIREN_METRICS_TOKEN when set (give
+ * work (the reasons only with the token below: they name internal hosts). /metrics is Prometheus text behind a bearer token: SHIREN_METRICS_TOKEN when set (give
  * Prometheus that one), else the admin token. The metrics carry counts and timings, never personal
  * data, but they describe the traffic of every app, which is the operator's to see.
  */
@@ -26,19 +26,23 @@ export async function opsApi(app: FastifyInstance, opts: { deps: OpsApiDeps; hea
   const s = opts.deps
   if (opts.healthz) app.get('/healthz', async () => ({ ok: true }))
 
-  app.get('/readyz', async (_req, reply) => {
-    const r = await s.ops.readiness()
-    return reply
-      .code(r.ready ? 200 : 503)
-      .header('cache-control', 'no-store')
-      .send({ ready: r.ready, role: s.config.role, failed: r.failed, checks: r.checks })
-  })
-
   const authorised = (req: FastifyRequest): boolean => {
     const h = req.headers.authorization ?? ''
     const given = h.startsWith('Bearer ') ? h.slice(7) : ''
     return given !== '' && constantTimeEqual(given, s.config.metricsToken ?? s.adminToken)
   }
+
+  // what failed, by name, for anyone (a load balancer); why (an internal address, a path) only with the token
+  app.get('/readyz', async (req, reply) => {
+    const r = await s.ops.readiness()
+    const checks = authorised(req)
+      ? r.checks
+      : Object.fromEntries(Object.entries(r.checks).map(([k, v]) => [k, v === 'ok' ? 'ok' : 'failed']))
+    return reply
+      .code(r.ready ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send({ ready: r.ready, role: s.config.role, failed: r.failed, checks })
+  })
   app.get('/metrics', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!authorised(req))
       return reply.code(401).send({
