@@ -20,8 +20,11 @@ import {
 } from './storage/index.js'
 import {
   ANALYSE_JOB,
+  OCR_JOB,
   AttemptAnalysis,
   IdCardStepService,
+  QueuedCardReader,
+  runOcrJob,
   VerificationService,
   type Analyser,
   type CardReader,
@@ -173,10 +176,25 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     },
     giveUp: (job) => analysis.giveUp(job.attemptId),
   })
+  // ID cards: read in this process (all), or handed to a worker as a job (api); workers read them for api processes
+  const ocr = config.ocrWorkers > 0 && config.role !== 'api' ? lazyOcrPool(config.ocrWorkers) : null
+  queue.register(OCR_JOB, {
+    async run(job) {
+      const started = performance.now()
+      try {
+        const result = await runOcrJob(blobs, ocr, job)
+        metrics.job(OCR_JOB.kind, result, (performance.now() - started) / 1000)
+        return result
+      } catch (err) {
+        metrics.job(OCR_JOB.kind, 'error', (performance.now() - started) / 1000)
+        throw err
+      }
+    },
+  })
   if (runsJobs) queue.start()
-
-  const ocr = config.ocrWorkers > 0 ? lazyOcrPool(config.ocrWorkers) : null
-  const idcards = new IdCardStepService(store, vault, blobs, registry, verifications, ocr, clock)
+  const cardReader =
+    config.role === 'api' ? (config.ocrWorkers > 0 ? new QueuedCardReader(store, queue, blobs) : null) : ocr
+  const idcards = new IdCardStepService(store, vault, blobs, registry, verifications, cardReader, clock)
 
   const mediaDir = join(config.dataDir, 'media')
   const checks: Record<string, ReadinessCheck> = {

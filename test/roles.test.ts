@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { databaseUrl, dialects, tempDir } from './support/env.js'
+import { DATA, databaseUrl, dialects, tempDir } from './support/env.js'
 import { startTestServer, type TestServer } from './support/server.js'
 import { faceidClient } from './support/tencent.js'
 import { REDIS_URL, redisReachable } from './support/redis.js'
@@ -121,6 +122,54 @@ for (const dialect of await dialects()) {
     }, 60_000)
   })
 }
+
+const CARDS = join(DATA, 'idcards')
+describe.skipIf(!existsSync(CARDS))('the ID-card step with an api and a worker process', () => {
+  it('the api process hands the card photo to a worker as a job and answers in the same request; nothing is left in the store', async () => {
+    const dataDir = tempDir()
+    const db = await databaseUrl('sqlite', dataDir)
+    const api = await startTestServer({ dataDir, databaseUrl: db.url, env: { SHIREN_ROLE: 'api' } })
+    const worker = await startTestServer({
+      dataDir,
+      databaseUrl: db.url,
+      env: { SHIREN_ROLE: 'worker', SHIREN_OPS_PORT: '0', SHIREN_OPS_HOST: '127.0.0.1' },
+    })
+    try {
+      const { app, secret } = await api.shiren.apps.createApp({ name: 'cards' })
+      const rule = await api.shiren.apps.createRule({
+        appId: app.appId,
+        liveness: 'silent',
+        compareSource: 'none',
+        idcardStep: 'front',
+        maxAttempts: 2,
+      })
+      const { BizToken } = await faceidClient(api.url, app.appId, secret).DetectAuth({ RuleId: rule.ruleId })
+      const r = await fetch(`${api.url}/capture/api/idcard?token=${BizToken}&side=front`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        // 小静's specimen card, turned by 90°: read and accepted as in test/idcard-http.test.ts
+        body: readFileSync(join(CARDS, 'chineseocr_card.png')),
+      })
+      expect(r.status).toBe(200)
+      expect(await r.json()).toMatchObject({
+        accepted: true,
+        shown: { idNumber: '370***********0246' },
+      })
+      // the reading was made on the worker; the api process ran no job
+      const ran = (srv: TestServer) =>
+        scrape(srv.url, srv.shiren.adminToken).then((t) =>
+          series(t, 'shiren_job_duration_seconds_count', { kind: 'ocr-card', outcome: 'success' }),
+        )
+      expect(await ran(worker)).toBe(1)
+      expect(await ran(api)).toBe(0)
+      // the photo and the reading in transit are gone (the card photo itself is kept with the verification)
+      expect(existsSync(join(dataDir, 'media', 'ocr')) ? readdirSync(join(dataDir, 'media', 'ocr')) : []).toEqual([])
+    } finally {
+      await api.close()
+      await worker.close()
+    }
+  }, 120_000)
+})
 
 describe('readiness and metrics access', () => {
   it('/readyz is 503 with the list of what failed (Redis unreachable)', async () => {
