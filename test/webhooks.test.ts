@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { startTestServer, type TestServer } from './support/server.js'
 import { databaseUrl, dialects, tempDir } from './support/env.js'
 import { faceidClient } from './support/tencent.js'
@@ -47,6 +48,13 @@ const fakeMp4 = () => Buffer.concat([Buffer.from('000000186674797069736f6d', 'he
 
 const NAME = '张三'
 const BAD_ID = '110101199003077777'
+
+describe("the README's receiver recipe", () => {
+  it('is quoted in README.md exactly as the file the tests verify signatures with', () => {
+    const recipe = readFileSync(new URL('../docs/examples/verify-webhook.ts', import.meta.url), 'utf8').trim()
+    expect(readFileSync(new URL('../README.md', import.meta.url), 'utf8')).toContain('```ts\n' + recipe + '\n```')
+  })
+})
 
 for (const dialect of await dialects()) {
   describe(`completion webhooks on ${dialect}`, () => {
