@@ -96,6 +96,7 @@ for (const dialect of await dialects()) {
       expect((await admin('PUT', `/v1/apps/${appId}/webhook`, { url: 'ftp://x' })).json.error.reason).toBe(
         'INVALID_PARAMETER',
       )
+      expect((await admin('PUT', `/v1/apps/NOAPP/webhook`, { url: hook.url })).status).toBe(404)
       const set = await admin('PUT', `/v1/apps/${appId}/webhook`, { url: hook.url })
       expect(set.status).toBe(200)
       const firstSecret: string = set.json.secret
@@ -225,6 +226,13 @@ for (const dialect of await dialects()) {
       expect(tries.filter((d: any) => d.statusCode === 500)).toHaveLength(3)
       expect(tries.some((d: any) => d.trigger === 'manual' && d.statusCode === 200)).toBe(true)
       expect(tries.length).toBe(hook.got.length)
+
+      // erasure's entry point: one verification's events and tries go, the others stay
+      const earlyId = log.find((e) => e.data.token === early.BizToken).verificationId
+      expect(await srv.shiren.store.webhooks.deleteForVerification(earlyId)).toBe(1)
+      const left = (await admin('GET', `/v1/webhooks/events?appId=${appId}`)).json as any[]
+      expect(left.map((e) => e.data.token).sort()).toEqual([analysed.BizToken, expired.BizToken].sort())
+      expect(await srv.shiren.store.webhooks.deliveriesFor([earlyEvent.id])).toEqual([])
 
       // kept as long as the verifications: the retention sweep takes the log with them
       srv.clock.advance(3600)

@@ -202,6 +202,11 @@ export class WebhookService {
     }))
   }
 
+  /** Person erasure: the events and delivery log of one verification (a real DELETE, not a mask). */
+  deleteForVerification(verificationId: string, tx: Store = this.store): Promise<number> {
+    return tx.webhooks.deleteForVerification(verificationId)
+  }
+
   /** The operator's retry: the same event (same id, body and idempotency key) is queued once more. */
   async retry(eventId: string): Promise<void> {
     const e = await this.store.webhooks.getEvent(eventId)
