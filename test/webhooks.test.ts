@@ -97,6 +97,19 @@ for (const dialect of await dialects()) {
         'INVALID_PARAMETER',
       )
       expect((await admin('PUT', `/v1/apps/NOAPP/webhook`, { url: hook.url })).status).toBe(404)
+      // odd input is a 4xx with a reason, never a 500
+      for (const [method, path, body] of [
+        ['GET', '/v1/webhooks/events?limit=1e309'],
+        ['GET', '/v1/webhooks/events?limit=0'],
+        ['POST', '/v1/webhooks/events/%00/retry'],
+        ['POST', `/v1/apps/${appId}/webhook/rotate`, { overlapS: -1 }],
+        ['PUT', `/v1/apps/${appId}/webhook`, { url: `https://example.com/${'a'.repeat(3000)}` }],
+      ] as Array<[string, string, unknown?]>) {
+        const r = await admin(method, path, body)
+        expect(r.status, `${method} ${path}`).toBeGreaterThanOrEqual(400)
+        expect(r.status, `${method} ${path}`).toBeLessThan(500)
+        expect(typeof r.json.error.reason).toBe('string')
+      }
       const set = await admin('PUT', `/v1/apps/${appId}/webhook`, { url: hook.url })
       expect(set.status).toBe(200)
       const firstSecret: string = set.json.secret
