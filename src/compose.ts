@@ -35,6 +35,7 @@ import type { Logger } from './logging.js'
 import { createConsoleAuth, type ConsoleAuth } from './console-auth/index.js'
 import { RedisCache } from './cache/index.js'
 import { ShirenMetrics, runReadiness, type QueueStats, type ReadinessCheck, type ReadinessReport } from './ops/index.js'
+import { WebhookService } from './webhooks/index.js'
 
 /** The face model whose embeddings the registry index holds; another model's rows need `registry reindex`. */
 const FACE_MODEL = 'arcface fr_feature.onnx'
@@ -58,6 +59,7 @@ export interface Shiren {
   billing: BillingService
   queue: JobQueue
   analysis: AttemptAnalysis
+  webhooks: WebhookService
   analyser: Analyser | null
   adminToken: string
   /** the console's login throttle and server-side sessions */
@@ -135,11 +137,17 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const billing = new BillingService(store)
 
   queue = new DbJobQueue(store, log, { concurrency })
+  const webhooks = new WebhookService(store, vault, queue, clock, config.webhooks, log)
+  queue.register(webhooks.job, {
+    run: (job) => webhooks.deliver(job),
+    giveUp: (job) => webhooks.giveUp(job),
+  })
   const verifications = new VerificationService(store, vault, blobs, registry, queue, clock, {
     retentionS: config.retentionS,
     risk: { maxAttacks: config.riskMaxAttacks, windowS: config.riskWindowS },
     cache,
     onVerdict: (v) => metrics.verdict(v.family, v.reason, v.billable),
+    outcomes: webhooks,
   })
   const analysis = new AttemptAnalysis(
     store,
@@ -237,6 +245,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     billing,
     queue,
     analysis,
+    webhooks,
     analyser,
     adminToken,
     consoleAuth,

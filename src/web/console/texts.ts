@@ -128,6 +128,42 @@ export const C = {
   perCode: { zh: '按结果码', en: 'By code' },
   meaning: { zh: '含义', en: 'Meaning' },
   csv: { zh: '导出 CSV', en: 'Export CSV' },
+  // ── webhooks (src/web/console/webhooks.ts) ──
+  webhooks: { zh: '回调', en: 'Webhooks' },
+  whNoApps: { zh: '请先新建应用', en: 'Create an app first' },
+  whConfig: { zh: '核验完成回调', en: 'Completion webhook' },
+  whUrl: { zh: '回调地址', en: 'Webhook URL' },
+  whUrlHint: {
+    zh: '每次核验结束（或过期）时签名 POST 到此地址；内网、回环、链路本地地址默认拒绝',
+    en: 'A signed POST goes here when a verification ends (or expires); private, loopback and link-local targets are refused unless allowed',
+  },
+  whNone: { zh: '尚未设置回调', en: 'No webhook yet' },
+  save: { zh: '保存', en: 'Save' },
+  whRotate: { zh: '轮换签名密钥', en: 'Rotate signing secret' },
+  whOverlap: { zh: '旧密钥继续签名', en: 'Old secret keeps signing' },
+  whOverlapHint: {
+    zh: '过渡期内每次投递带两个签名（新、旧密钥各一）',
+    en: 'During the overlap every delivery carries two signatures (new and old secret)',
+  },
+  whOverlap24h: { zh: '24 小时', en: '24 hours' },
+  whOverlap1h: { zh: '1 小时', en: '1 hour' },
+  whOverlapNone: { zh: '立即停用', en: 'Stop at once' },
+  whOverlapUntil: { zh: '旧密钥签名至 {at}', en: 'the old secret signs until {at}' },
+  whLog: { zh: '投递记录', en: 'Delivery log' },
+  whLogHint: {
+    zh: '每次尝试的时间、状态码或网络错误、耗时；失败后按指数退避重试 24 小时',
+    en: 'Each try with its time, status code or network error and duration; failures are retried with exponential backoff for 24 hours',
+  },
+  whWhen: { zh: '时间', en: 'When' },
+  whEvent: { zh: '事件 / 幂等键', en: 'Event / idempotency key' },
+  whOutcome: { zh: '结果 / 令牌', en: 'Outcome / token' },
+  whTries: { zh: '投递尝试', en: 'Tries' },
+  whRetry: { zh: '重新投递', en: 'Retry' },
+  whRetried: { zh: '已重新排队投递', en: 'Queued for delivery again' },
+  whManual: { zh: '手动', en: 'manual' },
+  whDelivered: { zh: '已送达', en: 'Delivered' },
+  whFailed: { zh: '已放弃', en: 'Gave up' },
+  whPending: { zh: '投递中', en: 'Pending' },
 } satisfies Record<string, Bi>
 
 export type CKey = keyof typeof C
