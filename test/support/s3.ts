@@ -37,6 +37,7 @@ export async function startS3(bucket = 'shiren-test'): Promise<TestS3> {
   const region = 'us-east-1'
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
   const client = new S3Client({ endpoint, region, credentials, forcePathStyle: true })
+  let closed = false
   return {
     endpoint,
     bucket,
@@ -57,6 +58,8 @@ export async function startS3(bucket = 'shiren-test'): Promise<TestS3> {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))
     },
     async close() {
+      if (closed) return
+      closed = true
       client.destroy()
       await server.close()
     },
