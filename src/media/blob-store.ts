@@ -4,7 +4,7 @@ import { dirname, join, relative, sep } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { BlobTooLargeError, collect, openSealedStream, sealStream } from './sealed-stream.js'
+import { BlobTooLargeError, ONE_RECORD, collect, openSealedStream, sealStream } from './sealed-stream.js'
 
 /**
  * Where photos and videos live: a local folder (the default, LocalBlobStore) or an S3-compatible
@@ -108,7 +108,7 @@ export class LocalBlobStore implements BlobStore {
     // write-then-rename: a crash leaves either the old file or the new one, never half of one
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
     try {
-      await pipeline(Readable.from(sealStream(data, this.cipher)), createWriteStream(tmp, { mode: 0o600 }))
+      await pipeline(Readable.from(sealStream(data, this.cipher), ONE_RECORD), createWriteStream(tmp, { mode: 0o600 }))
       await rename(tmp, file)
     } catch (err) {
       await rm(tmp, { force: true })
@@ -130,7 +130,7 @@ export class LocalBlobStore implements BlobStore {
         reject(err.code === 'ENOENT' ? new BlobNotFoundError(key) : err),
       )
     })
-    return Readable.from(openSealedStream(raw, this.cipher))
+    return Readable.from(openSealedStream(raw, this.cipher), ONE_RECORD)
   }
 
   async delete(key: string): Promise<void> {

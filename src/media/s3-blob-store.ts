@@ -19,7 +19,14 @@ import {
   type BlobStore,
   type BlobStoreOptions,
 } from './blob-store.js'
-import { BlobTooLargeError, SealedFormatError, collect, openSealedStream, sealStream } from './sealed-stream.js'
+import {
+  BlobTooLargeError,
+  ONE_RECORD,
+  SealedFormatError,
+  collect,
+  openSealedStream,
+  sealStream,
+} from './sealed-stream.js'
 
 export interface S3BlobStoreOptions extends BlobStoreOptions {
   bucket: string
@@ -97,7 +104,7 @@ export class S3BlobStore implements BlobStore {
     const Key = this.objectKey(key)
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key, Body: Readable.from(sealStream(data, this.cipher)) },
+      params: { Bucket: this.bucket, Key, Body: Readable.from(sealStream(data, this.cipher), ONE_RECORD) },
       partSize: this.partSize,
       queueSize: this.queueSize,
       // a failed upload aborts its multipart upload: no half object, no orphaned parts
@@ -126,7 +133,7 @@ export class S3BlobStore implements BlobStore {
     )
     const body = res.Body as Readable | undefined
     if (!body) throw new BlobStoreError(`s3 get ${key}: no body`, 'S3_EMPTY_BODY')
-    const out = Readable.from(openSealedStream(body, this.cipher))
+    const out = Readable.from(openSealedStream(body, this.cipher), ONE_RECORD)
     return out
   }
 

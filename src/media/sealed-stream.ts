@@ -19,6 +19,11 @@ import type { BlobCipher } from './blob-store.js'
 export const SEALED_MAGIC = Buffer.from([0x53, 0x48, 0x42, 0x01])
 /** plaintext bytes per record: peak memory of a streamed object is a few of these */
 export const SEALED_CHUNK = 1024 * 1024
+/**
+ * For Readable.from over the record generators: one record ahead, not the default 16 (16 MiB per
+ * stream in flight), so a stream holds about two records whatever the object's size.
+ */
+export const ONE_RECORD = { objectMode: true, highWaterMark: 1 } as const
 const ID = 16
 const HEADER = SEALED_MAGIC.length + ID
 const INNER = ID + 5
