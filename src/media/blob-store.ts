@@ -4,7 +4,14 @@ import { dirname, join, relative, sep } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { BlobTooLargeError, ONE_RECORD, collect, openSealedStream, sealStream } from './sealed-stream.js'
+import {
+  BlobTooLargeError,
+  ONE_RECORD,
+  collect,
+  openSealedStream,
+  sealStream,
+  type BlobCipher,
+} from './sealed-stream.js'
 
 /**
  * Where photos and videos live: a local folder (the default, LocalBlobStore) or an S3-compatible
@@ -59,13 +66,7 @@ export class BlobTimeoutError extends BlobStoreError {
   override name = 'BlobTimeoutError'
 }
 
-export { BlobTooLargeError }
-
-/** Media are personal data: everything is sealed before it touches the disk. */
-export interface BlobCipher {
-  sealBytes(plain: Buffer): Buffer
-  openBytes(sealed: Buffer): Buffer
-}
+export { BlobTooLargeError, type BlobCipher }
 
 export interface BlobStoreOptions {
   /** the largest object `put` / `get` handle whole; larger ones go through the streams (default 64 MiB) */

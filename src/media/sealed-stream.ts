@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import type { BlobCipher } from './blob-store.js'
 
 /**
  * The chunked sealed format of stored media (ours: no library seals a stream with the vault's key).
@@ -16,6 +15,12 @@ import type { BlobCipher } from './blob-store.js'
  * IV) are still read: `openSealedStream` falls back to it when the magic is absent or, with a chance
  * of 2^-32, present by accident and the first record does not open.
  */
+/** Media are personal data: everything is sealed before it touches the disk or a bucket. */
+export interface BlobCipher {
+  sealBytes(plain: Buffer): Buffer
+  openBytes(sealed: Buffer): Buffer
+}
+
 export const SEALED_MAGIC = Buffer.from([0x53, 0x48, 0x42, 0x01])
 /** plaintext bytes per record: peak memory of a streamed object is a few of these */
 export const SEALED_CHUNK = 1024 * 1024
