@@ -97,7 +97,7 @@ describe.each(await dialects())('media in an S3 bucket (%s)', (dialect) => {
 })
 
 describe('a bucket that fails', () => {
-  it('an upload is the family\'s "file storage failed" (h5 8, HTTP 503), a create with a photo fails cleanly; never a 500', async () => {
+  it('an upload is the family\'s "file storage failed" (h5 8, HTTP 503); a create with a photo and a registry enrolment fail cleanly; never a 500', async () => {
     const srv = await startTestServer({
       env: { SHIREN_BLOB_STORE: 's3', SHIREN_S3_BUCKET: s3.bucket, SHIREN_S3_PATH_STYLE: '1' },
     })
@@ -128,6 +128,17 @@ describe('a bucket that fails', () => {
         .DetectAuth({ RuleId: photoRule.ruleId, ImageBase64: jpeg().toString('base64') })
         .catch((e: { code?: string }) => e)
       expect((err as { code?: string }).code).toBe('FailedOperation.UnKnown')
+      // enrolling a registry photo: 503 with the store's reason, and no person half-enrolled
+      const enroll = await fetch(`${srv.url}/v1/registry`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${srv.shiren.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: '李四', idNumber: '11010519491231002X', photoBase64: jpeg().toString('base64') }),
+      })
+      expect({ status: enroll.status, body: await enroll.json() }).toMatchObject({
+        status: 503,
+        body: { error: { reason: 'BLOB_WRITE_FAILED' } },
+      })
+      expect(await srv.shiren.store.registry.list(10, 0)).toEqual([])
       expect(mediaFilesOnDisk(srv.dataDir)).toEqual([])
     } finally {
       await srv.close()
