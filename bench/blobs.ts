@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PersonalDataVault } from '../src/crypto/index.js'
-import { LocalBlobStore, S3BlobStore, type BlobStore } from '../src/media/index.js'
+import { LocalBlobStore, openS3BlobStore, type BlobStore } from '../src/media/index.js'
 
 const MB = 1024 * 1024
 const BIG = Number(process.env.BLOB_BENCH_MB ?? 256) * MB
@@ -105,7 +105,7 @@ try {
   await run('folder', new LocalBlobStore(join(dir, 'media'), vault))
   const s3 = await startS3rver(join(dir, 's3'))
   try {
-    const store = new S3BlobStore(
+    const store = await openS3BlobStore(
       {
         bucket: 'bench',
         forcePathStyle: true,
@@ -119,7 +119,7 @@ try {
       vault,
     )
     await run('s3 (s3rver, part 5 MiB × 2)', store)
-    store.close()
+    store.close?.()
   } finally {
     s3.stop()
   }

@@ -5,7 +5,7 @@ import { TicketService } from './auth/index.js'
 import { systemClock, type Clock } from './clock/index.js'
 import type { Config } from './config/index.js'
 import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index.js'
-import { LocalBlobStore, S3BlobStore, type BlobStore } from './media/index.js'
+import { LocalBlobStore, openS3BlobStore, type BlobStore } from './media/index.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
 import { RegistryFaces, RegistryService, type FaceEmbedder } from './registry/index.js'
 import { KyselyStore, migrateToLatest, openDatabase, type Db, type Store } from './storage/index.js'
@@ -92,7 +92,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const maxWholeBytes = Math.max(64 * 1024 * 1024, config.uploadLimit, config.bodyLimit)
   const blobs: BlobStore =
     config.blobStore === 's3'
-      ? new S3BlobStore(
+      ? await openS3BlobStore(
           {
             bucket: config.s3Bucket!,
             prefix: config.s3Prefix,
@@ -180,7 +180,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
       await cache?.close()
       await consoleAuth.close()
       await db.close()
-      if (blobs instanceof S3BlobStore) blobs.close()
+      blobs.close?.()
     },
   }
 }

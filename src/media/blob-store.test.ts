@@ -12,10 +12,10 @@ import {
   BlobTimeoutError,
   BlobTooLargeError,
   LocalBlobStore,
-  S3BlobStore,
   SealedFormatError,
   type BlobStore,
 } from './index.js'
+import { S3BlobStore } from './s3-blob-store.js'
 import { SEALED_MAGIC } from './sealed-stream.js'
 
 // One suite, both stores: the folder and an S3 bucket on a real S3-protocol server (s3rver, see

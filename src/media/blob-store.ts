@@ -38,6 +38,8 @@ export interface BlobStore {
   list(prefix: string): Promise<string[]>
   /** resolves when the store can be written to now (readiness), rejects with the reason otherwise */
   check(): Promise<void>
+  /** lets go of connections (the S3 client's sockets) */
+  close?(): void
 }
 
 export class BlobNotFoundError extends Error {
