@@ -133,8 +133,16 @@ export class S3BlobStore implements BlobStore {
     )
     const body = res.Body as Readable | undefined
     if (!body) throw new BlobStoreError(`s3 get ${key}: no body`, 'S3_EMPTY_BODY')
-    const out = Readable.from(openSealedStream(body, this.cipher), ONE_RECORD)
-    return out
+    const cipher = this.cipher
+    // a connection lost mid-body is the store's failure too (BlobStoreError), not a raw socket error
+    async function* opened(): AsyncGenerator<Buffer> {
+      try {
+        yield* openSealedStream(body!, cipher)
+      } catch (err) {
+        throw s3Error('get', key, err)
+      }
+    }
+    return Readable.from(opened(), ONE_RECORD)
   }
 
   async delete(key: string): Promise<void> {
