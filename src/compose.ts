@@ -5,7 +5,7 @@ import { TicketService } from './auth/index.js'
 import { systemClock, type Clock } from './clock/index.js'
 import type { Config } from './config/index.js'
 import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index.js'
-import { LocalBlobStore, type BlobStore } from './media/index.js'
+import { LocalBlobStore, openS3BlobStore, type BlobStore } from './media/index.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
 import { RegistryFaces, RegistryService, type FaceEmbedder } from './registry/index.js'
 import { KyselyStore, migrateToLatest, openDatabase, type Db, type Store } from './storage/index.js'
@@ -90,7 +90,21 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   await migrateToLatest(db)
   const store = new KyselyStore(db.kysely)
   const vault = new PersonalDataVault(loadOrCreateKeys(config.dataDir))
-  const blobs = new LocalBlobStore(join(config.dataDir, 'media'), vault)
+  // the whole-buffer bound of the store: every object put whole is an upload or a request body at most
+  const maxWholeBytes = Math.max(64 * 1024 * 1024, config.uploadLimit, config.bodyLimit)
+  const blobs: BlobStore =
+    config.blobStore === 's3'
+      ? await openS3BlobStore(
+          {
+            bucket: config.s3Bucket!,
+            prefix: config.s3Prefix,
+            forcePathStyle: config.s3PathStyle,
+            timeoutMs: config.blobTimeoutMs,
+            maxWholeBytes,
+          },
+          vault,
+        )
+      : new LocalBlobStore(join(config.dataDir, 'media'), vault, { maxWholeBytes })
   const clock = opts.clock ?? systemClock
   const apps = new AppService(store, vault)
   const cache = config.redisUrl ? new RedisCache(config.redisUrl) : null
@@ -175,6 +189,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
       await cache?.close()
       await consoleAuth.close()
       await db.close()
+      blobs.close?.()
     },
   }
 }
