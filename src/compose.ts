@@ -1,12 +1,11 @@
-import { constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { access } from 'node:fs/promises'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppService } from './apps/index.js'
 import { TicketService } from './auth/index.js'
 import { systemClock, type Clock } from './clock/index.js'
 import type { Config } from './config/index.js'
 import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index.js'
-import { LocalBlobStore, type BlobStore } from './media/index.js'
+import { LocalBlobStore, openS3BlobStore, type BlobStore } from './media/index.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
 import { RegistryFaces, RegistryService, type FaceEmbedder } from './registry/index.js'
 import {
@@ -105,7 +104,21 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   await migrateToLatest(db)
   const store = new KyselyStore(db.kysely)
   const vault = new PersonalDataVault(loadOrCreateKeys(config.dataDir))
-  const blobs = new LocalBlobStore(join(config.dataDir, 'media'), vault)
+  // the whole-buffer bound of the store: every object put whole is an upload or a request body at most
+  const maxWholeBytes = Math.max(64 * 1024 * 1024, config.uploadLimit, config.bodyLimit)
+  const blobs: BlobStore =
+    config.blobStore === 's3'
+      ? await openS3BlobStore(
+          {
+            bucket: config.s3Bucket!,
+            prefix: config.s3Prefix,
+            forcePathStyle: config.s3PathStyle,
+            timeoutMs: config.blobTimeoutMs,
+            maxWholeBytes,
+          },
+          vault,
+        )
+      : new LocalBlobStore(join(config.dataDir, 'media'), vault, { maxWholeBytes })
   const clock = opts.clock ?? systemClock
   const apps = new AppService(store, vault)
   const cache = config.redisUrl ? new RedisCache(config.redisUrl) : null
@@ -204,16 +217,9 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     config.role === 'api' ? (config.ocrWorkers > 0 ? new QueuedCardReader(store, queue, blobs) : null) : ocr
   const idcards = new IdCardStepService(store, vault, blobs, registry, verifications, cardReader, clock)
 
-  const mediaDir = join(config.dataDir, 'media')
   const checks: Record<string, ReadinessCheck> = {
     database: () => pingDatabase(db),
-    // the S3 store brings its own check (s3 branch); the folder store must be there and writable
-    blobs: async () => {
-      const b = blobs as BlobStore & { check?: () => Promise<void> }
-      if (typeof b.check === 'function') return b.check()
-      mkdirSync(mediaDir, { recursive: true })
-      await access(mediaDir, constants.W_OK)
-    },
+    blobs: () => blobs.check(),
   }
   if (config.role !== 'worker' && cache) checks.redis = () => cache.ping()
   if (config.role === 'worker') {
@@ -257,6 +263,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
       await cache?.close()
       await consoleAuth.close()
       await db.close()
+      blobs.close?.()
     },
   }
 }

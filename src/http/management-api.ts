@@ -99,6 +99,8 @@ const STATUS: Partial<Record<Reason, number>> = {
   BUSINESS_REQUEST_INVALID: 422,
   // no face model loaded here: search is not supported (not the caller's fault)
   VISION_ENGINE_UNAVAILABLE: 501,
+  // the media store failed (folder or S3 bucket): retry later, as the capture API answers it
+  BLOB_WRITE_FAILED: 503,
 }
 
 export async function managementApi(root: FastifyInstance, opts: { deps: ManagementApiDeps }) {

@@ -212,7 +212,17 @@ export class VerificationService {
     const token = makeToken(input.tokenStyle ?? (family === 'h5' ? 'biz' : 'face'))
     const expiresAt = plusS(now, rule.tokenTtlS)
     const purgeAfter = plusS(now, Math.max(this.retentionS, rule.tokenTtlS))
-    if (referenceOrigin === 'photo' && referenceBlob && input.photo) await this.blobs.put(referenceBlob, input.photo)
+    if (referenceOrigin === 'photo' && referenceBlob && input.photo) {
+      try {
+        await this.blobs.put(referenceBlob, input.photo)
+      } catch (err) {
+        // as for the recording: a store that fails is the family's "file storage failed", never an internal error
+        throw new ReasonError(
+          'BLOB_WRITE_FAILED',
+          `the reference photo could not be stored: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        )
+      }
+    }
 
     const insert = () =>
       this.store.transaction(async (tx) => {
