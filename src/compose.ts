@@ -8,11 +8,22 @@ import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index
 import { LocalBlobStore, openS3BlobStore, type BlobStore } from './media/index.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
 import { RegistryFaces, RegistryService, type FaceEmbedder } from './registry/index.js'
-import { KyselyStore, migrateToLatest, openDatabase, type Db, type Store } from './storage/index.js'
+import {
+  KyselyStore,
+  migrateToLatest,
+  oldestQueuedJobAt,
+  openDatabase,
+  pingDatabase,
+  type Db,
+  type Store,
+} from './storage/index.js'
 import {
   ANALYSE_JOB,
+  OCR_JOB,
   AttemptAnalysis,
   IdCardStepService,
+  QueuedCardReader,
+  runOcrJob,
   VerificationService,
   type Analyser,
   type CardReader,
@@ -22,6 +33,7 @@ import { BillingService } from './billing/index.js'
 import type { Logger } from './logging.js'
 import { createConsoleAuth, type ConsoleAuth } from './console-auth/index.js'
 import { RedisCache } from './cache/index.js'
+import { ShirenMetrics, runReadiness, type QueueStats, type ReadinessCheck, type ReadinessReport } from './ops/index.js'
 import { WebhookService } from './webhooks/index.js'
 
 /** The face model whose embeddings the registry index holds; another model's rows need `registry reindex`. */
@@ -51,6 +63,8 @@ export interface Shiren {
   adminToken: string
   /** the console's login throttle and server-side sessions */
   consoleAuth: ConsoleAuth
+  /** readiness checks of this process's role, and its Prometheus metrics */
+  ops: { readiness(): Promise<ReadinessReport>; metrics: ShirenMetrics }
   log: Logger
   close(): Promise<void>
 }
@@ -108,6 +122,16 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const clock = opts.clock ?? systemClock
   const apps = new AppService(store, vault)
   const cache = config.redisUrl ? new RedisCache(config.redisUrl) : null
+  // a worker runs jobs and answers no caller; an api process answers callers and runs no job
+  const runsJobs = config.role !== 'api' && !!opts.startQueue
+  const concurrency = Math.max(1, config.analysisWorkers || 2)
+  // the queue is read on each scrape (jobs are shared by every process: any one of them can report it)
+  let queue: DbJobQueue
+  const metrics = new ShirenMetrics({
+    role: config.role,
+    queueStats: () => queueStats(queue, store, db),
+    workerSlots: runsJobs ? concurrency : 0,
+  })
   const tickets = new TicketService(store, vault, clock, cache)
   const analyser = opts.analyser ?? null
   const embedder =
@@ -125,7 +149,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   faces?.sync().catch((err) => log.error({ err: (err as Error).message }, 'registry face index build failed'))
   const billing = new BillingService(store)
 
-  const queue = new DbJobQueue(store, log, { concurrency: Math.max(1, config.analysisWorkers || 2) })
+  queue = new DbJobQueue(store, log, { concurrency })
   const webhooks = new WebhookService(store, vault, queue, clock, config.webhooks, log)
   queue.register(webhooks.job, {
     run: (job) => webhooks.deliver(job),
@@ -135,6 +159,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     retentionS: config.retentionS,
     risk: { maxAttacks: config.riskMaxAttacks, windowS: config.riskWindowS },
     cache,
+    onVerdict: (v) => metrics.verdict(v.family, v.reason, v.billable),
     outcomes: webhooks,
   })
   const analysis = new AttemptAnalysis(
@@ -147,13 +172,61 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     registry,
   )
   queue.register(ANALYSE_JOB, {
-    run: (job) => analysis.run(job.attemptId, job.recording),
+    // timed and logged here with the id of the request that uploaded the media
+    async run(job) {
+      const jobLog = log.child({ attemptId: job.attemptId, ...(job.requestId && { requestId: job.requestId }) })
+      const before = await store.attempts.get(job.attemptId)
+      const started = performance.now()
+      jobLog.info({ kind: ANALYSE_JOB.kind }, 'analysis job started')
+      try {
+        const result = await analysis.run(job.attemptId, job.recording)
+        metrics.job(ANALYSE_JOB.kind, result, (performance.now() - started) / 1000)
+        const after = before?.state === 'finished' ? null : await store.attempts.get(job.attemptId)
+        if (after?.state === 'finished') {
+          const ms = after.signals?.ms
+          // the engine's stage timings, when the engine ran (a verdict before it has none)
+          if (typeof ms === 'number') metrics.analysis(after.signals, ms)
+          jobLog.info({ reason: after.reason, ms: Math.round(performance.now() - started) }, 'analysis job finished')
+        }
+        return result
+      } catch (err) {
+        metrics.job(ANALYSE_JOB.kind, 'error', (performance.now() - started) / 1000)
+        jobLog.warn({ err: String((err as Error)?.message ?? err).slice(0, 200) }, 'analysis job failed')
+        throw err
+      }
+    },
     giveUp: (job) => analysis.giveUp(job.attemptId),
   })
-  if (opts.startQueue) queue.start()
+  // ID cards: read in this process (all), or handed to a worker as a job (api); workers read them for api processes
+  const ocr = config.ocrWorkers > 0 && config.role !== 'api' ? lazyOcrPool(config.ocrWorkers) : null
+  queue.register(OCR_JOB, {
+    async run(job) {
+      const started = performance.now()
+      try {
+        const result = await runOcrJob(blobs, ocr, job)
+        metrics.job(OCR_JOB.kind, result, (performance.now() - started) / 1000)
+        return result
+      } catch (err) {
+        metrics.job(OCR_JOB.kind, 'error', (performance.now() - started) / 1000)
+        throw err
+      }
+    },
+  })
+  if (runsJobs) queue.start()
+  const cardReader =
+    config.role === 'api' ? (config.ocrWorkers > 0 ? new QueuedCardReader(store, queue, blobs) : null) : ocr
+  const idcards = new IdCardStepService(store, vault, blobs, registry, verifications, cardReader, clock)
 
-  const ocr = config.ocrWorkers > 0 ? lazyOcrPool(config.ocrWorkers) : null
-  const idcards = new IdCardStepService(store, vault, blobs, registry, verifications, ocr, clock)
+  const checks: Record<string, ReadinessCheck> = {
+    database: () => pingDatabase(db),
+    blobs: () => blobs.check(),
+  }
+  if (config.role !== 'worker' && cache) checks.redis = () => cache.ping()
+  if (config.role === 'worker') {
+    checks.models = async () => {
+      if (!analyser) throw new Error(`the vision engine is not loaded: no models in ${config.modelsDir}`)
+    }
+  }
 
   const { token: adminToken } = loadOrCreateAdminToken(config.dataDir)
   const consoleAuth = createConsoleAuth({
@@ -182,6 +255,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     analyser,
     adminToken,
     consoleAuth,
+    ops: { readiness: () => runReadiness(checks), metrics },
     log,
     async close() {
       await queue.stop()
@@ -191,6 +265,24 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
       await db.close()
       blobs.close?.()
     },
+  }
+}
+
+/**
+ * What /metrics reports of the queue. The PostgreSQL queue (queue branch) has `stats()`; today's
+ * database queue is read directly: counts per state and the age of the oldest queued job.
+ */
+async function queueStats(queue: JobQueue, store: Store, db: Db): Promise<QueueStats> {
+  const q = queue as JobQueue & { stats?: () => Promise<QueueStats> }
+  if (typeof q.stats === 'function') return q.stats()
+  const c = await store.jobs.counts()
+  const oldest = await oldestQueuedJobAt(db)
+  const at = oldest ? Date.parse(oldest) : NaN
+  return {
+    queued: c.queued ?? 0,
+    running: c.running ?? 0,
+    dead: c.failed ?? 0,
+    oldestQueuedAgeS: Number.isFinite(at) ? Math.max(0, (Date.now() - at) / 1000) : 0,
   }
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { compose, type ComposeOptions, type Shiren } from './compose.js'
 import type { Config } from './config/index.js'
-import { buildApp } from './http/index.js'
+import { buildApp, buildOpsApp } from './http/index.js'
 import type { Logger } from './logging.js'
 import type { Analyser } from './verifications/index.js'
 import { RecognizerLoadError } from './audio/index.js'
@@ -24,8 +24,13 @@ function missingModels(modelsDir: string, ids: string[]): string[] {
 
 export interface Running {
   shiren: Shiren
+  /** the HTTP app: the whole API (roles all and api) or the ops listener (role worker) */
   app: FastifyInstance
   url: string
+  /**
+   * The drain: stop accepting requests (fastify close: in-flight ones are answered), stop taking
+   * jobs and let the running ones finish (queue.stop), then close the engines and connections.
+   */
   stop(): Promise<void>
 }
 
@@ -70,11 +75,22 @@ export async function startServer(
   log: Logger,
   opts: ComposeOptions & { withVision?: boolean } = {},
 ): Promise<Running> {
-  const analyser =
-    opts.analyser !== undefined ? opts.analyser : opts.withVision === false ? null : await loadAnalyser(config, log)
-  const shiren = await compose(config, log, { ...opts, analyser, startQueue: opts.startQueue ?? true })
-  const app = await buildApp(shiren)
-  const address = await app.listen({ host: config.host, port: config.port })
+  // an api process never loads the vision engine (its workers hold the models) and runs no job
+  const api = config.role === 'api'
+  const analyser = api
+    ? null
+    : opts.analyser !== undefined
+      ? opts.analyser
+      : opts.withVision === false
+        ? null
+        : await loadAnalyser(config, log)
+  const shiren = await compose(config, log, { ...opts, analyser, startQueue: !api && (opts.startQueue ?? true) })
+  // a worker answers no caller: its only listener is the ops one (/healthz, /readyz, /metrics)
+  const app = config.role === 'worker' ? await buildOpsApp(shiren) : await buildApp(shiren)
+  const address =
+    config.role === 'worker'
+      ? await app.listen({ host: config.opsHost, port: config.opsPort })
+      : await app.listen({ host: config.host, port: config.port })
   // retention runs in every process; the purge is idempotent, so several processes do not conflict
   const sweep = setInterval(() => {
     shiren.verifications

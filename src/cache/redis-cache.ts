@@ -63,6 +63,13 @@ export class RedisCache implements Cache {
     return this.run(() => this.redis.get(this.prefix + key))
   }
 
+  /** readiness: Redis answers a PING */
+  ping(): Promise<void> {
+    return this.run(async () => {
+      await this.redis.ping()
+    })
+  }
+
   async close(): Promise<void> {
     this.redis.disconnect()
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander'
 import { existsSync, statSync } from 'node:fs'
-import { loadConfig, type Config } from '../config/index.js'
+import { loadConfig, parseRole, type Config } from '../config/index.js'
 import { compose, loadOrCreateAdminToken, type Shiren } from '../compose.js'
 import { createLogger } from '../logging.js'
 import { listCodes, isReasonError } from '../codes/index.js'
@@ -80,21 +80,44 @@ const print = (json: boolean, data: unknown, text: () => string) =>
 
 program
   .command('serve')
-  .description('start the HTTP server (migrations run first)')
+  .description('start the HTTP server and/or the analysis worker (migrations run first)')
   .option('--port <port>', 'port (SHIREN_PORT, default 8080)', int)
   .option('--host <host>', 'interface to listen on (SHIREN_HOST, default 0.0.0.0)')
-  .action(async (o: { port?: number; host?: string }) => {
-    const cfg = config({ ...(o.port !== undefined && { port: o.port }), ...(o.host && { host: o.host }) })
+  .option(
+    '--role <role>',
+    'all: HTTP and analysis (default) | api: HTTP only | worker: analysis jobs only, with an ops listener (SHIREN_ROLE)',
+  )
+  .action(async (o: { port?: number; host?: string; role?: string }) => {
+    const cfg = config({
+      ...(o.port !== undefined && { port: o.port }),
+      ...(o.host && { host: o.host }),
+      ...(o.role !== undefined && { role: parseRole(o.role) }),
+    })
     const log = createLogger(cfg.logLevel)
     const { token, created } = loadOrCreateAdminToken(cfg.dataDir)
-    const consolePassword = await ensureAdminPassword(cfg.dataDir)
+    const consolePassword = cfg.role === 'worker' ? null : await ensureAdminPassword(cfg.dataDir)
     const running = await startServer(cfg, log)
+    drainOnSignals(running, log)
+    if (cfg.role === 'worker') {
+      process.stdout.write(
+        [
+          '',
+          `shiren worker is running (analysis jobs; ops listener at ${running.url}: /healthz /readyz /metrics)`,
+          `  database         ${cfg.databaseUrl.startsWith('sqlite:') ? 'SQLite' : 'PostgreSQL'}`,
+          `  face analysis    ${running.shiren.analyser ? 'on' : `unavailable: no models in ${cfg.modelsDir} (shiren models pull)`}`,
+          '',
+        ].join('\n') + '\n',
+      )
+      return
+    }
     const demo = await ensureDemo(running.shiren)
     const lines = [
       '',
-      `shiren is running at ${running.url}`,
+      `shiren is running at ${running.url}${cfg.role === 'api' ? ' (role api: HTTP only, analysis on the workers)' : ''}`,
       `  data directory   ${cfg.dataDir}${cfg.databaseUrl.startsWith('sqlite:') ? ' (SQLite)' : ' (PostgreSQL)'}`,
-      `  face analysis    ${running.shiren.analyser ? 'on' : `unavailable: no models in ${cfg.modelsDir} (shiren models pull)`}`,
+      cfg.role === 'api'
+        ? '  face analysis    on the worker processes (shiren serve --role worker)'
+        : `  face analysis    ${running.shiren.analyser ? 'on' : `unavailable: no models in ${cfg.modelsDir} (shiren models pull)`}`,
       `  demo app         AppID ${demo.appId}  secret ${demo.secret}  RuleId ${demo.ruleId}`,
       `  management API   ${running.url}/v1 (Authorization: Bearer ${created ? token : '<data dir>/admin-token'})`,
       `  console          ${running.url}/console (password ${consolePassword ?? 'set earlier; change it with `shiren admin set-password`'})`,
@@ -102,13 +125,44 @@ program
       '',
     ]
     process.stdout.write(lines.join('\n') + '\n')
-    const stop = async () => {
-      await running.stop()
-      process.exit(0)
-    }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
   })
+
+/**
+ * SIGTERM / SIGINT drain the process: no new request is accepted (in-flight ones are answered), no
+ * new job is taken and the running ones finish, then connections close and the process exits 0.
+ * A drain that outlasts SHIREN_SHUTDOWN_GRACE_S (default 60) exits 1: the jobs it held are taken over
+ * by another worker when their lock runs out. A second signal exits at once.
+ */
+function drainOnSignals(running: Awaited<ReturnType<typeof startServer>>, log: ReturnType<typeof createLogger>) {
+  const raw = Number(process.env.SHIREN_SHUTDOWN_GRACE_S || 60)
+  const graceS = Number.isFinite(raw) && raw > 0 ? raw : 60
+  let draining = false
+  const drain = (signal: string) => {
+    if (draining) {
+      log.warn({ signal }, 'second signal: exiting without waiting for the drain')
+      process.exit(1)
+    }
+    draining = true
+    log.info({ signal, graceS }, 'draining: no new requests or jobs; waiting for the running ones')
+    const timer = setTimeout(() => {
+      log.error({ graceS }, 'the drain outlasted its grace period: exiting; running jobs will be taken over')
+      process.exit(1)
+    }, graceS * 1000)
+    timer.unref()
+    running.stop().then(
+      () => {
+        log.info('drained: exiting')
+        process.exit(0)
+      },
+      (err: unknown) => {
+        log.error({ err: (err as Error)?.message }, 'the drain failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => drain('SIGINT'))
+  process.on('SIGTERM', () => drain('SIGTERM'))
+}
 
 /** A ready-made app so that a newcomer can call the API right after the first start. */
 async function ensureDemo(s: Shiren): Promise<{ appId: string; secret: string; ruleId: string }> {

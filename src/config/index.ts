@@ -61,6 +61,26 @@ export interface Config {
     backoffMs: number
     retryForS: number
   }
+  /**
+   * SHIREN_ROLE: `all` (default) answers HTTP and runs the analysis in one process; `api` answers HTTP
+   * only (no queue, no vision engine); `worker` runs analysis jobs with an ops listener only.
+   */
+  role: Role
+  /** the worker's ops listener (/healthz, /readyz, /metrics): SHIREN_OPS_HOST / SHIREN_OPS_PORT */
+  opsHost: string
+  opsPort: number
+  /** SHIREN_METRICS_TOKEN: the bearer token /metrics asks for; null: the admin token */
+  metricsToken: string | null
+}
+
+export const ROLES = ['all', 'api', 'worker'] as const
+export type Role = (typeof ROLES)[number]
+
+export function parseRole(raw: string | undefined): Role {
+  const r = (raw ?? '').trim() || 'all'
+  if (!(ROLES as readonly string[]).includes(r))
+    throw new ConfigError(`SHIREN_ROLE / --role must be one of ${ROLES.join(', ')}, got "${raw}"`)
+  return r as Role
 }
 
 export class ConfigError extends Error {
@@ -106,6 +126,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     redisUrl: env.SHIREN_REDIS_URL || null,
     digitRecognizer: env.SHIREN_DIGIT_RECOGNIZER ? resolve(env.SHIREN_DIGIT_RECOGNIZER) : null,
     trustProxy: parseTrustProxy(env.SHIREN_TRUST_PROXY),
+    role: parseRole(env.SHIREN_ROLE),
+    opsHost: env.SHIREN_OPS_HOST ?? '0.0.0.0',
+    opsPort: int(env, 'SHIREN_OPS_PORT', 9464),
+    metricsToken: env.SHIREN_METRICS_TOKEN || null,
     webhooks: {
       allowPrivate: parseFlag(env, 'SHIREN_WEBHOOK_ALLOW_PRIVATE'),
       allow: parseCidrList(env.SHIREN_WEBHOOK_ALLOW),

@@ -9,6 +9,7 @@ import { consoleApi, type ConsoleApiDeps } from './console-api.js'
 import { managementApi, type ManagementApiDeps } from './management-api.js'
 import { ticketApi, TICKET_BODY_LIMIT, type TicketApiDeps } from './ticket-api.js'
 import { addSecurityHeaders } from './edge.js'
+import { observeRequests, opsApi, requestIdOf, type OpsApiDeps } from './ops-api.js'
 
 /**
  * Everything the HTTP surface uses: the union of what its plugins declare. Each plugin is handed
@@ -19,7 +20,8 @@ export type HttpDeps = CloudApiDeps &
   CaptureApiDeps &
   CapturePageDeps &
   ManagementApiDeps &
-  ConsoleApiDeps & {
+  ConsoleApiDeps &
+  OpsApiDeps & {
     config: Pick<Config, 'bodyLimit' | 'trustProxy'>
     log: Logger
   }
@@ -36,10 +38,12 @@ export async function buildApp(s: HttpDeps): Promise<FastifyInstance> {
     // X-Forwarded-* only from the proxies named by SHIREN_TRUST_PROXY (none by default)
     trustProxy: s.config.trustProxy,
     disableRequestLogging: true,
-    genReqId: () => crypto.randomUUID(),
+    // X-Request-Id only from a trusted proxy; else a fresh UUID (ops-api.ts)
+    genReqId: requestIdOf(s.config.trustProxy !== false),
   })
 
   addSecurityHeaders(app)
+  observeRequests(app, s.ops.metrics)
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
       { method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
@@ -71,5 +75,6 @@ export async function buildApp(s: HttpDeps): Promise<FastifyInstance> {
   await app.register(capturePage, { deps: s })
   await app.register(managementApi, { deps: s })
   await app.register(consoleApi, { deps: s })
+  await app.register(opsApi, { deps: s })
   return app
 }

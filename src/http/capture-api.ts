@@ -186,7 +186,9 @@ export async function captureApi(app: FastifyInstance, opts: { deps: CaptureApiD
           .trim(),
       }
     }
-    const r = await s.verifications.upload(token(req), req.body, recording)
+    // the request id travels with the analysis job, into the worker's logs
+    const r = await s.verifications.upload(token(req), req.body, recording, { requestId: req.id })
+    // a repeated upload (the page retrying after a dropped connection) gets its first answer again
     return reply.code(202).send({ attemptId: r.attempt.id, seq: r.attempt.seq, state: r.attempt.state })
   })
 }

@@ -73,7 +73,7 @@ export interface VerificationRepository {
   getByOrderNo(appId: string, orderNo: string): Promise<Verification | null>
   getByRequestKey(appId: string, key: string): Promise<Verification | null>
   sealedIdentity(id: string): Promise<SealedIdentity | null>
-  setChallenge(id: string, challenge: string, expiresAt: string | null): Promise<void>
+  setChallenge(id: string, challenge: string, expiresAt: string | null, issuedAt: string): Promise<void>
   setRedirect(id: string, url: string): Promise<void>
   /** sets name and number read from the ID card, only where the caller declared none; true if it did */
   adoptIdentity(id: string, identity: { nameSealed: string; idNumberSealed: string; idHash: string }): Promise<boolean>
@@ -119,6 +119,8 @@ export interface AttemptRepository {
   }): Promise<void>
   get(id: string): Promise<Attempt | null>
   listFor(verificationId: string): Promise<Attempt[]>
+  /** the latest attempt of this verification whose media has this (blind) hash */
+  withMedia(verificationId: string, mediaHash: string): Promise<Attempt | null>
   mediaSeen(mediaHash: string, exceptAttemptId: string): Promise<boolean>
   countRecent(
     appId: string,

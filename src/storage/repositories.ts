@@ -94,6 +94,7 @@ function toVerification(r: Selectable<VerificationTable>): Verification {
     maxAttempts: num(r.max_attempts),
     challenge: r.challenge ? (JSON.parse(r.challenge) as Challenge) : null,
     challengeExpiresAt: r.challenge_expires_at,
+    challengeIssuedAt: r.challenge_issued_at ?? null,
     finalReason: r.final_reason as Reason | null,
     finalCode: r.final_code === null ? null : num(r.final_code),
     finalBillable: bool(r.final_billable),
@@ -384,6 +385,7 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
           max_attempts: v.maxAttempts,
           challenge: null,
           challenge_expires_at: null,
+          challenge_issued_at: null,
           final_reason: null,
           final_code: null,
           final_billable: null,
@@ -431,10 +433,10 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
         .executeTakeFirst()
       return r ? { nameSealed: r.name_sealed, idNumberSealed: r.id_number_sealed } : null
     },
-    async setChallenge(id, challenge, expiresAt) {
+    async setChallenge(id, challenge, expiresAt, issuedAt) {
       await db
         .updateTable('verifications')
-        .set({ challenge, challenge_expires_at: expiresAt })
+        .set({ challenge, challenge_expires_at: expiresAt, challenge_issued_at: issuedAt })
         .where('id', '=', id)
         .execute()
     },
@@ -593,6 +595,17 @@ function attemptRepository(db: Kysely<Database>): AttemptRepository {
           .orderBy('seq')
           .execute()
       ).map(toAttempt)
+    },
+    async withMedia(verificationId, mediaHash) {
+      const r = await db
+        .selectFrom('attempts')
+        .selectAll()
+        .where('verification_id', '=', verificationId)
+        .where('media_hash', '=', mediaHash)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+      return r ? toAttempt(r) : null
     },
     async mediaSeen(mediaHash, exceptAttemptId) {
       const r = await db

@@ -57,6 +57,8 @@ export interface VerificationTable {
   max_attempts: number
   challenge: string | null
   challenge_expires_at: string | null
+  /** when the live challenge was issued (migration 0011; null before it) */
+  challenge_issued_at: string | null
   final_reason: string | null
   final_code: number | null
   final_billable: number | null

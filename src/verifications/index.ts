@@ -21,3 +21,4 @@ export {
   type CardStepStatus,
   type CardData,
 } from './idcard-step.js'
+export { QueuedCardReader, OCR_JOB, runOcrJob } from './queued-card-reader.js'

@@ -198,6 +198,35 @@ describe('VerificationService (fakes for clock, blobs, queue, cache; SQLite in m
     expect(s.queue.jobs).toHaveLength(1)
   })
 
+  it('the same upload repeated (its answer lost) is the same attempt, until a new challenge is issued', async () => {
+    const { verification: v } = await s.service.create({
+      app: s.app,
+      rule: await s.rule({ maxAttempts: 3 }),
+      family: 'h5',
+    })
+    await s.service.challenge(v.token)
+    s.clock.advance(5000)
+    const media = webm()
+    const first = await s.service.upload(v.token, media)
+    // while it waits for analysis
+    const again = await s.service.upload(v.token, media)
+    expect(again).toMatchObject({ repeated: true, attempt: { id: first.attempt.id, seq: 1 } })
+    // after a failed verdict, with attempts left and no new challenge
+    s.clock.advance(2000)
+    await s.service.finishAttempt(first.attempt.id, {
+      reason: 'NO_BLINK',
+      similarity: null,
+      signals: {},
+      bestFrameBlob: null,
+    })
+    const late = await s.service.upload(v.token, media)
+    expect(late).toMatchObject({ repeated: true, attempt: { id: first.attempt.id, reason: 'NO_BLINK' } })
+    expect(s.queue.jobs).toHaveLength(1)
+    expect((await s.service.byToken(v.token))!.attemptsUsed).toBe(1)
+    // another recording is a new attempt as ever
+    expect((await s.service.upload(v.token, webm())).attempt.seq).toBe(2)
+  })
+
   it('an unused token expires on the clock: TOKEN_EXPIRED for the page and as the caller-visible result', async () => {
     const { verification: v } = await s.service.create({
       app: s.app,

@@ -25,6 +25,8 @@ export const ANALYSE_JOB = defineJob(
     recording: Type.Optional(
       Type.Object({ durationMs: Type.Integer({ minimum: 0 }), mimeType: Type.String({ maxLength: 100 }) }),
     ),
+    /** the id of the HTTP request that uploaded it, so that the job's logs can be found from the request's */
+    requestId: Type.Optional(Type.String({ maxLength: 64 })),
   }),
 )
 export const MAX_REFERENCE_BYTES = 3 * 1024 * 1024
@@ -58,6 +60,8 @@ export interface VerificationPolicy {
    * against it; the database keeps the record. Without one, the database row alone decides.
    */
   cache: Cache | null
+  /** told of every verdict once it is committed (one per ledger row): the metrics count them */
+  onVerdict?: (v: { family: Family; reason: Reason; billable: boolean }) => void
   /** told inside the transaction that finishes a verification (completion webhooks) */
   outcomes?: OutcomeListener | null
 }
@@ -95,6 +99,8 @@ export interface UploadResult {
   attempt: Attempt
   /** true when the attempt was judged without analysis (e.g. a replayed video) */
   finishedAtOnce: boolean
+  /** the same upload again (a retry after a dropped connection): the attempt it made the first time */
+  repeated?: boolean
 }
 
 const iso = (d: Date) => d.toISOString()
@@ -247,6 +253,7 @@ export class VerificationService {
     let created: Awaited<ReturnType<typeof insert>>
     try {
       created = await insert()
+      if (created) this.policy.onVerdict?.({ family, reason: created.reason, billable: created.billable })
     } catch (err) {
       if (referenceOrigin === 'photo' && referenceBlob) await this.blobs.delete(referenceBlob)
       // the same request arriving twice at once: the loser returns what the winner created
@@ -345,7 +352,7 @@ export class VerificationService {
       const ttlMs = (expiresAt ? Date.parse(expiresAt) : Date.parse(v.expiresAt)) - now.getTime()
       await cached(() => this.policy.cache!.put(`challenge:${v.id}`, JSON.stringify(challenge), Math.max(1000, ttlMs)))
     }
-    await this.store.verifications.setChallenge(v.id, JSON.stringify(challenge), expiresAt)
+    await this.store.verifications.setChallenge(v.id, JSON.stringify(challenge), expiresAt, iso(now))
     await this.store.verifications.transition(v.id, ['created'], 'capturing')
     return challenge
   }
@@ -378,7 +385,12 @@ export class VerificationService {
     token: string,
     media: Buffer,
     recording?: { durationMs: number; mimeType: string },
+    opts: { requestId?: string } = {},
   ): Promise<UploadResult> {
+    // a keyed hash: equal uploads are recognised without keeping a fingerprint of the face video itself
+    const mediaHash = this.vault.blindIndex('media', createHash('sha256').update(media).digest('hex'))
+    const repeated = await this.repeatedUpload(token, mediaHash)
+    if (repeated) return { attempt: repeated, finishedAtOnce: false, repeated: true }
     const { v, app, rule } = await this.usable(token)
     const now = this.clock.now()
     if (v.state === 'analysing')
@@ -413,8 +425,6 @@ export class VerificationService {
 
     const attemptId = `att_${ulid().toLowerCase()}`
     const mediaBlob = `${v.id}/${attemptId}.${videoKind ?? imageKind}`
-    // a keyed hash: equal uploads are recognised without keeping a fingerprint of the face video itself
-    const mediaHash = this.vault.blindIndex('media', createHash('sha256').update(media).digest('hex'))
     try {
       await this.blobs.put(mediaBlob, media)
     } catch (err) {
@@ -445,6 +455,7 @@ export class VerificationService {
           await this.queue.enqueue(tx, ANALYSE_JOB, `analyse:${attemptId}`, {
             attemptId,
             ...(recording && { recording }),
+            ...(opts.requestId && { requestId: opts.requestId.slice(0, 64) }),
           })
         return true
       })
@@ -468,6 +479,25 @@ export class VerificationService {
       })
     }
     return { attempt: (await this.store.attempts.get(attemptId))!, finishedAtOnce: early !== null }
+  }
+
+  /**
+   * The page repeats an upload whose answer it never got (the connection dropped, the API process
+   * died): the same recording for the same verification, with no new challenge issued since its
+   * attempt, is that attempt — answered again, never a second attempt nor a VIDEO_REPLAYED. A
+   * recording sent again after a new challenge is still a replay; once the verification is finished
+   * the answer stays ALREADY_COMPLETED (14), which the page takes, after a retry, as "done".
+   */
+  private async repeatedUpload(token: string, mediaHash: string): Promise<Attempt | null> {
+    const v = await this.store.verifications.getByToken(token)
+    if (!v) return null
+    const a = await this.store.attempts.withMedia(v.id, mediaHash)
+    // a finished verification answers ALREADY_COMPLETED as ever (the page reads the result after it)
+    if (!a || a.seq < v.attemptsUsed || v.state === 'finished') return null
+    // while its attempt is open no new challenge can have been issued
+    if (a.state !== 'finished') return a
+    // a failed attempt with attempts left: the same upload only if no challenge was issued after it
+    return v.challengeIssuedAt !== null && v.challengeIssuedAt < a.createdAt ? a : null
   }
 
   /**
@@ -497,7 +527,7 @@ export class VerificationService {
     const { code, billable } = toCode(v.family, out.reason)
     const now = this.clock.now()
     const last = out.reason === 'PASS' || attempt.seq >= v.maxAttempts
-    await this.store.transaction(async (tx) => {
+    const recorded = await this.store.transaction(async (tx) => {
       if (
         !(await tx.attempts.finish(attemptId, {
           reason: out.reason,
@@ -509,7 +539,7 @@ export class VerificationService {
           finishedAt: iso(now),
         }))
       )
-        return
+        return false
       await tx.ledger.record({
         attemptId,
         verificationId: v.id,
@@ -547,7 +577,9 @@ export class VerificationService {
           purgeAfter: v.purgeAfter,
         })
       }
+      return true
     })
+    if (recorded) this.policy.onVerdict?.({ family: v.family, reason: out.reason, billable })
     return (await this.store.attempts.get(attemptId))!
   }
 

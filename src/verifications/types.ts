@@ -30,6 +30,8 @@ export interface Verification {
   maxAttempts: number
   challenge: Challenge | null
   challengeExpiresAt: string | null
+  /** when the live challenge was issued; null for verifications from before migration 0011 */
+  challengeIssuedAt: string | null
   finalReason: Reason | null
   finalCode: number | null
   finalBillable: boolean | null

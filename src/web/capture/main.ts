@@ -752,8 +752,15 @@ async function upload(blob: Blob): Promise<'accepted' | 'failed' | ApiError> {
     } catch {
       /* not JSON: a proxy page */
     }
-    // after a drop the first upload may have arrived: then the attempt is already being analysed
-    if (attempt > 0 && r.status === 409 && body?.error.reason === 'BUSINESS_REQUEST_INVALID') return 'accepted'
+    // after a drop the first upload may have arrived: the server answers the same recording with its
+    // first attempt (202); another upload in progress, or a verification the first one finished, is
+    // read from the session next
+    if (
+      attempt > 0 &&
+      r.status === 409 &&
+      (body?.error.reason === 'BUSINESS_REQUEST_INVALID' || body?.error.reason === 'ALREADY_COMPLETED')
+    )
+      return 'accepted'
     if (body && isError(body)) return body
     continue
   }
