@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppService } from './apps/index.js'
+import { AuditLog } from './audit/index.js'
 import { TicketService } from './auth/index.js'
 import { systemClock, type Clock } from './clock/index.js'
 import type { Config } from './config/index.js'
@@ -38,6 +39,12 @@ export interface Shiren {
   blobs: BlobStore
   clock: Clock
   apps: AppService
+  /**
+   * The audit log of operator actions (append-only, no personal data). A service that records its
+   * actions takes it as a constructor argument here and calls `audit.record({ actor, source, action,
+   * subject, details }, tx)` inside the transaction of the change.
+   */
+  audit: AuditLog
   tickets: TicketService
   registry: RegistryService
   verifications: VerificationService
@@ -90,7 +97,8 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const vault = new PersonalDataVault(loadOrCreateKeys(config.dataDir))
   const blobs = new LocalBlobStore(join(config.dataDir, 'media'), vault)
   const clock = opts.clock ?? systemClock
-  const apps = new AppService(store, vault)
+  const audit = new AuditLog(store, clock)
+  const apps = new AppService(store, vault, audit, clock)
   const cache = config.redisUrl ? new RedisCache(config.redisUrl) : null
   const tickets = new TicketService(store, vault, clock, cache)
   const analyser = opts.analyser ?? null
@@ -149,6 +157,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     blobs,
     clock,
     apps,
+    audit,
     tickets,
     registry,
     verifications,

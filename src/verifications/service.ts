@@ -207,6 +207,7 @@ export class VerificationService {
           id,
           appId: app.appId,
           ruleId: rule.ruleId,
+          ruleVersion: rule.version,
           family,
           token,
           orderNo: input.orderNo ?? null,
@@ -305,7 +306,8 @@ export class VerificationService {
       throw new ReasonError('TOKEN_EXPIRED', 'the verification token has expired')
     if (v.attemptsUsed >= v.maxAttempts && v.state !== 'analysing')
       throw new ReasonError('ATTEMPTS_EXHAUSTED', 'no attempts left')
-    const rule = await this.store.rules.get(v.ruleId)
+    // the rule as it was when the verification was created: a later edit does not change its course
+    const rule = await this.store.rules.getVersion(v.ruleId, v.ruleVersion)
     const app = await this.store.apps.get(v.appId)
     if (!rule || !app) throw new ReasonError('NOT_FOUND', 'the rule or app of this verification no longer exists')
     return { v, rule, app }
@@ -554,6 +556,11 @@ export class VerificationService {
   /** Where the person is sent at the end (the ticket flow's browser login may set it late). */
   async setRedirect(id: string, url: string): Promise<void> {
     await this.store.verifications.setRedirect(id, url)
+  }
+
+  /** The rule of a verification at the version it was created under (its settings judge it). */
+  ruleOf(v: Pick<Verification, 'ruleId' | 'ruleVersion'>): Promise<Rule | null> {
+    return this.store.rules.getVersion(v.ruleId, v.ruleVersion)
   }
 
   attempts(verificationId: string): Promise<Attempt[]> {
