@@ -10,6 +10,7 @@ import {
   IDCARD_STEPS,
   LIVENESS_MODES,
   RULE_SETTINGS,
+  RULE_SETTING_KEYS,
   SERVICES,
   type AppService,
   type RulePatch,
@@ -334,6 +335,19 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
     a.patch(
       '/v1/rules/:ruleId',
       {
+        // the validator drops unknown properties silently (fastify's removeAdditional): a misspelt
+        // setting must be refused before that, not ignored while the rest is applied
+        preValidation: async (req) => {
+          const b = req.body
+          if (b === null || typeof b !== 'object' || Array.isArray(b))
+            throw new ReasonError('INVALID_PARAMETER', 'the body must be an object of rule settings')
+          const unknown = Object.keys(b).filter((k) => !(RULE_SETTING_KEYS as string[]).includes(k))
+          if (unknown.length)
+            throw new ReasonError(
+              'INVALID_PARAMETER',
+              `${unknown.join(', ')}: not a rule setting; known: ${RULE_SETTING_KEYS.join(', ')}`,
+            )
+        },
         schema: {
           tags: ['rules'],
           summary:
