@@ -23,18 +23,9 @@ export interface NewAppInput {
   concurrencyLimit?: number
 }
 
-export interface NewRuleInput {
-  appId: string
-  name?: string
-  liveness: LivenessMode
-  compareSource: CompareSource
-  threshold?: number
-  maxAttempts?: number
-  tokenTtlS?: number
-  actionCount?: number
-  idcardStep?: IdCardStep
-  duplicateAction?: DuplicateAction
-}
+/** A new rule: its app, liveness mode and compare source; any other setting, or its default. */
+export type NewRuleInput = { appId: string } & Pick<RuleSettings, 'liveness' | 'compareSource'> &
+  Partial<Omit<RuleSettings, 'liveness' | 'compareSource'>>
 
 /** A change to a rule: any of its settings (src/apps/rule-settings.ts); the rest stay as they are. */
 export type RulePatch = Partial<RuleSettings>

@@ -5,14 +5,11 @@ import { constantTimeEqual } from '../crypto/index.js'
 import { ReasonError, isReasonError, listCodes, type Reason } from '../codes/index.js'
 import { BillingService } from '../billing/index.js'
 import {
-  COMPARE_SOURCES,
-  DUPLICATE_ACTIONS,
-  IDCARD_STEPS,
-  LIVENESS_MODES,
   RULE_SETTINGS,
   RULE_SETTING_KEYS,
   SERVICES,
   type AppService,
+  type NewRuleInput,
   type RulePatch,
 } from '../apps/index.js'
 import { AUDIT_ACTORS, type AuditBy, type AuditLog } from '../audit/index.js'
@@ -269,18 +266,15 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           tags: ['rules'],
           summary: 'Create a rule (RuleId)',
           security,
+          // the settings of src/apps/rule-settings.ts (a new one appears here by itself), with the
+          // compare source named `compare` as `shiren rule create --compare` names it
           body: Type.Object(
             {
+              ...Type.Partial(Type.Omit(RULE_SETTINGS, ['compareSource', 'liveness', 'name'])).properties,
               appId: Type.String({ maxLength: 32 }),
-              name: Type.Optional(Type.String({ maxLength: 128 })),
-              liveness: literalUnion(LIVENESS_MODES),
-              compare: literalUnion(COMPARE_SOURCES),
-              threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
-              maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
-              tokenTtlS: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
-              actionCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
-              idcardStep: Type.Optional(literalUnion(IDCARD_STEPS)),
-              duplicateAction: Type.Optional(literalUnion(DUPLICATE_ACTIONS)),
+              name: Type.Optional(Type.String({ maxLength: 128, description: 'default: <liveness>/<compare>' })),
+              liveness: RULE_SETTINGS.properties.liveness,
+              compare: RULE_SETTINGS.properties.compareSource,
             },
             { additionalProperties: false },
           ),
@@ -293,22 +287,8 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
         },
       },
       async (req, reply) => {
-        const b = req.body
-        const rule = await s.apps.createRule(
-          {
-            appId: b.appId,
-            liveness: b.liveness as never,
-            compareSource: b.compare as never,
-            ...(b.name !== undefined && { name: b.name }),
-            ...(b.threshold !== undefined && { threshold: b.threshold }),
-            ...(b.maxAttempts !== undefined && { maxAttempts: b.maxAttempts }),
-            ...(b.tokenTtlS !== undefined && { tokenTtlS: b.tokenTtlS }),
-            ...(b.actionCount !== undefined && { actionCount: b.actionCount }),
-            ...(b.idcardStep !== undefined && { idcardStep: b.idcardStep as never }),
-            ...(b.duplicateAction !== undefined && { duplicateAction: b.duplicateAction as never }),
-          },
-          by(req),
-        )
+        const { compare, ...rest } = req.body as Record<string, unknown> & { compare: string }
+        const rule = await s.apps.createRule({ ...rest, compareSource: compare } as NewRuleInput, by(req))
         return reply.code(201).send(rule)
       },
     )
