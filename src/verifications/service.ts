@@ -558,11 +558,6 @@ export class VerificationService {
     await this.store.verifications.setRedirect(id, url)
   }
 
-  /** The rule of a verification at the version it was created under (its settings judge it). */
-  ruleOf(v: Pick<Verification, 'ruleId' | 'ruleVersion'>): Promise<Rule | null> {
-    return this.store.rules.getVersion(v.ruleId, v.ruleVersion)
-  }
-
   attempts(verificationId: string): Promise<Attempt[]> {
     return this.store.attempts.listFor(verificationId)
   }

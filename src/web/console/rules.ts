@@ -20,7 +20,7 @@ interface SettingField {
 }
 
 const FIELDS: SettingField[] = [
-  { key: 'name', label: 'name', kind: 'text', attrs: { maxlength: '128', required: 'true' } },
+  { key: 'name', label: 'rvName', kind: 'text', attrs: { maxlength: '128', required: 'true' } },
   {
     key: 'liveness',
     label: 'liveness',

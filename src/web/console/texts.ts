@@ -155,6 +155,7 @@ export const C = {
   rvDuplicateFlag: { zh: '标记', en: 'flag' },
   rvDuplicateFail: { zh: '判为失败', en: 'fail' },
   rvEditBtn: { zh: '修改', en: 'Edit' },
+  rvName: { zh: '规则名称', en: 'Rule name' },
   // ---- audit log (src/web/console/audit.ts) ----
   audit: { zh: '审计日志', en: 'Audit log' },
   auHint: {
