@@ -12,7 +12,22 @@ import { promisify } from 'node:util'
 import { compose } from '../src/compose.js'
 import { loadConfig } from '../src/config/index.js'
 import { createLogger } from '../src/logging.js'
-import { tempDir } from './support/env.js'
+import { databaseUrl, tempDir } from './support/env.js'
+import { Migrator, sql, type Kysely, type Migration } from 'kysely'
+import { KyselyStore, openDatabase } from '../src/storage/index.js'
+import * as m1 from '../src/storage/migrations/2026_11_23_0001_initial.js'
+import * as m2 from '../src/storage/migrations/2026_12_03_0002_idcard_sides.js'
+import * as m3 from '../src/storage/migrations/2026_12_06_0003_console_sessions.js'
+import * as m4 from '../src/storage/migrations/2026_12_06_0004_registry_faces.js'
+import * as m6 from '../src/storage/migrations/2026_12_06_0006_rule_versions_audit.js'
+
+const ALL_MIGRATIONS: Record<string, Migration> = {
+  '2026_11_23_0001_initial': m1,
+  '2026_12_03_0002_idcard_sides': m2,
+  '2026_12_06_0003_console_sessions': m3,
+  '2026_12_06_0004_registry_faces': m4,
+  '2026_12_06_0006_rule_versions_audit': m6,
+}
 
 /**
  * Issue 15, item 1 and the audit log: an edit of a rule is a new version; a verification in flight
@@ -202,6 +217,69 @@ for (const dialect of DIALECTS) {
       await expect(db.deleteFrom('audit_log').execute()).rejects.toThrow(/append-only/)
       await expect(db.deleteFrom('rule_versions').execute()).rejects.toThrow(/append-only/)
     })
+  })
+}
+
+/** The migration: rules that existed become version 1 of themselves (verifications get rule_version 1 by the column default). */
+for (const dialect of DIALECTS) {
+  it(`migration 0006 gives an existing rule version 1, its settings read from its columns (${dialect})`, async () => {
+    const dir = tempDir()
+    const { url, drop } = await databaseUrl(dialect, dir)
+    const db = openDatabase(url)
+    try {
+      const before = { ...ALL_MIGRATIONS }
+      delete (before as Record<string, unknown>)['2026_12_06_0006_rule_versions_audit']
+      const at = async (m: Record<string, Migration>) =>
+        new Migrator({
+          db: db.kysely,
+          provider: { getMigrations: async () => m },
+          ...(dialect === 'postgres' && {
+            migrationTableSchema: (await sql<{ s: string }>`select current_schema() as s`.execute(db.kysely)).rows[0]!
+              .s,
+          }),
+        })
+      expect((await (await at(before)).migrateToLatest()).error).toBeUndefined()
+      const k = db.kysely as unknown as Kysely<any>
+      const t = '2026-12-01T00:00:00.000Z'
+      await k
+        .insertInto('apps')
+        .values({ app_id: 'IDAOLD01', name: 'old', secret_sealed: 'x', services: '[]', created_at: t, updated_at: t })
+        .execute()
+      await k
+        .insertInto('rules')
+        .values({
+          rule_id: 'OLDRULE00001',
+          app_id: 'IDAOLD01',
+          name: 'old rule',
+          liveness: 'action',
+          compare_source: 'photo',
+          threshold: 72.5,
+          max_attempts: 2,
+          token_ttl_s: 600,
+          action_count: 3,
+          idcard_step: 'none',
+          duplicate_action: null,
+          enabled: 1,
+          created_at: t,
+          updated_at: t,
+        })
+        .execute()
+      expect((await (await at(ALL_MIGRATIONS)).migrateToLatest()).error).toBeUndefined()
+      const store = new KyselyStore(db.kysely)
+      expect(await store.rules.get('OLDRULE00001')).toMatchObject({
+        version: 1,
+        threshold: 72.5,
+        actionCount: 3,
+        duplicateAction: 'flag',
+        enabled: true,
+      })
+      expect((await store.rules.versions('OLDRULE00001')).map((v) => [v.version, v.createdBy])).toEqual([
+        [1, 'migration'],
+      ])
+    } finally {
+      await db.close()
+      await drop()
+    }
   })
 }
 
