@@ -92,6 +92,8 @@ for (const dialect of DIALECTS) {
       const infoAfter = await sdk.GetDetectInfoEnhanced({ BizToken: after.BizToken, RuleId: rule.ruleId })
       expect(infoBefore.ShirenRuleVersion).toBe(1)
       expect(infoAfter.ShirenRuleVersion).toBe(2)
+      const detectInfo = await sdk.GetDetectInfo({ BizToken: before.BizToken, RuleId: rule.ruleId })
+      expect(JSON.parse(detectInfo.DetectInfo).ShirenRuleVersion).toBe(1)
       const listed = (await get(`/v1/verifications?appId=${app.appId}`)).body as any[]
       expect(listed.map((v) => v.ruleVersion).sort()).toEqual([1, 2])
 
