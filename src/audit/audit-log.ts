@@ -1,4 +1,4 @@
-import { ulid } from 'ulid'
+import { monotonicFactory } from 'ulid'
 import { maskIdNumber, maskName } from '../identity/index.js'
 import type { Clock } from '../clock/index.js'
 import type { AuditQuery, AuditRow, Store } from '../storage/index.js'
@@ -34,6 +34,9 @@ export interface AuditEntry extends AuditBy {
 }
 
 export type AuditRecord = AuditRow
+
+/** ULIDs that grow within one millisecond too: entries of one process keep their order */
+const ulid = monotonicFactory()
 
 const ACTION = /^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$/
 /** keys whose values are a person's name or ID number: kept masked */
@@ -97,7 +100,6 @@ export class AuditLog {
     if (!AUDIT_ACTORS.includes(entry.actor)) throw new TypeError(`audit actor "${entry.actor}" is unknown`)
     const now = this.clock.now()
     const row: AuditRecord = {
-      // a ULID: the entries of one millisecond keep their order
       id: `aud_${ulid(now.getTime()).toLowerCase()}`,
       at: now.toISOString(),
       actor: entry.actor,
