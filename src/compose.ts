@@ -23,6 +23,7 @@ import { BillingService } from './billing/index.js'
 import type { Logger } from './logging.js'
 import { createConsoleAuth, type ConsoleAuth } from './console-auth/index.js'
 import { RedisCache } from './cache/index.js'
+import { WebhookService } from './webhooks/index.js'
 
 /** The face model whose embeddings the registry index holds; another model's rows need `registry reindex`. */
 const FACE_MODEL = 'arcface fr_feature.onnx'
@@ -52,6 +53,7 @@ export interface Shiren {
   billing: BillingService
   queue: JobQueue
   analysis: AttemptAnalysis
+  webhooks: WebhookService
   analyser: Analyser | null
   adminToken: string
   /** the console's login throttle and server-side sessions */
@@ -118,10 +120,16 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const billing = new BillingService(store)
 
   const queue = new DbJobQueue(store, log, { concurrency: Math.max(1, config.analysisWorkers || 2) })
+  const webhooks = new WebhookService(store, vault, queue, clock, config.webhooks, log, audit)
+  queue.register(webhooks.job, {
+    run: (job) => webhooks.deliver(job),
+    giveUp: (job) => webhooks.giveUp(job),
+  })
   const verifications = new VerificationService(store, vault, blobs, registry, queue, clock, {
     retentionS: config.retentionS,
     risk: { maxAttacks: config.riskMaxAttacks, windowS: config.riskWindowS },
     cache,
+    outcomes: webhooks,
   })
   const analysis = new AttemptAnalysis(
     store,
@@ -165,6 +173,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     billing,
     queue,
     analysis,
+    webhooks,
     analyser,
     adminToken,
     consoleAuth,

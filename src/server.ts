@@ -80,6 +80,10 @@ export async function startServer(
     shiren.verifications
       .purgeExpired()
       .catch((err) => log.error({ err: (err as Error).message }, 'retention sweep failed'))
+    // expiry is decided at read time: the sweep announces expired verifications to their webhooks
+    shiren.webhooks
+      .sweepExpired()
+      .catch((err) => log.error({ err: (err as Error).message }, 'webhook expiry sweep failed'))
   }, 60_000)
   sweep.unref()
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1')

@@ -27,6 +27,7 @@ import { ensureAdminPassword } from '../console-auth/index.js'
 import { registerOcrCommand } from './commands/ocr.js'
 import { registerVisionCommands } from './commands/vision.js'
 import { registerDigitsCommand } from './commands/digits.js'
+import { registerWebhookCommands } from './commands/webhook.js'
 
 /**
  * `shiren …`: every command works on the same data directory as a running server (SQLite in WAL
@@ -490,6 +491,7 @@ registerAdminCommands(program)
 registerVisionCommands(program)
 registerOcrCommand(program)
 registerDigitsCommand(program)
+registerWebhookCommands(appCmd, withShiren)
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`shiren: ${isReasonError(err) ? `${err.reason}: ${err.message}` : (err as Error).message}\n`)

@@ -37,6 +37,16 @@ export interface Config {
   digitRecognizer: string | null
   /** SHIREN_TRUST_PROXY: the reverse proxies whose X-Forwarded-For/-Proto are believed; false: none */
   trustProxy: string[] | false
+  /** completion webhooks: which targets may be reached, one try's limit, the retry schedule */
+  webhooks: {
+    /** SHIREN_WEBHOOK_ALLOW_PRIVATE=1: private, loopback and link-local targets too */
+    allowPrivate: boolean
+    /** SHIREN_WEBHOOK_ALLOW: addresses/CIDRs allowed although not public */
+    allow: string[]
+    timeoutMs: number
+    backoffMs: number
+    retryForS: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -78,6 +88,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     redisUrl: env.SHIREN_REDIS_URL || null,
     digitRecognizer: env.SHIREN_DIGIT_RECOGNIZER ? resolve(env.SHIREN_DIGIT_RECOGNIZER) : null,
     trustProxy: parseTrustProxy(env.SHIREN_TRUST_PROXY),
+    webhooks: {
+      allowPrivate: parseFlag(env, 'SHIREN_WEBHOOK_ALLOW_PRIVATE'),
+      allow: parseCidrList(env.SHIREN_WEBHOOK_ALLOW),
+      timeoutMs: int(env, 'SHIREN_WEBHOOK_TIMEOUT_MS', 10_000, 100),
+      backoffMs: int(env, 'SHIREN_WEBHOOK_BACKOFF_MS', 30_000, 10),
+      retryForS: int(env, 'SHIREN_WEBHOOK_RETRY_FOR_S', 86_400, 0),
+    },
     ...overrides,
   }
   return cfg
@@ -101,5 +118,25 @@ export function parseTrustProxy(raw: string | undefined): string[] | false {
         `SHIREN_TRUST_PROXY: "${a}" is not an address, a CIDR or one of loopback, linklocal, uniquelocal`,
       )
   }
+  return out
+}
+
+function parseFlag(env: NodeJS.ProcessEnv, key: string): boolean {
+  const raw = env[key]
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false
+  if (raw === '1' || raw === 'true') return true
+  throw new ConfigError(`${key} must be 1 or 0, got "${raw}"`)
+}
+
+/** SHIREN_WEBHOOK_ALLOW: comma-separated addresses or CIDRs (checked again by src/webhooks). */
+function parseCidrList(raw: string | undefined): string[] {
+  if (!raw?.trim()) return []
+  const out = raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+  for (const a of out)
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(a))
+      throw new ConfigError(`SHIREN_WEBHOOK_ALLOW: "${a}" is not an address or CIDR`)
   return out
 }

@@ -19,9 +19,10 @@ import { decodeBase64Strict } from './params.js'
 import { consoleSessionValid, type ConsoleSessionDeps } from './console-api.js'
 import { guardInput } from './edge.js'
 import { ConsoleAuthUnavailableError } from '../console-auth/index.js'
+import { webhookRoutes, type WebhookApiDeps } from './webhook-api.js'
 
 /** What the management API uses, and nothing more. */
-export interface ManagementApiDeps extends ConsoleSessionDeps {
+export interface ManagementApiDeps extends ConsoleSessionDeps, WebhookApiDeps {
   adminToken: string
   apps: Pick<
     AppService,
@@ -193,6 +194,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
   app.register(async (admin) => {
     const a = admin.withTypeProvider<TypeBoxTypeProvider>()
     a.addHook('onRequest', requireAdmin)
+    await webhookRoutes(admin, s, security, by)
 
     a.post(
       '/v1/apps',

@@ -9,6 +9,7 @@ import * as m0002 from './migrations/2026_12_03_0002_idcard_sides.js'
 import * as m0003 from './migrations/2026_12_06_0003_console_sessions.js'
 import * as m0004 from './migrations/2026_12_06_0004_registry_faces.js'
 import * as m0006 from './migrations/2026_12_06_0006_rule_versions_audit.js'
+import * as m0007 from './migrations/2026_12_06_0007_webhooks.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_06_0003_console_sessions': m0003,
   '2026_12_06_0004_registry_faces': m0004,
   '2026_12_06_0006_rule_versions_audit': m0006,
+  '2026_12_06_0007_webhooks': m0007,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

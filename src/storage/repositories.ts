@@ -30,7 +30,9 @@ import type {
   TicketRow,
   UsageRow,
   VerificationRepository,
+  WebhookRepository,
 } from './ports.js'
+import { webhookRepository } from './webhook-repository.js'
 import { readRuleSettings, writeRuleSettings, type Rule, type RuleSettings, type Service } from '../apps/types.js'
 import type { Attempt, Challenge, Verification, VerificationState } from '../verifications/types.js'
 import type { Reason } from '../codes/index.js'
@@ -186,6 +188,7 @@ export class KyselyStore implements Store {
   readonly guards: GuardRepository
   readonly jobs: JobRepository
   readonly consoleSessions: ConsoleSessionRepository
+  readonly webhooks: WebhookRepository
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -203,6 +206,7 @@ export class KyselyStore implements Store {
     this.guards = guardRepository(db)
     this.jobs = jobRepository(db)
     this.consoleSessions = consoleSessionRepository(db)
+    this.webhooks = webhookRepository(db)
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -58,6 +58,13 @@ export interface VerificationPolicy {
    * against it; the database keeps the record. Without one, the database row alone decides.
    */
   cache: Cache | null
+  /** told inside the transaction that finishes a verification (completion webhooks) */
+  outcomes?: OutcomeListener | null
+}
+
+/** Whoever must hear of a finished verification in the same transaction (src/webhooks). */
+export interface OutcomeListener {
+  finished(tx: Store, verificationId: string): Promise<void>
 }
 
 export interface CreateInput {
@@ -292,6 +299,7 @@ export class VerificationService {
       finishedAt: iso(now),
       purgeAfter: iso(plusS(now, this.retentionS)),
     })
+    await this.policy.outcomes?.finished(tx, verificationId)
     return { reason, code, billable }
   }
 
@@ -517,6 +525,7 @@ export class VerificationService {
           finishedAt: iso(now),
           purgeAfter: iso(plusS(now, this.retentionS)),
         })
+        await this.policy.outcomes?.finished(tx, v.id)
       } else {
         await tx.verifications.finish(v.id, {
           state: 'capturing',
@@ -631,6 +640,8 @@ export class VerificationService {
       for (const key of new Set(own.filter((k): k is string => !!k))) await this.blobs.delete(key)
       await this.store.verifications.purge(v.id)
     }
+    // the webhook delivery log is kept as long as the verifications (it holds no personal data)
+    await this.store.webhooks.deletePurged(iso(this.clock.now()))
     return due.length
   }
 }

@@ -11,6 +11,7 @@ const FAMILIES: Array<[string, CKey]> = [
   ['', 'auAll'],
   ['rule', 'auRule'],
   ['app', 'auApp'],
+  ['webhook', 'auWebhook'],
   ['console', 'auConsole'],
   ['person', 'auPerson'],
   ['registry', 'auRegistry'],

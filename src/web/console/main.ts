@@ -3,6 +3,7 @@ import { C, type CKey } from './texts.js'
 import type { ConsoleKit } from './kit.js'
 import { ruleEditorPage } from './rules.js'
 import { auditPage } from './audit.js'
+import { webhooksPage } from './webhooks.js'
 
 /**
  * The operator console: apps, rules, verifications, identity registry, usage. It calls the
@@ -185,6 +186,7 @@ const SECTIONS: Array<[string, CKey]> = [
   ['verifications', 'verifications'],
   ['registry', 'registry'],
   ['usage', 'usage'],
+  ['webhooks', 'webhooks'],
   ['audit', 'audit'],
 ]
 
@@ -881,6 +883,11 @@ async function route() {
     else if (section === 'audit') await auditPage(kit, params)
     else if (section === 'registry') await registryPage()
     else if (section === 'usage') await usagePage(params)
+    else if (section === 'webhooks')
+      await webhooksPage(
+        { api, t, page, table, btn, field, input, select, notice, guarded, fmtTime, setRedraw: (f) => (redraw = f) },
+        params,
+      )
     else if (parts[1]) await verificationPage(decodeURIComponent(parts[1]))
     else await verificationsPage(params)
   })
