@@ -214,6 +214,31 @@ for (const dialect of DIALECTS) {
       expect(all).not.toContain(idNumber)
       expect(all).not.toContain(name)
       expect(all).not.toContain('AAAA')
+      // a webhook's signing secret rotated: recorded with its overlap, never the secret (hooks calls the log)
+      const { app } = await srv.shiren.apps.createApp({ name: 'rv hooks' })
+      await srv.shiren.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'none' })
+      const put = await fetch(`${srv.url}/v1/apps/${app.appId}/webhook`, {
+        method: 'PUT',
+        headers: auth(),
+        body: JSON.stringify({ url: 'https://hooks.example.com/shiren?key=abc' }),
+      })
+      expect(put.status).toBe(200)
+      const rot = (await (
+        await fetch(`${srv.url}/v1/apps/${app.appId}/webhook/rotate`, {
+          method: 'POST',
+          headers: auth(),
+          body: JSON.stringify({ overlapS: 3600 }),
+        })
+      ).json()) as any
+      const hooks = (await get('/v1/audit?action=webhook')).body as any[]
+      expect(hooks.map((e) => [e.action, e.subject, e.actor])).toEqual([
+        ['webhook.rotate-secret', `app:${app.appId}`, 'api'],
+        ['webhook.create', `app:${app.appId}`, 'api'],
+      ])
+      expect(hooks[0].details.overlapS).toBe(3600)
+      expect(hooks[1].details.origin).toBe('https://hooks.example.com')
+      expect(JSON.stringify(hooks)).not.toContain(rot.secret)
+      expect(JSON.stringify(hooks)).not.toContain('key=abc')
       const db = srv.shiren.db.kysely
       await expect(db.updateTable('audit_log').set({ action: 'x.y' }).execute()).rejects.toThrow(/append-only/)
       await expect(db.deleteFrom('audit_log').execute()).rejects.toThrow(/append-only/)
