@@ -63,6 +63,9 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     db: db.kysely,
     provider: new StaticMigrationProvider(),
     ...(schema && { migrationTableSchema: schema }),
+    // numbers are handed out per branch and branches merge in any order: a database that already ran
+    // 0007 must still run a 0006 merged after it (each migration touches only its own tables and columns)
+    allowUnorderedMigrations: true,
   })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error instanceof Error ? error : new Error(String(error))
