@@ -6,7 +6,7 @@
 
 /** modules that hold domain logic: they import neither the web framework nor the query builder */
 const DOMAIN =
-  '^src/(analysis|apps|audio|auth|billing|cache|clock|codes|config|console-auth|crypto|identity|liveness|media|ocr|ops|queue|registry|verifications|vision|webhooks|workers)/'
+  '^src/(analysis|apps|audio|audit|auth|billing|cache|clock|codes|config|console-auth|crypto|identity|liveness|media|ocr|ops|queue|registry|verifications|vision|webhooks|workers)/'
 /** the composition root and the storage/CLI edges: nothing in a layer below them imports them */
 const SERVER_INTERNALS = '^src/(storage|cli)/|^src/(compose|server)\\.ts$'
 const DB_DRIVERS = '^node_modules/(kysely|pg|better-sqlite3)/'
@@ -107,7 +107,7 @@ module.exports = {
       from: { path: '^src/(vision|liveness|audio|ocr|analysis|codes|identity|media|crypto|clock|config)/' },
       to: {
         path: [
-          '^src/(http|cli|storage|apps|auth|billing|console-auth|queue|registry|verifications)/',
+          '^src/(http|cli|storage|apps|audit|auth|billing|console-auth|queue|registry|verifications)/',
           SERVER_INTERNALS,
         ],
       },
@@ -118,7 +118,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/storage/' },
       to: {
-        path: ['^src/(http|cli|auth|billing|console-auth|queue|registry)/', SERVER_INTERNALS],
+        path: ['^src/(http|cli|audit|auth|billing|console-auth|queue|registry)/', SERVER_INTERNALS],
         pathNot: '^src/storage/',
       },
     },

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppService } from './apps/index.js'
+import { AuditLog } from './audit/index.js'
 import { TicketService } from './auth/index.js'
 import { systemClock, type Clock } from './clock/index.js'
 import type { Config } from './config/index.js'
@@ -51,6 +52,12 @@ export interface Shiren {
   blobs: BlobStore
   clock: Clock
   apps: AppService
+  /**
+   * The audit log of operator actions (append-only, no personal data). A service that records its
+   * actions takes it as a constructor argument here and calls `audit.record({ actor, source, action,
+   * subject, details }, tx)` inside the transaction of the change.
+   */
+  audit: AuditLog
   tickets: TicketService
   registry: RegistryService
   verifications: VerificationService
@@ -120,7 +127,8 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
         )
       : new LocalBlobStore(join(config.dataDir, 'media'), vault, { maxWholeBytes })
   const clock = opts.clock ?? systemClock
-  const apps = new AppService(store, vault)
+  const audit = new AuditLog(store, clock)
+  const apps = new AppService(store, vault, audit, clock)
   const cache = config.redisUrl ? new RedisCache(config.redisUrl) : null
   // a worker runs jobs and answers no caller; an api process answers callers and runs no job
   const runsJobs = config.role !== 'api' && !!opts.startQueue
@@ -150,7 +158,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const billing = new BillingService(store)
 
   queue = new DbJobQueue(store, log, { concurrency })
-  const webhooks = new WebhookService(store, vault, queue, clock, config.webhooks, log)
+  const webhooks = new WebhookService(store, vault, queue, clock, config.webhooks, log, audit)
   queue.register(webhooks.job, {
     run: (job) => webhooks.deliver(job),
     giveUp: (job) => webhooks.giveUp(job),
@@ -244,6 +252,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     blobs,
     clock,
     apps,
+    audit,
     tickets,
     registry,
     verifications,

@@ -180,6 +180,7 @@ describe('h5 family: Tencent Cloud API 3.0 (official SDK)', () => {
     const r = await sdk.GetFaceIdResult({ FaceIdToken: t.FaceIdToken })
     expect(r.Result).toBe('2006')
     expect(r.Description).toBe('姓名和身份证号不一致，请核实后重试')
+    expect(r.ShirenRuleVersion).toBe(1)
     await expect(sdk.GetFaceIdToken({ CompareLib: 'LOCAL' })).rejects.toMatchObject({ code: 'MissingParameter' })
   })
 })

@@ -250,6 +250,8 @@ describe('sdk family: ticket flow (access token, SIGN/NONCE tickets, SHA-1 signa
     })
     expect(q2.json.code).toBe('66660010')
     expect(q2.json.result.orderNo).toBe(failedOrder)
+    // shiren's own field: the version of the rule the verification was created under
+    expect(q2.json.result.shirenRuleVersion).toBe(1)
   })
 
   it('app limits: 66660002 expired, 66660030 service off, 400506 concurrency, 66660017 daily limit', async () => {

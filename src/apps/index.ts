@@ -1,2 +1,9 @@
 export * from './types.js'
-export { AppService, SUPPORTED_LIVENESS, publicApp, type NewAppInput, type NewRuleInput } from './service.js'
+export { AppService, publicApp, settingsOf, type NewAppInput, type NewRuleInput, type RulePatch } from './service.js'
+export {
+  SUPPORTED_LIVENESS,
+  RULE_SETTING_ALIASES,
+  checkRuleSettings,
+  parseRuleAssignment,
+  type RuleSettingsProblem,
+} from './rule-settings.js'

@@ -1,20 +1,19 @@
 import { ReasonError } from '../codes/index.js'
 import { randomToken, type PersonalDataVault } from '../crypto/index.js'
 import type { AppRow, Store } from '../storage/index.js'
+import { AuditLog, type AuditBy } from '../audit/index.js'
+import { systemClock, type Clock } from '../clock/index.js'
+import { SERVICES, type App, type Rule, type RuleVersion, type Service } from './types.js'
 import {
-  COMPARE_SOURCES,
-  DUPLICATE_ACTIONS,
-  IDCARD_STEPS,
-  LIVENESS_MODES,
-  SERVICES,
-  type App,
+  RULE_DEFAULTS,
+  RULE_SETTING_KEYS,
+  checkRuleSettings,
   type CompareSource,
   type DuplicateAction,
   type IdCardStep,
   type LivenessMode,
-  type Rule,
-  type Service,
-} from './types.js'
+  type RuleSettings,
+} from './rule-settings.js'
 
 export interface NewAppInput {
   name: string
@@ -24,21 +23,15 @@ export interface NewAppInput {
   concurrencyLimit?: number
 }
 
-export interface NewRuleInput {
-  appId: string
-  name?: string
-  liveness: LivenessMode
-  compareSource: CompareSource
-  threshold?: number
-  maxAttempts?: number
-  tokenTtlS?: number
-  actionCount?: number
-  idcardStep?: IdCardStep
-  duplicateAction?: DuplicateAction
-}
+/** A new rule: its app, liveness mode and compare source; any other setting, or its default. */
+export type NewRuleInput = { appId: string } & Pick<RuleSettings, 'liveness' | 'compareSource'> &
+  Partial<Omit<RuleSettings, 'liveness' | 'compareSource'>>
 
-/** Capabilities this build can really judge; a rule asking for another is refused, never faked. */
-export const SUPPORTED_LIVENESS: readonly LivenessMode[] = ['action', 'silent', 'digital']
+/** A change to a rule: any of its settings (src/apps/rule-settings.ts); the rest stay as they are. */
+export type RulePatch = Partial<RuleSettings>
+
+/** who did it, when nobody said: shiren itself (tests, the demo app at first start) */
+const SYSTEM: AuditBy = { actor: 'system' }
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
@@ -51,9 +44,12 @@ export class AppService {
   constructor(
     private readonly store: Store,
     private readonly vault: PersonalDataVault,
+    /** operator actions (apps, secrets, rules) are recorded here, in the transaction of the change */
+    private readonly audit: AuditLog = new AuditLog(store, systemClock),
+    private readonly clock: Clock = systemClock,
   ) {}
 
-  async createApp(input: NewAppInput): Promise<{ app: App; secret: string }> {
+  async createApp(input: NewAppInput, by: AuditBy = SYSTEM): Promise<{ app: App; secret: string }> {
     const name = input.name.trim()
     if (!name || name.length > 128) throw new ReasonError('INVALID_PARAMETER', 'name must be 1-128 characters')
     const services = input.services ?? [...SERVICES]
@@ -73,14 +69,27 @@ export class AppService {
       // WBappid-style: 8 characters, as the ticket-flow clients expect
       const appId = `IDA${randomToken(5, UPPER)}`
       if (await this.store.apps.get(appId)) continue
-      await this.store.apps.insert({
-        appId,
-        name,
-        secretSealed: this.vault.seal(secret),
-        services,
-        validUntil: input.validUntil ? new Date(input.validUntil).toISOString() : null,
-        dailyLimitPerPerson: limit(input.dailyLimitPerPerson, 'dailyLimitPerPerson'),
-        concurrencyLimit: limit(input.concurrencyLimit, 'concurrencyLimit'),
+      const dailyLimitPerPerson = limit(input.dailyLimitPerPerson, 'dailyLimitPerPerson')
+      const concurrencyLimit = limit(input.concurrencyLimit, 'concurrencyLimit')
+      await this.store.transaction(async (tx) => {
+        await tx.apps.insert({
+          appId,
+          name,
+          secretSealed: this.vault.seal(secret),
+          services,
+          validUntil: input.validUntil ? new Date(input.validUntil).toISOString() : null,
+          dailyLimitPerPerson,
+          concurrencyLimit,
+        })
+        await this.audit.record(
+          {
+            ...by,
+            action: 'app.create',
+            subject: `app:${appId}`,
+            details: { services, dailyLimitPerPerson, concurrencyLimit },
+          },
+          tx,
+        )
       })
       const app = await this.store.apps.get(appId)
       return { app: publicApp(app!), secret }
@@ -103,19 +112,29 @@ export class AppService {
     return app ? { app: publicApp(app), secret: this.vault.open(app.secretSealed) } : null
   }
 
-  async rotateSecret(appId: string): Promise<string> {
+  async rotateSecret(appId: string, by: AuditBy = SYSTEM): Promise<string> {
     if (!(await this.store.apps.get(appId))) throw new ReasonError('APP_NOT_FOUND', `no app ${appId}`)
     const secret = randomToken(64)
-    await this.store.apps.rotateSecret(appId, this.vault.seal(secret))
+    await this.store.transaction(async (tx) => {
+      const version = await tx.apps.rotateSecret(appId, this.vault.seal(secret))
+      await this.audit.record(
+        { ...by, action: 'app.rotate-secret', subject: `app:${appId}`, details: { secretVersion: version } },
+        tx,
+      )
+    })
     return secret
   }
 
-  async updateApp(appId: string, patch: Partial<NewAppInput & { enabled: boolean }>): Promise<App> {
+  async updateApp(
+    appId: string,
+    patch: Partial<NewAppInput & { enabled: boolean }>,
+    by: AuditBy = SYSTEM,
+  ): Promise<App> {
     if (!(await this.store.apps.get(appId))) throw new ReasonError('APP_NOT_FOUND', `no app ${appId}`)
     if (patch.services)
       for (const s of patch.services)
         if (!SERVICES.includes(s)) throw new ReasonError('INVALID_PARAMETER', `unknown service "${s}"`)
-    await this.store.apps.update(appId, {
+    const change = {
       ...(patch.name !== undefined && { name: patch.name }),
       ...(patch.services !== undefined && { services: patch.services }),
       ...(patch.validUntil !== undefined && {
@@ -124,62 +143,106 @@ export class AppService {
       ...(patch.dailyLimitPerPerson !== undefined && { dailyLimitPerPerson: patch.dailyLimitPerPerson }),
       ...(patch.concurrencyLimit !== undefined && { concurrencyLimit: patch.concurrencyLimit }),
       ...(patch.enabled !== undefined && { enabled: patch.enabled }),
+    }
+    await this.store.transaction(async (tx) => {
+      await tx.apps.update(appId, change)
+      // the app's name is the operator's label, not a person's: recorded under appName
+      const { name, ...rest } = change
+      await this.audit.record(
+        {
+          ...by,
+          action: 'app.update',
+          subject: `app:${appId}`,
+          details: { ...rest, ...(name !== undefined && { appName: name }) },
+        },
+        tx,
+      )
     })
     return (await this.getApp(appId))!
   }
 
-  async createRule(input: NewRuleInput): Promise<Rule> {
+  async createRule(input: NewRuleInput, by: AuditBy = SYSTEM): Promise<Rule> {
     if (!(await this.store.apps.get(input.appId))) throw new ReasonError('APP_NOT_FOUND', `no app ${input.appId}`)
-    if (!LIVENESS_MODES.includes(input.liveness))
-      throw new ReasonError('INVALID_PARAMETER', `liveness must be one of ${LIVENESS_MODES.join(', ')}`)
-    if (!SUPPORTED_LIVENESS.includes(input.liveness)) {
-      throw new ReasonError(
-        'BUSINESS_REQUEST_INVALID',
-        `liveness mode "${input.liveness}" is not supported by this build yet (supported: ${SUPPORTED_LIVENESS.join(', ')})`,
-        { unsupported: true },
-      )
-    }
-    if (!COMPARE_SOURCES.includes(input.compareSource))
-      throw new ReasonError('INVALID_PARAMETER', `compare must be one of ${COMPARE_SOURCES.join(', ')}`)
-    const threshold = input.threshold ?? 70
-    if (!(threshold >= 0 && threshold <= 100))
-      throw new ReasonError('INVALID_PARAMETER', 'threshold must be between 0 and 100')
-    const maxAttempts = input.maxAttempts ?? 3
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20)
-      throw new ReasonError('INVALID_PARAMETER', 'maxAttempts must be 1-20')
-    const tokenTtlS = input.tokenTtlS ?? 7200
-    if (!Number.isInteger(tokenTtlS) || tokenTtlS < 60 || tokenTtlS > 86_400)
-      throw new ReasonError('INVALID_PARAMETER', 'tokenTtlS must be 60-86400')
-    const actionCount = input.actionCount ?? 2
-    if (!Number.isInteger(actionCount) || actionCount < 1 || actionCount > 4)
-      throw new ReasonError('INVALID_PARAMETER', 'actionCount must be 1-4')
-    const idcardStep = input.idcardStep ?? 'none'
-    if (!IDCARD_STEPS.includes(idcardStep))
-      throw new ReasonError('INVALID_PARAMETER', `idcardStep must be one of ${IDCARD_STEPS.join(', ')}`)
-    if (input.compareSource === 'idcard' && idcardStep === 'none') {
-      throw new ReasonError(
-        'INVALID_PARAMETER',
-        'compare "idcard" compares with the portrait on the ID card: the rule needs an ID-card step (idcardStep front or both)',
-      )
-    }
-    const duplicateAction = input.duplicateAction ?? 'flag'
-    if (!DUPLICATE_ACTIONS.includes(duplicateAction))
-      throw new ReasonError('INVALID_PARAMETER', `duplicateAction must be one of ${DUPLICATE_ACTIONS.join(', ')}`)
+    const { appId: _app, name, ...given } = input
+    const settings = {
+      ...RULE_DEFAULTS,
+      ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
+      name: name?.trim() || `${input.liveness}/${input.compareSource}`,
+    } as RuleSettings
+    checkOrThrow(settings)
     const ruleId = randomToken(12, UPPER)
-    await this.store.rules.insert({
-      ruleId,
-      appId: input.appId,
-      name: input.name?.trim() || `${input.liveness}/${input.compareSource}`,
-      liveness: input.liveness,
-      compareSource: input.compareSource,
-      threshold,
-      maxAttempts,
-      tokenTtlS,
-      actionCount,
-      idcardStep,
-      duplicateAction,
+    await this.store.transaction(async (tx) => {
+      await tx.rules.insert({ ruleId, appId: input.appId, ...settings }, by.actor)
+      await this.audit.record(
+        {
+          ...by,
+          action: 'rule.create',
+          subject: `rule:${ruleId}`,
+          details: { appId: input.appId, version: 1, settings: auditSettings(settings) },
+        },
+        tx,
+      )
     })
     return (await this.store.rules.get(ruleId))!
+  }
+
+  /**
+   * Changes some of a rule's settings, validated as at creation: the result is a new version (the
+   * old ones stay as they were: verifications created under them keep their settings). A patch
+   * that changes nothing writes no version. Concurrent edits each apply to the latest version.
+   */
+  async updateRule(ruleId: string, patch: RulePatch, by: AuditBy = SYSTEM): Promise<Rule> {
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
+      throw new ReasonError('INVALID_PARAMETER', 'the change must be an object of rule settings')
+    const keys = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined)
+    const unknown = keys.filter((k) => !(RULE_SETTING_KEYS as string[]).includes(k))
+    if (unknown.length)
+      throw new ReasonError(
+        'INVALID_PARAMETER',
+        `${unknown.join(', ')} ${unknown.length > 1 ? 'are not rule settings' : 'is not a rule setting'}; known: ${RULE_SETTING_KEYS.join(', ')}`,
+      )
+    if (!keys.length) throw new ReasonError('INVALID_PARAMETER', 'nothing to change: name at least one setting')
+    for (let round = 0; round < 5; round++) {
+      const current = await this.store.rules.get(ruleId)
+      if (!current) throw new ReasonError('NOT_FOUND', `no rule ${ruleId}`)
+      const before = settingsOf(current)
+      const next = { ...before } as Record<string, unknown>
+      for (const k of keys) next[k] = (patch as Record<string, unknown>)[k]
+      if (typeof next.name === 'string') next.name = next.name.trim()
+      checkOrThrow(next)
+      const changes = RULE_SETTING_KEYS.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(next[k])).map(
+        (k) => ({ setting: k, from: before[k], to: next[k] }),
+      )
+      if (!changes.length) return current
+      const at = this.clock.now().toISOString()
+      const written = await this.store.transaction(async (tx) => {
+        if (!(await tx.rules.addVersion(ruleId, current.version, next as unknown as RuleSettings, by.actor, at)))
+          return false
+        await this.audit.record(
+          {
+            ...by,
+            action: 'rule.update',
+            subject: `rule:${ruleId}`,
+            details: { appId: current.appId, version: current.version + 1, changes },
+          },
+          tx,
+        )
+        return true
+      })
+      if (written) return (await this.store.rules.get(ruleId))!
+    }
+    throw new ReasonError('BUSINESS_REQUEST_INVALID', 'the rule is being changed by someone else: try again')
+  }
+
+  /** Every version of a rule, newest first. */
+  async ruleVersions(ruleId: string): Promise<RuleVersion[]> {
+    if (!(await this.store.rules.get(ruleId))) throw new ReasonError('NOT_FOUND', `no rule ${ruleId}`)
+    return this.store.rules.versions(ruleId)
+  }
+
+  /** The rule as it was at one version (what a verification created under it is judged by). */
+  getRuleVersion(ruleId: string, version: number): Promise<Rule | null> {
+    return this.store.rules.getVersion(ruleId, version)
   }
 
   getRule(ruleId: string): Promise<Rule | null> {
@@ -189,4 +252,22 @@ export class AppService {
   listRules(appId?: string): Promise<Rule[]> {
     return this.store.rules.list(appId)
   }
+}
+
+/** the settings of a rule, without its identity and version */
+export function settingsOf(rule: Rule): RuleSettings {
+  const out: Record<string, unknown> = {}
+  for (const k of RULE_SETTING_KEYS) out[k] = rule[k]
+  return out as unknown as RuleSettings
+}
+
+function checkOrThrow(settings: unknown): asserts settings is RuleSettings {
+  const p = checkRuleSettings(settings)
+  if (p) throw new ReasonError(p.reason, p.message, p.unsupported ? { unsupported: true } : undefined)
+}
+
+/** a rule's settings in an audit entry: its name is the operator's label (not a person's), kept as ruleName */
+function auditSettings(s: RuleSettings): Record<string, unknown> {
+  const { name, ...rest } = s
+  return { ruleName: name, ...rest }
 }

@@ -2,22 +2,24 @@
 export const SERVICES = ['h5', 'sdk', 'action', 'digital', 'silent'] as const
 export type Service = (typeof SERVICES)[number]
 
-export const LIVENESS_MODES = ['action', 'digital', 'silent'] as const
-export type LivenessMode = (typeof LIVENESS_MODES)[number]
-
-/**
- * registry: the operator's identity library; photo: a reference photo sent with the request;
- * idcard: the portrait cut from the ID card the person showed (needs an ID-card step); none: liveness only
- */
-export const COMPARE_SOURCES = ['registry', 'photo', 'idcard', 'none'] as const
-export type CompareSource = (typeof COMPARE_SOURCES)[number]
-
-/**
- * An ID-card step before the face step: none, the front (人像面) only, or front and back (国徽面,
- * which carries the validity period, so only 'both' can find an expired card).
- */
-export const IDCARD_STEPS = ['none', 'front', 'both'] as const
-export type IdCardStep = (typeof IDCARD_STEPS)[number]
+export {
+  COMPARE_SOURCES,
+  DUPLICATE_ACTIONS,
+  IDCARD_STEPS,
+  LIVENESS_MODES,
+  RULE_DEFAULTS,
+  RULE_SETTING_KEYS,
+  RULE_SETTINGS,
+  readRuleSettings,
+  writeRuleSettings,
+  type CompareSource,
+  type DuplicateAction,
+  type IdCardStep,
+  type LivenessMode,
+  type RuleSettingKey,
+  type RuleSettings,
+} from './rule-settings.js'
+import type { RuleSettings } from './rule-settings.js'
 
 export interface App {
   appId: string
@@ -31,24 +33,26 @@ export interface App {
   createdAt: string
 }
 
-export const DUPLICATE_ACTIONS = ['flag', 'fail'] as const
-export type DuplicateAction = (typeof DUPLICATE_ACTIONS)[number]
-
-export interface Rule {
+/**
+ * A rule as it stands at one version: its settings (src/apps/rule-settings.ts) and which version they
+ * are. Every edit writes a new version; a verification keeps the version it was created under.
+ */
+export interface Rule extends RuleSettings {
   ruleId: string
   appId: string
-  name: string
-  liveness: LivenessMode
-  compareSource: CompareSource
-  /** pass threshold on the calibrated 0–100 similarity scale (70 ≈ FAR 1e-3, 80 ≈ FAR 1e-4) */
-  threshold: number
-  maxAttempts: number
-  /** how long the verification token may be used to capture */
-  tokenTtlS: number
-  actionCount: number
-  idcardStep: IdCardStep
-  /** a passed verification whose face is enrolled under another ID number: 'flag' (duplicateOf) or 'fail' */
-  duplicateAction: DuplicateAction
-  enabled: boolean
+  /** 1 at creation, +1 at every edit */
+  version: number
+  createdAt: string
+  /** when this version was written */
+  updatedAt: string
+}
+
+/** One immutable version of a rule: its settings, who wrote it and when. */
+export interface RuleVersion {
+  ruleId: string
+  version: number
+  settings: RuleSettings
+  /** the kind of operator who wrote it (api, console, cli, system, migration) */
+  createdBy: string
   createdAt: string
 }

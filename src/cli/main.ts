@@ -12,7 +12,16 @@ import { maskIdNumber, maskName } from '../identity/index.js'
 import { readFile } from 'node:fs/promises'
 import { startServer } from '../server.js'
 import { migrateToLatest, openDatabase } from '../storage/index.js'
-import type { LivenessMode, CompareSource, IdCardStep, Service } from '../apps/index.js'
+import {
+  parseRuleAssignment,
+  type LivenessMode,
+  type CompareSource,
+  type IdCardStep,
+  type RulePatch,
+  type Service,
+  type Rule,
+} from '../apps/index.js'
+import type { AuditBy } from '../audit/index.js'
 import { registerAdminCommands } from './commands/admin.js'
 import { ensureAdminPassword } from '../console-auth/index.js'
 import { registerOcrCommand } from './commands/ocr.js'
@@ -75,6 +84,9 @@ const num = (v: string) => {
   if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number')
   return n
 }
+/** what the CLI's changes are recorded as in the audit log: someone with a shell on the server */
+const CLI: AuditBy = { actor: 'cli' }
+
 const print = (json: boolean, data: unknown, text: () => string) =>
   process.stdout.write((json ? JSON.stringify(data) : text()) + '\n')
 
@@ -221,13 +233,16 @@ appCmd
       json?: boolean
     }) => {
       const r = await withShiren((s) =>
-        s.apps.createApp({
-          name: o.name,
-          ...(o.services && { services: o.services.split(',').map((x) => x.trim()) as Service[] }),
-          ...(o.validUntil && { validUntil: o.validUntil }),
-          ...(o.dailyLimit !== undefined && { dailyLimitPerPerson: o.dailyLimit }),
-          ...(o.concurrency !== undefined && { concurrencyLimit: o.concurrency }),
-        }),
+        s.apps.createApp(
+          {
+            name: o.name,
+            ...(o.services && { services: o.services.split(',').map((x) => x.trim()) as Service[] }),
+            ...(o.validUntil && { validUntil: o.validUntil }),
+            ...(o.dailyLimit !== undefined && { dailyLimitPerPerson: o.dailyLimit }),
+            ...(o.concurrency !== undefined && { concurrencyLimit: o.concurrency }),
+          },
+          CLI,
+        ),
       )
       print(!!o.json, { appId: r.app.appId, secret: r.secret }, () => `AppID  ${r.app.appId}\nsecret ${r.secret}`)
     },
@@ -251,7 +266,7 @@ appCmd
   .argument('<appId>')
   .option('--json', 'print JSON')
   .action(async (appId: string, o: { json?: boolean }) => {
-    const secret = await withShiren((s) => s.apps.rotateSecret(appId))
+    const secret = await withShiren((s) => s.apps.rotateSecret(appId, CLI))
     print(!!o.json, { appId, secret }, () => `secret ${secret}`)
   })
 
@@ -284,18 +299,21 @@ ruleCmd
       json?: boolean
     }) => {
       const rule = await withShiren((s) =>
-        s.apps.createRule({
-          appId: o.app,
-          liveness: o.liveness as LivenessMode,
-          compareSource: o.compare as CompareSource,
-          ...(o.threshold !== undefined && { threshold: o.threshold }),
-          ...(o.attempts !== undefined && { maxAttempts: o.attempts }),
-          ...(o.ttl !== undefined && { tokenTtlS: o.ttl }),
-          ...(o.actions !== undefined && { actionCount: o.actions }),
-          ...(o.idcard !== undefined && { idcardStep: o.idcard as IdCardStep }),
-          ...(o.duplicate !== undefined && { duplicateAction: o.duplicate as 'flag' | 'fail' }),
-          ...(o.name && { name: o.name }),
-        }),
+        s.apps.createRule(
+          {
+            appId: o.app,
+            liveness: o.liveness as LivenessMode,
+            compareSource: o.compare as CompareSource,
+            ...(o.threshold !== undefined && { threshold: o.threshold }),
+            ...(o.attempts !== undefined && { maxAttempts: o.attempts }),
+            ...(o.ttl !== undefined && { tokenTtlS: o.ttl }),
+            ...(o.actions !== undefined && { actionCount: o.actions }),
+            ...(o.idcard !== undefined && { idcardStep: o.idcard as IdCardStep }),
+            ...(o.duplicate !== undefined && { duplicateAction: o.duplicate as 'flag' | 'fail' }),
+            ...(o.name && { name: o.name }),
+          },
+          CLI,
+        ),
       )
       print(!!o.json, { ruleId: rule.ruleId }, () => `RuleId ${rule.ruleId}`)
     },
@@ -306,18 +324,81 @@ ruleCmd
   .option('--json', 'print JSON')
   .action(async (o: { app?: string; json?: boolean }) => {
     const rules = await withShiren((s) => s.apps.listRules(o.app))
-    print(
-      !!o.json,
-      rules,
-      () =>
-        rules
-          .map(
-            (r) =>
-              `${r.ruleId}  app=${r.appId}  ${r.liveness}/${r.compareSource}  threshold=${r.threshold}  attempts=${r.maxAttempts}  idcard=${r.idcardStep}`,
-          )
-          .join('\n') || '(no rules)',
+    print(!!o.json, rules, () => rules.map(ruleLine).join('\n') || '(no rules)')
+  })
+ruleCmd
+  .command('update')
+  .description('change settings of a rule: a new version (verifications created before keep theirs)')
+  .argument('<ruleId>')
+  .requiredOption(
+    '--set <key=value...>',
+    'settings to change, e.g. threshold=80 maxAttempts=2 enabled=false (also: compare, attempts, ttl, actions, idcard, duplicate)',
+  )
+  .option('--json', 'print JSON')
+  .action(async (ruleId: string, o: { set: string[]; json?: boolean }) => {
+    const patch: Record<string, unknown> = {}
+    for (const a of o.set) {
+      const p = parseRuleAssignment(a)
+      if (!p.ok) throw new InvalidArgumentError(p.message)
+      patch[p.key] = p.value
+    }
+    const rule = await withShiren((s) => s.apps.updateRule(ruleId, patch as RulePatch, CLI))
+    print(!!o.json, rule, () => `${ruleLine(rule)}  version=${rule.version}`)
+  })
+ruleCmd
+  .command('versions')
+  .description('every version of a rule, newest first')
+  .argument('<ruleId>')
+  .option('--json', 'print JSON')
+  .action(async (ruleId: string, o: { json?: boolean }) => {
+    const versions = await withShiren((s) => s.apps.ruleVersions(ruleId))
+    print(!!o.json, versions, () =>
+      versions
+        .map(
+          (v) =>
+            `v${v.version}  ${v.createdAt}  by ${v.createdBy}  ${v.settings.liveness}/${v.settings.compareSource}  threshold=${v.settings.threshold}  attempts=${v.settings.maxAttempts}${v.settings.enabled ? '' : '  (disabled)'}`,
+        )
+        .join('\n'),
     )
   })
+
+program
+  .command('audit')
+  .description('the audit log of operator actions, newest first (no personal data)')
+  .option('--from <date>', 'YYYY-MM-DD or ISO date-time')
+  .option('--to <date>', 'YYYY-MM-DD (the whole day) or ISO date-time')
+  .option('--action <action>', 'exact (rule.update) or a family (rule)')
+  .option('--limit <n>', '1-1000 (default 100)', int)
+  .option('--json', 'print JSON')
+  .action(async (o: { from?: string; to?: string; action?: string; limit?: number; json?: boolean }) => {
+    if (o.limit !== undefined && (o.limit < 1 || o.limit > 1000))
+      throw new InvalidArgumentError('--limit must be 1-1000')
+    for (const d of [o.from, o.to])
+      if (d !== undefined && Number.isNaN(Date.parse(d))) throw new InvalidArgumentError(`${d} is not a date`)
+    const rows = await withShiren((s) =>
+      s.audit.list({
+        ...(o.from && { from: o.from }),
+        ...(o.to && { to: o.to }),
+        ...(o.action && { action: o.action }),
+        limit: o.limit ?? 100,
+      }),
+    )
+    print(
+      !!o.json,
+      rows,
+      () =>
+        rows
+          .map(
+            (r) =>
+              `${r.at}  ${r.actor}${r.source ? `@${r.source}` : ''}  ${r.action}  ${r.subject ?? ''}  ${JSON.stringify(r.details)}`,
+          )
+          .join('\n') || '(no entries)',
+    )
+  })
+
+function ruleLine(r: Rule): string {
+  return `${r.ruleId}  app=${r.appId}  v${r.version}  ${r.liveness}/${r.compareSource}  threshold=${r.threshold}  attempts=${r.maxAttempts}  idcard=${r.idcardStep}${r.enabled ? '' : '  (disabled)'}`
+}
 
 program
   .command('codes')
@@ -366,8 +447,8 @@ registryCmd
   .action(async (source: string, o: { json?: boolean }) => {
     if (!existsSync(source)) throw new InvalidArgumentError(`${source} does not exist`)
     const entries = statSync(source).isDirectory() ? await entriesFromFolder(source) : await entriesFromCsv(source)
-    const report = await withRegistryFaces(false, (s) =>
-      importEntries(
+    const report = await withRegistryFaces(false, async (s) => {
+      const r = await importEntries(
         s.registry,
         entries,
         (done, total) => {
@@ -390,8 +471,15 @@ registryCmd
               () => '',
             )
         },
-      ),
-    )
+      )
+      // one entry for the import, with its counts (the people themselves are named nowhere in the log)
+      await s.audit.record({
+        ...CLI,
+        action: 'registry.import',
+        details: { created: r.created, updated: r.updated, failed: r.failed.length },
+      })
+      return r
+    })
     if (!o.json && process.stderr.isTTY) process.stderr.write('\n')
     if (o.json) for (const f of report.failed) process.stderr.write(JSON.stringify({ failed: f }) + '\n')
     else

@@ -9,7 +9,7 @@ import { guardInput, type InputProblem } from './edge.js'
 /** What the capture endpoints use, and nothing more. */
 export interface CaptureApiDeps {
   config: Pick<Config, 'uploadLimit'>
-  apps: Pick<AppService, 'getApp' | 'getRule'>
+  apps: Pick<AppService, 'getApp' | 'getRuleVersion'>
   tickets: Pick<TicketService, 'redirectSign'>
   verifications: Pick<VerificationService, 'byToken' | 'challenge' | 'upload' | 'attempts' | 'currentReason'>
   idcards: Pick<IdCardStepService, 'submit' | 'status'>
@@ -198,7 +198,7 @@ function notFound() {
 }
 
 async function sessionView(s: CaptureApiDeps, v: Verification) {
-  const rule = await s.apps.getRule(v.ruleId)
+  const rule = await s.apps.getRuleVersion(v.ruleId, v.ruleVersion)
   const liveness = rule?.liveness ?? null
   const reason = s.verifications.currentReason(v)
   const attempts = await s.verifications.attempts(v.id)

@@ -22,7 +22,7 @@ export const API_VERSION = '2018-03-01'
 export interface CloudApiDeps {
   config: Pick<Config, 'bodyLimit' | 'clockSkewS' | 'publicUrl'>
   clock: Clock
-  apps: Pick<AppService, 'secretOf' | 'getRule' | 'listRules'>
+  apps: Pick<AppService, 'secretOf' | 'getRule' | 'getRuleVersion' | 'listRules'>
   verifications: Pick<
     VerificationService,
     'create' | 'byToken' | 'currentReason' | 'attempts' | 'identity' | 'blob' | 'duplicateOf'
@@ -485,7 +485,7 @@ async function getDetectInfoEnhanced(s: CloudApiDeps, app: App, p: Record<string
     )
   await ruleOf(s, app, p.RuleId)
   const v = await ownVerification(s, app, p.BizToken)
-  const rule = await s.apps.getRule(v.ruleId)
+  const rule = await s.apps.getRuleVersion(v.ruleId, v.ruleVersion)
   const bestFrame = wants(p.InfoType, '3') ? await s.verifications.blob(v.bestFrameBlob) : null
   const video = wants(p.InfoType, '4') ? await s.verifications.blob(v.videoBlob) : null
   const card = await s.idcards.data(v)
@@ -516,15 +516,17 @@ async function getDetectInfoEnhanced(s: CloudApiDeps, app: App, p: Record<string
     EncryptedBody: '',
     IsVerifyIntention: false,
     IntentionVerifyType: '',
-    // shiren's own field (clients that do not know it ignore it): the face is enrolled under another ID number
+    // shiren's own fields (clients that do not know them ignore them): the face is enrolled under another
+    // ID number; the version of the rule the verification was created under (and judged by)
     ShirenDuplicateOf: await s.verifications.duplicateOf(v),
+    ShirenRuleVersion: v.ruleVersion,
   }
 }
 
 async function getDetectInfo(s: CloudApiDeps, app: App, p: Record<string, any>) {
   await ruleOf(s, app, p.RuleId)
   const v = await ownVerification(s, app, p.BizToken)
-  const rule = await s.apps.getRule(v.ruleId)
+  const rule = await s.apps.getRuleVersion(v.ruleId, v.ruleVersion)
   const card = await s.idcards.data(v)
   const t = await detectText(s, v, rule?.liveness ?? null, card)
   const info: Record<string, unknown> = {}
@@ -567,6 +569,8 @@ async function getDetectInfo(s: CloudApiDeps, app: App, p: Record<string, any>) 
     info.BestFrame = { BestFrame: (await s.verifications.blob(v.bestFrameBlob))?.toString('base64') ?? null }
   if (wants(p.InfoType, '4'))
     info.VideoData = { LivenessVideo: (await s.verifications.blob(v.videoBlob))?.toString('base64') ?? null }
+  // shiren's own field, as in GetDetectInfoEnhanced: the rule version the verification was judged by
+  info.ShirenRuleVersion = v.ruleVersion
   return { DetectInfo: JSON.stringify(info) }
 }
 
@@ -652,6 +656,7 @@ async function getFaceIdResult(s: CloudApiDeps, app: App, p: Record<string, any>
     LivenessInfoTag: null,
     DeviceInfoLevel: null,
     ShirenDuplicateOf: await s.verifications.duplicateOf(v),
+    ShirenRuleVersion: v.ruleVersion,
     Encryption: null,
     EncryptedBody: null,
     IdCardFrontBase64: (await cardImage(s, (await s.idcards.data(v))?.frontImage)) ?? '',

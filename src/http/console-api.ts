@@ -3,6 +3,7 @@ import { isReasonError, lookup, toCode, type Reason } from '../codes/index.js'
 import { CALIBRATION, FAR_ANCHORS } from '../vision/index.js'
 import { sniffVideo } from '../media/index.js'
 import type { AppService } from '../apps/index.js'
+import type { AuditLog } from '../audit/index.js'
 import type { BillingService } from '../billing/index.js'
 import type { Clock } from '../clock/index.js'
 import type { Config } from '../config/index.js'
@@ -64,7 +65,8 @@ export interface ConsoleApiDeps {
   config: Pick<Config, 'dataDir'>
   clock: Clock
   consoleAuth: Pick<ConsoleAuth, 'sessions' | 'throttle'>
-  apps: Pick<AppService, 'getRule'>
+  apps: Pick<AppService, 'getRuleVersion'>
+  audit: Pick<AuditLog, 'record' | 'recordAtMostEvery'>
   billing: Pick<BillingService, 'usage'>
   verifications: Pick<VerificationService, 'byId' | 'attempts' | 'maskedIdentity' | 'currentReason' | 'blob'>
 }
@@ -99,12 +101,23 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
   app.post('/console/api/login', async (req, reply) => {
     // the real client: X-Forwarded-For counts only from a proxy named in SHIREN_TRUST_PROXY
     const address = req.ip
+    // every login is audited with its address; refusals by the throttle (which an attacker can repeat
+    // without end) at most once a minute per address
+    const audit = (outcome: string) =>
+      s.audit.record({ actor: 'console', source: address, action: 'console.login', details: { outcome } })
     const gate = await throttle.allowed(address)
-    if (!gate.ok)
+    if (!gate.ok) {
+      await s.audit.recordAtMostEvery(address, 60, {
+        actor: 'console',
+        source: address,
+        action: 'console.login',
+        details: { outcome: 'throttled' },
+      })
       return reply
         .code(429)
         .header('retry-after', String(gate.retryAfterS))
         .send({ error: { reason: 'TOO_MANY_ATTEMPTS', message: 'too many wrong passwords: wait and try again' } })
+    }
     const pw =
       typeof (req.body as { password?: unknown } | null)?.password === 'string'
         ? (req.body as { password: string }).password
@@ -112,6 +125,7 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
     const check = await checkAdminPassword(s.config.dataDir, pw)
     if (check !== 'ok') {
       if (check === 'wrong') await throttle.failed(address)
+      await audit(check === 'unset' ? 'no-password-set' : 'wrong-password')
       return reply.code(401).send({
         error: {
           reason: 'PASSWORD_INVALID',
@@ -120,6 +134,7 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
       })
     }
     await throttle.succeeded(address)
+    await audit('ok')
     // a new id at every login; an old cookie sent along is ended, not reused
     const old = readCookie(req, COOKIE)
     if (old) await sessions.end(old)
@@ -129,6 +144,8 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
 
   app.post('/console/api/logout', async (req, reply) => {
     const c = readCookie(req, COOKIE)
+    if (c && (await sessions.check(c)))
+      await s.audit.record({ actor: 'console', source: req.ip, action: 'console.logout' })
     if (c) await sessions.end(c)
     return reply.header('set-cookie', cookie(req, '', 0)).send({ ok: true })
   })
@@ -169,7 +186,7 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
         }
         return out
       }
-      const rule = await s.apps.getRule(v.ruleId)
+      const rule = await s.apps.getRuleVersion(v.ruleId, v.ruleVersion)
       const last = [...attempts].reverse().find((a) => a.mediaBlob)
       return {
         id: v.id,
@@ -180,6 +197,7 @@ export async function consoleApi(app: FastifyInstance, opts: { deps: ConsoleApiD
         state: v.state,
         reason,
         codes: both(reason),
+        ruleVersion: v.ruleVersion,
         threshold: rule?.threshold ?? null,
         liveness: rule?.liveness ?? null,
         compareSource: rule?.compareSource ?? null,

@@ -5,13 +5,14 @@ import { constantTimeEqual } from '../crypto/index.js'
 import { ReasonError, isReasonError, listCodes, type Reason } from '../codes/index.js'
 import { BillingService } from '../billing/index.js'
 import {
-  COMPARE_SOURCES,
-  DUPLICATE_ACTIONS,
-  IDCARD_STEPS,
-  LIVENESS_MODES,
+  RULE_SETTINGS,
+  RULE_SETTING_KEYS,
   SERVICES,
   type AppService,
+  type NewRuleInput,
+  type RulePatch,
 } from '../apps/index.js'
+import { AUDIT_ACTORS, type AuditBy, type AuditLog } from '../audit/index.js'
 import type { RegistryService } from '../registry/index.js'
 import type { VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict } from './params.js'
@@ -23,7 +24,19 @@ import { webhookRoutes, type WebhookApiDeps } from './webhook-api.js'
 /** What the management API uses, and nothing more. */
 export interface ManagementApiDeps extends ConsoleSessionDeps, WebhookApiDeps {
   adminToken: string
-  apps: Pick<AppService, 'createApp' | 'listApps' | 'updateApp' | 'rotateSecret' | 'createRule' | 'listRules'>
+  apps: Pick<
+    AppService,
+    | 'createApp'
+    | 'listApps'
+    | 'updateApp'
+    | 'rotateSecret'
+    | 'createRule'
+    | 'listRules'
+    | 'getRule'
+    | 'updateRule'
+    | 'ruleVersions'
+  >
+  audit: Pick<AuditLog, 'record' | 'list'>
   registry: Pick<RegistryService, 'enroll' | 'remove' | 'count' | 'list' | 'search'>
   billing: Pick<BillingService, 'usage'>
   verifications: Pick<VerificationService, 'search' | 'maskedIdentity' | 'currentReason'>
@@ -50,20 +63,30 @@ const App = Type.Object({
   enabled: Type.Boolean(),
   createdAt: Type.String(),
 })
+/** a rule: its identity and version, then its settings as src/apps/rule-settings.ts declares them */
 const Rule = Type.Object({
   ruleId: Type.String(),
   appId: Type.String(),
-  name: Type.String(),
-  liveness: Type.String(),
-  compareSource: Type.String(),
-  threshold: Type.Number(),
-  maxAttempts: Type.Integer(),
-  tokenTtlS: Type.Integer(),
-  actionCount: Type.Integer(),
-  idcardStep: Type.String(),
-  duplicateAction: Type.String(),
-  enabled: Type.Boolean(),
+  version: Type.Integer({ description: 'the current version: 1 at creation, +1 at every change' }),
   createdAt: Type.String(),
+  updatedAt: Type.String({ description: 'when the current version was written' }),
+  ...RULE_SETTINGS.properties,
+})
+const RuleVersion = Type.Object({
+  ruleId: Type.String(),
+  version: Type.Integer(),
+  settings: Type.Object(RULE_SETTINGS.properties),
+  createdBy: Type.String({ description: 'api (admin token), console, cli, system or migration' }),
+  createdAt: Type.String(),
+})
+const AuditEntry = Type.Object({
+  id: Type.String(),
+  at: Type.String(),
+  actor: Type.String({ description: AUDIT_ACTORS.join(' | ') }),
+  source: Type.Union([Type.String(), Type.Null()], { description: 'client address of an HTTP action' }),
+  action: Type.String(),
+  subject: Type.Union([Type.String(), Type.Null()]),
+  details: Type.Object({}, { additionalProperties: true }),
 })
 const CodeRow = Type.Object({
   family: Type.String(),
@@ -150,6 +173,11 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
     }
   }
   const security = [{ bearer: [] as string[] }]
+  /** who acted, for the audit log: the admin token, or a console session (requireAdmin let it through) */
+  const by = (req: FastifyRequest): AuditBy => {
+    const h = req.headers.authorization ?? ''
+    return { actor: h.startsWith('Bearer ') && h.length > 7 ? 'api' : 'console', source: req.ip }
+  }
 
   app.get(
     '/v1/codes',
@@ -168,7 +196,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
   app.register(async (admin) => {
     const a = admin.withTypeProvider<TypeBoxTypeProvider>()
     a.addHook('onRequest', requireAdmin)
-    await webhookRoutes(admin, s, security)
+    await webhookRoutes(admin, s, security, by)
 
     a.post(
       '/v1/apps',
@@ -190,7 +218,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           response: { 201: Type.Object({ app: App, secret: Type.String() }), 400: Type.Ref('ManagementError') },
         },
       },
-      async (req, reply) => reply.code(201).send(await s.apps.createApp(req.body as never)),
+      async (req, reply) => reply.code(201).send(await s.apps.createApp(req.body as never, by(req))),
     )
 
     a.get('/v1/apps', { schema: { tags: ['apps'], security, response: { 200: Type.Array(App) } } }, async () =>
@@ -218,7 +246,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           response: { 200: App, 404: Type.Ref('ManagementError') },
         },
       },
-      async (req) => s.apps.updateApp(req.params.appId, req.body as never),
+      async (req) => s.apps.updateApp(req.params.appId, req.body as never, by(req)),
     )
 
     a.post(
@@ -232,7 +260,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           response: { 200: Type.Object({ appId: Type.String(), secret: Type.String() }) },
         },
       },
-      async (req) => ({ appId: req.params.appId, secret: await s.apps.rotateSecret(req.params.appId) }),
+      async (req) => ({ appId: req.params.appId, secret: await s.apps.rotateSecret(req.params.appId, by(req)) }),
     )
 
     a.post(
@@ -242,18 +270,15 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           tags: ['rules'],
           summary: 'Create a rule (RuleId)',
           security,
+          // the settings of src/apps/rule-settings.ts (a new one appears here by itself), with the
+          // compare source named `compare` as `shiren rule create --compare` names it
           body: Type.Object(
             {
+              ...Type.Partial(Type.Omit(RULE_SETTINGS, ['compareSource', 'liveness', 'name'])).properties,
               appId: Type.String({ maxLength: 32 }),
-              name: Type.Optional(Type.String({ maxLength: 128 })),
-              liveness: literalUnion(LIVENESS_MODES),
-              compare: literalUnion(COMPARE_SOURCES),
-              threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
-              maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
-              tokenTtlS: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400 })),
-              actionCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
-              idcardStep: Type.Optional(literalUnion(IDCARD_STEPS)),
-              duplicateAction: Type.Optional(literalUnion(DUPLICATE_ACTIONS)),
+              name: Type.Optional(Type.String({ maxLength: 128, description: 'default: <liveness>/<compare>' })),
+              liveness: RULE_SETTINGS.properties.liveness,
+              compare: RULE_SETTINGS.properties.compareSource,
             },
             { additionalProperties: false },
           ),
@@ -266,20 +291,114 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
         },
       },
       async (req, reply) => {
-        const b = req.body
-        const rule = await s.apps.createRule({
-          appId: b.appId,
-          liveness: b.liveness as never,
-          compareSource: b.compare as never,
-          ...(b.name !== undefined && { name: b.name }),
-          ...(b.threshold !== undefined && { threshold: b.threshold }),
-          ...(b.maxAttempts !== undefined && { maxAttempts: b.maxAttempts }),
-          ...(b.tokenTtlS !== undefined && { tokenTtlS: b.tokenTtlS }),
-          ...(b.actionCount !== undefined && { actionCount: b.actionCount }),
-          ...(b.idcardStep !== undefined && { idcardStep: b.idcardStep as never }),
-          ...(b.duplicateAction !== undefined && { duplicateAction: b.duplicateAction as never }),
-        })
+        const { compare, ...rest } = req.body as Record<string, unknown> & { compare: string }
+        const rule = await s.apps.createRule({ ...rest, compareSource: compare } as NewRuleInput, by(req))
         return reply.code(201).send(rule)
+      },
+    )
+
+    const RuleParams = Type.Object({ ruleId: Type.String({ maxLength: 32 }) })
+    a.get(
+      '/v1/rules/:ruleId',
+      {
+        schema: {
+          tags: ['rules'],
+          summary: 'A rule at its current version',
+          security,
+          params: RuleParams,
+          response: { 200: Rule, 404: Type.Ref('ManagementError') },
+        },
+      },
+      async (req) => {
+        const rule = await s.apps.getRule(req.params.ruleId)
+        if (!rule) throw new ReasonError('NOT_FOUND', `no rule ${req.params.ruleId}`)
+        return rule
+      },
+    )
+
+    a.patch(
+      '/v1/rules/:ruleId',
+      {
+        // the validator drops unknown properties silently (fastify's removeAdditional): a misspelt
+        // setting must be refused before that, not ignored while the rest is applied
+        preValidation: async (req) => {
+          const b = req.body
+          if (b === null || typeof b !== 'object' || Array.isArray(b))
+            throw new ReasonError('INVALID_PARAMETER', 'the body must be an object of rule settings')
+          const unknown = Object.keys(b).filter((k) => !(RULE_SETTING_KEYS as string[]).includes(k))
+          if (unknown.length)
+            throw new ReasonError(
+              'INVALID_PARAMETER',
+              `${unknown.join(', ')}: not a rule setting; known: ${RULE_SETTING_KEYS.join(', ')}`,
+            )
+        },
+        schema: {
+          tags: ['rules'],
+          summary:
+            'Change some settings of a rule, validated as at creation: a new version. Verifications created before keep the version they were created under.',
+          security,
+          params: RuleParams,
+          body: Type.Partial(RULE_SETTINGS, { additionalProperties: false, minProperties: 1 }),
+          response: {
+            200: Rule,
+            400: Type.Ref('ManagementError'),
+            404: Type.Ref('ManagementError'),
+            422: Type.Ref('ManagementError'),
+          },
+        },
+      },
+      async (req) => s.apps.updateRule(req.params.ruleId, req.body as RulePatch, by(req)),
+    )
+
+    a.get(
+      '/v1/rules/:ruleId/versions',
+      {
+        schema: {
+          tags: ['rules'],
+          summary: 'Every version of a rule, newest first (settings, who wrote it, when)',
+          security,
+          params: RuleParams,
+          response: { 200: Type.Array(RuleVersion), 404: Type.Ref('ManagementError') },
+        },
+      },
+      async (req) => s.apps.ruleVersions(req.params.ruleId),
+    )
+
+    a.get(
+      '/v1/audit',
+      {
+        schema: {
+          tags: ['audit'],
+          summary:
+            'The audit log of operator actions, newest first (no personal data). from/to: ISO date-time, or a day (to includes it whole); action: exact (rule.update) or a family (rule)',
+          security,
+          querystring: Type.Object({
+            from: Type.Optional(Type.String({ maxLength: 40 })),
+            to: Type.Optional(Type.String({ maxLength: 40 })),
+            action: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9.-]*$', maxLength: 64 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          }),
+          response: { 200: Type.Array(AuditEntry), 400: Type.Ref('ManagementError') },
+        },
+      },
+      async (req) => {
+        const { from, to, action, limit } = req.query
+        for (const [k, v] of [
+          ['from', from],
+          ['to', to],
+        ] as const)
+          if (
+            v !== undefined &&
+            (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(v) || Number.isNaN(Date.parse(v)))
+          )
+            throw new ReasonError('INVALID_PARAMETER', `${k} must be an ISO date (YYYY-MM-DD) or date-time`)
+        const iso = (v: string) => (v.length === 10 ? v : new Date(v).toISOString())
+        return s.audit.list({
+          ...(from && { from: iso(from) }),
+          ...(to && { to: iso(to) }),
+          ...(action && { action }),
+          limit: limit ?? 100,
+        })
       },
     )
 
@@ -328,7 +447,14 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
         const photo = req.body.photoBase64 ? decodeBase64Strict(req.body.photoBase64) : null
         if (req.body.photoBase64 && !photo)
           throw new ReasonError('INVALID_PARAMETER', 'photoBase64 is not valid base64')
-        return s.registry.enroll({ name: req.body.name, idNumber: req.body.idNumber, photo })
+        const r = await s.registry.enroll({ name: req.body.name, idNumber: req.body.idNumber, photo })
+        await s.audit.record({
+          ...by(req),
+          action: 'person.enroll',
+          subject: `person:${r.id}`,
+          details: { status: r.status, hasPhoto: r.hasPhoto, duplicates: r.duplicateOf.length },
+        })
+        return r
       },
     )
 
@@ -373,7 +499,12 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           response: { 200: Type.Object({ deleted: Type.Boolean() }) },
         },
       },
-      async (req) => ({ deleted: await s.registry.remove(req.body.idNumber) }),
+      async (req) => {
+        const deleted = await s.registry.remove(req.body.idNumber)
+        // the person is named by nobody here: the number was in the body, and the entry holds none of it
+        await s.audit.record({ ...by(req), action: 'person.delete', details: { deleted } })
+        return { deleted }
+      },
     )
 
     a.get(
@@ -465,6 +596,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
               id: v.id,
               appId: v.appId,
               ruleId: v.ruleId,
+              ruleVersion: v.ruleVersion,
               family: v.family,
               orderNo: v.orderNo,
               state: v.state,

@@ -255,8 +255,10 @@ export async function ticketApi(app: FastifyInstance, opts: { deps: TicketApiDep
         video: wantVideo ? ((await s.verifications.blob(v.videoBlob))?.toString('base64') ?? null) : null,
         success: reason === 'PASS',
         ...(p.queryVersion === '1.0' && { sdkVersion: null, trtcFlag: null }),
-        // shiren's own field, ignored by clients that do not know it: the face is enrolled under another ID number
+        // shiren's own fields, ignored by clients that do not know them: the face is enrolled under another ID
+        // number; the version of the rule the verification was created under (and judged by)
         shirenDuplicateOf: await s.verifications.duplicateOf(v),
+        shirenRuleVersion: v.ruleVersion,
       }
       if (reason === 'PASS') return { result }
       // a finished failure is still a record: the code says why, the result holds what was captured

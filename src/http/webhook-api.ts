@@ -1,7 +1,8 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { WebhookService } from '../webhooks/index.js'
+import type { AuditBy } from '../audit/index.js'
 
 /** What the webhook routes use. */
 export interface WebhookApiDeps {
@@ -46,6 +47,8 @@ export async function webhookRoutes(
   root: FastifyInstance,
   s: WebhookApiDeps,
   security: Array<Record<string, string[]>>,
+  /** who acted, for the audit log (the management API's admin token or console session) */
+  by: (req: FastifyRequest) => AuditBy,
 ) {
   const a = root.withTypeProvider<TypeBoxTypeProvider>()
   a.get(
@@ -84,7 +87,7 @@ export async function webhookRoutes(
         response: { 200: Type.Object({ webhook: Webhook, secret: Type.Optional(Type.String()) }), 400: Err, 404: Err },
       },
     },
-    async (req) => s.webhooks.set(req.params.appId, req.body),
+    async (req) => s.webhooks.set(req.params.appId, req.body, by(req)),
   )
 
   a.post(
@@ -104,14 +107,14 @@ export async function webhookRoutes(
         response: { 200: Type.Object({ webhook: Webhook, secret: Type.String() }), 400: Err, 404: Err },
       },
     },
-    async (req) => s.webhooks.rotate(req.params.appId, req.body?.overlapS ?? 86400),
+    async (req) => s.webhooks.rotate(req.params.appId, req.body?.overlapS ?? 86400, by(req)),
   )
 
   a.delete(
     '/v1/apps/:appId/webhook',
     { schema: { tags: ['webhooks'], security, params: AppParams, response: { 204: Type.Null(), 404: Err } } },
     async (req, reply) => {
-      await s.webhooks.remove(req.params.appId)
+      await s.webhooks.remove(req.params.appId, by(req))
       return reply.code(204).send()
     },
   )
@@ -146,7 +149,7 @@ export async function webhookRoutes(
       },
     },
     async (req, reply) => {
-      await s.webhooks.retry(req.params.eventId)
+      await s.webhooks.retry(req.params.eventId, by(req))
       return reply.code(202).send({ queued: true })
     },
   )

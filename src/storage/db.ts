@@ -8,6 +8,7 @@ import * as m0001 from './migrations/2026_11_23_0001_initial.js'
 import * as m0002 from './migrations/2026_12_03_0002_idcard_sides.js'
 import * as m0003 from './migrations/2026_12_06_0003_console_sessions.js'
 import * as m0004 from './migrations/2026_12_06_0004_registry_faces.js'
+import * as m0006 from './migrations/2026_12_06_0006_rule_versions_audit.js'
 import * as m0007 from './migrations/2026_12_06_0007_webhooks.js'
 import * as m0011 from './migrations/2026_12_06_0011_challenge_issued_at.js'
 
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_0002_idcard_sides': m0002,
   '2026_12_06_0003_console_sessions': m0003,
   '2026_12_06_0004_registry_faces': m0004,
+  '2026_12_06_0006_rule_versions_audit': m0006,
   '2026_12_06_0007_webhooks': m0007,
   '2026_12_06_0011_challenge_issued_at': m0011,
 }
@@ -63,6 +65,9 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     db: db.kysely,
     provider: new StaticMigrationProvider(),
     ...(schema && { migrationTableSchema: schema }),
+    // numbers are handed out per branch and branches merge in any order: a database that already ran
+    // 0007 must still run a 0006 merged after it (each migration touches only its own tables and columns)
+    allowUnorderedMigrations: true,
   })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error instanceof Error ? error : new Error(String(error))

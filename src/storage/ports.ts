@@ -1,4 +1,4 @@
-import type { App, Rule, Service } from '../apps/types.js'
+import type { App, Rule, RuleSettings, RuleVersion, Service } from '../apps/types.js'
 import type { Attempt, Verification, VerificationQuery, VerificationState } from '../verifications/types.js'
 
 /**
@@ -33,16 +33,58 @@ export interface AppRepository {
   ): Promise<void>
 }
 
+/** A new rule: its settings (enabled unless said otherwise) become version 1. */
+export type NewRule = Omit<RuleSettings, 'enabled'> & { ruleId: string; appId: string; enabled?: boolean }
+
 export interface RuleRepository {
-  insert(rule: Omit<Rule, 'createdAt' | 'enabled'>): Promise<void>
+  /** the rule and its version 1, together (`by`: who wrote it, default 'system') */
+  insert(rule: NewRule, by?: string): Promise<void>
+  /** the rule at its current version */
   get(ruleId: string): Promise<Rule | null>
+  /** the rule as it was at one version (what a verification created under it is judged by) */
+  getVersion(ruleId: string, version: number): Promise<Rule | null>
   list(appId?: string): Promise<Rule[]>
+  /**
+   * Compare-and-set: writes version `expectedVersion + 1` with these settings and makes it current,
+   * only if the rule is still at `expectedVersion`; false when another edit came first.
+   */
+  addVersion(ruleId: string, expectedVersion: number, settings: RuleSettings, by: string, at: string): Promise<boolean>
+  /** every version, newest first */
+  versions(ruleId: string): Promise<RuleVersion[]>
+}
+
+/** One entry of the audit log (src/audit); `details` holds no personal data. */
+export interface AuditRow {
+  id: string
+  at: string
+  actor: string
+  source: string | null
+  action: string
+  subject: string | null
+  details: Record<string, unknown>
+}
+
+export interface AuditQuery {
+  from?: string
+  to?: string
+  /** an exact action (`rule.update`), or a family of them without the dot (`rule`) */
+  action?: string
+  limit: number
+}
+
+/** Append-only: there is no update and no delete (and the database refuses both). */
+export interface AuditRepository {
+  append(row: AuditRow): Promise<void>
+  /** newest first */
+  list(q: AuditQuery): Promise<AuditRow[]>
 }
 
 export interface NewVerification {
   id: string
   appId: string
   ruleId: string
+  /** the version of the rule the verification is created under */
+  ruleVersion: number
   family: 'h5' | 'sdk'
   token: string
   orderNo: string | null
@@ -367,6 +409,7 @@ export interface WebhookRepository {
 export interface Store {
   apps: AppRepository
   rules: RuleRepository
+  audit: AuditRepository
   verifications: VerificationRepository
   attempts: AttemptRepository
   idcards: IdCardRepository

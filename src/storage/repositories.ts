@@ -4,6 +4,7 @@ import type {
   VerificationTable,
   AttemptTable,
   RuleTable,
+  RuleVersionTable,
   AppTable,
   RegistryPersonTable,
   TicketTable,
@@ -13,6 +14,7 @@ import type {
   AppRepository,
   AppRow,
   AttemptRepository,
+  AuditRepository,
   GuardRepository,
   IdCardRepository,
   IdCardSideRow,
@@ -31,7 +33,7 @@ import type {
   WebhookRepository,
 } from './ports.js'
 import { webhookRepository } from './webhook-repository.js'
-import type { Rule, Service, LivenessMode, CompareSource, IdCardStep } from '../apps/types.js'
+import { readRuleSettings, writeRuleSettings, type Rule, type RuleSettings, type Service } from '../apps/types.js'
 import type { Attempt, Challenge, Verification, VerificationState } from '../verifications/types.js'
 import type { Reason } from '../codes/index.js'
 
@@ -54,21 +56,34 @@ function toApp(r: Selectable<AppTable>): AppRow {
   }
 }
 
-function toRule(r: Selectable<RuleTable>): Rule {
+/** a rule row with the settings of one of its versions */
+function toRule(
+  r: Selectable<RuleTable>,
+  v: Pick<Selectable<RuleVersionTable>, 'version' | 'settings' | 'created_at'>,
+): Rule {
   return {
     ruleId: r.rule_id,
     appId: r.app_id,
-    name: r.name,
-    liveness: r.liveness as LivenessMode,
-    compareSource: r.compare_source as CompareSource,
-    threshold: num(r.threshold),
-    maxAttempts: num(r.max_attempts),
-    tokenTtlS: num(r.token_ttl_s),
-    actionCount: num(r.action_count),
-    idcardStep: r.idcard_step as IdCardStep,
-    duplicateAction: r.duplicate_action === 'fail' ? 'fail' : 'flag',
-    enabled: r.enabled !== 0,
+    ...readRuleSettings(v.settings),
+    version: num(v.version),
     createdAt: r.created_at,
+    updatedAt: v.created_at,
+  }
+}
+
+/** the rules table's own columns mirror the current version, so that SQL reading them stays true */
+function ruleColumns(s: RuleSettings) {
+  return {
+    name: s.name,
+    liveness: s.liveness,
+    compare_source: s.compareSource,
+    threshold: s.threshold,
+    max_attempts: s.maxAttempts,
+    token_ttl_s: s.tokenTtlS,
+    action_count: s.actionCount,
+    idcard_step: s.idcardStep,
+    duplicate_action: s.duplicateAction,
+    enabled: s.enabled ? 1 : 0,
   }
 }
 
@@ -77,6 +92,7 @@ function toVerification(r: Selectable<VerificationTable>): Verification {
     id: r.id,
     appId: r.app_id,
     ruleId: r.rule_id,
+    ruleVersion: num(r.rule_version),
     family: r.family as Verification['family'],
     token: r.token,
     orderNo: r.order_no,
@@ -163,6 +179,7 @@ const changed = (res: {
 export class KyselyStore implements Store {
   readonly apps: AppRepository
   readonly rules: RuleRepository
+  readonly audit: AuditRepository
   readonly verifications: VerificationRepository
   readonly attempts: AttemptRepository
   readonly idcards: IdCardRepository
@@ -179,7 +196,8 @@ export class KyselyStore implements Store {
     private readonly inTransaction = false,
   ) {
     this.apps = appRepository(db)
-    this.rules = ruleRepository(db)
+    this.rules = ruleRepository(db, (fn) => (inTransaction ? fn(db) : db.transaction().execute(fn)))
+    this.audit = auditRepository(db)
     this.verifications = verificationRepository(db)
     this.attempts = attemptRepository(db)
     this.idcards = idCardRepository(db)
@@ -261,38 +279,142 @@ function appRepository(db: Kysely<Database>): AppRepository {
   }
 }
 
-function ruleRepository(db: Kysely<Database>): RuleRepository {
+function ruleRepository(
+  db: Kysely<Database>,
+  atomically: <T>(fn: (db: Kysely<Database>) => Promise<T>) => Promise<T>,
+): RuleRepository {
+  const withVersion = (q = db.selectFrom('rules')) =>
+    q
+      .innerJoin('rule_versions as v', (j) =>
+        j.onRef('v.rule_id', '=', 'rules.rule_id').onRef('v.version', '=', 'rules.version'),
+      )
+      .selectAll('rules')
+      .select(['v.settings as v_settings', 'v.version as v_version', 'v.created_at as v_created_at'])
+  type Joined = Selectable<RuleTable> & { v_settings: string; v_version: number; v_created_at: string }
+  const fromJoined = (r: Joined) =>
+    toRule(r, { settings: r.v_settings, version: r.v_version, created_at: r.v_created_at })
   return {
-    async insert(r) {
+    async insert(r, by = 'system') {
       const now = new Date().toISOString()
+      const { ruleId, appId, ...rest } = r
+      const settings: RuleSettings = { ...rest, enabled: r.enabled ?? true }
+      await atomically(async (t) => {
+        await t
+          .insertInto('rules')
+          .values({
+            rule_id: ruleId,
+            app_id: appId,
+            ...ruleColumns(settings),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+          })
+          .execute()
+        await t
+          .insertInto('rule_versions')
+          .values({
+            rule_id: ruleId,
+            version: 1,
+            settings: writeRuleSettings(settings),
+            created_by: by,
+            created_at: now,
+          })
+          .execute()
+      })
+    },
+    async get(ruleId) {
+      const r = await withVersion().where('rules.rule_id', '=', ruleId).executeTakeFirst()
+      return r ? fromJoined(r as Joined) : null
+    },
+    async getVersion(ruleId, version) {
+      const r = await db.selectFrom('rules').selectAll().where('rule_id', '=', ruleId).executeTakeFirst()
+      if (!r) return null
+      const v = await db
+        .selectFrom('rule_versions')
+        .select(['version', 'settings', 'created_at'])
+        .where('rule_id', '=', ruleId)
+        .where('version', '=', version)
+        .executeTakeFirst()
+      return v ? toRule(r, v) : null
+    },
+    async list(appId) {
+      let q = withVersion().orderBy('rules.created_at').orderBy('rules.rule_id')
+      if (appId) q = q.where('rules.app_id', '=', appId)
+      return ((await q.execute()) as Joined[]).map(fromJoined)
+    },
+    async addVersion(ruleId, expected, settings, by, at) {
+      return atomically(async (t) => {
+        const res = await t
+          .updateTable('rules')
+          .set({ ...ruleColumns(settings), version: expected + 1, updated_at: at })
+          .where('rule_id', '=', ruleId)
+          .where('version', '=', expected)
+          .executeTakeFirst()
+        if (changed(res) !== 1) return false
+        await t
+          .insertInto('rule_versions')
+          .values({
+            rule_id: ruleId,
+            version: expected + 1,
+            settings: writeRuleSettings(settings),
+            created_by: by,
+            created_at: at,
+          })
+          .execute()
+        return true
+      })
+    },
+    async versions(ruleId) {
+      const rows = await db
+        .selectFrom('rule_versions')
+        .selectAll()
+        .where('rule_id', '=', ruleId)
+        .orderBy('version', 'desc')
+        .execute()
+      return rows.map((v) => ({
+        ruleId: v.rule_id,
+        version: num(v.version),
+        settings: readRuleSettings(v.settings),
+        createdBy: v.created_by,
+        createdAt: v.created_at,
+      }))
+    },
+  }
+}
+
+function auditRepository(db: Kysely<Database>): AuditRepository {
+  return {
+    async append(e) {
       await db
-        .insertInto('rules')
+        .insertInto('audit_log')
         .values({
-          rule_id: r.ruleId,
-          app_id: r.appId,
-          name: r.name,
-          liveness: r.liveness,
-          compare_source: r.compareSource,
-          threshold: r.threshold,
-          max_attempts: r.maxAttempts,
-          token_ttl_s: r.tokenTtlS,
-          action_count: r.actionCount,
-          idcard_step: r.idcardStep,
-          duplicate_action: r.duplicateAction,
-          enabled: 1,
-          created_at: now,
-          updated_at: now,
+          id: e.id,
+          at: e.at,
+          actor: e.actor,
+          source: e.source,
+          action: e.action,
+          subject: e.subject,
+          details: JSON.stringify(e.details),
         })
         .execute()
     },
-    async get(ruleId) {
-      const r = await db.selectFrom('rules').selectAll().where('rule_id', '=', ruleId).executeTakeFirst()
-      return r ? toRule(r) : null
-    },
-    async list(appId) {
-      let q = db.selectFrom('rules').selectAll().orderBy('created_at')
-      if (appId) q = q.where('app_id', '=', appId)
-      return (await q.execute()).map(toRule)
+    async list(q) {
+      let s = db.selectFrom('audit_log').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(q.limit)
+      if (q.from) s = s.where('at', '>=', q.from)
+      if (q.to) s = s.where('at', '<=', q.to)
+      if (q.action)
+        s = q.action.includes('.')
+          ? s.where('action', '=', q.action)
+          : s.where('action', 'like', `${q.action.replace(/[%_\\]/g, '')}.%`)
+      return (await s.execute()).map((r) => ({
+        id: r.id,
+        at: r.at,
+        actor: r.actor,
+        source: r.source,
+        action: r.action,
+        subject: r.subject,
+        details: JSON.parse(r.details) as Record<string, unknown>,
+      }))
     },
   }
 }
@@ -367,6 +489,7 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
           id: v.id,
           app_id: v.appId,
           rule_id: v.ruleId,
+          rule_version: v.ruleVersion,
           family: v.family,
           token: v.token,
           order_no: v.orderNo,

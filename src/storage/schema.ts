@@ -31,14 +31,40 @@ export interface RuleTable {
   idcard_step: string
   duplicate_action: string | null
   enabled: number
+  /** the current version (rule_versions); the columns above mirror its settings */
+  version: number
   created_at: string
   updated_at: string
+}
+
+/** One immutable version of a rule (append-only: triggers refuse UPDATE and DELETE). */
+export interface RuleVersionTable {
+  rule_id: string
+  version: number
+  /** the settings as JSON (src/apps/rule-settings.ts) */
+  settings: string
+  created_by: string
+  created_at: string
+}
+
+/** The audit log of operator actions (append-only: triggers refuse UPDATE and DELETE); no personal data. */
+export interface AuditLogTable {
+  id: string
+  at: string
+  actor: string
+  source: string | null
+  action: string
+  subject: string | null
+  /** JSON object */
+  details: string
 }
 
 export interface VerificationTable {
   id: string
   app_id: string
   rule_id: string
+  /** the rule version the verification was created under (its settings judge it) */
+  rule_version: number
   family: string
   token: string
   order_no: string | null
@@ -219,6 +245,8 @@ export interface WebhookDeliveryTable {
 export interface Database {
   apps: AppTable
   rules: RuleTable
+  rule_versions: RuleVersionTable
+  audit_log: AuditLogTable
   verifications: VerificationTable
   attempts: AttemptTable
   idcard_sides: IdCardSideTable

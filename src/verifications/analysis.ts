@@ -41,7 +41,8 @@ export class AttemptAnalysis {
     const attempt = await this.store.attempts.get(attemptId)
     if (!attempt || attempt.state === 'finished') return 'success'
     const v = await this.store.verifications.getById(attempt.verificationId)
-    const rule = v ? await this.store.rules.get(v.ruleId) : null
+    // judged by the rule's settings at the version the verification was created under, not today's
+    const rule = v ? await this.store.rules.getVersion(v.ruleId, v.ruleVersion) : null
     if (!v || !rule || !attempt.mediaBlob || !attempt.mediaKind) return 'success'
     await this.store.attempts.setState(attemptId, 'analysing')
 

@@ -230,6 +230,7 @@ export class VerificationService {
           id,
           appId: app.appId,
           ruleId: rule.ruleId,
+          ruleVersion: rule.version,
           family,
           token,
           orderNo: input.orderNo ?? null,
@@ -330,7 +331,8 @@ export class VerificationService {
       throw new ReasonError('TOKEN_EXPIRED', 'the verification token has expired')
     if (v.attemptsUsed >= v.maxAttempts && v.state !== 'analysing')
       throw new ReasonError('ATTEMPTS_EXHAUSTED', 'no attempts left')
-    const rule = await this.store.rules.get(v.ruleId)
+    // the rule as it was when the verification was created: a later edit does not change its course
+    const rule = await this.store.rules.getVersion(v.ruleId, v.ruleVersion)
     const app = await this.store.apps.get(v.appId)
     if (!rule || !app) throw new ReasonError('NOT_FOUND', 'the rule or app of this verification no longer exists')
     return { v, rule, app }

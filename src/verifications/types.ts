@@ -11,6 +11,8 @@ export interface Verification {
   id: string
   appId: string
   ruleId: string
+  /** the version of its rule the verification was created under: its settings judge it */
+  ruleVersion: number
   family: Family
   /** BizToken (h5) or faceId (sdk): what the capture page and the caller hold */
   token: string

@@ -4,6 +4,7 @@ import { defineJob, type JobDefinition, type JobEnqueuer, type JobResult } from 
 import { ReasonError, toCode, type Reason } from '../codes/index.js'
 import { randomToken, type PersonalDataVault } from '../crypto/index.js'
 import type { Clock } from '../clock/index.js'
+import { AuditLog, type AuditBy } from '../audit/index.js'
 import type { Store, WebhookDeliveryRow, WebhookEventRow, WebhookRow } from '../storage/index.js'
 import type { Verification } from '../verifications/index.js'
 import { parseAllowList, type AddressPolicy } from './address.js'
@@ -88,6 +89,9 @@ export function checkWebhookUrl(raw: string): string {
  * backoff for 24 h, through the job queue. The body carries no personal data: the receiver reads
  * the rest through the API with its token or order number.
  */
+/** who did it, when nobody said: shiren itself */
+const SYSTEM: AuditBy = { actor: 'system' }
+
 export class WebhookService {
   readonly job: JobDefinition<typeof DELIVERY_PAYLOAD>
 
@@ -98,6 +102,8 @@ export class WebhookService {
     private readonly clock: Clock,
     private readonly settings: WebhookSettings,
     private readonly log: WebhookLogger,
+    /** configuration changes and retries are recorded here, in the transaction of the change */
+    private readonly audit: AuditLog = new AuditLog(store, clock),
   ) {
     parseAllowList(settings.allow.join(','))
     this.job = defineJob('webhook', DELIVERY_PAYLOAD, {
@@ -117,28 +123,33 @@ export class WebhookService {
   async set(
     appId: string,
     patch: { url: string; enabled?: boolean },
+    by: AuditBy = SYSTEM,
   ): Promise<{ webhook: WebhookView; secret?: string }> {
     if (!(await this.store.apps.get(appId))) throw new ReasonError('APP_NOT_FOUND', `no app ${appId}`)
     const url = checkWebhookUrl(patch.url)
     const now = iso(this.clock.now())
+    // the URL is the operator's endpoint, not personal data; recorded by its origin only (no path or query)
+    const details = { origin: new URL(url).origin, ...(patch.enabled !== undefined && { enabled: patch.enabled }) }
     if (await this.store.webhooks.get(appId)) {
-      await this.store.webhooks.update(
-        appId,
-        { url, ...(patch.enabled !== undefined && { enabled: patch.enabled }) },
-        now,
-      )
+      await this.store.transaction(async (tx) => {
+        await tx.webhooks.update(appId, { url, ...(patch.enabled !== undefined && { enabled: patch.enabled }) }, now)
+        await this.audit.record({ ...by, action: 'webhook.update', subject: `app:${appId}`, details }, tx)
+      })
       return { webhook: view((await this.store.webhooks.get(appId))!) }
     }
     const secret = newSecret()
-    await this.store.webhooks.insert({
-      appId,
-      url,
-      secretSealed: this.vault.seal(secret),
-      previousSecretSealed: null,
-      previousUntil: null,
-      enabled: patch.enabled ?? true,
-      createdAt: now,
-      updatedAt: now,
+    await this.store.transaction(async (tx) => {
+      await tx.webhooks.insert({
+        appId,
+        url,
+        secretSealed: this.vault.seal(secret),
+        previousSecretSealed: null,
+        previousUntil: null,
+        enabled: patch.enabled ?? true,
+        createdAt: now,
+        updatedAt: now,
+      })
+      await this.audit.record({ ...by, action: 'webhook.create', subject: `app:${appId}`, details }, tx)
     })
     return { webhook: view((await this.store.webhooks.get(appId))!), secret }
   }
@@ -147,28 +158,42 @@ export class WebhookService {
    * A new signing secret; the old one keeps signing (a second `v1=`) for `overlapS` seconds, so
    * receivers can switch without losing a delivery. 0 drops the old one at once.
    */
-  async rotate(appId: string, overlapS: number): Promise<{ webhook: WebhookView; secret: string }> {
+  async rotate(
+    appId: string,
+    overlapS: number,
+    by: AuditBy = SYSTEM,
+  ): Promise<{ webhook: WebhookView; secret: string }> {
     if (!Number.isInteger(overlapS) || overlapS < 0 || overlapS > MAX_OVERLAP_S)
       throw new ReasonError('INVALID_PARAMETER', `overlapS must be an integer from 0 to ${MAX_OVERLAP_S}`)
     const w = await this.store.webhooks.get(appId)
     if (!w) throw new ReasonError('NOT_FOUND', `app ${appId} has no webhook`)
     const now = this.clock.now()
     const secret = newSecret()
-    await this.store.webhooks.rotate(
-      appId,
-      {
-        secretSealed: this.vault.seal(secret),
-        previousSecretSealed: overlapS > 0 ? w.secretSealed : null,
-        previousUntil: overlapS > 0 ? iso(new Date(now.getTime() + overlapS * 1000)) : null,
-      },
-      iso(now),
-    )
-    // AUDIT: webhook secret rotated (appId, overlapS, previousUntil; never the secret)
+    const previousUntil = overlapS > 0 ? iso(new Date(now.getTime() + overlapS * 1000)) : null
+    await this.store.transaction(async (tx) => {
+      await tx.webhooks.rotate(
+        appId,
+        {
+          secretSealed: this.vault.seal(secret),
+          previousSecretSealed: overlapS > 0 ? w.secretSealed : null,
+          previousUntil,
+        },
+        iso(now),
+      )
+      // never the secret itself
+      await this.audit.record(
+        { ...by, action: 'webhook.rotate-secret', subject: `app:${appId}`, details: { overlapS, previousUntil } },
+        tx,
+      )
+    })
     return { webhook: view((await this.store.webhooks.get(appId))!), secret }
   }
 
-  async remove(appId: string): Promise<void> {
-    if (!(await this.store.webhooks.delete(appId))) throw new ReasonError('NOT_FOUND', `app ${appId} has no webhook`)
+  async remove(appId: string, by: AuditBy = SYSTEM): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      if (!(await tx.webhooks.delete(appId))) throw new ReasonError('NOT_FOUND', `app ${appId} has no webhook`)
+      await this.audit.record({ ...by, action: 'webhook.delete', subject: `app:${appId}` }, tx)
+    })
   }
 
   // ── the delivery log ──────────────────────────────────────────────────────
@@ -208,10 +233,19 @@ export class WebhookService {
   }
 
   /** The operator's retry: the same event (same id, body and idempotency key) is queued once more. */
-  async retry(eventId: string): Promise<void> {
+  async retry(eventId: string, by: AuditBy = SYSTEM): Promise<void> {
     const e = await this.store.webhooks.getEvent(eventId)
     if (!e) throw new ReasonError('NOT_FOUND', `no webhook event ${eventId}`)
     await this.store.transaction(async (tx) => {
+      await this.audit.record(
+        {
+          ...by,
+          action: 'webhook.retry',
+          subject: `app:${e.appId}`,
+          details: { eventId: e.id, verificationId: e.verificationId },
+        },
+        tx,
+      )
       await tx.webhooks.setEventState(e.id, 'pending', iso(this.clock.now()))
       await this.queue.enqueue(tx, this.job, `webhook:${e.id}:retry:${ulid().toLowerCase()}`, {
         eventId: e.id,

@@ -28,7 +28,9 @@ export function registerWebhookCommands(appCmd: Command, withShiren: WithShiren)
     .option('--json', 'print JSON')
     .action(async (appId: string, url: string, o: { disable?: boolean; enable?: boolean; json?: boolean }) => {
       const enabled = o.disable ? false : o.enable ? true : undefined
-      const r = await withShiren((s) => s.webhooks.set(appId, { url, ...(enabled !== undefined && { enabled }) }))
+      const r = await withShiren((s) =>
+        s.webhooks.set(appId, { url, ...(enabled !== undefined && { enabled }) }, { actor: 'cli' }),
+      )
       print(!!o.json, r, () =>
         [
           `webhook ${r.webhook.url}${r.webhook.enabled ? '' : '  (disabled)'}`,
@@ -57,7 +59,7 @@ export function registerWebhookCommands(appCmd: Command, withShiren: WithShiren)
     .option('--overlap <seconds>', 'the old secret keeps signing (second v1=) this long', seconds, 86400)
     .option('--json', 'print JSON')
     .action(async (appId: string, o: { overlap: number; json?: boolean }) => {
-      const r = await withShiren((s) => s.webhooks.rotate(appId, o.overlap))
+      const r = await withShiren((s) => s.webhooks.rotate(appId, o.overlap, { actor: 'cli' }))
       print(!!o.json, r, () =>
         [
           `signing secret ${r.secret}  (shown once: keep it)`,
@@ -71,7 +73,7 @@ export function registerWebhookCommands(appCmd: Command, withShiren: WithShiren)
     .command('remove')
     .argument('<appId>')
     .action(async (appId: string) => {
-      await withShiren((s) => s.webhooks.remove(appId))
+      await withShiren((s) => s.webhooks.remove(appId, { actor: 'cli' }))
       process.stdout.write(`webhook of ${appId} removed\n`)
     })
   cmd
@@ -102,7 +104,7 @@ export function registerWebhookCommands(appCmd: Command, withShiren: WithShiren)
     .command('retry')
     .argument('<eventId>')
     .action(async (eventId: string) => {
-      await withShiren((s) => s.webhooks.retry(eventId))
+      await withShiren((s) => s.webhooks.retry(eventId, { actor: 'cli' }))
       process.stdout.write(`${eventId} queued again (a running server delivers it)\n`)
     })
 }

@@ -1,5 +1,8 @@
 import { h, initialLang, pick, saveLang, type Bi, type Lang } from '../shared/i18n.js'
 import { C, type CKey } from './texts.js'
+import type { ConsoleKit } from './kit.js'
+import { ruleEditorPage } from './rules.js'
+import { auditPage } from './audit.js'
 import { webhooksPage } from './webhooks.js'
 
 /**
@@ -184,6 +187,7 @@ const SECTIONS: Array<[string, CKey]> = [
   ['registry', 'registry'],
   ['usage', 'usage'],
   ['webhooks', 'webhooks'],
+  ['audit', 'audit'],
 ]
 
 function drawNav(active: string) {
@@ -400,6 +404,7 @@ async function rulesPage() {
         'FAR',
         t('maxAttempts'),
         t('ttl'),
+        t('rvVersion'),
       ],
       rules.map((r) => [
         h('code', {}, r.ruleId),
@@ -411,6 +416,11 @@ async function rulesPage() {
         farOf(r.threshold),
         String(r.maxAttempts),
         `${r.tokenTtlS} s`,
+        h(
+          'a',
+          { href: `#/rules/${encodeURIComponent(r.ruleId)}`, class: 'cbtn small' },
+          `v${r.version} · ${t('rvEditBtn')}`,
+        ),
       ]),
       { id: 'rules' },
     ),
@@ -527,7 +537,12 @@ async function verificationPage(id: string) {
             v.similarity === null ? '—' : `${v.similarity.toFixed(2)} (${t('threshold')} ${v.threshold})`,
           ),
           h('dt', {}, t('rule')),
-          h('dd', {}, `${v.ruleId} · ${v.liveness} · ${v.compareSource}`),
+          h(
+            'dd',
+            { id: 'rule-version' },
+            h('a', { href: `#/rules/${encodeURIComponent(v.ruleId)}` }, `${v.ruleId} v${v.ruleVersion}`),
+            ` · ${v.liveness} · ${v.compareSource}`,
+          ),
           h('dt', {}, t('family')),
           h('dd', {}, v.family),
           h('dt', {}, t('person')),
@@ -826,6 +841,27 @@ async function usagePage(params = new URLSearchParams()) {
   redraw = () => void guarded(() => usagePage(params))
 }
 
+// ---------- views in their own files ----------
+
+const kit: ConsoleKit = {
+  root,
+  api,
+  t,
+  lang: () => lang,
+  btn,
+  field,
+  input,
+  select,
+  table,
+  notice,
+  page,
+  guarded,
+  fmtTime,
+  setRedraw: (fn) => {
+    redraw = fn
+  },
+}
+
 // ---------- routing ----------
 
 async function route() {
@@ -842,7 +878,9 @@ async function route() {
   const params = new URLSearchParams(qs ?? '')
   await guarded(async () => {
     if (section === 'apps') await appsPage()
+    else if (section === 'rules' && parts[1]) await ruleEditorPage(kit, decodeURIComponent(parts[1]))
     else if (section === 'rules') await rulesPage()
+    else if (section === 'audit') await auditPage(kit, params)
     else if (section === 'registry') await registryPage()
     else if (section === 'usage') await usagePage(params)
     else if (section === 'webhooks')
@@ -853,7 +891,7 @@ async function route() {
     else if (parts[1]) await verificationPage(decodeURIComponent(parts[1]))
     else await verificationsPage(params)
   })
-  root.dataset.view = parts[1] ? 'verification' : section
+  root.dataset.view = parts[1] ? (section === 'rules' ? 'rule' : 'verification') : section
 }
 
 // Routes run one after another and a route superseded while it waited is skipped: a slow page
