@@ -23,6 +23,7 @@ import type { Logger } from './logging.js'
 import { createConsoleAuth, type ConsoleAuth } from './console-auth/index.js'
 import { RedisCache } from './cache/index.js'
 import { WebhookService } from './webhooks/index.js'
+import { ReplayService } from './replay/index.js'
 
 /** The face model whose embeddings the registry index holds; another model's rows need `registry reindex`. */
 const FACE_MODEL = 'arcface fr_feature.onnx'
@@ -47,6 +48,8 @@ export interface Shiren {
   queue: JobQueue
   analysis: AttemptAnalysis
   webhooks: WebhookService
+  /** what-if replay of a rule's stored attempts under changed settings (read-only) */
+  replay: ReplayService
   analyser: Analyser | null
   adminToken: string
   /** the console's login throttle and server-side sessions */
@@ -137,6 +140,15 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     giveUp: (job) => analysis.giveUp(job.attemptId),
   })
   if (opts.startQueue) queue.start()
+  // read-only: it is handed the three read methods it needs, not the repositories
+  const replay = new ReplayService(
+    {
+      rules: { get: (id) => store.rules.get(id) },
+      verifications: { search: (q) => store.verifications.search(q) },
+      attempts: { listFor: (id) => store.attempts.listFor(id) },
+    },
+    analysis,
+  )
 
   const ocr = config.ocrWorkers > 0 ? lazyOcrPool(config.ocrWorkers) : null
   const idcards = new IdCardStepService(store, vault, blobs, registry, verifications, ocr, clock)
@@ -165,6 +177,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     queue,
     analysis,
     webhooks,
+    replay,
     analyser,
     adminToken,
     consoleAuth,

@@ -19,9 +19,10 @@ import { consoleSessionValid, type ConsoleSessionDeps } from './console-api.js'
 import { guardInput } from './edge.js'
 import { ConsoleAuthUnavailableError } from '../console-auth/index.js'
 import { webhookRoutes, type WebhookApiDeps } from './webhook-api.js'
+import { replayRoutes, type ReplayApiDeps } from './replay-api.js'
 
 /** What the management API uses, and nothing more. */
-export interface ManagementApiDeps extends ConsoleSessionDeps, WebhookApiDeps {
+export interface ManagementApiDeps extends ConsoleSessionDeps, WebhookApiDeps, ReplayApiDeps {
   adminToken: string
   apps: Pick<AppService, 'createApp' | 'listApps' | 'updateApp' | 'rotateSecret' | 'createRule' | 'listRules'>
   registry: Pick<RegistryService, 'enroll' | 'remove' | 'count' | 'list' | 'search'>
@@ -167,6 +168,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
     const a = admin.withTypeProvider<TypeBoxTypeProvider>()
     a.addHook('onRequest', requireAdmin)
     await webhookRoutes(admin, s, security)
+    await replayRoutes(admin, s, security)
 
     a.post(
       '/v1/apps',
