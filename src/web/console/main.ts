@@ -1,6 +1,7 @@
 import { h, initialLang, pick, saveLang, type Bi, type Lang } from '../shared/i18n.js'
 import { C, type CKey } from './texts.js'
 import { webhooksPage } from './webhooks.js'
+import { replayPage } from './replay.js'
 
 /**
  * The operator console: apps, rules, verifications, identity registry, usage. It calls the
@@ -184,6 +185,7 @@ const SECTIONS: Array<[string, CKey]> = [
   ['registry', 'registry'],
   ['usage', 'usage'],
   ['webhooks', 'webhooks'],
+  ['replay', 'replay'],
 ]
 
 function drawNav(active: string) {
@@ -848,6 +850,11 @@ async function route() {
     else if (section === 'webhooks')
       await webhooksPage(
         { api, t, page, table, btn, field, input, select, notice, guarded, fmtTime, setRedraw: (f) => (redraw = f) },
+        params,
+      )
+    else if (section === 'replay')
+      await replayPage(
+        { api, t, page, table, field, input, select, notice, guarded, fmtTime, setRedraw: (f) => (redraw = f) },
         params,
       )
     else if (parts[1]) await verificationPage(decodeURIComponent(parts[1]))
