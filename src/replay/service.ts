@@ -304,8 +304,11 @@ function challengeFor(v: Verification, a: Attempt, last: boolean, s: ReplaySetti
     // fewer actions: the first ones of those asked
     return { mode: 'action', actions: asked.slice(0, s.actionCount) }
   }
-  if (last && v.challenge?.mode === 'digital') return v.challenge
-  return 'the person was not asked to read digits in this attempt: not replayable under digital liveness'
+  if (s.liveness === 'digital') {
+    if (last && v.challenge?.mode === 'digital') return v.challenge
+    return 'the person was not asked to read digits in this attempt: not replayable under digital liveness'
+  }
+  return `${String(s.liveness)} liveness cannot be replayed on stored media`
 }
 
 function settingsOf(r: Rule): ReplaySettings {
