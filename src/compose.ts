@@ -36,6 +36,7 @@ import { createConsoleAuth, type ConsoleAuth } from './console-auth/index.js'
 import { RedisCache } from './cache/index.js'
 import { ShirenMetrics, runReadiness, type QueueStats, type ReadinessCheck, type ReadinessReport } from './ops/index.js'
 import { WebhookService } from './webhooks/index.js'
+import { ReplayService } from './replay/index.js'
 
 /** The face model whose embeddings the registry index holds; another model's rows need `registry reindex`. */
 const FACE_MODEL = 'arcface fr_feature.onnx'
@@ -66,6 +67,8 @@ export interface Shiren {
   queue: JobQueue
   analysis: AttemptAnalysis
   webhooks: WebhookService
+  /** what-if replay of a rule's stored attempts under changed settings (read-only) */
+  replay: ReplayService
   analyser: Analyser | null
   adminToken: string
   /** the console's login throttle and server-side sessions */
@@ -224,6 +227,15 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const cardReader =
     config.role === 'api' ? (config.ocrWorkers > 0 ? new QueuedCardReader(store, queue, blobs) : null) : ocr
   const idcards = new IdCardStepService(store, vault, blobs, registry, verifications, cardReader, clock)
+  // read-only: it is handed the three read methods it needs, not the repositories
+  const replay = new ReplayService(
+    {
+      rules: { get: (id) => store.rules.get(id) },
+      verifications: { search: (q) => store.verifications.search(q) },
+      attempts: { listFor: (id) => store.attempts.listFor(id) },
+    },
+    analysis,
+  )
 
   const checks: Record<string, ReadinessCheck> = {
     database: () => pingDatabase(db),
@@ -261,6 +273,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     queue,
     analysis,
     webhooks,
+    replay,
     analyser,
     adminToken,
     consoleAuth,

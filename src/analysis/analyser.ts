@@ -20,6 +20,7 @@ import { QUALITY_THRESHOLDS, judgeQuality } from '../vision/index.js'
 import { scanVideo } from '../vision/index.js'
 import type { CompareResult, Signals } from '../vision/index.js'
 import type { AnalyseRequest, AnalyseResult } from './types.js'
+import { judgeSimilarity } from '../verdict/index.js'
 
 /** Models of one worker, loaded once. A capability whose model is missing keeps its error. */
 export interface LoadedModels {
@@ -345,7 +346,7 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
       }
     }
     signals.embedMs = Math.round(performance.now() - t0)
-    return done(similarity >= req.threshold ? 'PASS' : 'SIMILARITY_BELOW_THRESHOLD', similarity, bestFrame)
+    return done(judgeSimilarity(similarity, req.threshold), similarity, bestFrame)
   } catch (err) {
     if (err instanceof MediaRejectedError) {
       Object.assign(signals, err.detail)

@@ -28,6 +28,7 @@ import { registerOcrCommand } from './commands/ocr.js'
 import { registerVisionCommands } from './commands/vision.js'
 import { registerDigitsCommand } from './commands/digits.js'
 import { registerWebhookCommands } from './commands/webhook.js'
+import { registerReplayCommand } from './commands/replay.js'
 
 /**
  * `shiren …`: every command works on the same data directory as a running server (SQLite in WAL
@@ -546,6 +547,17 @@ registerVisionCommands(program)
 registerOcrCommand(program)
 registerDigitsCommand(program)
 registerWebhookCommands(appCmd, withShiren)
+registerReplayCommand(program, withShiren, async (fn) => {
+  // a replay that analyses the stored media again needs the engine (one worker)
+  const engine = await createAnalysisEngine({ modelsDir: config().modelsDir, workers: 1 })
+  const s = await compose(config(), createLogger('warn', process.stderr as never), { analyser: engine })
+  try {
+    return await fn(s)
+  } finally {
+    await s.close()
+    await engine.close()
+  }
+})
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`shiren: ${isReasonError(err) ? `${err.reason}: ${err.message}` : (err as Error).message}\n`)

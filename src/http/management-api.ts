@@ -20,9 +20,10 @@ import { consoleSessionValid, type ConsoleSessionDeps } from './console-api.js'
 import { guardInput } from './edge.js'
 import { ConsoleAuthUnavailableError } from '../console-auth/index.js'
 import { webhookRoutes, type WebhookApiDeps } from './webhook-api.js'
+import { replayRoutes, type ReplayApiDeps } from './replay-api.js'
 
 /** What the management API uses, and nothing more. */
-export interface ManagementApiDeps extends ConsoleSessionDeps, WebhookApiDeps {
+export interface ManagementApiDeps extends ConsoleSessionDeps, WebhookApiDeps, ReplayApiDeps {
   adminToken: string
   apps: Pick<
     AppService,
@@ -197,6 +198,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
     const a = admin.withTypeProvider<TypeBoxTypeProvider>()
     a.addHook('onRequest', requireAdmin)
     await webhookRoutes(admin, s, security, by)
+    await replayRoutes(admin, s, security)
 
     a.post(
       '/v1/apps',

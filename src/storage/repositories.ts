@@ -672,6 +672,7 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
     async search(q) {
       let s = db.selectFrom('verifications').selectAll().orderBy('created_at', 'desc').limit(q.limit)
       if (q.appId) s = s.where('app_id', '=', q.appId)
+      if (q.ruleId) s = s.where('rule_id', '=', q.ruleId)
       if (q.orderNo) s = s.where('order_no', '=', q.orderNo)
       if (q.code !== undefined) s = s.where('final_code', '=', q.code)
       if (q.from) s = s.where('created_at', '>=', q.from)

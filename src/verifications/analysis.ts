@@ -5,7 +5,9 @@ import { isReason, isReasonError, type Reason } from '../codes/index.js'
 import { BlobNotFoundError, BlobTimeoutError, type BlobStore } from '../media/index.js'
 import type { Store } from '../storage/index.js'
 import type { JobResult } from '../queue/index.js'
-import type { Verification } from './types.js'
+import type { Attempt, Challenge, Verification } from './types.js'
+import type { Rule } from '../apps/index.js'
+import { duplicatesIn, evidenceOf, judgeAttempt } from '../verdict/index.js'
 import type { AnalyseRequest, AnalyseResult, AnalysisEngine } from '../analysis/index.js'
 import type { VerificationService } from './service.js'
 import type { RegistryService } from '../registry/index.js'
@@ -16,6 +18,13 @@ import type { RegistryService } from '../registry/index.js'
  */
 export type Analyser = Pick<AnalysisEngine, 'analyse'>
 export type { AnalyseRequest, AnalyseResult }
+
+/** What the analyser found for one attempt (`result`), or the verdict reached without it (`result` null). */
+export interface Judged {
+  reason: Reason
+  signals: Record<string, unknown>
+  result: AnalyseResult | null
+}
 
 /** Errors of the engine that mean "this capability is not available here", never a verdict. */
 const UNAVAILABLE = new Set(['ModelMissingError', 'CapabilityNotSupportedError', 'VisionUnavailableError'])
@@ -46,6 +55,55 @@ export class AttemptAnalysis {
     if (!v || !rule || !attempt.mediaBlob || !attempt.mediaKind) return 'success'
     await this.store.attempts.setState(attemptId, 'analysing')
 
+    const judged = await this.judge(v, attempt, rule, v.challenge, recording)
+    if (!judged.result) return this.verdict(attemptId, judged.reason, judged.signals)
+    const result = judged.result
+    let bestFrameBlob: string | null = null
+    if (result.bestFrame) {
+      bestFrameBlob = `${v.id}/${attemptId}-best.jpg`
+      try {
+        await this.blobs.put(bestFrameBlob, result.bestFrame)
+      } catch {
+        return this.verdict(attemptId, 'BLOB_WRITE_FAILED', { bestFrame: 'not stored' })
+      }
+    }
+    const signals: Record<string, unknown> = { ...result.signals, ms: result.ms }
+    // duplicate identity: the passed face is in the registry under another ID number
+    if (result.reason === 'PASS' && result.bestFrame && v.idHash && this.registry) {
+      try {
+        const dup = await this.registry.duplicatesOfPhoto(result.bestFrame, v.idHash)
+        if (dup.length) signals.duplicateOf = dup
+      } catch (err) {
+        // a search that cannot run does not undo a verdict; it is recorded instead
+        signals.duplicateCheck = `failed: ${String((err as Error)?.message ?? err).slice(0, 120)}`
+      }
+    }
+    // the rule's part of the verdict (threshold, duplicate policy): the same pure function as the replay
+    const reason = judgeAttempt(evidenceOf(result.reason, result.similarity, duplicatesIn(signals)), rule)
+    await this.verifications.finishAttempt(attemptId, {
+      reason,
+      similarity: result.similarity,
+      signals,
+      bestFrameBlob,
+    })
+    return 'success'
+  }
+
+  /**
+   * Reads an attempt's media and reference and runs the analyser on them under the given settings:
+   * the analyser's result, or the verdict reached without one (media unreadable, engine unavailable).
+   * Writes nothing but a private temporary file for the workers (they read files, not buffers),
+   * removed before it returns: the live path records what it returns, the what-if replay only shows it.
+   */
+  async judge(
+    v: Verification,
+    attempt: Pick<Attempt, 'mediaBlob' | 'mediaKind'>,
+    rule: Pick<Rule, 'liveness' | 'compareSource' | 'threshold'>,
+    challenge: Challenge | null,
+    recording?: { durationMs: number; mimeType: string },
+  ): Promise<Judged> {
+    const none = (reason: Reason, signals: Record<string, unknown> = {}): Judged => ({ reason, signals, result: null })
+    if (!attempt.mediaBlob || !attempt.mediaKind) return none('VIDEO_FETCH_FAILED', { media: 'absent' })
     await mkdir(this.tmpDir, { recursive: true, mode: 0o700 })
     const tag = randomBytes(8).toString('hex')
     const mediaPath = join(this.tmpDir, `${tag}-media`)
@@ -57,8 +115,8 @@ export class AttemptAnalysis {
         attempt.mediaBlob,
         rule.liveness === 'digital' ? 'DIGITS_VIDEO_READ_FAILED' : 'VIDEO_FETCH_FAILED',
       )
-      if (typeof media === 'string') return this.verdict(attemptId, media)
-      if (!this.analyser) return this.verdict(attemptId, 'VISION_ENGINE_UNAVAILABLE', { engine: 'not configured' })
+      if (typeof media === 'string') return none(media)
+      if (!this.analyser) return none('VISION_ENGINE_UNAVAILABLE', { engine: 'not configured' })
       const analyser = this.analyser
       await writeFile(mediaPath, media, { mode: 0o600 })
       let reference: { path: string } | null = null
@@ -69,19 +127,17 @@ export class AttemptAnalysis {
               ?.portraitBlob ?? null)
           : v.referenceBlob
       if (rule.compareSource !== 'none' || referenceBlob) {
-        if (!referenceBlob) return this.verdict(attemptId, 'COMPARE_FAILED', { reference: 'absent' })
+        if (!referenceBlob) return none('COMPARE_FAILED', { reference: 'absent' })
         const ref = await this.read(
           referenceBlob,
           v.referenceOrigin === 'registry' ? 'REGISTRY_PHOTO_READ_FAILED' : 'IMAGE_FETCH_FAILED',
         )
-        if (typeof ref === 'string') return this.verdict(attemptId, ref)
+        if (typeof ref === 'string') return none(ref)
         await writeFile(refPath, ref, { mode: 0o600 })
         reference = { path: refPath }
       }
-      const challenge = v.challenge
-      let result: AnalyseResult
       try {
-        result = await analyser.analyse({
+        const result = await analyser.analyse({
           media: { path: mediaPath, kind: attempt.mediaKind },
           liveness: rule.liveness,
           ...(challenge?.mode === 'action' && { actions: challenge.actions }),
@@ -90,51 +146,17 @@ export class AttemptAnalysis {
           threshold: rule.threshold,
           ...(recording && { recording }),
         })
+        return { reason: result.reason, signals: result.signals, result }
       } catch (err) {
         const name = (err as Error)?.name ?? ''
-        if (UNAVAILABLE.has(name))
-          return this.verdict(attemptId, 'VISION_ENGINE_UNAVAILABLE', { error: (err as Error).message })
-        if (name === 'AbortError' || name === 'TimeoutError') return this.verdict(attemptId, 'ANALYSIS_TIMEOUT')
-        if (isReasonError(err)) return this.verdict(attemptId, err.reason)
+        if (UNAVAILABLE.has(name)) return none('VISION_ENGINE_UNAVAILABLE', { error: (err as Error).message })
+        if (name === 'AbortError' || name === 'TimeoutError') return none('ANALYSIS_TIMEOUT')
+        if (isReasonError(err)) return none(err.reason)
         // an error that crossed the worker boundary arrives as a plain Error with its fields copied
-        if (isReason((err as { reason?: unknown })?.reason))
-          return this.verdict(attemptId, (err as { reason: Reason }).reason)
+        if (isReason((err as { reason?: unknown })?.reason)) return none((err as { reason: Reason }).reason)
         // an engine crash on one input is that attempt's verdict, not a reason to retry forever
-        return this.verdict(attemptId, 'LIVENESS_ENGINE_ERROR', {
-          error: String((err as Error)?.message ?? err).slice(0, 200),
-        })
+        return none('LIVENESS_ENGINE_ERROR', { error: String((err as Error)?.message ?? err).slice(0, 200) })
       }
-      let bestFrameBlob: string | null = null
-      if (result.bestFrame) {
-        bestFrameBlob = `${v.id}/${attemptId}-best.jpg`
-        try {
-          await this.blobs.put(bestFrameBlob, result.bestFrame)
-        } catch {
-          return this.verdict(attemptId, 'BLOB_WRITE_FAILED', { bestFrame: 'not stored' })
-        }
-      }
-      let reason = result.reason
-      const signals: Record<string, unknown> = { ...result.signals, ms: result.ms }
-      // duplicate identity: the passed face is in the registry under another ID number
-      if (reason === 'PASS' && result.bestFrame && v.idHash && this.registry) {
-        try {
-          const dup = await this.registry.duplicatesOfPhoto(result.bestFrame, v.idHash)
-          if (dup.length) {
-            signals.duplicateOf = dup
-            if (rule.duplicateAction === 'fail') reason = 'DUPLICATE_IDENTITY'
-          }
-        } catch (err) {
-          // a search that cannot run does not undo a verdict; it is recorded instead
-          signals.duplicateCheck = `failed: ${String((err as Error)?.message ?? err).slice(0, 120)}`
-        }
-      }
-      await this.verifications.finishAttempt(attemptId, {
-        reason,
-        similarity: result.similarity,
-        signals,
-        bestFrameBlob,
-      })
-      return 'success'
     } finally {
       await rm(mediaPath, { force: true })
       await rm(refPath, { force: true })

@@ -11,7 +11,7 @@ export {
   type RiskPolicy,
   type UploadResult,
 } from './service.js'
-export { AttemptAnalysis, type Analyser, type AnalyseRequest, type AnalyseResult } from './analysis.js'
+export { AttemptAnalysis, type Analyser, type AnalyseRequest, type AnalyseResult, type Judged } from './analysis.js'
 export {
   IdCardStepService,
   MAX_CARD_BYTES,

@@ -66,6 +66,8 @@ export interface Attempt {
 /** The operator's search over verifications (management API), newest first. */
 export interface VerificationQuery {
   appId?: string
+  /** the verifications created under one rule (the what-if replay) */
+  ruleId?: string
   orderNo?: string
   code?: number
   from?: string

@@ -4,6 +4,7 @@ import type { ConsoleKit } from './kit.js'
 import { ruleEditorPage } from './rules.js'
 import { auditPage } from './audit.js'
 import { webhooksPage } from './webhooks.js'
+import { replayPage } from './replay.js'
 
 /**
  * The operator console: apps, rules, verifications, identity registry, usage. It calls the
@@ -188,6 +189,7 @@ const SECTIONS: Array<[string, CKey]> = [
   ['usage', 'usage'],
   ['webhooks', 'webhooks'],
   ['audit', 'audit'],
+  ['replay', 'replay'],
 ]
 
 function drawNav(active: string) {
@@ -886,6 +888,11 @@ async function route() {
     else if (section === 'webhooks')
       await webhooksPage(
         { api, t, page, table, btn, field, input, select, notice, guarded, fmtTime, setRedraw: (f) => (redraw = f) },
+        params,
+      )
+    else if (section === 'replay')
+      await replayPage(
+        { api, t, page, table, field, input, select, notice, guarded, fmtTime, setRedraw: (f) => (redraw = f) },
         params,
       )
     else if (parts[1]) await verificationPage(decodeURIComponent(parts[1]))
