@@ -22,6 +22,7 @@ import { BillingService } from './billing/index.js'
 import type { Logger } from './logging.js'
 import { createConsoleAuth, type ConsoleAuth } from './console-auth/index.js'
 import { RedisCache } from './cache/index.js'
+import { PrivacyService } from './privacy/index.js'
 
 /** The face model whose embeddings the registry index holds; another model's rows need `registry reindex`. */
 const FACE_MODEL = 'arcface fr_feature.onnx'
@@ -43,6 +44,8 @@ export interface Shiren {
   verifications: VerificationService
   idcards: IdCardStepService
   billing: BillingService
+  /** per-app retention, erasure of a person, export of what is held about them */
+  privacy: PrivacyService
   queue: JobQueue
   analysis: AttemptAnalysis
   analyser: Analyser | null
@@ -133,6 +136,8 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const ocr = config.ocrWorkers > 0 ? lazyOcrPool(config.ocrWorkers) : null
   const idcards = new IdCardStepService(store, vault, blobs, registry, verifications, ocr, clock)
 
+  const privacy = new PrivacyService(store, vault, blobs, apps, registry, verifications, clock)
+
   const { token: adminToken } = loadOrCreateAdminToken(config.dataDir)
   const consoleAuth = createConsoleAuth({
     dataDir: config.dataDir,
@@ -154,6 +159,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     verifications,
     idcards,
     billing,
+    privacy,
     queue,
     analysis,
     analyser,

@@ -1,2 +1,9 @@
 export * from './types.js'
-export { AppService, SUPPORTED_LIVENESS, publicApp, type NewAppInput, type NewRuleInput } from './service.js'
+export {
+  AppService,
+  SUPPORTED_LIVENESS,
+  publicApp,
+  checkRetentionDays,
+  type NewAppInput,
+  type NewRuleInput,
+} from './service.js'

@@ -6,6 +6,7 @@ import {
   DUPLICATE_ACTIONS,
   IDCARD_STEPS,
   LIVENESS_MODES,
+  MAX_RETENTION_DAYS,
   SERVICES,
   type App,
   type CompareSource,
@@ -22,6 +23,19 @@ export interface NewAppInput {
   validUntil?: string | null
   dailyLimitPerPerson?: number
   concurrencyLimit?: number
+  /** days media and personal data are kept (0–365); null or absent: the server default */
+  retentionDays?: number | null
+}
+
+/** An app's retention as given, checked: an integer 0–365 days, or null for the server default. */
+export function checkRetentionDays(days: number | null): number | null {
+  if (days === null) return null
+  if (!Number.isInteger(days) || days < 0 || days > MAX_RETENTION_DAYS)
+    throw new ReasonError(
+      'INVALID_PARAMETER',
+      `retentionDays must be an integer 0-${MAX_RETENTION_DAYS} (or null for the server default)`,
+    )
+  return days
 }
 
 export interface NewRuleInput {
@@ -81,6 +95,7 @@ export class AppService {
         validUntil: input.validUntil ? new Date(input.validUntil).toISOString() : null,
         dailyLimitPerPerson: limit(input.dailyLimitPerPerson, 'dailyLimitPerPerson'),
         concurrencyLimit: limit(input.concurrencyLimit, 'concurrencyLimit'),
+        retentionDays: checkRetentionDays(input.retentionDays ?? null),
       })
       const app = await this.store.apps.get(appId)
       return { app: publicApp(app!), secret }
@@ -115,6 +130,7 @@ export class AppService {
     if (patch.services)
       for (const s of patch.services)
         if (!SERVICES.includes(s)) throw new ReasonError('INVALID_PARAMETER', `unknown service "${s}"`)
+    if (patch.retentionDays !== undefined) checkRetentionDays(patch.retentionDays)
     await this.store.apps.update(appId, {
       ...(patch.name !== undefined && { name: patch.name }),
       ...(patch.services !== undefined && { services: patch.services }),
@@ -124,6 +140,7 @@ export class AppService {
       ...(patch.dailyLimitPerPerson !== undefined && { dailyLimitPerPerson: patch.dailyLimitPerPerson }),
       ...(patch.concurrencyLimit !== undefined && { concurrencyLimit: patch.concurrencyLimit }),
       ...(patch.enabled !== undefined && { enabled: patch.enabled }),
+      ...(patch.retentionDays !== undefined && { retentionDays: patch.retentionDays }),
     })
     return (await this.getApp(appId))!
   }

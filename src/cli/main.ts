@@ -18,6 +18,7 @@ import { ensureAdminPassword } from '../console-auth/index.js'
 import { registerOcrCommand } from './commands/ocr.js'
 import { registerVisionCommands } from './commands/vision.js'
 import { registerDigitsCommand } from './commands/digits.js'
+import { registerPrivacyCommands } from './commands/privacy.js'
 
 /**
  * `shiren …`: every command works on the same data directory as a running server (SQLite in WAL
@@ -155,6 +156,7 @@ appCmd
   .option('--valid-until <date>', 'ISO date after which the app stops working')
   .option('--daily-limit <n>', 'attempts per person per day (0 = no limit)', int)
   .option('--concurrency <n>', 'verifications in flight at once (0 = no limit)', int)
+  .option('--retention-days <n>', 'days media and personal data are kept (0–365; default: SHIREN_RETENTION_S)', int)
   .option('--json', 'print JSON')
   .action(
     async (o: {
@@ -163,6 +165,7 @@ appCmd
       validUntil?: string
       dailyLimit?: number
       concurrency?: number
+      retentionDays?: number
       json?: boolean
     }) => {
       const r = await withShiren((s) =>
@@ -172,6 +175,7 @@ appCmd
           ...(o.validUntil && { validUntil: o.validUntil }),
           ...(o.dailyLimit !== undefined && { dailyLimitPerPerson: o.dailyLimit }),
           ...(o.concurrency !== undefined && { concurrencyLimit: o.concurrency }),
+          ...(o.retentionDays !== undefined && { retentionDays: o.retentionDays }),
         }),
       )
       print(!!o.json, { appId: r.app.appId, secret: r.secret }, () => `AppID  ${r.app.appId}\nsecret ${r.secret}`)
@@ -187,7 +191,11 @@ appCmd
       apps,
       () =>
         apps
-          .map((a) => `${a.appId}  ${a.name}  services=${a.services.join(',')}${a.enabled ? '' : '  (disabled)'}`)
+          .map(
+            (a) =>
+              `${a.appId}  ${a.name}  services=${a.services.join(',')}` +
+              `  retention=${a.retentionDays === null ? 'default' : `${a.retentionDays}d`}${a.enabled ? '' : '  (disabled)'}`,
+          )
           .join('\n') || '(no apps)',
     )
   })
@@ -402,6 +410,7 @@ registerAdminCommands(program)
 registerVisionCommands(program)
 registerOcrCommand(program)
 registerDigitsCommand(program)
+registerPrivacyCommands(program, withShiren)
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`shiren: ${isReasonError(err) ? `${err.reason}: ${err.message}` : (err as Error).message}\n`)

@@ -8,6 +8,7 @@ import * as m0001 from './migrations/2026_11_23_0001_initial.js'
 import * as m0002 from './migrations/2026_12_03_0002_idcard_sides.js'
 import * as m0003 from './migrations/2026_12_06_0003_console_sessions.js'
 import * as m0004 from './migrations/2026_12_06_0004_registry_faces.js'
+import * as m0008 from './migrations/2026_12_06_0008_retention.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_0002_idcard_sides': m0002,
   '2026_12_06_0003_console_sessions': m0003,
   '2026_12_06_0004_registry_faces': m0004,
+  '2026_12_06_0008_retention': m0008,
 }
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -40,6 +42,9 @@ export function openDatabase(url: string): Db {
     sqlite.pragma('journal_mode = WAL')
     sqlite.pragma('busy_timeout = 5000')
     sqlite.pragma('foreign_keys = ON')
+    // erased and purged personal data must be gone from the file, not only unlinked: SQLite then
+    // overwrites deleted content with zeros (the erasure also checkpoints the WAL, see Store.scrub)
+    sqlite.pragma('secure_delete = ON')
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() }
   }
