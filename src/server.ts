@@ -75,11 +75,19 @@ export async function startServer(
   const shiren = await compose(config, log, { ...opts, analyser, startQueue: opts.startQueue ?? true })
   const app = await buildApp(shiren)
   const address = await app.listen({ host: config.host, port: config.port })
-  // retention runs in every process; the purge is idempotent, so several processes do not conflict
+  // retention runs in every process; the purge is idempotent, so several processes do not conflict.
+  // Each minute it purges batches until none is full (at most 50 batches, so one tick never runs on)
+  let sweeping = false
   const sweep = setInterval(() => {
-    shiren.verifications
-      .purgeExpired()
+    if (sweeping) return
+    sweeping = true
+    void (async () => {
+      for (let i = 0; i < 50 && (await shiren.verifications.purgeExpired(200)) === 200; i++);
+    })()
       .catch((err) => log.error({ err: (err as Error).message }, 'retention sweep failed'))
+      .finally(() => {
+        sweeping = false
+      })
   }, 60_000)
   sweep.unref()
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1')

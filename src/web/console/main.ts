@@ -1,5 +1,6 @@
 import { h, initialLang, pick, saveLang, type Bi, type Lang } from '../shared/i18n.js'
 import { C, type CKey } from './texts.js'
+import { retentionCell } from './retention.js'
 
 /**
  * The operator console: apps, rules, verifications, identity registry, usage. It calls the
@@ -242,13 +243,14 @@ async function appsPage() {
   page(
     t('apps'),
     table(
-      [t('appId'), t('name'), t('services'), t('dailyLimit'), t('concurrency'), t('status'), ''],
+      [t('appId'), t('name'), t('services'), t('dailyLimit'), t('concurrency'), t('retention'), t('status'), ''],
       apps.map((a) => [
         h('code', {}, a.appId),
         a.name,
         a.services.join(' '),
         String(a.dailyLimitPerPerson || '∞'),
         String(a.concurrencyLimit || '∞'),
+        retentionCell(a, { api, t, guarded, saved: appsPage }),
         a.enabled ? t('enabled') : t('disabled'),
         h(
           'span',
