@@ -121,6 +121,9 @@ for (const dialect of await dialects()) {
       expect(patched).toMatchObject({ status: 200, body: { retentionDays: 1 } })
       expect((await admin('PATCH', `/v1/apps/${short.appId}`, { retentionDays: 366 })).status).toBe(400)
       expect((await admin('PATCH', `/v1/apps/${short.appId}`, { retentionDays: -1 })).status).toBe(400)
+      expect((await admin('PATCH', `/v1/apps/${short.appId}`, { retentionDays: 2.5 })).status).toBe(400)
+      // null is the server default, never coerced into 0 (which would delete at the first fetch)
+      expect((await admin('PATCH', `/v1/apps/${long.appId}`, { retentionDays: null })).body.retentionDays).toBe(null)
 
       const a = await verified(long, ID_OTHER)
       const b = await verified(short, ID_OTHER)

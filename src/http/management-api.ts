@@ -55,7 +55,16 @@ const App = Type.Object({
       'days media and personal data are kept after a verification ends; null: the server default (SHIREN_RETENTION_S); 0: until the result is first fetched',
   }),
 })
-const RetentionDays = Type.Union([Type.Integer({ minimum: 0, maximum: 365 }), Type.Null()])
+/**
+ * One JSON type list, not a union: with the body coercion on, Ajv would try the integer branch of a union
+ * first and turn `null` (the server default) into 0 (delete at the first fetch).
+ */
+const RetentionDays = Type.Unsafe<number | null>({
+  type: ['integer', 'null'],
+  minimum: 0,
+  maximum: 365,
+  description: 'days (0–365); null: the server default (SHIREN_RETENTION_S)',
+})
 const Held = Type.Union([
   Type.Object({
     key: Type.String(),

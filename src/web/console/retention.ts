@@ -19,7 +19,7 @@ export function retentionCell(app: { appId: string; retentionDays: number | null
     min: '0',
     max: '365',
     step: '1',
-    style: 'width: 5.5em',
+    class: 'days',
     id: `retention-${app.appId}`,
     placeholder: d.t('retentionDefault'),
     'aria-label': d.t('retention'),
