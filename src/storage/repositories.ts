@@ -197,7 +197,12 @@ export class KyselyStore implements Store {
     if (this.inTransaction || !(this.db.getExecutor().adapter instanceof SqliteAdapter)) return
     // PostgreSQL: the deleted rows are absent from every query at once; their dead tuples are
     // reclaimed by (auto)vacuum. SQLite: pages changed by the erasure sit in the WAL until checkpointed.
-    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(this.db)
+    // Another process reading the file (a CLI beside the server) can hold the checkpoint back: retry briefly
+    for (let i = 0; i < 10; i++) {
+      const r = await sql<{ busy: number }>`PRAGMA wal_checkpoint(TRUNCATE)`.execute(this.db)
+      if (!r.rows[0]?.busy) return
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
   }
 }
 
