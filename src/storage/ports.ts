@@ -63,6 +63,8 @@ export interface NewVerification {
   maxAttempts: number
   expiresAt: string
   purgeAfter: string
+  /** the service clock's "now" (default: the system time) */
+  createdAt?: string
 }
 
 export interface SealedIdentity {

@@ -401,7 +401,7 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
           similarity: null,
           best_frame_blob: null,
           video_blob: null,
-          created_at: new Date().toISOString(),
+          created_at: v.createdAt ?? new Date().toISOString(),
           expires_at: v.expiresAt,
           finished_at: null,
           purge_after: v.purgeAfter,

@@ -273,6 +273,7 @@ export class VerificationService {
           maxAttempts: rule.maxAttempts,
           expiresAt: iso(expiresAt),
           purgeAfter,
+          createdAt: iso(now),
         })
         if (!early) return null
         const keep = this.keepUntil(retentionS, {
