@@ -145,7 +145,7 @@ export class PrivacyService {
     for (const v of held) {
       report.mediaObjects += await this.mediaCount(v)
       await this.verifications.purgeOne(v, { erase: true, expireAt: now < v.purgeAfter ? now : v.purgeAfter })
-      // ERASE: webhook deliveries — delete this verification's delivery-log entries (hooks' repository)
+      // (its webhook delivery-log entries go in purgeOne: see the ERASE marker there, shared with retention)
       report.verifications++
     }
     if (person) {
