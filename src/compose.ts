@@ -5,7 +5,7 @@ import { TicketService } from './auth/index.js'
 import { systemClock, type Clock } from './clock/index.js'
 import type { Config } from './config/index.js'
 import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index.js'
-import { LocalBlobStore, type BlobStore } from './media/index.js'
+import { LocalBlobStore, openS3BlobStore, type BlobStore } from './media/index.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
 import { RegistryFaces, RegistryService, type FaceEmbedder } from './registry/index.js'
 import { KyselyStore, migrateToLatest, openDatabase, type Db, type Store } from './storage/index.js'
@@ -22,6 +22,7 @@ import { BillingService } from './billing/index.js'
 import type { Logger } from './logging.js'
 import { createConsoleAuth, type ConsoleAuth } from './console-auth/index.js'
 import { RedisCache } from './cache/index.js'
+import { WebhookService } from './webhooks/index.js'
 import { PrivacyService } from './privacy/index.js'
 
 /** The face model whose embeddings the registry index holds; another model's rows need `registry reindex`. */
@@ -48,6 +49,7 @@ export interface Shiren {
   privacy: PrivacyService
   queue: JobQueue
   analysis: AttemptAnalysis
+  webhooks: WebhookService
   analyser: Analyser | null
   adminToken: string
   /** the console's login throttle and server-side sessions */
@@ -91,7 +93,21 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   await migrateToLatest(db)
   const store = new KyselyStore(db.kysely)
   const vault = new PersonalDataVault(loadOrCreateKeys(config.dataDir))
-  const blobs = new LocalBlobStore(join(config.dataDir, 'media'), vault)
+  // the whole-buffer bound of the store: every object put whole is an upload or a request body at most
+  const maxWholeBytes = Math.max(64 * 1024 * 1024, config.uploadLimit, config.bodyLimit)
+  const blobs: BlobStore =
+    config.blobStore === 's3'
+      ? await openS3BlobStore(
+          {
+            bucket: config.s3Bucket!,
+            prefix: config.s3Prefix,
+            forcePathStyle: config.s3PathStyle,
+            timeoutMs: config.blobTimeoutMs,
+            maxWholeBytes,
+          },
+          vault,
+        )
+      : new LocalBlobStore(join(config.dataDir, 'media'), vault, { maxWholeBytes })
   const clock = opts.clock ?? systemClock
   const apps = new AppService(store, vault)
   const cache = config.redisUrl ? new RedisCache(config.redisUrl) : null
@@ -113,10 +129,16 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const billing = new BillingService(store)
 
   const queue = new DbJobQueue(store, log, { concurrency: Math.max(1, config.analysisWorkers || 2) })
+  const webhooks = new WebhookService(store, vault, queue, clock, config.webhooks, log)
+  queue.register(webhooks.job, {
+    run: (job) => webhooks.deliver(job),
+    giveUp: (job) => webhooks.giveUp(job),
+  })
   const verifications = new VerificationService(store, vault, blobs, registry, queue, clock, {
     retentionS: config.retentionS,
     risk: { maxAttacks: config.riskMaxAttacks, windowS: config.riskWindowS },
     cache,
+    outcomes: webhooks,
   })
   const analysis = new AttemptAnalysis(
     store,
@@ -162,6 +184,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     privacy,
     queue,
     analysis,
+    webhooks,
     analyser,
     adminToken,
     consoleAuth,
@@ -172,6 +195,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
       await cache?.close()
       await consoleAuth.close()
       await db.close()
+      blobs.close?.()
     },
   }
 }

@@ -79,6 +79,10 @@ export async function startServer(
   // Each minute it purges batches until none is full (at most 50 batches, so one tick never runs on)
   let sweeping = false
   const sweep = setInterval(() => {
+    // expiry is decided at read time: the sweep announces expired verifications to their webhooks
+    shiren.webhooks
+      .sweepExpired()
+      .catch((err) => log.error({ err: (err as Error).message }, 'webhook expiry sweep failed'))
     if (sweeping) return
     sweeping = true
     void (async () => {

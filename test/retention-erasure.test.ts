@@ -7,6 +7,8 @@ import { sql } from 'kysely'
 import { startTestServer, type TestServer } from './support/server.js'
 import { rawTc3 } from './support/tencent.js'
 import { dialects } from './support/env.js'
+import { startS3, type TestS3 } from './support/s3.js'
+import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { ticketSign } from '../src/auth/index.js'
 import { RegistryFaces, FACE_DIMENSIONS } from '../src/registry/index.js'
 import { generateIdNumber, seededRng } from '../src/identity/index.js'
@@ -39,10 +41,18 @@ const unit = (seed: number) => {
   return v.map((e) => e / n)
 }
 
-for (const dialect of await dialects()) {
-  describe(`retention and erasure (${dialect})`, () => {
+// the blob store is the folder on both databases, and an S3-protocol server (s3rver, npm) on SQLite
+const setups: Array<{ dialect: 'sqlite' | 'postgres'; store: 'folder' | 's3' }> = [
+  ...(await dialects()).map((dialect) => ({ dialect, store: 'folder' as const })),
+  { dialect: 'sqlite', store: 's3' },
+]
+
+for (const { dialect, store } of setups) {
+  describe(`retention and erasure (${dialect}, ${store} store)`, () => {
     let srv: TestServer
     let photo: Buffer
+    let s3: TestS3 | null = null
+    const prefix = `run-${randomBytes(4).toString('hex')}/`
 
     const admin = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${srv.url}${path}`, {
@@ -92,11 +102,19 @@ for (const dialect of await dialects()) {
       await srv.shiren.queue.idle(20_000)
       const v = (await srv.shiren.verifications.byToken(token))!
       expect(v).toMatchObject({ state: 'finished', finalCode: 1001 })
-      return { token, id: v.id, mediaDir: join(srv.dataDir, 'media', v.id) }
+      return { token, id: v.id, mediaDir: v.id }
     }
     const info = (app: { appId: string; secret: string; ruleId: string }, token: string) =>
       tc3(app, 'GetDetectInfoEnhanced', { BizToken: token, RuleId: app.ruleId, InfoType: '0' })
-    const files = (dir: string) => (existsSync(dir) ? readdirSync(dir) : [])
+    /** the objects the blob store holds under a key prefix (a verification id, `registry`) */
+    const files = async (under: string): Promise<string[]> => {
+      if (!s3) {
+        const dir = join(srv.dataDir, 'media', under)
+        return existsSync(dir) ? readdirSync(dir) : []
+      }
+      const r = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `${prefix}${under}/` }))
+      return (r.Contents ?? []).map((o) => o.Key!.slice(prefix.length + under.length + 1))
+    }
     const ledgerRows = async () =>
       Number(
         (
@@ -107,13 +125,41 @@ for (const dialect of await dialects()) {
         ).n,
       )
 
+    const saved: Record<string, string | undefined> = {}
     beforeAll(async () => {
-      srv = await startTestServer({ dialect })
+      if (store === 's3') {
+        s3 = await startS3()
+        // the AWS SDK reads its endpoint and credentials from the environment, as in a deployment
+        for (const [k, v] of Object.entries(s3.env)) {
+          saved[k] = process.env[k]
+          process.env[k] = v
+        }
+      }
+      srv = await startTestServer({
+        dialect,
+        env: {
+          // a webhook target that cannot answer is given up at once, so that the queue falls idle
+          SHIREN_WEBHOOK_RETRY_FOR_S: '0',
+          ...(s3 && {
+            SHIREN_BLOB_STORE: 's3',
+            SHIREN_S3_BUCKET: s3.bucket,
+            SHIREN_S3_PREFIX: prefix,
+            SHIREN_S3_PATH_STYLE: '1',
+          }),
+        },
+      })
       photo = await jpeg(7)
     })
-    afterAll(async () => srv?.close())
+    afterAll(async () => {
+      await srv?.close()
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k]
+        else process.env[k] = v
+      }
+      await s3?.close()
+    })
 
-    it('an app with 1-day retention purges before the default (3 days); media leave the folder store, both families answer their expired code, the ledger stays', async () => {
+    it('an app with 1-day retention purges before the default (3 days); media leave the blob store, both families answer their expired code, the ledger stays', async () => {
       const long = await newApp('default retention')
       const short = await newApp('one day')
       // set through the management API, as the console and `shiren app retention` do
@@ -127,8 +173,8 @@ for (const dialect of await dialects()) {
 
       const a = await verified(long, ID_OTHER)
       const b = await verified(short, ID_OTHER)
-      expect(files(a.mediaDir).length).toBe(2) // reference photo + video
-      expect(files(b.mediaDir).length).toBe(2)
+      expect((await files(a.mediaDir)).length).toBe(2) // reference photo + video
+      expect((await files(b.mediaDir)).length).toBe(2)
 
       // the sdk family: a ticket-flow verification of the default app that finished at once (name mismatch)
       await srv.shiren.registry.enroll({ name: '李四', idNumber: ID_OTHER, photo })
@@ -194,8 +240,8 @@ for (const dialect of await dialects()) {
       // a day and a minute later: the one-day app is purged, the default one is not
       srv.clock.advance(DAY + 60)
       expect(await srv.shiren.verifications.purgeExpired()).toBeGreaterThanOrEqual(1)
-      expect(files(b.mediaDir)).toEqual([])
-      expect(files(a.mediaDir).length).toBe(2)
+      expect(await files(b.mediaDir)).toEqual([])
+      expect((await files(a.mediaDir)).length).toBe(2)
       const shortInfo = await info(short, b.token)
       expect(shortInfo.Error.Code).toBe('InvalidParameterValue.BizTokenExpired')
       const longInfo = await info(long, a.token)
@@ -204,7 +250,7 @@ for (const dialect of await dialects()) {
       // three days and two minutes after: the default app is purged too
       srv.clock.advance(2 * DAY + 60)
       expect(await srv.shiren.verifications.purgeExpired()).toBeGreaterThanOrEqual(2)
-      expect(files(a.mediaDir)).toEqual([])
+      expect(await files(a.mediaDir)).toEqual([])
       expect((await info(long, a.token)).Error.Code).toBe('InvalidParameterValue.BizTokenExpired')
       ticket = await signTicket()
       const q = await query()
@@ -236,11 +282,11 @@ for (const dialect of await dialects()) {
       const zero = await newApp('zero')
       expect((await admin('PATCH', `/v1/apps/${zero.appId}`, { retentionDays: 0 })).body.retentionDays).toBe(0)
       const v = await verified(zero, ID_OTHER)
-      expect(files(v.mediaDir).length).toBe(2)
+      expect((await files(v.mediaDir)).length).toBe(2)
       const first = await info(zero, v.token)
       expect(first.Text).toMatchObject({ ErrCode: 1001, Name: '张三' })
       expect(first.VideoData.LivenessVideo).toBeTruthy()
-      expect(files(v.mediaDir)).toEqual([])
+      expect(await files(v.mediaDir)).toEqual([])
       expect((await info(zero, v.token)).Error.Code).toBe('InvalidParameterValue.BizTokenExpired')
     })
 
@@ -262,6 +308,8 @@ for (const dialect of await dialects()) {
       await faces.put(other, unit(2))
       expect((await faces.search(unit(1), 1))[0]!.personId).toBe(personId)
 
+      // app1 has a completion webhook: its events and delivery log must go with the erasure
+      await srv.shiren.webhooks.set(app1.appId, { url: 'https://hooks.example.invalid/shiren' })
       const v1 = await verified(app1, ID_A)
       const v2 = await verified(app2, ID_A)
       const kept = await verified(app1, ID_B)
@@ -301,14 +349,28 @@ for (const dialect of await dialects()) {
         face.embedding_sealed!,
         ver.id_number_sealed!,
       ]
-      const photoFile = join(srv.dataDir, 'media', person.photo_blob!)
-      expect(existsSync(photoFile)).toBe(true)
+      const photoKey = person.photo_blob!.slice('registry/'.length)
+      expect(await files('registry')).toContain(photoKey)
       const rawDb = () => {
         const file = join(srv.dataDir, 'shiren.db')
         return Buffer.concat([file, `${file}-wal`].filter(existsSync).map((f) => readFileSync(f)))
       }
       // the raw check below can fail: before the erasure the file holds every one of them
       if (dialect === 'sqlite') for (const s of secrets) expect(rawDb().includes(Buffer.from(s, 'utf8'))).toBe(true)
+
+      const hookRows = async () => [
+        ...(await db
+          .selectFrom('webhook_events')
+          .select('verification_id')
+          .where('verification_id', '=', v1.id)
+          .execute()),
+        ...(await db
+          .selectFrom('webhook_deliveries')
+          .select('verification_id')
+          .where('verification_id', '=', v1.id)
+          .execute()),
+      ]
+      expect((await hookRows()).length).toBeGreaterThanOrEqual(1)
 
       const erased = await admin('DELETE', `/v1/persons/${personId}`)
       expect(erased.status).toBe(200)
@@ -318,6 +380,7 @@ for (const dialect of await dialects()) {
       // absent, not only unreadable
       expect(await db.selectFrom('registry_persons').selectAll().where('id', '=', personId).execute()).toEqual([])
       expect(await db.selectFrom('registry_faces').selectAll().where('person_id', '=', personId).execute()).toEqual([])
+      expect(await hookRows()).toEqual([])
       expect(await db.selectFrom('verifications').select('id').where('id_hash', '=', person.id_hash).execute()).toEqual(
         [],
       )
@@ -337,14 +400,14 @@ for (const dialect of await dialects()) {
         .where('verification_id', 'in', [v1.id, v2.id])
         .execute()
       for (const a of attempts) expect(a).toMatchObject({ media_blob: null, media_hash: null, best_frame_blob: null })
-      expect(files(v1.mediaDir)).toEqual([])
-      expect(files(v2.mediaDir)).toEqual([])
-      expect(existsSync(photoFile)).toBe(false)
+      expect(await files(v1.mediaDir)).toEqual([])
+      expect(await files(v2.mediaDir)).toEqual([])
+      expect(await files('registry')).not.toContain(photoKey)
       // the other process's index no longer finds them; the other person is still found
       expect((await faces.search(unit(1), 5)).map((h) => h.personId)).not.toContain(personId)
       expect((await faces.search(unit(2), 1))[0]!.personId).toBe(other)
       // someone else's verification is untouched
-      expect(files(kept.mediaDir).length).toBe(2)
+      expect((await files(kept.mediaDir)).length).toBe(2)
       expect((await info(app1, kept.token)).Text).toMatchObject({ Name: '张三', IdCard: ID_B })
       // the erased verifications' results are gone as after their retention
       expect((await info(app1, v1.token)).Error.Code).toBe('InvalidParameterValue.BizTokenExpired')
@@ -365,7 +428,7 @@ for (const dialect of await dialects()) {
       const v3 = await verified(app2, ID_UNREGISTERED)
       const byId = await admin('POST', '/v1/persons/erase', { idNumber: ID_UNREGISTERED })
       expect(byId.body).toMatchObject({ personId: null, registry: false, verifications: 1, mediaObjects: 2 })
-      expect(files(v3.mediaDir)).toEqual([])
+      expect(await files(v3.mediaDir)).toEqual([])
       expect((await admin('POST', '/v1/persons/erase', { idNumber: ID_UNREGISTERED })).status).toBe(404)
     })
   })

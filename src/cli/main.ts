@@ -18,6 +18,7 @@ import { ensureAdminPassword } from '../console-auth/index.js'
 import { registerOcrCommand } from './commands/ocr.js'
 import { registerVisionCommands } from './commands/vision.js'
 import { registerDigitsCommand } from './commands/digits.js'
+import { registerWebhookCommands } from './commands/webhook.js'
 import { registerPrivacyCommands } from './commands/privacy.js'
 
 /**
@@ -410,6 +411,7 @@ registerAdminCommands(program)
 registerVisionCommands(program)
 registerOcrCommand(program)
 registerDigitsCommand(program)
+registerWebhookCommands(appCmd, withShiren)
 registerPrivacyCommands(program, withShiren)
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -29,6 +29,20 @@ export interface Config {
   riskWindowS: number
   /** A media read from the store that takes longer than this fails the attempt with BLOB_TIMEOUT. */
   blobTimeoutMs: number
+  /**
+   * SHIREN_BLOB_STORE: where media live. `folder` (default) is `<dataDir>/media`; `s3` is a bucket of
+   * an S3-compatible store (AWS S3, MinIO, Ceph RGW, R2) that several hosts share. The S3 client reads
+   * the usual AWS settings itself: AWS_REGION, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the
+   * default credential chain: profiles, instance and container roles), AWS_ENDPOINT_URL_S3 /
+   * AWS_ENDPOINT_URL for a store other than AWS.
+   */
+  blobStore: 'folder' | 's3'
+  /** SHIREN_S3_BUCKET: the bucket (required with SHIREN_BLOB_STORE=s3; shiren does not create it) */
+  s3Bucket: string | null
+  /** SHIREN_S3_PREFIX: prepended to every object key, e.g. `shiren/prod/` ('' by default) */
+  s3Prefix: string
+  /** SHIREN_S3_PATH_STYLE=1: path-style URLs (http://host/bucket/key), which MinIO and Ceph usually need */
+  s3PathStyle: boolean
   /** Registry search: a face match at or above this 0–100 score with another ID number is a duplicate identity. */
   duplicateScore: number
   /** Redis for rate-limit slots and live challenges shared by several processes; null keeps them in the database. */
@@ -37,6 +51,16 @@ export interface Config {
   digitRecognizer: string | null
   /** SHIREN_TRUST_PROXY: the reverse proxies whose X-Forwarded-For/-Proto are believed; false: none */
   trustProxy: string[] | false
+  /** completion webhooks: which targets may be reached, one try's limit, the retry schedule */
+  webhooks: {
+    /** SHIREN_WEBHOOK_ALLOW_PRIVATE=1: private, loopback and link-local targets too */
+    allowPrivate: boolean
+    /** SHIREN_WEBHOOK_ALLOW: addresses/CIDRs allowed although not public */
+    allow: string[]
+    timeoutMs: number
+    backoffMs: number
+    retryForS: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -74,13 +98,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     riskMaxAttacks: int(env, 'SHIREN_RISK_MAX_ATTACKS', 5),
     riskWindowS: int(env, 'SHIREN_RISK_WINDOW_S', 3600, 60),
     blobTimeoutMs: int(env, 'SHIREN_BLOB_TIMEOUT_MS', 30_000, 100),
+    blobStore: blobStoreKind(env.SHIREN_BLOB_STORE),
+    s3Bucket: env.SHIREN_S3_BUCKET || null,
+    s3Prefix: env.SHIREN_S3_PREFIX ?? '',
+    s3PathStyle: bool(env, 'SHIREN_S3_PATH_STYLE'),
     duplicateScore: int(env, 'SHIREN_DUPLICATE_SCORE', 85, 50),
     redisUrl: env.SHIREN_REDIS_URL || null,
     digitRecognizer: env.SHIREN_DIGIT_RECOGNIZER ? resolve(env.SHIREN_DIGIT_RECOGNIZER) : null,
     trustProxy: parseTrustProxy(env.SHIREN_TRUST_PROXY),
+    webhooks: {
+      allowPrivate: parseFlag(env, 'SHIREN_WEBHOOK_ALLOW_PRIVATE'),
+      allow: parseCidrList(env.SHIREN_WEBHOOK_ALLOW),
+      timeoutMs: int(env, 'SHIREN_WEBHOOK_TIMEOUT_MS', 10_000, 100),
+      backoffMs: int(env, 'SHIREN_WEBHOOK_BACKOFF_MS', 30_000, 10),
+      retryForS: int(env, 'SHIREN_WEBHOOK_RETRY_FOR_S', 86_400, 0),
+    },
     ...overrides,
   }
+  if (cfg.blobStore === 's3') {
+    if (!cfg.s3Bucket) throw new ConfigError('SHIREN_BLOB_STORE=s3 needs SHIREN_S3_BUCKET (an existing bucket)')
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(cfg.s3Bucket))
+      throw new ConfigError(`SHIREN_S3_BUCKET: "${cfg.s3Bucket}" is not an S3 bucket name`)
+    if (cfg.s3Prefix && (!/^[A-Za-z0-9_.\-/]+$/.test(cfg.s3Prefix) || cfg.s3Prefix.split('/').includes('..')))
+      throw new ConfigError('SHIREN_S3_PREFIX may hold only letters, digits, _ . - and /')
+  }
   return cfg
+}
+
+function blobStoreKind(raw: string | undefined): 'folder' | 's3' {
+  if (raw === undefined || raw === '' || raw === 'folder') return 'folder'
+  if (raw === 's3') return 's3'
+  throw new ConfigError(`SHIREN_BLOB_STORE must be folder or s3, got "${raw}"`)
+}
+
+function bool(env: NodeJS.ProcessEnv, key: string): boolean {
+  const raw = env[key]
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false
+  if (raw === '1' || raw === 'true') return true
+  throw new ConfigError(`${key} must be 1 or 0, got "${raw}"`)
 }
 
 /**
@@ -101,5 +156,25 @@ export function parseTrustProxy(raw: string | undefined): string[] | false {
         `SHIREN_TRUST_PROXY: "${a}" is not an address, a CIDR or one of loopback, linklocal, uniquelocal`,
       )
   }
+  return out
+}
+
+function parseFlag(env: NodeJS.ProcessEnv, key: string): boolean {
+  const raw = env[key]
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false
+  if (raw === '1' || raw === 'true') return true
+  throw new ConfigError(`${key} must be 1 or 0, got "${raw}"`)
+}
+
+/** SHIREN_WEBHOOK_ALLOW: comma-separated addresses or CIDRs (checked again by src/webhooks). */
+function parseCidrList(raw: string | undefined): string[] {
+  if (!raw?.trim()) return []
+  const out = raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+  for (const a of out)
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(a))
+      throw new ConfigError(`SHIREN_WEBHOOK_ALLOW: "${a}" is not an address or CIDR`)
   return out
 }

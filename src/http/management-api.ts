@@ -19,9 +19,10 @@ import { decodeBase64Strict } from './params.js'
 import { consoleSessionValid, type ConsoleSessionDeps } from './console-api.js'
 import { guardInput } from './edge.js'
 import { ConsoleAuthUnavailableError } from '../console-auth/index.js'
+import { webhookRoutes, type WebhookApiDeps } from './webhook-api.js'
 
 /** What the management API uses, and nothing more. */
-export interface ManagementApiDeps extends ConsoleSessionDeps {
+export interface ManagementApiDeps extends ConsoleSessionDeps, WebhookApiDeps {
   adminToken: string
   apps: Pick<AppService, 'createApp' | 'listApps' | 'updateApp' | 'rotateSecret' | 'createRule' | 'listRules'>
   registry: Pick<RegistryService, 'enroll' | 'remove' | 'count' | 'list' | 'search'>
@@ -196,6 +197,8 @@ const STATUS: Partial<Record<Reason, number>> = {
   BUSINESS_REQUEST_INVALID: 422,
   // no face model loaded here: search is not supported (not the caller's fault)
   VISION_ENGINE_UNAVAILABLE: 501,
+  // the media store failed (folder or S3 bucket): retry later, as the capture API answers it
+  BLOB_WRITE_FAILED: 503,
 }
 
 export async function managementApi(root: FastifyInstance, opts: { deps: ManagementApiDeps }) {
@@ -263,6 +266,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
   app.register(async (admin) => {
     const a = admin.withTypeProvider<TypeBoxTypeProvider>()
     a.addHook('onRequest', requireAdmin)
+    await webhookRoutes(admin, s, security)
 
     a.post(
       '/v1/apps',

@@ -145,7 +145,7 @@ export class PrivacyService {
     for (const v of held) {
       report.mediaObjects += await this.mediaCount(v)
       await this.verifications.purgeOne(v, { erase: true, expireAt: now < v.purgeAfter ? now : v.purgeAfter })
-      // (its webhook delivery-log entries go in purgeOne: see the ERASE marker there, shared with retention)
+      // (purgeOne with `erase` also deletes its webhook events and delivery-log entries)
       report.verifications++
     }
     if (person) {

@@ -14,12 +14,21 @@ export interface JobDefinition<S extends TSchema = TSchema> {
   readonly payload: S
   /** compiled once: a stored payload that does not match fails the job without retries */
   readonly check: TypeCheck<S>
+  /** this kind's own retry policy (else the queue's maxTries and 2^tries seconds) */
+  readonly opts?: JobOptions
+}
+
+export interface JobOptions {
+  /** tries before the job fails for good (and its handler's giveUp runs) */
+  maxTries?: number
+  /** the wait before the next try, after `tries` tries have failed */
+  backoffMs?: (tries: number) => number
 }
 
 export type JobPayload<J extends JobDefinition> = Static<J['payload']>
 
-export function defineJob<S extends TSchema>(kind: string, payload: S): JobDefinition<S> {
-  return { kind, payload, check: TypeCompiler.Compile(payload) }
+export function defineJob<S extends TSchema>(kind: string, payload: S, opts?: JobOptions): JobDefinition<S> {
+  return { kind, payload, check: TypeCompiler.Compile(payload), ...(opts && { opts }) }
 }
 
 /** What runs a job of one kind, and what closes its subject when the job has failed for the last time. */
@@ -188,13 +197,10 @@ export class DbJobQueue implements JobQueue {
     error: string,
   ): Promise<void> {
     const now = new Date()
-    if (job.tries < (this.opts.maxTries ?? 5)) {
-      await this.store.jobs.retry(
-        job.id,
-        error,
-        new Date(now.getTime() + 1000 * 2 ** job.tries).toISOString(),
-        now.toISOString(),
-      )
+    const own = kind.job.opts
+    if (job.tries < (own?.maxTries ?? this.opts.maxTries ?? 5)) {
+      const waitMs = own?.backoffMs ? own.backoffMs(job.tries) : 1000 * 2 ** job.tries
+      await this.store.jobs.retry(job.id, error, new Date(now.getTime() + waitMs).toISOString(), now.toISOString())
       return
     }
     await this.store.jobs.fail(job.id, error, now.toISOString())

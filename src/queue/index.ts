@@ -2,6 +2,7 @@ export {
   DbJobQueue,
   defineJob,
   type JobDefinition,
+  type JobOptions,
   type JobPayload,
   type JobEnqueuer,
   type JobQueue,

@@ -238,7 +238,15 @@ export class RegistryService {
         if (embedding) duplicateOf = await this.duplicatesOf(embedding, this.idHash(idNumber))
       } else face = 'unavailable'
       photoBlob = `registry/${personId}.${kind}`
-      await this.blobs.put(photoBlob, input.photo)
+      try {
+        await this.blobs.put(photoBlob, input.photo)
+      } catch (err) {
+        // a media store that fails (a full disk, an S3 bucket out of reach) is the store's reason, not an internal error
+        throw new ReasonError(
+          'BLOB_WRITE_FAILED',
+          `the photo could not be stored: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        )
+      }
     }
     const status = await this.store.registry.upsert(
       {

@@ -325,6 +325,76 @@ export interface JobRepository {
   counts(): Promise<Record<string, number>>
 }
 
+// ── completion webhooks (src/webhooks) ──
+
+export interface WebhookRow {
+  appId: string
+  url: string
+  secretSealed: string
+  /** during a rotation: the previous secret, which signs too until previousUntil */
+  previousSecretSealed: string | null
+  previousUntil: string | null
+  enabled: boolean
+  createdAt: string
+  updatedAt: string
+}
+
+export type WebhookEventState = 'pending' | 'delivered' | 'failed'
+
+export interface WebhookEventRow {
+  id: string
+  appId: string
+  verificationId: string
+  type: string
+  idempotencyKey: string
+  /** the JSON sent, without personal data */
+  body: string
+  state: WebhookEventState
+  createdAt: string
+  updatedAt: string
+}
+
+export interface WebhookDeliveryRow {
+  id: string
+  eventId: string
+  verificationId: string
+  at: string
+  trigger: 'auto' | 'manual'
+  statusCode: number | null
+  error: string | null
+  durationMs: number
+}
+
+export interface WebhookRepository {
+  get(appId: string): Promise<WebhookRow | null>
+  insert(row: WebhookRow): Promise<void>
+  update(appId: string, patch: { url?: string; enabled?: boolean }, now: string): Promise<number>
+  rotate(
+    appId: string,
+    secrets: { secretSealed: string; previousSecretSealed: string | null; previousUntil: string | null },
+    now: string,
+  ): Promise<number>
+  delete(appId: string): Promise<number>
+  /** false when an event with this idempotency key exists already */
+  insertEvent(e: Omit<WebhookEventRow, 'updatedAt'>): Promise<boolean>
+  getEvent(id: string): Promise<WebhookEventRow | null>
+  setEventState(id: string, state: WebhookEventState, now: string): Promise<void>
+  listEvents(q: {
+    appId?: string
+    verificationId?: string
+    state?: WebhookEventState
+    limit: number
+  }): Promise<WebhookEventRow[]>
+  addDelivery(d: WebhookDeliveryRow): Promise<void>
+  deliveriesFor(eventIds: string[]): Promise<WebhookDeliveryRow[]>
+  /** unfinished verifications past their expiry, of apps with an enabled webhook set before that expiry, not yet told */
+  expiredUnnotified(now: string, limit: number): Promise<string[]>
+  /** the events and delivery log of one verification (retention purge, person erasure) */
+  deleteForVerification(verificationId: string): Promise<number>
+  /** the events and log of verifications whose retention ended, once nothing is left to deliver */
+  deletePurged(now: string): Promise<number>
+}
+
 export interface Store {
   apps: AppRepository
   rules: RuleRepository
@@ -337,6 +407,7 @@ export interface Store {
   guards: GuardRepository
   jobs: JobRepository
   consoleSessions: ConsoleSessionRepository
+  webhooks: WebhookRepository
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
   /**
    * After an erasure: make deleted rows physically gone where the engine keeps copies (SQLite: its

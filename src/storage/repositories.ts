@@ -28,7 +28,9 @@ import type {
   TicketRow,
   UsageRow,
   VerificationRepository,
+  WebhookRepository,
 } from './ports.js'
+import { webhookRepository } from './webhook-repository.js'
 import type { Rule, Service, LivenessMode, CompareSource, IdCardStep } from '../apps/types.js'
 import type { Attempt, Challenge, Verification, VerificationState } from '../verifications/types.js'
 import type { Reason } from '../codes/index.js'
@@ -170,6 +172,7 @@ export class KyselyStore implements Store {
   readonly guards: GuardRepository
   readonly jobs: JobRepository
   readonly consoleSessions: ConsoleSessionRepository
+  readonly webhooks: WebhookRepository
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -186,6 +189,7 @@ export class KyselyStore implements Store {
     this.guards = guardRepository(db)
     this.jobs = jobRepository(db)
     this.consoleSessions = consoleSessionRepository(db)
+    this.webhooks = webhookRepository(db)
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

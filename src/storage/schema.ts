@@ -184,6 +184,40 @@ export interface ConsoleSessionTable {
   idle_until: string
 }
 
+export interface WebhookTable {
+  app_id: string
+  url: string
+  secret_sealed: string
+  previous_secret_sealed: string | null
+  previous_until: string | null
+  enabled: number
+  created_at: string
+  updated_at: string
+}
+
+export interface WebhookEventTable {
+  id: string
+  app_id: string
+  verification_id: string
+  type: string
+  idempotency_key: string
+  body: string
+  state: string
+  created_at: string
+  updated_at: string
+}
+
+export interface WebhookDeliveryTable {
+  id: string
+  event_id: string
+  verification_id: string
+  at: string
+  trigger: string
+  status_code: number | null
+  error: string | null
+  duration_ms: number
+}
+
 export interface Database {
   apps: AppTable
   rules: RuleTable
@@ -198,4 +232,7 @@ export interface Database {
   tickets: TicketTable
   guards: GuardTable
   console_sessions: ConsoleSessionTable
+  webhooks: WebhookTable
+  webhook_events: WebhookEventTable
+  webhook_deliveries: WebhookDeliveryTable
 }

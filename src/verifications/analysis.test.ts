@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AppService, type NewRuleInput } from '../apps/index.js'
 import { ReasonError } from '../codes/index.js'
+import { BlobTimeoutError } from '../media/index.js'
 import { RegistryService } from '../registry/index.js'
 import {
   MemoryBlobStore,
@@ -147,6 +148,16 @@ describe('AttemptAnalysis (fake analyser, blobs and clock; SQLite in memory)', (
       stuck.attempt.id,
     )
     expect((await mem.store.attempts.get(stuck.attempt.id))?.reason).toBe('BLOB_TIMEOUT')
+
+    // a store that gives up by itself first (an S3 endpoint that stays silent) is a timeout too
+    const silent = await uploaded()
+    const timingOut = Object.assign(Object.create(blobs) as MemoryBlobStore, {
+      get: () => Promise.reject(new BlobTimeoutError('s3 get: no answer in time', 'S3_TIMEOUT')),
+    })
+    await new AttemptAnalysis(mem.store, timingOut, verifications, new FakeAnalyser(passing), tmp, 5_000).run(
+      silent.attempt.id,
+    )
+    expect((await mem.store.attempts.get(silent.attempt.id))?.reason).toBe('BLOB_TIMEOUT')
   })
 
   it.each([

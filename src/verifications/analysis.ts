@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { isReason, isReasonError, type Reason } from '../codes/index.js'
-import { BlobNotFoundError, type BlobStore } from '../media/index.js'
+import { BlobNotFoundError, BlobTimeoutError, type BlobStore } from '../media/index.js'
 import type { Store } from '../storage/index.js'
 import type { JobResult } from '../queue/index.js'
 import type { Verification } from './types.js'
@@ -162,6 +162,8 @@ export class AttemptAnalysis {
       return await Promise.race([this.blobs.get(key), timeout])
     } catch (err) {
       if (err instanceof BlobNotFoundError) return missing
+      // the store's own deadline (an S3 endpoint that stays silent) is a timeout too, not a read error
+      if (err instanceof BlobTimeoutError) return 'BLOB_TIMEOUT'
       return 'BLOB_READ_FAILED'
     } finally {
       clearTimeout(timer)

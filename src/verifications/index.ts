@@ -7,6 +7,7 @@ export {
   type CreateInput,
   type Created,
   type VerificationPolicy,
+  type OutcomeListener,
   type RiskPolicy,
   type UploadResult,
 } from './service.js'

@@ -58,6 +58,13 @@ export interface VerificationPolicy {
    * against it; the database keeps the record. Without one, the database row alone decides.
    */
   cache: Cache | null
+  /** told inside the transaction that finishes a verification (completion webhooks) */
+  outcomes?: OutcomeListener | null
+}
+
+/** Whoever must hear of a finished verification in the same transaction (src/webhooks). */
+export interface OutcomeListener {
+  finished(tx: Store, verificationId: string): Promise<void>
 }
 
 export interface CreateInput {
@@ -249,7 +256,17 @@ export class VerificationService {
       expiresAt: iso(expiresAt),
       finishedAt: null,
     })
-    if (referenceOrigin === 'photo' && referenceBlob && input.photo) await this.blobs.put(referenceBlob, input.photo)
+    if (referenceOrigin === 'photo' && referenceBlob && input.photo) {
+      try {
+        await this.blobs.put(referenceBlob, input.photo)
+      } catch (err) {
+        // as for the recording: a store that fails is the family's "file storage failed", never an internal error
+        throw new ReasonError(
+          'BLOB_WRITE_FAILED',
+          `the reference photo could not be stored: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        )
+      }
+    }
 
     const insert = () =>
       this.store.transaction(async (tx) => {
@@ -348,6 +365,7 @@ export class VerificationService {
       finishedAt: iso(now),
       purgeAfter,
     })
+    await this.policy.outcomes?.finished(tx, verificationId)
     return { reason, code, billable }
   }
 
@@ -575,6 +593,7 @@ export class VerificationService {
           // a verification erased or purged while its last attempt was analysed stays purged
           purgeAfter: v.purgeAfter <= iso(now) ? v.purgeAfter : keep,
         })
+        await this.policy.outcomes?.finished(tx, v.id)
       } else {
         await tx.verifications.finish(v.id, {
           state: 'capturing',
@@ -681,6 +700,8 @@ export class VerificationService {
   async purgeExpired(limit = 200): Promise<number> {
     const due = await this.store.verifications.listExpired(iso(this.clock.now()), limit)
     for (const v of due) await this.purgeOne(v)
+    // the webhook delivery log is kept as long as the verifications (it holds no personal data)
+    await this.store.webhooks.deletePurged(iso(this.clock.now()))
     return due.length
   }
 
@@ -704,8 +725,9 @@ export class VerificationService {
     ]
     for (const key of new Set(own.filter((k): k is string => !!k))) await this.blobs.delete(key)
     await this.store.verifications.purge(v.id, opts)
-    // ERASE: webhook deliveries — the delivery-log entries of this verification go with it
-    // (hooks' repository: delete by verification id), both at retention end and at an erasure
+    // an erasure takes the verification's webhook events and delivery log at once (the retention sweep
+    // deletes them with `deletePurged` once nothing is left to deliver)
+    if (opts.erase) await this.store.webhooks.deleteForVerification(v.id)
   }
 
   /**

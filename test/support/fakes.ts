@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { CacheUnavailableError, type Cache } from '../../src/cache/index.js'
 import { fixedClock, type Clock } from '../../src/clock/index.js'
@@ -47,8 +48,22 @@ export class MemoryBlobStore implements BlobStore {
     if (!b) throw new BlobNotFoundError(key)
     return b
   }
+  async putStream(key: string, data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+    const parts: Buffer[] = []
+    for await (const b of data) parts.push(Buffer.from(b))
+    await this.put(key, Buffer.concat(parts))
+  }
+  async getStream(key: string): Promise<Readable> {
+    return Readable.from([await this.get(key)])
+  }
   async delete(key: string): Promise<void> {
     this.data.delete(key)
+  }
+  async list(prefix: string): Promise<string[]> {
+    return [...this.data.keys()].filter((k) => k.startsWith(prefix)).sort()
+  }
+  async check(): Promise<void> {
+    if (this.failPuts) throw Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' })
   }
 }
 

@@ -1,5 +1,6 @@
 import { h, initialLang, pick, saveLang, type Bi, type Lang } from '../shared/i18n.js'
 import { C, type CKey } from './texts.js'
+import { webhooksPage } from './webhooks.js'
 import { retentionCell } from './retention.js'
 
 /**
@@ -183,6 +184,7 @@ const SECTIONS: Array<[string, CKey]> = [
   ['verifications', 'verifications'],
   ['registry', 'registry'],
   ['usage', 'usage'],
+  ['webhooks', 'webhooks'],
 ]
 
 function drawNav(active: string) {
@@ -845,6 +847,11 @@ async function route() {
     else if (section === 'rules') await rulesPage()
     else if (section === 'registry') await registryPage()
     else if (section === 'usage') await usagePage(params)
+    else if (section === 'webhooks')
+      await webhooksPage(
+        { api, t, page, table, btn, field, input, select, notice, guarded, fmtTime, setRedraw: (f) => (redraw = f) },
+        params,
+      )
     else if (parts[1]) await verificationPage(decodeURIComponent(parts[1]))
     else await verificationsPage(params)
   })
