@@ -6,7 +6,7 @@
 
 /** modules that hold domain logic: they import neither the web framework nor the query builder */
 const DOMAIN =
-  '^src/(analysis|apps|audio|audit|auth|billing|cache|clock|codes|config|console-auth|crypto|identity|liveness|media|ocr|ops|queue|registry|replay|verdict|verifications|vision|webhooks|workers)/'
+  '^src/(analysis|apps|audio|audit|auth|billing|cache|clock|codes|config|console-auth|crypto|identity|liveness|media|ocr|ops|privacy|queue|registry|replay|verdict|verifications|vision|webhooks|workers)/'
 /** the composition root and the storage/CLI edges: nothing in a layer below them imports them */
 const SERVER_INTERNALS = '^src/(storage|cli)/|^src/(compose|server)\\.ts$'
 const DB_DRIVERS = '^node_modules/(kysely|pg|better-sqlite3)/'

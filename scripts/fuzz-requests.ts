@@ -25,7 +25,7 @@ export interface FuzzTarget {
 
 export interface FuzzRequest {
   family: FuzzFamily
-  method: 'GET' | 'POST' | 'PATCH'
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
   /** path and query, already encoded */
   url: string
   headers: Record<string, string>
@@ -321,6 +321,8 @@ function management(t: FuzzTarget): fc.Arbitrary<FuzzRequest> {
         `/v1/rules/${encodeURIComponent(t.ruleId)}`,
         `/v1/rules/${encodeURIComponent(t.ruleId)}/versions`,
         '/v1/rules/%00/versions',
+        '/v1/persons/per_01jf0000000000000000000000/export',
+        '/v1/persons/%00/export',
         '/v1/nope',
       ),
       query(params),
@@ -329,7 +331,7 @@ function management(t: FuzzTarget): fc.Arbitrary<FuzzRequest> {
     .map(([p, q, a]) => ({ family: 'management' as const, method: 'GET' as const, url: p + q, headers: a }))
   const write = fc
     .tuple(
-      fc.constantFrom<['POST' | 'PATCH', string]>(
+      fc.constantFrom<['POST' | 'PATCH' | 'DELETE', string]>(
         ['POST', '/v1/apps'],
         ['POST', '/v1/rules'],
         ['PATCH', `/v1/apps/${encodeURIComponent(t.appId)}`],
@@ -337,6 +339,9 @@ function management(t: FuzzTarget): fc.Arbitrary<FuzzRequest> {
         ['POST', '/v1/registry'],
         ['PATCH', `/v1/rules/${encodeURIComponent(t.ruleId)}`],
         ['PATCH', '/v1/rules/NOSUCHRULE00'],
+        ['POST', '/v1/persons/export'],
+        ['POST', '/v1/persons/erase'],
+        ['DELETE', '/v1/persons/per_01jf0000000000000000000000'],
       ),
       jsonBody({
         name: fc.constant('fuzz'),
@@ -347,6 +352,7 @@ function management(t: FuzzTarget): fc.Arbitrary<FuzzRequest> {
         maxAttempts: fc.integer({ min: 0, max: 20 }),
         enabled: fc.boolean(),
         dailyLimitPerPerson: fc.integer({ min: -1, max: 10 }),
+        retentionDays: fc.oneof(fc.integer({ min: -1, max: 400 }), fc.constant(null)),
         idNumber: fc.constant('11010519491231002X'),
         photo: fc.constantFrom('AAAA', '***'),
       }),

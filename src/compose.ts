@@ -37,6 +37,7 @@ import { RedisCache } from './cache/index.js'
 import { ShirenMetrics, runReadiness, type QueueStats, type ReadinessCheck, type ReadinessReport } from './ops/index.js'
 import { WebhookService } from './webhooks/index.js'
 import { ReplayService } from './replay/index.js'
+import { PrivacyService } from './privacy/index.js'
 
 /** The face model whose embeddings the registry index holds; another model's rows need `registry reindex`. */
 const FACE_MODEL = 'arcface fr_feature.onnx'
@@ -64,6 +65,8 @@ export interface Shiren {
   verifications: VerificationService
   idcards: IdCardStepService
   billing: BillingService
+  /** per-app retention, erasure of a person, export of what is held about them */
+  privacy: PrivacyService
   queue: JobQueue
   analysis: AttemptAnalysis
   webhooks: WebhookService
@@ -248,6 +251,8 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     }
   }
 
+  const privacy = new PrivacyService(store, vault, blobs, apps, registry, verifications, clock, audit)
+
   const { token: adminToken } = loadOrCreateAdminToken(config.dataDir)
   const consoleAuth = createConsoleAuth({
     dataDir: config.dataDir,
@@ -270,6 +275,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     verifications,
     idcards,
     billing,
+    privacy,
     queue,
     analysis,
     webhooks,

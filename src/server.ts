@@ -91,15 +91,23 @@ export async function startServer(
     config.role === 'worker'
       ? await app.listen({ host: config.opsHost, port: config.opsPort })
       : await app.listen({ host: config.host, port: config.port })
-  // retention runs in every process; the purge is idempotent, so several processes do not conflict
+  // retention runs in every process; the purge is idempotent, so several processes do not conflict.
+  // Each minute it purges batches until none is full (at most 50 batches, so one tick never runs on)
+  let sweeping = false
   const sweep = setInterval(() => {
-    shiren.verifications
-      .purgeExpired()
-      .catch((err) => log.error({ err: (err as Error).message }, 'retention sweep failed'))
     // expiry is decided at read time: the sweep announces expired verifications to their webhooks
     shiren.webhooks
       .sweepExpired()
       .catch((err) => log.error({ err: (err as Error).message }, 'webhook expiry sweep failed'))
+    if (sweeping) return
+    sweeping = true
+    void (async () => {
+      for (let i = 0; i < 50 && (await shiren.verifications.purgeExpired(200)) === 200; i++);
+    })()
+      .catch((err) => log.error({ err: (err as Error).message }, 'retention sweep failed'))
+      .finally(() => {
+        sweeping = false
+      })
   }, 60_000)
   sweep.unref()
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1')

@@ -39,7 +39,10 @@ describe.skipIf(!ready)('registry search and duplicate identities', () => {
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${srv.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${srv.shiren.adminToken}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${srv.shiren.adminToken}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     })
     return { status: res.status, body: (await res.json()) as any }
@@ -58,6 +61,7 @@ describe.skipIf(!ready)('registry search and duplicate identities', () => {
   })
 
   let first: { id: string; idNumber: string; who: string; files: string[] }
+  let second: { id: string; idNumber: string; who: string; files: string[] }
 
   it('a photo finds its person with a calibrated score and the FAR it means; the search needs the token', async () => {
     expect((await fetch(`${srv.url}/v1/registry/search`, { method: 'POST' })).status).toBe(401)
@@ -85,6 +89,7 @@ describe.skipIf(!ready)('registry search and duplicate identities', () => {
     }
     expect(right).toBeGreaterThanOrEqual(5)
     first = enrolled[0]!
+    second = enrolled[1]!
     // bad input: the documented 400, never a 500
     expect((await api('POST', '/v1/registry/search', { photoBase64: '%%%' })).status).toBe(400)
     const notImage = await api('POST', '/v1/registry/search', { photoBase64: Buffer.from('hello').toString('base64') })
@@ -173,6 +178,18 @@ describe.skipIf(!ready)('registry search and duplicate identities', () => {
     expect((await api('POST', '/v1/registry/delete', { idNumber: first.idNumber })).body).toEqual({ deleted: true })
     const after = await search(first.files[1]!, 5)
     expect(after.body.matches.map((m: any) => m.personId)).not.toContain(first.id)
+
+    // an erasure (DELETE /v1/persons/{id}): the face row and the index entry go, with no tombstone left
+    expect((await search(second.files[1]!, 5)).body.matches.map((m: any) => m.personId)).toContain(second.id)
+    const erased = await api('DELETE', `/v1/persons/${second.id}`)
+    expect(erased).toMatchObject({ status: 200, body: { personId: second.id, registry: true } })
+    expect((await search(second.files[1]!, 5)).body.matches.map((m: any) => m.personId)).not.toContain(second.id)
+    const rows = await srv.shiren.db.kysely
+      .selectFrom('registry_faces')
+      .select('person_id')
+      .where('person_id', 'in', [first.id, second.id])
+      .execute()
+    expect(rows).toEqual([])
   }, 120_000)
 
   it('the index survives a restart: rebuilt from the sealed embeddings, no embedding in plain text', async () => {

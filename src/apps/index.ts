@@ -1,5 +1,13 @@
 export * from './types.js'
-export { AppService, publicApp, settingsOf, type NewAppInput, type NewRuleInput, type RulePatch } from './service.js'
+export {
+  AppService,
+  publicApp,
+  settingsOf,
+  checkRetentionDays,
+  type NewAppInput,
+  type NewRuleInput,
+  type RulePatch,
+} from './service.js'
 export {
   SUPPORTED_LIVENESS,
   RULE_SETTING_ALIASES,

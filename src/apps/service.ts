@@ -3,7 +3,7 @@ import { randomToken, type PersonalDataVault } from '../crypto/index.js'
 import type { AppRow, Store } from '../storage/index.js'
 import { AuditLog, type AuditBy } from '../audit/index.js'
 import { systemClock, type Clock } from '../clock/index.js'
-import { SERVICES, type App, type Rule, type RuleVersion, type Service } from './types.js'
+import { MAX_RETENTION_DAYS, SERVICES, type App, type Rule, type RuleVersion, type Service } from './types.js'
 import {
   RULE_DEFAULTS,
   RULE_SETTING_KEYS,
@@ -21,6 +21,19 @@ export interface NewAppInput {
   validUntil?: string | null
   dailyLimitPerPerson?: number
   concurrencyLimit?: number
+  /** days media and personal data are kept (0–365); null or absent: the server default */
+  retentionDays?: number | null
+}
+
+/** An app's retention as given, checked: an integer 0–365 days, or null for the server default. */
+export function checkRetentionDays(days: number | null): number | null {
+  if (days === null) return null
+  if (!Number.isInteger(days) || days < 0 || days > MAX_RETENTION_DAYS)
+    throw new ReasonError(
+      'INVALID_PARAMETER',
+      `retentionDays must be an integer 0-${MAX_RETENTION_DAYS} (or null for the server default)`,
+    )
+  return days
 }
 
 /** A new rule: its app, liveness mode and compare source; any other setting, or its default. */
@@ -71,6 +84,7 @@ export class AppService {
       if (await this.store.apps.get(appId)) continue
       const dailyLimitPerPerson = limit(input.dailyLimitPerPerson, 'dailyLimitPerPerson')
       const concurrencyLimit = limit(input.concurrencyLimit, 'concurrencyLimit')
+      const retentionDays = checkRetentionDays(input.retentionDays ?? null)
       await this.store.transaction(async (tx) => {
         await tx.apps.insert({
           appId,
@@ -80,13 +94,14 @@ export class AppService {
           validUntil: input.validUntil ? new Date(input.validUntil).toISOString() : null,
           dailyLimitPerPerson,
           concurrencyLimit,
+          retentionDays,
         })
         await this.audit.record(
           {
             ...by,
             action: 'app.create',
             subject: `app:${appId}`,
-            details: { services, dailyLimitPerPerson, concurrencyLimit },
+            details: { services, dailyLimitPerPerson, concurrencyLimit, retentionDays },
           },
           tx,
         )
@@ -134,6 +149,7 @@ export class AppService {
     if (patch.services)
       for (const s of patch.services)
         if (!SERVICES.includes(s)) throw new ReasonError('INVALID_PARAMETER', `unknown service "${s}"`)
+    if (patch.retentionDays !== undefined) checkRetentionDays(patch.retentionDays)
     const change = {
       ...(patch.name !== undefined && { name: patch.name }),
       ...(patch.services !== undefined && { services: patch.services }),
@@ -143,6 +159,7 @@ export class AppService {
       ...(patch.dailyLimitPerPerson !== undefined && { dailyLimitPerPerson: patch.dailyLimitPerPerson }),
       ...(patch.concurrencyLimit !== undefined && { concurrencyLimit: patch.concurrencyLimit }),
       ...(patch.enabled !== undefined && { enabled: patch.enabled }),
+      ...(patch.retentionDays !== undefined && { retentionDays: patch.retentionDays }),
     }
     await this.store.transaction(async (tx) => {
       await tx.apps.update(appId, change)

@@ -31,7 +31,15 @@ export interface App {
   concurrencyLimit: number
   enabled: boolean
   createdAt: string
+  /**
+   * Days this app's media and personal data are kept after a verification ends (0–365); null: the
+   * server default (SHIREN_RETENTION_S). 0: until the result is first fetched, at most the token's lifetime.
+   */
+  retentionDays: number | null
 }
+
+/** The bounds of an app's retention, in days. */
+export const MAX_RETENTION_DAYS = 365
 
 /**
  * A rule as it stands at one version: its settings (src/apps/rule-settings.ts) and which version they

@@ -29,6 +29,7 @@ import { registerVisionCommands } from './commands/vision.js'
 import { registerDigitsCommand } from './commands/digits.js'
 import { registerWebhookCommands } from './commands/webhook.js'
 import { registerReplayCommand } from './commands/replay.js'
+import { registerPrivacyCommands } from './commands/privacy.js'
 
 /**
  * `shiren …`: every command works on the same data directory as a running server (SQLite in WAL
@@ -223,6 +224,7 @@ appCmd
   .option('--valid-until <date>', 'ISO date after which the app stops working')
   .option('--daily-limit <n>', 'attempts per person per day (0 = no limit)', int)
   .option('--concurrency <n>', 'verifications in flight at once (0 = no limit)', int)
+  .option('--retention-days <n>', 'days media and personal data are kept (0–365; default: SHIREN_RETENTION_S)', int)
   .option('--json', 'print JSON')
   .action(
     async (o: {
@@ -231,6 +233,7 @@ appCmd
       validUntil?: string
       dailyLimit?: number
       concurrency?: number
+      retentionDays?: number
       json?: boolean
     }) => {
       const r = await withShiren((s) =>
@@ -241,6 +244,7 @@ appCmd
             ...(o.validUntil && { validUntil: o.validUntil }),
             ...(o.dailyLimit !== undefined && { dailyLimitPerPerson: o.dailyLimit }),
             ...(o.concurrency !== undefined && { concurrencyLimit: o.concurrency }),
+            ...(o.retentionDays !== undefined && { retentionDays: o.retentionDays }),
           },
           CLI,
         ),
@@ -258,7 +262,11 @@ appCmd
       apps,
       () =>
         apps
-          .map((a) => `${a.appId}  ${a.name}  services=${a.services.join(',')}${a.enabled ? '' : '  (disabled)'}`)
+          .map(
+            (a) =>
+              `${a.appId}  ${a.name}  services=${a.services.join(',')}` +
+              `  retention=${a.retentionDays === null ? 'default' : `${a.retentionDays}d`}${a.enabled ? '' : '  (disabled)'}`,
+          )
           .join('\n') || '(no apps)',
     )
   })
@@ -558,6 +566,7 @@ registerReplayCommand(program, withShiren, async (fn) => {
     await engine.close()
   }
 })
+registerPrivacyCommands(program, withShiren)
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`shiren: ${isReasonError(err) ? `${err.reason}: ${err.message}` : (err as Error).message}\n`)

@@ -13,7 +13,7 @@ import { guardInput } from './edge.js'
 /** What the page routes use. */
 export interface CapturePageDeps {
   config: Pick<Config, 'retentionS'>
-  verifications: Pick<VerificationService, 'byToken'>
+  verifications: Pick<VerificationService, 'byToken' | 'retentionForApp'>
 }
 
 /**
@@ -181,7 +181,11 @@ export async function capturePage(app: FastifyInstance, opts: { deps: CapturePag
       family,
       known: v !== null,
       codes,
-      retentionDays: Math.max(1, Math.ceil(s.config.retentionS / 86400)),
+      // the app's own retention ("at most N days": a retention of 0 still keeps a result up to its token's lifetime)
+      retentionDays: Math.max(
+        1,
+        Math.ceil((v ? await s.verifications.retentionForApp(v.appId) : s.config.retentionS) / 86400),
+      ),
       thresholds: {
         maxWidthFrac: T.maxWidthFrac,
         maxHeightFrac: T.maxHeightFrac,

@@ -25,7 +25,7 @@ export interface CloudApiDeps {
   apps: Pick<AppService, 'secretOf' | 'getRule' | 'getRuleVersion' | 'listRules'>
   verifications: Pick<
     VerificationService,
-    'create' | 'byToken' | 'currentReason' | 'attempts' | 'identity' | 'blob' | 'duplicateOf'
+    'create' | 'byToken' | 'currentReason' | 'attempts' | 'identity' | 'blob' | 'duplicateOf' | 'resultFetched'
   >
   idcards: Pick<IdCardStepService, 'data'>
 }
@@ -367,10 +367,11 @@ async function detectAuth(s: CloudApiDeps, req: FastifyRequest, app: App, p: Rec
 async function ownVerification(s: CloudApiDeps, app: App, token: string): Promise<Verification> {
   const v = await s.verifications.byToken(token)
   if (!v || v.appId !== app.appId || v.family !== 'h5') throw new PlatformError('InvalidParameter', '非法BizToken。')
+  // past the app's retention (or erased) nothing of the verification is kept: the family's "expired" error
   if (v.purgeAfter <= s.clock.now().toISOString())
     throw new PlatformError(
       'InvalidParameterValue.BizTokenExpired',
-      'The results of this BizToken are no longer kept (3 days).',
+      "The results of this BizToken are no longer kept (the app's retention period has ended).",
     )
   return v
 }
@@ -489,7 +490,7 @@ async function getDetectInfoEnhanced(s: CloudApiDeps, app: App, p: Record<string
   const bestFrame = wants(p.InfoType, '3') ? await s.verifications.blob(v.bestFrameBlob) : null
   const video = wants(p.InfoType, '4') ? await s.verifications.blob(v.videoBlob) : null
   const card = await s.idcards.data(v)
-  return {
+  const out = {
     Text: wants(p.InfoType, '1') ? await detectText(s, v, rule?.liveness ?? null, card) : null,
     // shiren neither cuts the card out of the photo (Processed*) nor runs card-forgery checks (WarnInfos)
     IdCardData: wants(p.InfoType, '2')
@@ -521,6 +522,8 @@ async function getDetectInfoEnhanced(s: CloudApiDeps, app: App, p: Record<string
     ShirenDuplicateOf: await s.verifications.duplicateOf(v),
     ShirenRuleVersion: v.ruleVersion,
   }
+  await s.verifications.resultFetched(v)
+  return out
 }
 
 async function getDetectInfo(s: CloudApiDeps, app: App, p: Record<string, any>) {
@@ -571,6 +574,7 @@ async function getDetectInfo(s: CloudApiDeps, app: App, p: Record<string, any>) 
     info.VideoData = { LivenessVideo: (await s.verifications.blob(v.videoBlob))?.toString('base64') ?? null }
   // shiren's own field, as in GetDetectInfoEnhanced: the rule version the verification was judged by
   info.ShirenRuleVersion = v.ruleVersion
+  await s.verifications.resultFetched(v)
   return { DetectInfo: JSON.stringify(info) }
 }
 
@@ -635,12 +639,12 @@ async function getFaceIdResult(s: CloudApiDeps, app: App, p: Record<string, any>
   if (v.purgeAfter <= s.clock.now().toISOString())
     throw new PlatformError(
       'InvalidParameterValue.BizTokenExpired',
-      'The results of this FaceIdToken are no longer kept (3 days).',
+      "The results of this FaceIdToken are no longer kept (the app's retention period has ended).",
     )
   const reason = s.verifications.currentReason(v) ?? 'RESULT_NOT_FOUND'
   const code = toCode('h5', reason)
   const { name, idNumber } = await s.verifications.identity(v)
-  return {
+  const out = {
     IdCard: idNumber ?? '',
     Name: name ?? '',
     Result: String(code.code),
@@ -661,4 +665,6 @@ async function getFaceIdResult(s: CloudApiDeps, app: App, p: Record<string, any>
     EncryptedBody: null,
     IdCardFrontBase64: (await cardImage(s, (await s.idcards.data(v))?.frontImage)) ?? '',
   }
+  await s.verifications.resultFetched(v)
+  return out
 }

@@ -14,6 +14,7 @@ import {
 } from '../apps/index.js'
 import { AUDIT_ACTORS, type AuditBy, type AuditLog } from '../audit/index.js'
 import type { RegistryService } from '../registry/index.js'
+import type { PrivacyService } from '../privacy/index.js'
 import type { VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict } from './params.js'
 import { consoleSessionValid, type ConsoleSessionDeps } from './console-api.js'
@@ -41,6 +42,7 @@ export interface ManagementApiDeps extends ConsoleSessionDeps, WebhookApiDeps, R
   registry: Pick<RegistryService, 'enroll' | 'remove' | 'count' | 'list' | 'search'>
   billing: Pick<BillingService, 'usage'>
   verifications: Pick<VerificationService, 'search' | 'maskedIdentity' | 'currentReason'>
+  privacy: Pick<PrivacyService, 'setRetention' | 'erase' | 'export'>
 }
 
 /**
@@ -63,7 +65,103 @@ const App = Type.Object({
   concurrencyLimit: Type.Integer(),
   enabled: Type.Boolean(),
   createdAt: Type.String(),
+  retentionDays: Type.Union([Type.Integer(), Type.Null()], {
+    description:
+      'days media and personal data are kept after a verification ends; null: the server default (SHIREN_RETENTION_S); 0: until the result is first fetched',
+  }),
 })
+/**
+ * One JSON type list, not a union: with the body coercion on, Ajv would try the integer branch of a union
+ * first and turn `null` (the server default) into 0 (delete at the first fetch).
+ */
+const RetentionDays = Type.Unsafe<number | null>({
+  type: ['integer', 'null'],
+  minimum: 0,
+  maximum: 365,
+  description: 'days (0–365); null: the server default (SHIREN_RETENTION_S)',
+})
+const Held = Type.Union([
+  Type.Object({
+    key: Type.String(),
+    bytes: Type.Union([Type.Integer(), Type.Null()], { description: 'null: recorded but gone from the store' }),
+    base64: Type.Optional(Type.String()),
+  }),
+  Type.Null(),
+])
+const Loose = Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])
+const NullableString = Type.Union([Type.String(), Type.Null()])
+const NullableNumber = Type.Union([Type.Number(), Type.Null()])
+const PersonExport = Type.Object({
+  exportedAt: Type.String(),
+  registry: Type.Union([
+    Type.Object({
+      personId: Type.String(),
+      name: Type.String(),
+      idNumber: Type.String(),
+      createdAt: Type.String(),
+      photo: Held,
+      face: Type.Union([
+        Type.Object({ model: NullableString, embedding: Type.Optional(Type.Array(Type.Number())) }),
+        Type.Null(),
+      ]),
+    }),
+    Type.Null(),
+  ]),
+  verifications: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      appId: Type.String(),
+      ruleId: Type.String(),
+      family: Type.String(),
+      orderNo: NullableString,
+      userId: NullableString,
+      state: Type.String(),
+      createdAt: Type.String(),
+      finishedAt: NullableString,
+      keptUntil: Type.String(),
+      reason: NullableString,
+      code: NullableNumber,
+      similarity: NullableNumber,
+      name: NullableString,
+      idNumber: NullableString,
+      identityOrigin: NullableString,
+      extra: NullableString,
+      media: Type.Object({ reference: Held, bestFrame: Held, video: Held }),
+      attempts: Type.Array(
+        Type.Object({
+          seq: Type.Integer(),
+          state: Type.String(),
+          reason: NullableString,
+          code: NullableNumber,
+          createdAt: Type.String(),
+          finishedAt: NullableString,
+          media: Held,
+          bestFrame: Held,
+          signals: Loose,
+        }),
+      ),
+      idCard: Type.Array(
+        Type.Object({
+          side: Type.String(),
+          reason: Type.String(),
+          readAt: Type.String(),
+          fields: Loose,
+          image: Held,
+          portrait: Held,
+        }),
+      ),
+    }),
+  ),
+  notes: Type.Array(Type.String()),
+})
+const ErasureReport = Type.Object({
+  personId: NullableString,
+  registry: Type.Boolean(),
+  verifications: Type.Integer(),
+  mediaObjects: Type.Integer(),
+  evidenceScrubbed: Type.Integer(),
+})
+const PersonId = Type.String({ pattern: '^per_[0-9a-z]{1,40}$', maxLength: 44 })
 /** a rule: its identity and version, then its settings as src/apps/rule-settings.ts declares them */
 const Rule = Type.Object({
   ruleId: Type.String(),
@@ -214,6 +312,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
               validUntil: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
               dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
               concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
+              retentionDays: Type.Optional(RetentionDays),
             },
             { additionalProperties: false },
           ),
@@ -242,13 +341,19 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
               dailyLimitPerPerson: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
               concurrencyLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: INT32_MAX })),
               enabled: Type.Optional(Type.Boolean()),
+              retentionDays: Type.Optional(RetentionDays),
             },
             { additionalProperties: false },
           ),
-          response: { 200: App, 404: Type.Ref('ManagementError') },
+          response: { 200: App, 400: Type.Ref('ManagementError'), 404: Type.Ref('ManagementError') },
         },
       },
-      async (req) => s.apps.updateApp(req.params.appId, req.body as never, by(req)),
+      async (req) => {
+        const { retentionDays, ...rest } = req.body
+        const app = await s.apps.updateApp(req.params.appId, rest as never, by(req))
+        // a new retention also reschedules the app's verifications still held
+        return retentionDays === undefined ? app : (await s.privacy.setRetention(app.appId, retentionDays, by(req))).app
+      },
     )
 
     a.post(
@@ -507,6 +612,72 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
         await s.audit.record({ ...by(req), action: 'person.delete', details: { deleted } })
         return { deleted }
       },
+    )
+
+    a.delete(
+      '/v1/persons/:personId',
+      {
+        schema: {
+          tags: ['persons'],
+          summary:
+            'Erase a registry person everywhere: registry entry, face embedding and index entry, photo, and (by the blind index of the ID number, in every app) their verifications’ media and personal fields',
+          security,
+          params: Type.Object({ personId: PersonId }),
+          response: { 200: ErasureReport, 400: Type.Ref('ManagementError'), 404: Type.Ref('ManagementError') },
+        },
+      },
+      async (req) => s.privacy.erase({ personId: req.params.personId }, by(req)),
+    )
+
+    a.post(
+      '/v1/persons/erase',
+      {
+        schema: {
+          tags: ['persons'],
+          summary:
+            'Erase a person by ID number (in the body, never in a URL): their registry entry if any, and their verifications in every app',
+          security,
+          body: Type.Object(
+            { idNumber: Type.String({ minLength: 1, maxLength: 32 }) },
+            { additionalProperties: false },
+          ),
+          response: { 200: ErasureReport, 400: Type.Ref('ManagementError'), 404: Type.Ref('ManagementError') },
+        },
+      },
+      async (req) => s.privacy.erase({ idNumber: req.body.idNumber }, by(req)),
+    )
+
+    a.get(
+      '/v1/persons/:personId/export',
+      {
+        schema: {
+          tags: ['persons'],
+          summary:
+            'What is held about a registry person (access request), decrypted: registry entry and verifications of every app; media listed, with their bytes when media=true',
+          security,
+          params: Type.Object({ personId: PersonId }),
+          querystring: Type.Object({ media: Type.Optional(Type.Boolean()) }),
+          response: { 200: PersonExport, 400: Type.Ref('ManagementError'), 404: Type.Ref('ManagementError') },
+        },
+      },
+      async (req) => s.privacy.export({ personId: req.params.personId }, { includeMedia: req.query.media === true }),
+    )
+
+    a.post(
+      '/v1/persons/export',
+      {
+        schema: {
+          tags: ['persons'],
+          summary: 'What is held about a person, found by ID number (in the body, never in a URL)',
+          security,
+          body: Type.Object(
+            { idNumber: Type.String({ minLength: 1, maxLength: 32 }), media: Type.Optional(Type.Boolean()) },
+            { additionalProperties: false },
+          ),
+          response: { 200: PersonExport, 400: Type.Ref('ManagementError'), 404: Type.Ref('ManagementError') },
+        },
+      },
+      async (req) => s.privacy.export({ idNumber: req.body.idNumber }, { includeMedia: req.body.media === true }),
     )
 
     a.get(

@@ -26,7 +26,7 @@ export interface TicketApiDeps {
   apps: Pick<AppService, 'getRule' | 'listRules'>
   verifications: Pick<
     VerificationService,
-    'create' | 'byOrderNo' | 'currentReason' | 'attempts' | 'blob' | 'setRedirect' | 'duplicateOf'
+    'create' | 'byOrderNo' | 'currentReason' | 'attempts' | 'blob' | 'setRedirect' | 'duplicateOf' | 'resultFetched'
   >
 }
 
@@ -232,7 +232,11 @@ export async function ticketApi(app: FastifyInstance, opts: { deps: TicketApiDep
       if (!orderNo) throw new ReasonError('MISSING_PARAMETER', 'orderNo is required')
       await s.tickets.verifySignTicket(app, [app.appId, orderNo, p.version, p.nonce ?? p.nonceStr], p.sign)
       const v = await s.verifications.byOrderNo(app.appId, orderNo)
-      const reason = v && v.purgeAfter > s.clock.now().toISOString() ? s.verifications.currentReason(v) : null
+      // past the app's retention (or erased) the record is gone as the vendor's is after its 3 days:
+      // 66660011 无此查询结果 (seed: "当前订单或用户无人脸验证结果")
+      if (v && v.purgeAfter <= s.clock.now().toISOString())
+        throw new ReasonError('RESULT_NOT_FOUND', "this order's result is no longer kept (retention period ended)")
+      const reason = v ? s.verifications.currentReason(v) : null
       if (!v || !reason) throw new ReasonError('RESULT_NOT_FOUND', 'no verification result for this order yet')
       const code = toCode('sdk', reason)
       const wantPhoto = p.getFile === '1' || p.getFile === '2'
@@ -260,6 +264,7 @@ export async function ticketApi(app: FastifyInstance, opts: { deps: TicketApiDep
         shirenDuplicateOf: await s.verifications.duplicateOf(v),
         shirenRuleVersion: v.ruleVersion,
       }
+      await s.verifications.resultFetched(v)
       if (reason === 'PASS') return { result }
       // a finished failure is still a record: the code says why, the result holds what was captured
       return { code: String(code.code), msg: code.messageZh, success: false, result }

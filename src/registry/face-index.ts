@@ -69,6 +69,11 @@ export class FaceIndex {
     return this.keyOf.has(personId)
   }
 
+  /** the person ids held */
+  ids(): string[] {
+    return [...this.keyOf.keys()]
+  }
+
   upsert(personId: string, embedding: Float32Array): void {
     if (embedding.length !== FACE_DIMENSIONS) throw new Error(`a face embedding has ${FACE_DIMENSIONS} dimensions`)
     this.remove(personId)

@@ -31,6 +31,8 @@ export function openEmbedding(vault: PersonalDataVault, sealed: string): Float32
 export class RegistryFaces {
   private readonly index: FaceIndex
   private revision = 0
+  /** the registry's erasure counter when this index last matched the stored faces */
+  private erasures = 0
   private syncing: Promise<void> | null = null
   /** rows embedded by another face model: they need `shiren registry reindex` */
   private stale = new Set<string>()
@@ -59,10 +61,24 @@ export class RegistryFaces {
     // one sync at a time; callers arriving meanwhile wait for it and then check again
     const run = async (): Promise<void> => {
       const started = performance.now()
-      const target = await this.store.registry.faceRevision()
+      const { revision: target, erasures } = await this.store.registry.faceState()
+      if (erasures !== this.erasures) {
+        // an erased face leaves no row to read: drop every indexed face that is no longer stored
+        // (nothing to drop before the first build)
+        if (this.index.size > 0 || this.stale.size > 0) {
+          const stored = new Set(await this.store.registry.faceIds())
+          for (const id of this.index.ids()) if (!stored.has(id)) this.index.remove(id)
+          for (const id of [...this.stale]) if (!stored.has(id)) this.stale.delete(id)
+        }
+        this.erasures = erasures
+      }
       while (this.revision < target) {
         const rows = await this.store.registry.facesSince(this.revision, BATCH)
-        if (rows.length === 0) break
+        if (rows.length === 0) {
+          // the rows of the last revisions were erased: nothing left to apply
+          this.revision = target
+          break
+        }
         // the last row of a person in this batch is their state
         const last = new Map<string, (typeof rows)[number]>()
         for (const r of rows) last.set(r.personId, r)
@@ -101,6 +117,12 @@ export class RegistryFaces {
   async remove(personId: string): Promise<void> {
     await this.store.registry.putFace(personId, null)
     await this.sync()
+  }
+
+  /** whether this process's index holds a face for the person (after a sync) */
+  async has(personId: string): Promise<boolean> {
+    await this.sync()
+    return this.index.has(personId)
   }
 
   async search(embedding: Float32Array, k: number): Promise<FaceHit[]> {

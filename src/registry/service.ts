@@ -281,15 +281,29 @@ export class RegistryService {
     return { person, photoBlob: person.photoBlob }
   }
 
+  /** Removes a person from the registry (their verifications stay: `PrivacyService.erase` removes those too). */
   async remove(idNumber: string): Promise<boolean> {
-    const gone = await this.store.registry.delete(this.idHash(idNumber))
+    const p = await this.store.registry.getByIdHash(this.idHash(idNumber))
+    return p ? (await this.eraseEntry(p.id)) !== null : false
+  }
+
+  /**
+   * Deletes a person's registry entry outright: the row, the face row (no tombstone is left: other
+   * processes learn of it from the erasure counter), this process's face-index entry and the photo.
+   * Returns what was deleted, or null when the registry holds no such person.
+   */
+  async eraseEntry(personId: string): Promise<RegistryPerson | null> {
+    const gone = await this.store.registry.erase(personId)
     if (gone?.photoBlob) await this.blobs.delete(gone.photoBlob)
-    // the face row becomes a tombstone even where no model runs here: other processes drop it too
-    if (gone) {
-      await this.store.registry.putFace(gone.id, null)
-      await this.faceSearch?.faces.sync()
-    }
-    return gone !== null
+    await this.faceSearch?.faces.sync()
+    return gone
+  }
+
+  /** The person with this id, or with this ID number (its blind index), or null. */
+  async find(by: { personId: string } | { idNumber: string }): Promise<RegistryPerson | null> {
+    return 'personId' in by
+      ? this.store.registry.getById(by.personId)
+      : this.store.registry.getByIdHash(this.idHash(by.idNumber))
   }
 
   count(): Promise<number> {

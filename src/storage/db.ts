@@ -10,6 +10,7 @@ import * as m0003 from './migrations/2026_12_06_0003_console_sessions.js'
 import * as m0004 from './migrations/2026_12_06_0004_registry_faces.js'
 import * as m0006 from './migrations/2026_12_06_0006_rule_versions_audit.js'
 import * as m0007 from './migrations/2026_12_06_0007_webhooks.js'
+import * as m0008 from './migrations/2026_12_06_0008_retention.js'
 import * as m0011 from './migrations/2026_12_06_0011_challenge_issued_at.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_06_0004_registry_faces': m0004,
   '2026_12_06_0006_rule_versions_audit': m0006,
   '2026_12_06_0007_webhooks': m0007,
+  '2026_12_06_0008_retention': m0008,
   '2026_12_06_0011_challenge_issued_at': m0011,
 }
 
@@ -46,6 +48,9 @@ export function openDatabase(url: string): Db {
     sqlite.pragma('journal_mode = WAL')
     sqlite.pragma('busy_timeout = 5000')
     sqlite.pragma('foreign_keys = ON')
+    // erased and purged personal data must be gone from the file, not only unlinked: SQLite then
+    // overwrites deleted content with zeros (the erasure also checkpoints the WAL, see Store.scrub)
+    sqlite.pragma('secure_delete = ON')
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() }
   }

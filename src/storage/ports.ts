@@ -18,6 +18,7 @@ export interface NewApp {
   validUntil: string | null
   dailyLimitPerPerson: number
   concurrencyLimit: number
+  retentionDays?: number | null
 }
 
 export interface AppRepository {
@@ -28,7 +29,10 @@ export interface AppRepository {
   update(
     appId: string,
     patch: Partial<
-      Pick<App, 'name' | 'services' | 'validUntil' | 'dailyLimitPerPerson' | 'concurrencyLimit' | 'enabled'>
+      Pick<
+        App,
+        'name' | 'services' | 'validUntil' | 'dailyLimitPerPerson' | 'concurrencyLimit' | 'enabled' | 'retentionDays'
+      >
     >,
   ): Promise<void>
 }
@@ -101,6 +105,8 @@ export interface NewVerification {
   maxAttempts: number
   expiresAt: string
   purgeAfter: string
+  /** the service clock's "now" (default: the system time) */
+  createdAt?: string
 }
 
 export interface SealedIdentity {
@@ -145,7 +151,23 @@ export interface VerificationRepository {
     now: string,
     limit: number,
   ): Promise<Array<Pick<Verification, 'id' | 'referenceBlob' | 'bestFrameBlob' | 'videoBlob'>>>
-  purge(id: string): Promise<void>
+  /**
+   * Deletes a verification's personal fields (name, number, blind index, user id, extra, redirect, challenge,
+   * media keys, the duplicate-identity evidence of its attempts); the verdict, times and ledger stay.
+   * `erase` also deletes the keyed hashes of its media (kept otherwise: they catch a replayed upload);
+   * `expireAt` ends its results' life there (the results APIs answer "expired" from then on).
+   */
+  purge(id: string, opts?: { erase?: boolean; expireAt?: string }): Promise<void>
+  /** the app's verifications whose personal data is still kept after `now`: their keep-until inputs */
+  retained(
+    appId: string,
+    now: string,
+  ): Promise<Array<Pick<Verification, 'id' | 'createdAt' | 'expiresAt' | 'finishedAt' | 'purgeAfter'>>>
+  setPurgeAfter(id: string, purgeAfter: string): Promise<void>
+  /** every verification, of any app, whose ID number has this blind index */
+  listByIdHash(idHash: string): Promise<Verification[]>
+  /** removes a registry person from the duplicate-identity evidence of every attempt */
+  forgetPerson(personId: string): Promise<number>
   search(q: VerificationQuery): Promise<Verification[]>
 }
 
@@ -254,6 +276,17 @@ export interface RegistryRepository {
   putFace(personId: string, face: { embeddingSealed: string; model: string } | null): Promise<number>
   /** the registry's change counter: it grows at every putFace */
   faceRevision(): Promise<number>
+  /** the change counter and the erasure counter (which grows at every erase) */
+  faceState(): Promise<{ revision: number; erasures: number }>
+  /** the ids of every person with a stored face */
+  faceIds(): Promise<string[]>
+  /** one person's face row, or null */
+  getFace(personId: string): Promise<RegistryFaceRow | null>
+  /**
+   * Deletes a person and their face row outright (no tombstone) and bumps both counters, in one
+   * transaction; returns what was deleted (its photo blob is the caller's to delete), or null.
+   */
+  erase(personId: string): Promise<RegistryPerson | null>
   /** faces changed after a revision, in revision order (null embedding: removed) */
   facesSince(revision: number, limit: number): Promise<RegistryFaceRow[]>
 }
@@ -421,4 +454,9 @@ export interface Store {
   consoleSessions: ConsoleSessionRepository
   webhooks: WebhookRepository
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
+  /**
+   * After an erasure: make deleted rows physically gone where the engine keeps copies (SQLite: its
+   * write-ahead log is checkpointed into the file, where secure_delete zeroed them, and truncated).
+   */
+  scrub(): Promise<void>
 }

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely'
+import { SqliteAdapter, sql, type Kysely, type Selectable } from 'kysely'
 import type {
   Database,
   VerificationTable,
@@ -53,6 +53,7 @@ function toApp(r: Selectable<AppTable>): AppRow {
     concurrencyLimit: num(r.concurrency_limit),
     enabled: r.enabled !== 0,
     createdAt: r.created_at,
+    retentionDays: r.retention_days === null ? null : num(r.retention_days),
   }
 }
 
@@ -214,6 +215,18 @@ export class KyselyStore implements Store {
     if (this.inTransaction) return fn(this)
     return this.db.transaction().execute((trx) => fn(new KyselyStore(trx, true)))
   }
+
+  async scrub(): Promise<void> {
+    if (this.inTransaction || !(this.db.getExecutor().adapter instanceof SqliteAdapter)) return
+    // PostgreSQL: the deleted rows are absent from every query at once; their dead tuples are
+    // reclaimed by (auto)vacuum. SQLite: pages changed by the erasure sit in the WAL until checkpointed.
+    // Another process reading the file (a CLI beside the server) can hold the checkpoint back: retry briefly
+    for (let i = 0; i < 10; i++) {
+      const r = await sql<{ busy: number }>`PRAGMA wal_checkpoint(TRUNCATE)`.execute(this.db)
+      if (!r.rows[0]?.busy) return
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
 }
 
 function appRepository(db: Kysely<Database>): AppRepository {
@@ -234,6 +247,7 @@ function appRepository(db: Kysely<Database>): AppRepository {
           enabled: 1,
           created_at: now,
           updated_at: now,
+          retention_days: a.retentionDays ?? null,
         })
         .execute()
     },
@@ -271,6 +285,7 @@ function appRepository(db: Kysely<Database>): AppRepository {
           ...(p.dailyLimitPerPerson !== undefined && { daily_limit_per_person: p.dailyLimitPerPerson }),
           ...(p.concurrencyLimit !== undefined && { concurrency_limit: p.concurrencyLimit }),
           ...(p.enabled !== undefined && { enabled: p.enabled ? 1 : 0 }),
+          ...(p.retentionDays !== undefined && { retention_days: p.retentionDays }),
           updated_at: new Date().toISOString(),
         })
         .where('app_id', '=', appId)
@@ -515,7 +530,7 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
           similarity: null,
           best_frame_blob: null,
           video_blob: null,
-          created_at: new Date().toISOString(),
+          created_at: v.createdAt ?? new Date().toISOString(),
           expires_at: v.expiresAt,
           finished_at: null,
           purge_after: v.purgeAfter,
@@ -630,6 +645,9 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
             eb('reference_blob', 'is not', null),
             eb('best_frame_blob', 'is not', null),
             eb('video_blob', 'is not', null),
+            eb('id_hash', 'is not', null),
+            eb('user_id', 'is not', null),
+            eb('extra', 'is not', null),
             eb.exists(
               eb
                 .selectFrom('idcard_sides')
@@ -648,26 +666,97 @@ function verificationRepository(db: Kysely<Database>): VerificationRepository {
         videoBlob: r.video_blob,
       }))
     },
-    async purge(id) {
-      // the verdict, code and ledger stay (billing needs them); personal data and media go
+    async purge(id, opts = {}) {
+      // the verdict, code, times and ledger stay (billing needs them); personal data and media go
       await db
         .updateTable('verifications')
         .set({
           name_sealed: null,
           id_number_sealed: null,
+          id_hash: null,
+          user_id: null,
+          extra: null,
+          redirect_url: null,
           reference_blob: null,
           best_frame_blob: null,
           video_blob: null,
           challenge: null,
+          ...(opts.expireAt !== undefined && { purge_after: opts.expireAt }),
         })
         .where('id', '=', id)
         .execute()
       await db
         .updateTable('attempts')
-        .set({ media_blob: null, best_frame_blob: null })
+        .set({ media_blob: null, best_frame_blob: null, ...(opts.erase && { media_hash: null }) })
         .where('verification_id', '=', id)
         .execute()
+      // the duplicate-identity evidence names registry persons: it goes with the personal data
+      const withEvidence = await db
+        .selectFrom('attempts')
+        .select(['id', 'signals'])
+        .where('verification_id', '=', id)
+        .where('signals', 'like', '%duplicateOf%')
+        .execute()
+      for (const a of withEvidence) {
+        const signals = JSON.parse(a.signals!) as Record<string, unknown>
+        delete signals.duplicateOf
+        await db
+          .updateTable('attempts')
+          .set({ signals: JSON.stringify(signals) })
+          .where('id', '=', a.id)
+          .execute()
+      }
       await db.deleteFrom('idcard_sides').where('verification_id', '=', id).execute()
+    },
+    async retained(appId, now) {
+      const rows = await db
+        .selectFrom('verifications')
+        .select(['id', 'created_at', 'expires_at', 'finished_at', 'purge_after'])
+        .where('app_id', '=', appId)
+        .where('purge_after', '>', now)
+        .execute()
+      return rows.map((r) => ({
+        id: r.id,
+        createdAt: r.created_at,
+        expiresAt: r.expires_at,
+        finishedAt: r.finished_at,
+        purgeAfter: r.purge_after,
+      }))
+    },
+    async setPurgeAfter(id, purgeAfter) {
+      await db.updateTable('verifications').set({ purge_after: purgeAfter }).where('id', '=', id).execute()
+    },
+    async listByIdHash(idHash) {
+      const rows = await db
+        .selectFrom('verifications')
+        .selectAll()
+        .where('id_hash', '=', idHash)
+        .orderBy('created_at')
+        .execute()
+      return rows.map(toVerification)
+    },
+    async forgetPerson(personId) {
+      // a LIKE narrows the scan to the attempts that mention the id (its `_` matches itself too); the JSON decides
+      const rows = await db
+        .selectFrom('attempts')
+        .select(['id', 'signals'])
+        .where('signals', 'like', `%${personId.replace(/%/g, '')}%`)
+        .execute()
+      let changedRows = 0
+      for (const a of rows) {
+        const signals = JSON.parse(a.signals!) as Record<string, unknown>
+        if (!Array.isArray(signals.duplicateOf)) continue
+        const kept = (signals.duplicateOf as Array<{ personId?: string }>).filter((d) => d.personId !== personId)
+        if (kept.length === signals.duplicateOf.length) continue
+        signals.duplicateOf = kept
+        await db
+          .updateTable('attempts')
+          .set({ signals: JSON.stringify(signals) })
+          .where('id', '=', a.id)
+          .execute()
+        changedRows++
+      }
+      return changedRows
     },
     async search(q) {
       let s = db.selectFrom('verifications').selectAll().orderBy('created_at', 'desc').limit(q.limit)
@@ -949,6 +1038,48 @@ function registryRepository(db: Kysely<Database>): RegistryRepository {
     async faceRevision() {
       const r = await db.selectFrom('registry_state').select('revision').where('id', '=', 1).executeTakeFirst()
       return r ? num(r.revision) : 0
+    },
+    async faceState() {
+      const r = await db
+        .selectFrom('registry_state')
+        .select(['revision', 'erasures'])
+        .where('id', '=', 1)
+        .executeTakeFirst()
+      return r ? { revision: num(r.revision), erasures: num(r.erasures) } : { revision: 0, erasures: 0 }
+    },
+    async faceIds() {
+      const rows = await db
+        .selectFrom('registry_faces')
+        .select('person_id')
+        .where('embedding_sealed', 'is not', null)
+        .execute()
+      return rows.map((r) => r.person_id)
+    },
+    async getFace(personId) {
+      const r = await db.selectFrom('registry_faces').selectAll().where('person_id', '=', personId).executeTakeFirst()
+      return r
+        ? { personId: r.person_id, embeddingSealed: r.embedding_sealed, model: r.model, revision: num(r.revision) }
+        : null
+    },
+    async erase(personId) {
+      const run = async (trx: Kysely<Database>) => {
+        const r = await trx.selectFrom('registry_persons').selectAll().where('id', '=', personId).executeTakeFirst()
+        const face = await trx
+          .selectFrom('registry_faces')
+          .select('person_id')
+          .where('person_id', '=', personId)
+          .executeTakeFirst()
+        if (!r && !face) return null
+        await trx.deleteFrom('registry_persons').where('id', '=', personId).execute()
+        await trx.deleteFrom('registry_faces').where('person_id', '=', personId).execute()
+        await trx
+          .updateTable('registry_state')
+          .set((eb) => ({ revision: eb('revision', '+', 1), erasures: eb('erasures', '+', 1) }))
+          .where('id', '=', 1)
+          .execute()
+        return r ? toPerson(r) : null
+      }
+      return db.isTransaction ? run(db) : db.transaction().execute(run)
     },
     async facesSince(revision, limit) {
       const rows = await db

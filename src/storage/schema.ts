@@ -16,6 +16,8 @@ export interface AppTable {
   enabled: number
   created_at: string
   updated_at: string
+  /** days media and personal data are kept (0–365); null: the server default */
+  retention_days: number | null
 }
 
 export interface RuleTable {
@@ -178,6 +180,8 @@ export interface RegistryFaceTable {
 export interface RegistryStateTable {
   id: number
   revision: number | string
+  /** bumps at every erasure (its face row is deleted, no tombstone is left) */
+  erasures: number | string
 }
 
 export interface TicketTable {

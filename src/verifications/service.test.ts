@@ -273,3 +273,35 @@ describe('VerificationService with a cache (the live challenge held in Redis)', 
     }
   })
 })
+
+describe('retention: keep-until times', () => {
+  it('an app’s own days, else the server default; 0 keeps a finished result one token lifetime; a change reschedules', async () => {
+    const s = await setup()
+    try {
+      const v = { createdAt: '2026-06-01T08:00:00.000Z', expiresAt: '2026-06-01T10:00:00.000Z' }
+      const done = { ...v, finishedAt: '2026-06-01T08:05:00.000Z' }
+      expect(s.service.retentionOf({ retentionDays: null })).toBe(3 * 86400)
+      expect(s.service.retentionOf({ retentionDays: 1 })).toBe(86400)
+      expect(s.service.keepUntil(86400, done)).toBe('2026-06-02T08:05:00.000Z')
+      // 0: the caller has the token's lifetime (here 2 h) to fetch it once
+      expect(s.service.keepUntil(0, done)).toBe('2026-06-01T10:05:00.000Z')
+      // unfinished: at least to the end of its token
+      expect(s.service.keepUntil(60, { ...v, finishedAt: null })).toBe('2026-06-01T10:00:00.000Z')
+      expect(s.service.keepUntil(86400, { ...v, finishedAt: null })).toBe('2026-06-02T08:00:00.000Z')
+
+      const rule = await s.rule({ compareSource: 'none' })
+      const { verification } = await s.service.create({ app: s.app, rule, family: 'h5' })
+      const created = s.clock.now().getTime()
+      expect(Date.parse(verification.purgeAfter)).toBe(created + 3 * 86400_000)
+      const shorter = await s.apps.updateApp(s.app.appId, { retentionDays: 1 })
+      expect(await s.service.applyRetention(shorter)).toBe(1)
+      expect(Date.parse((await s.service.byId(verification.id))!.purgeAfter)).toBe(created + 86400_000)
+      // a shorter period never resurrects what is already due: purged rows are not rescheduled
+      s.clock.advance(2 * 86400_000)
+      expect(await s.service.purgeExpired()).toBe(0) // nothing personal was held
+      expect(await s.service.applyRetention({ appId: s.app.appId, retentionDays: 30 })).toBe(0)
+    } finally {
+      await s.mem.close()
+    }
+  })
+})

@@ -125,8 +125,53 @@ export class VerificationService {
     private readonly policy: VerificationPolicy,
   ) {}
 
-  private get retentionS(): number {
-    return this.policy.retentionS
+  /**
+   * How long an app keeps media and personal data after a verification ends, in seconds: its own
+   * retention (days) or the server default. 0: until the result is first fetched (see `resultFetched`).
+   */
+  retentionOf(app: Pick<App, 'retentionDays'>): number {
+    return app.retentionDays === null || app.retentionDays === undefined
+      ? this.policy.retentionS
+      : app.retentionDays * 86_400
+  }
+
+  /** The retention (seconds) of an app by id: the server default for an unknown app. */
+  async retentionForApp(appId: string): Promise<number> {
+    const app = await this.store.apps.get(appId)
+    return app ? this.retentionOf(app) : this.policy.retentionS
+  }
+
+  /**
+   * When a verification's media and personal data are deleted and its results stop being answered:
+   * `retentionS` after it finished; an unfinished one lives at least to the end of its token. With a
+   * retention of 0 a finished result is kept one token lifetime for the caller to fetch it once.
+   */
+  keepUntil(retentionS: number, v: { createdAt: string; expiresAt: string; finishedAt: string | null }): string {
+    const created = Date.parse(v.createdAt)
+    const expires = Date.parse(v.expiresAt)
+    if (v.finishedAt !== null) {
+      const keep = retentionS > 0 ? retentionS * 1000 : Math.max(0, expires - created)
+      return iso(new Date(Date.parse(v.finishedAt) + keep))
+    }
+    return iso(new Date(Math.max(created + retentionS * 1000, expires)))
+  }
+
+  /**
+   * After an operator changes an app's retention: every verification of the app whose data is still
+   * kept gets its keep-until time from the new period (a shorter one can make it due at once: the
+   * next sweep deletes it). Verifications already purged stay purged.
+   */
+  async applyRetention(app: Pick<App, 'appId' | 'retentionDays'>): Promise<number> {
+    const retentionS = this.retentionOf(app)
+    const rows = await this.store.verifications.retained(app.appId, iso(this.clock.now()))
+    let changed = 0
+    for (const v of rows) {
+      const next = this.keepUntil(retentionS, v)
+      if (next === v.purgeAfter) continue
+      await this.store.verifications.setPurgeAfter(v.id, next)
+      changed++
+    }
+    return changed
   }
 
   // ── creation ────────────────────────────────────────────────────────────────
@@ -211,7 +256,12 @@ export class VerificationService {
 
     const token = makeToken(input.tokenStyle ?? (family === 'h5' ? 'biz' : 'face'))
     const expiresAt = plusS(now, rule.tokenTtlS)
-    const purgeAfter = plusS(now, Math.max(this.retentionS, rule.tokenTtlS))
+    const retentionS = this.retentionOf(app)
+    const purgeAfter = this.keepUntil(retentionS, {
+      createdAt: iso(now),
+      expiresAt: iso(expiresAt),
+      finishedAt: null,
+    })
     if (referenceOrigin === 'photo' && referenceBlob && input.photo) {
       try {
         await this.blobs.put(referenceBlob, input.photo)
@@ -246,10 +296,16 @@ export class VerificationService {
           extra: input.extra ?? null,
           maxAttempts: rule.maxAttempts,
           expiresAt: iso(expiresAt),
-          purgeAfter: iso(purgeAfter),
+          purgeAfter,
+          createdAt: iso(now),
         })
         if (!early) return null
-        return this.finishWithoutMedia(tx, id, app.appId, rule.ruleId, family, early, now)
+        const keep = this.keepUntil(retentionS, {
+          createdAt: iso(now),
+          expiresAt: iso(expiresAt),
+          finishedAt: iso(now),
+        })
+        return this.finishWithoutMedia(tx, id, app.appId, rule.ruleId, family, early, now, keep)
       })
     let created: Awaited<ReturnType<typeof insert>>
     try {
@@ -282,6 +338,7 @@ export class VerificationService {
     family: Family,
     reason: Reason,
     now: Date,
+    purgeAfter: string,
   ) {
     const attemptId = `att_${ulid().toLowerCase()}`
     const { code, billable } = toCode(family, reason)
@@ -314,7 +371,7 @@ export class VerificationService {
       bestFrameBlob: null,
       videoBlob: null,
       finishedAt: iso(now),
-      purgeAfter: iso(plusS(now, this.retentionS)),
+      purgeAfter,
     })
     await this.policy.outcomes?.finished(tx, verificationId)
     return { reason, code, billable }
@@ -528,6 +585,8 @@ export class VerificationService {
     const v = (await this.store.verifications.getById(attempt.verificationId))!
     const { code, billable } = toCode(v.family, out.reason)
     const now = this.clock.now()
+    const app = await this.store.apps.get(v.appId)
+    const keep = this.keepUntil(app ? this.retentionOf(app) : this.policy.retentionS, { ...v, finishedAt: iso(now) })
     const last = out.reason === 'PASS' || attempt.seq >= v.maxAttempts
     const recorded = await this.store.transaction(async (tx) => {
       if (
@@ -563,7 +622,8 @@ export class VerificationService {
           bestFrameBlob: out.bestFrameBlob,
           videoBlob: attempt.mediaBlob,
           finishedAt: iso(now),
-          purgeAfter: iso(plusS(now, this.retentionS)),
+          // a verification erased or purged while its last attempt was analysed stays purged
+          purgeAfter: v.purgeAfter <= iso(now) ? v.purgeAfter : keep,
         })
         await this.policy.outcomes?.finished(tx, v.id)
       } else {
@@ -666,25 +726,58 @@ export class VerificationService {
     }
   }
 
-  /** Retention: personal data and media of verifications past their keep-until time are deleted. */
+  /**
+   * Retention: media and personal data of verifications past their keep-until time are deleted, from
+   * the blob store (whichever is configured) and the database; the verdict, its times and the ledger
+   * stay. Runs in batches of `limit`; returns how many verifications it purged.
+   */
   async purgeExpired(limit = 200): Promise<number> {
     const due = await this.store.verifications.listExpired(iso(this.clock.now()), limit)
-    for (const v of due) {
-      const attemptBlobs = await this.store.attempts.blobsFor(v.id)
-      const cardBlobs = await this.store.idcards.blobsFor(v.id)
-      const own = [
-        v.bestFrameBlob,
-        v.videoBlob,
-        ...attemptBlobs,
-        ...cardBlobs,
-        v.referenceBlob?.startsWith(`${v.id}/`) ? v.referenceBlob : null,
-      ]
-      for (const key of new Set(own.filter((k): k is string => !!k))) await this.blobs.delete(key)
-      await this.store.verifications.purge(v.id)
-    }
+    for (const v of due) await this.purgeOne(v)
     // the webhook delivery log is kept as long as the verifications (it holds no personal data)
     await this.store.webhooks.deletePurged(iso(this.clock.now()))
     return due.length
+  }
+
+  /**
+   * Deletes one verification's media (blob store) and personal fields (database). `erase` also deletes
+   * the keyed hashes of its media; `expireAt` ends its results there (the results APIs answer "expired").
+   */
+  async purgeOne(
+    v: Pick<Verification, 'id' | 'referenceBlob' | 'bestFrameBlob' | 'videoBlob'>,
+    opts: { erase?: boolean; expireAt?: string } = {},
+  ): Promise<void> {
+    const attemptBlobs = await this.store.attempts.blobsFor(v.id)
+    const cardBlobs = await this.store.idcards.blobsFor(v.id)
+    // the registry's photo is the registry's: only the verification's own reference goes with it
+    const own = [
+      v.bestFrameBlob,
+      v.videoBlob,
+      ...attemptBlobs,
+      ...cardBlobs,
+      v.referenceBlob?.startsWith(`${v.id}/`) ? v.referenceBlob : null,
+    ]
+    for (const key of new Set(own.filter((k): k is string => !!k))) await this.blobs.delete(key)
+    await this.store.verifications.purge(v.id, opts)
+    // an erasure takes the verification's webhook events and delivery log at once (the retention sweep
+    // deletes them with `deletePurged` once nothing is left to deliver)
+    if (opts.erase) await this.store.webhooks.deleteForVerification(v.id)
+  }
+
+  /**
+   * A results API answered a finished verification: an app with a retention of 0 keeps nothing
+   * after that first answer (media and personal data are deleted now; later calls answer "expired").
+   */
+  async resultFetched(v: Verification): Promise<void> {
+    if (v.state !== 'finished') return
+    const app = await this.store.apps.get(v.appId)
+    if (app?.retentionDays !== 0) return
+    await this.purgeOne(v, { expireAt: iso(this.clock.now()) })
+  }
+
+  /** Every verification, of any app, of the person with this ID-number blind index. */
+  byIdHash(idHash: string): Promise<Verification[]> {
+    return this.store.verifications.listByIdHash(idHash)
   }
 }
 

@@ -5,6 +5,7 @@ import { ruleEditorPage } from './rules.js'
 import { auditPage } from './audit.js'
 import { webhooksPage } from './webhooks.js'
 import { replayPage } from './replay.js'
+import { retentionCell } from './retention.js'
 
 /**
  * The operator console: apps, rules, verifications, identity registry, usage. It calls the
@@ -250,13 +251,14 @@ async function appsPage() {
   page(
     t('apps'),
     table(
-      [t('appId'), t('name'), t('services'), t('dailyLimit'), t('concurrency'), t('status'), ''],
+      [t('appId'), t('name'), t('services'), t('dailyLimit'), t('concurrency'), t('retention'), t('status'), ''],
       apps.map((a) => [
         h('code', {}, a.appId),
         a.name,
         a.services.join(' '),
         String(a.dailyLimitPerPerson || '∞'),
         String(a.concurrencyLimit || '∞'),
+        retentionCell(a, { api, t, guarded, saved: appsPage }),
         a.enabled ? t('enabled') : t('disabled'),
         h(
           'span',

@@ -241,6 +241,18 @@ export const C = {
   rpFlip: { zh: '变化', en: 'Flip' },
   rpReason: { zh: '原因', en: 'Reason' },
   rpWhy: { zh: '说明', en: 'Why' },
+
+  // retention (src/web/console/retention.ts)
+  retention: { zh: '保存期限', en: 'Retention' },
+  retentionDefault: { zh: '服务器默认', en: 'server default' },
+  retentionZero: { zh: '取结果后即删', en: 'deleted once fetched' },
+  retentionDays: { zh: '{n} 天', en: '{n} days' },
+  retentionRange: { zh: '0–365 天，留空为服务器默认', en: '0–365 days; empty for the server default' },
+  retentionConfirm: {
+    zh: '缩短保存期限后，超出新期限的视频、照片和个人信息将在一分钟内被删除，无法恢复。确定吗？',
+    en: 'With a shorter retention, media and personal data older than the new period are deleted within a minute and cannot be recovered. Continue?',
+  },
+  retentionSave: { zh: '保存', en: 'Save' },
 } satisfies Record<string, Bi>
 
 export type CKey = keyof typeof C
