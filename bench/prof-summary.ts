@@ -49,3 +49,25 @@ console.log(`total ${(total / 1e6).toFixed(1)} s sampled\n-- by package/file --`
 show(byPkg, 25)
 console.log('-- by function (self) --')
 show(byFn, top)
+
+// inclusive time of the functions named after the file (`tsx bench/prof-summary.ts F 40 handle create …`)
+const wanted = process.argv.slice(4)
+if (wanted.length) {
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const incl = new Map<string, number>()
+  for (const [id, t] of self) {
+    const seen = new Set<string>()
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)!.callFrame
+      const key = `${f.functionName} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`
+      if (wanted.some((w) => f.functionName === w) && !seen.has(key)) {
+        seen.add(key)
+        incl.set(key, (incl.get(key) ?? 0) + t)
+      }
+    }
+  }
+  console.log('-- inclusive --')
+  show(incl, 60)
+}

@@ -37,6 +37,8 @@ export interface Config {
   digitRecognizer: string | null
   /** SHIREN_TRUST_PROXY: the reverse proxies whose X-Forwarded-For/-Proto are believed; false: none */
   trustProxy: string[] | false
+  /** SHIREN_SQLITE_SYNC: `normal` (default, WAL synced at checkpoints) or `full` (every commit fsynced); see src/storage/db.ts */
+  sqliteSync: 'normal' | 'full'
 }
 
 export class ConfigError extends Error {
@@ -78,9 +80,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     redisUrl: env.SHIREN_REDIS_URL || null,
     digitRecognizer: env.SHIREN_DIGIT_RECOGNIZER ? resolve(env.SHIREN_DIGIT_RECOGNIZER) : null,
     trustProxy: parseTrustProxy(env.SHIREN_TRUST_PROXY),
+    sqliteSync: sqliteSync(env.SHIREN_SQLITE_SYNC),
     ...overrides,
   }
   return cfg
+}
+
+function sqliteSync(raw: string | undefined): 'normal' | 'full' {
+  const v = (raw ?? '').trim().toLowerCase()
+  if (v === '' || v === 'normal') return 'normal'
+  if (v === 'full') return 'full'
+  throw new ConfigError(`SHIREN_SQLITE_SYNC must be normal or full, got "${raw}"`)
 }
 
 /**

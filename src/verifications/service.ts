@@ -1,10 +1,9 @@
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto'
-import { ulid } from 'ulid'
 import { Type } from '@sinclair/typebox'
 import { defineJob, type JobEnqueuer } from '../queue/index.js'
 import { ReasonError, isReasonError } from '../codes/index.js'
 import { toCode, type Family, type Reason } from '../codes/index.js'
-import type { PersonalDataVault } from '../crypto/index.js'
+import { newUlid, type PersonalDataVault } from '../crypto/index.js'
 import { maskIdNumber, maskName, validateIdNumber, validateName } from '../identity/index.js'
 import { sniffImage, sniffVideo, type BlobStore } from '../media/index.js'
 import type { RegistryService } from '../registry/index.js'
@@ -153,7 +152,7 @@ export class VerificationService {
     const name = input.name?.trim().normalize('NFC') || null
     const idNumber = input.idNumber?.trim() || null
     const idHash = idNumber ? this.registry.idHash(idNumber) : null
-    const id = `ver_${ulid().toLowerCase()}`
+    const id = `ver_${newUlid().toLowerCase()}`
 
     // Identity problems are verdicts, not API errors: the verification exists, finished with the code,
     // so the caller reads it like any other result (and 2006/66660010 are billable, as the contract says).
@@ -258,7 +257,7 @@ export class VerificationService {
     reason: Reason,
     now: Date,
   ) {
-    const attemptId = `att_${ulid().toLowerCase()}`
+    const attemptId = `att_${newUlid().toLowerCase()}`
     const { code, billable } = toCode(family, reason)
     await tx.attempts.insert({
       id: attemptId,
@@ -393,7 +392,7 @@ export class VerificationService {
       throw new ReasonError('DAILY_LIMIT_EXCEEDED', 'this person reached the daily attempt limit')
     }
 
-    const attemptId = `att_${ulid().toLowerCase()}`
+    const attemptId = `att_${newUlid().toLowerCase()}`
     const mediaBlob = `${v.id}/${attemptId}.${videoKind ?? imageKind}`
     // a keyed hash: equal uploads are recognised without keeping a fingerprint of the face video itself
     const mediaHash = this.vault.blindIndex('media', createHash('sha256').update(media).digest('hex'))
