@@ -580,8 +580,10 @@ export class VerificationService {
    */
   async duplicateOf(
     v: Verification,
+    /** the verification's attempts when the caller has just read them (one query less) */
+    known?: Attempt[],
   ): Promise<Array<{ personId: string; name: string | null; idNumber: string | null; score: number; far: number }>> {
-    const attempts = await this.store.attempts.listFor(v.id)
+    const attempts = known ?? (await this.store.attempts.listFor(v.id))
     const found = [...attempts].reverse().find((a) => Array.isArray(a.signals?.duplicateOf))
     if (!found) return []
     const out = []
