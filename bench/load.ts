@@ -43,6 +43,8 @@ const uploads = Number(arg('uploads', quick ? '100' : '400'))
 const drainN = Number(arg('drain', quick ? '6' : '20'))
 const dbs = arg('db', 'sqlite,postgres').split(',')
 const only = arg('only', 'detectauth,info,getfaceid,upload').split(',') as LoadKind[]
+/** `--baseline DIR`: also measure the shiren built in DIR (its dist/cli/main.js), e.g. main before a change */
+const baseline = arg('baseline', '')
 /** `--prof DIR`: each shiren server writes a V8 CPU profile there (node --cpu-prof) */
 const profDir = arg('prof', '')
 
@@ -184,6 +186,7 @@ async function startShiren(
   databaseUrl: string,
   env: Record<string, string>,
   args: string[] = [],
+  main = MAIN,
 ): Promise<Server> {
   const port = await freePort()
   const log = join(dataDir, `server-${port}.log`)
@@ -192,7 +195,7 @@ async function startShiren(
     process.execPath,
     [
       ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profDir)] : []),
-      MAIN,
+      main,
       '--data',
       dataDir,
       'serve',
@@ -243,10 +246,16 @@ function videoFile(): string {
   return f
 }
 
-async function measureShiren(setup: string, databaseUrl: string, dataDir: string, env: Record<string, string>) {
+async function measureShiren(
+  setup: string,
+  databaseUrl: string,
+  dataDir: string,
+  env: Record<string, string>,
+  main = MAIN,
+) {
   mkdirSync(dataDir, { recursive: true })
   const seeded = await seed(dataDir, databaseUrl, 1000, only.includes('upload') ? uploads : 0)
-  const srv = await startShiren(dataDir, databaseUrl, env)
+  const srv = await startShiren(dataDir, databaseUrl, env, [], main)
   try {
     for (const kind of only) {
       const r = await drive(
@@ -381,6 +390,11 @@ try {
     await stop(helloProc)
   }
 
+  if (baseline) {
+    const d0 = join(work, 'baseline')
+    const main = resolve(baseline, 'dist', 'cli', 'main.js')
+    await measureShiren('baseline: SQLite, info', `sqlite:${join(d0, 'shiren.db')}`, d0, {}, main)
+  }
   if (dbs.includes('sqlite')) {
     const d1 = join(work, 'sqlite-info')
     await measureShiren('SQLite, log info', `sqlite:${join(d1, 'shiren.db')}`, d1, {})
