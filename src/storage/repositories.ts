@@ -252,39 +252,42 @@ const validUserTickets = prepared((db, p: { appId: string; kind: string; now: st
 )
 
 const insertVerification = prepared((db, v: NewVerification & { createdAt: string }) =>
-  db.insertInto('verifications').values({
-    id: v.id,
-    app_id: v.appId,
-    rule_id: v.ruleId,
-    family: v.family,
-    token: v.token,
-    order_no: v.orderNo,
-    request_key: v.requestKey,
-    user_id: v.userId,
-    name_sealed: v.nameSealed,
-    id_number_sealed: v.idNumberSealed,
-    id_hash: v.idHash,
-    reference_blob: v.referenceBlob,
-    reference_origin: v.referenceOrigin,
-    identity_origin: v.identityOrigin,
-    redirect_url: v.redirectUrl,
-    extra: v.extra,
-    state: 'created',
-    attempts_used: 0,
-    max_attempts: v.maxAttempts,
-    challenge: null,
-    challenge_expires_at: null,
-    final_reason: null,
-    final_code: null,
-    final_billable: null,
-    similarity: null,
-    best_frame_blob: null,
-    video_blob: null,
-    created_at: v.createdAt,
-    expires_at: v.expiresAt,
-    finished_at: null,
-    purge_after: v.purgeAfter,
-  }),
+  db
+    .insertInto('verifications')
+    .values({
+      id: v.id,
+      app_id: v.appId,
+      rule_id: v.ruleId,
+      family: v.family,
+      token: v.token,
+      order_no: v.orderNo,
+      request_key: v.requestKey,
+      user_id: v.userId,
+      name_sealed: v.nameSealed,
+      id_number_sealed: v.idNumberSealed,
+      id_hash: v.idHash,
+      reference_blob: v.referenceBlob,
+      reference_origin: v.referenceOrigin,
+      identity_origin: v.identityOrigin,
+      redirect_url: v.redirectUrl,
+      extra: v.extra,
+      state: 'created',
+      attempts_used: 0,
+      max_attempts: v.maxAttempts,
+      challenge: null,
+      challenge_expires_at: null,
+      final_reason: null,
+      final_code: null,
+      final_billable: null,
+      similarity: null,
+      best_frame_blob: null,
+      video_blob: null,
+      created_at: v.createdAt,
+      expires_at: v.expiresAt,
+      finished_at: null,
+      purge_after: v.purgeAfter,
+    })
+    .returningAll(),
 )
 
 export class KyselyStore implements Store {
@@ -479,7 +482,8 @@ function idCardRepository(db: Kysely<Database>): IdCardRepository {
 function verificationRepository(db: Kysely<Database>): VerificationRepository {
   return {
     async insert(v) {
-      await insertVerification(db, { ...v, createdAt: new Date().toISOString() })
+      const r = (await insertVerification(db, { ...v, createdAt: new Date().toISOString() })).rows[0]!
+      return toVerification(r)
     },
     async getById(id) {
       const r = (await verificationById(db, { id })).rows[0]

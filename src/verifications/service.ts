@@ -202,7 +202,7 @@ export class VerificationService {
 
     const insert = () =>
       this.store.transaction(async (tx) => {
-        await tx.verifications.insert({
+        const row = await tx.verifications.insert({
           id,
           appId: app.appId,
           ruleId: rule.ruleId,
@@ -223,8 +223,8 @@ export class VerificationService {
           expiresAt: iso(expiresAt),
           purgeAfter: iso(purgeAfter),
         })
-        if (!early) return null
-        return this.finishWithoutMedia(tx, id, app.appId, rule.ruleId, family, early, now)
+        if (!early) return { row, outcome: null }
+        return { row, outcome: await this.finishWithoutMedia(tx, id, app.appId, rule.ruleId, family, early, now) }
       })
     let created: Awaited<ReturnType<typeof insert>>
     try {
@@ -244,7 +244,9 @@ export class VerificationService {
       }
       throw err
     }
-    return { verification: (await this.store.verifications.getById(id))!, outcome: created }
+    // a verification finished at once has moved on since its insert: read it back; otherwise the row as inserted
+    const verification = created.outcome ? (await this.store.verifications.getById(id))! : created.row
+    return { verification, outcome: created.outcome }
   }
 
   /** An attempt that ends before any media exists still counts: one attempt row, one ledger row. */
