@@ -113,7 +113,7 @@ export function loadOrCreateAdminToken(
 
 export async function compose(config: Config, log: Logger, opts: ComposeOptions = {}): Promise<Shiren> {
   mkdirSync(config.dataDir, { recursive: true })
-  const db = openDatabase(config.databaseUrl)
+  const db = openDatabase(config.databaseUrl, { sqliteSync: config.sqliteSync })
   await migrateToLatest(db)
   const store = new KyselyStore(db.kysely)
   const vault = new PersonalDataVault(loadOrCreateKeys(config.dataDir))

@@ -124,7 +124,7 @@ export class AppService {
   /** The secret itself; only the signature checks need it. */
   async secretOf(appId: string): Promise<{ app: App; secret: string } | null> {
     const app = await this.store.apps.get(appId)
-    return app ? { app: publicApp(app), secret: this.vault.open(app.secretSealed) } : null
+    return app ? { app: publicApp(app), secret: this.vault.openCredential(app.secretSealed) } : null
   }
 
   async rotateSecret(appId: string, by: AuditBy = SYSTEM): Promise<string> {

@@ -69,10 +69,25 @@ export function tc3Signature(
   const canonicalRequest = [p.method, p.path, p.query, p.canonicalHeaders, p.signedHeaders, p.payloadHash].join('\n')
   const scope = `${p.date}/${p.service}/tc3_request`
   const stringToSign = ['TC3-HMAC-SHA256', p.timestamp, scope, sha256hex(canonicalRequest)].join('\n')
-  const kDate = hmac(`TC3${secretKey}`, p.date)
-  const kService = hmac(kDate, p.service)
-  const kSigning = hmac(kService, 'tc3_request')
-  return createHmac('sha256', kSigning).update(stringToSign, 'utf8').digest('hex')
+  return createHmac('sha256', signingKey(secretKey, p.date, p.service))
+    .update(stringToSign, 'utf8')
+    .digest('hex')
+}
+
+/**
+ * The day's signing key of a secret (three chained HMACs), kept: it changes once a day per secret,
+ * while every request and every host/path variant needs it. Bounded; cleared when full.
+ */
+const signingKeys = new Map<string, Buffer>()
+function signingKey(secretKey: string, date: string, service: string): Buffer {
+  const id = `${date}\0${service}\0${secretKey}`
+  let key = signingKeys.get(id)
+  if (!key) {
+    key = hmac(hmac(hmac(`TC3${secretKey}`, date), service), 'tc3_request')
+    if (signingKeys.size >= 1024) signingKeys.clear()
+    signingKeys.set(id, key)
+  }
+  return key
 }
 
 /**

@@ -52,7 +52,7 @@ export class TicketService {
     if (q.version !== '1.0.0') throw new ReasonError('VERSION_INVALID', 'version must be 1.0.0')
     if (q.grantType !== 'client_credential')
       throw new ReasonError('TICKET_INVALID', 'grant_type must be client_credential')
-    if (!q.secret || !constantTimeEqual(this.vault.open(app.secretSealed), q.secret))
+    if (!q.secret || !constantTimeEqual(this.vault.openCredential(app.secretSealed), q.secret))
       throw new ReasonError('TICKET_INVALID', 'secret does not match the AppID')
     const now = this.clock.now()
     const token = randomToken(64)
@@ -163,7 +163,7 @@ export class TicketService {
       if (row.secretVersion !== app.secretVersion || !row.valueSealed || !row.parentHash) continue
       const parent = await this.store.tickets.get(row.parentHash)
       if (!parent || parent.expiresAt <= now) continue
-      out.push({ row, value: this.vault.open(row.valueSealed) })
+      out.push({ row, value: this.vault.openCredential(row.valueSealed) })
     }
     return out
   }

@@ -71,6 +71,8 @@ export interface Config {
   opsPort: number
   /** SHIREN_METRICS_TOKEN: the bearer token /metrics asks for; null: the admin token */
   metricsToken: string | null
+  /** SHIREN_SQLITE_SYNC: `normal` (default, WAL synced at checkpoints) or `full` (every commit fsynced); see src/storage/db.ts */
+  sqliteSync: 'normal' | 'full'
 }
 
 export const ROLES = ['all', 'api', 'worker'] as const
@@ -137,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       backoffMs: int(env, 'SHIREN_WEBHOOK_BACKOFF_MS', 30_000, 10),
       retryForS: int(env, 'SHIREN_WEBHOOK_RETRY_FOR_S', 86_400, 0),
     },
+    sqliteSync: sqliteSync(env.SHIREN_SQLITE_SYNC),
     ...overrides,
   }
   if (cfg.blobStore === 's3') {
@@ -160,6 +163,13 @@ function bool(env: NodeJS.ProcessEnv, key: string): boolean {
   if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false
   if (raw === '1' || raw === 'true') return true
   throw new ConfigError(`${key} must be 1 or 0, got "${raw}"`)
+}
+
+function sqliteSync(raw: string | undefined): 'normal' | 'full' {
+  const v = (raw ?? '').trim().toLowerCase()
+  if (v === '' || v === 'normal') return 'normal'
+  if (v === 'full') return 'full'
+  throw new ConfigError(`SHIREN_SQLITE_SYNC must be normal or full, got "${raw}"`)
 }
 
 /**

@@ -6,7 +6,7 @@ import { isReasonError, toCode, type Reason, type ReasonError } from '../codes/i
 import type { App, AppService } from '../apps/index.js'
 import type { Clock } from '../clock/index.js'
 import type { Config } from '../config/index.js'
-import type { CardData, IdCardStepService, Verification, VerificationService } from '../verifications/index.js'
+import type { Attempt, CardData, IdCardStepService, Verification, VerificationService } from '../verifications/index.js'
 import { decodeBase64Strict, paramChecker } from './params.js'
 import { absoluteHttpUrl, captureUrl } from './urls.js'
 import { decodeUtf8, findUnsafe, guardInput } from './edge.js'
@@ -384,10 +384,11 @@ async function detectText(
   v: Verification,
   ruleLiveness: keyof typeof LIVENESS_MODE_NUMBER | null,
   card: CardData | null,
+  known?: Attempt[],
 ) {
   const reason = s.verifications.currentReason(v)
   const code = reason ? toCode('h5', reason) : null
-  const attempts = await s.verifications.attempts(v.id)
+  const attempts = known ?? (await s.verifications.attempts(v.id))
   const { name, idNumber } = await s.verifications.identity(v)
   // the code's stage says which half failed: a comparison failure means liveness itself passed
   const liveCode = !code
@@ -484,14 +485,15 @@ async function getDetectInfoEnhanced(s: CloudApiDeps, app: App, p: Record<string
       'InvalidParameter.UnsupportEncryptField',
       'Encrypted responses are not supported by shiren.',
     )
-  await ruleOf(s, app, p.RuleId)
+  const asked = await ruleOf(s, app, p.RuleId)
   const v = await ownVerification(s, app, p.BizToken)
   const rule = await s.apps.getRuleVersion(v.ruleId, v.ruleVersion)
   const bestFrame = wants(p.InfoType, '3') ? await s.verifications.blob(v.bestFrameBlob) : null
   const video = wants(p.InfoType, '4') ? await s.verifications.blob(v.videoBlob) : null
   const card = await s.idcards.data(v)
+  const attempts = await s.verifications.attempts(v.id)
   const out = {
-    Text: wants(p.InfoType, '1') ? await detectText(s, v, rule?.liveness ?? null, card) : null,
+    Text: wants(p.InfoType, '1') ? await detectText(s, v, rule?.liveness ?? null, card, attempts) : null,
     // shiren neither cuts the card out of the photo (Processed*) nor runs card-forgery checks (WarnInfos)
     IdCardData: wants(p.InfoType, '2')
       ? {
@@ -519,7 +521,7 @@ async function getDetectInfoEnhanced(s: CloudApiDeps, app: App, p: Record<string
     IntentionVerifyType: '',
     // shiren's own fields (clients that do not know them ignore them): the face is enrolled under another
     // ID number; the version of the rule the verification was created under (and judged by)
-    ShirenDuplicateOf: await s.verifications.duplicateOf(v),
+    ShirenDuplicateOf: await s.verifications.duplicateOf(v, attempts),
     ShirenRuleVersion: v.ruleVersion,
   }
   await s.verifications.resultFetched(v)

@@ -2,7 +2,16 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely'
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type Migration,
+  type MigrationProvider,
+  type SqliteDatabase,
+} from 'kysely'
 import type { Database } from './schema.js'
 import * as m0001 from './migrations/2026_11_23_0001_initial.js'
 import * as m0002 from './migrations/2026_12_03_0002_idcard_sides.js'
@@ -39,7 +48,51 @@ class StaticMigrationProvider implements MigrationProvider {
   }
 }
 
-export function openDatabase(url: string): Db {
+/**
+ * How SQLite makes a commit durable. `normal` (the default; WAL mode): a commit is written to the WAL
+ * but not fsynced; the WAL is synced at each checkpoint. The database is never corrupted and a crash
+ * of the process loses nothing (the OS holds the write); a power loss or kernel crash may roll back the
+ * last commits — whole transactions, so a verdict and its ledger row still come or go together.
+ * `full`: every commit is fsynced before it returns, which on this machine's disk blocks the one
+ * event loop ≈ 1.5 ms per write (docs/benchmarks.md, bench:load). Operators who must not lose an
+ * acknowledged write to a power cut set SHIREN_SQLITE_SYNC=full or run on PostgreSQL.
+ */
+export type SqliteSync = 'normal' | 'full'
+
+export interface OpenOptions {
+  sqliteSync?: SqliteSync
+}
+
+/** Prepared statements kept per connection (least recently used dropped past this). */
+const STATEMENT_CACHE = 256
+
+/**
+ * better-sqlite3 behind Kysely with a cache of prepared statements: Kysely's driver prepares every
+ * query it runs, and the same few dozen SQL texts (one per repository method) make nearly all the
+ * traffic. A statement is reused only by the one connection that prepared it; Kysely's SQLite driver
+ * runs one query at a time on it, so a statement is never used by two queries at once.
+ */
+function cachingDatabase(db: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>()
+  return {
+    close: () => db.close(),
+    prepare(text: string) {
+      let st = cache.get(text)
+      if (st) {
+        // most recently used last: the first key is the one to drop
+        cache.delete(text)
+        cache.set(text, st)
+        return st
+      }
+      st = db.prepare(text)
+      cache.set(text, st)
+      if (cache.size > STATEMENT_CACHE) cache.delete(cache.keys().next().value!)
+      return st
+    },
+  }
+}
+
+export function openDatabase(url: string, opts: OpenOptions = {}): Db {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length)
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
@@ -51,7 +104,8 @@ export function openDatabase(url: string): Db {
     // erased and purged personal data must be gone from the file, not only unlinked: SQLite then
     // overwrites deleted content with zeros (the erasure also checkpoints the WAL, see Store.scrub)
     sqlite.pragma('secure_delete = ON')
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+    sqlite.pragma(`synchronous = ${opts.sqliteSync === 'full' ? 'FULL' : 'NORMAL'}`)
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(sqlite) }) })
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() }
   }
   const pool = new pg.Pool({ connectionString: url, max: 10 })

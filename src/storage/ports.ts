@@ -115,7 +115,8 @@ export interface SealedIdentity {
 }
 
 export interface VerificationRepository {
-  insert(v: NewVerification): Promise<void>
+  /** the row as written (one statement: INSERT … RETURNING) */
+  insert(v: NewVerification): Promise<Verification>
   getById(id: string): Promise<Verification | null>
   getByToken(token: string): Promise<Verification | null>
   getByOrderNo(appId: string, orderNo: string): Promise<Verification | null>

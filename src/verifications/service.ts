@@ -1,10 +1,9 @@
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto'
-import { ulid } from 'ulid'
 import { Type } from '@sinclair/typebox'
 import { defineJob, type JobEnqueuer } from '../queue/index.js'
 import { ReasonError, isReasonError } from '../codes/index.js'
 import { toCode, type Family, type Reason } from '../codes/index.js'
-import type { PersonalDataVault } from '../crypto/index.js'
+import { newUlid, type PersonalDataVault } from '../crypto/index.js'
 import { maskIdNumber, maskName, validateIdNumber, validateName } from '../identity/index.js'
 import { sniffImage, sniffVideo, type BlobStore } from '../media/index.js'
 import type { RegistryService } from '../registry/index.js'
@@ -211,7 +210,7 @@ export class VerificationService {
     const name = input.name?.trim().normalize('NFC') || null
     const idNumber = input.idNumber?.trim() || null
     const idHash = idNumber ? this.registry.idHash(idNumber) : null
-    const id = `ver_${ulid().toLowerCase()}`
+    const id = `ver_${newUlid().toLowerCase()}`
 
     // Identity problems are verdicts, not API errors: the verification exists, finished with the code,
     // so the caller reads it like any other result (and 2006/66660010 are billable, as the contract says).
@@ -276,7 +275,7 @@ export class VerificationService {
 
     const insert = () =>
       this.store.transaction(async (tx) => {
-        await tx.verifications.insert({
+        const row = await tx.verifications.insert({
           id,
           appId: app.appId,
           ruleId: rule.ruleId,
@@ -299,18 +298,19 @@ export class VerificationService {
           purgeAfter,
           createdAt: iso(now),
         })
-        if (!early) return null
+        if (!early) return { row, outcome: null }
         const keep = this.keepUntil(retentionS, {
           createdAt: iso(now),
           expiresAt: iso(expiresAt),
           finishedAt: iso(now),
         })
-        return this.finishWithoutMedia(tx, id, app.appId, rule.ruleId, family, early, now, keep)
+        return { row, outcome: await this.finishWithoutMedia(tx, id, app.appId, rule.ruleId, family, early, now, keep) }
       })
     let created: Awaited<ReturnType<typeof insert>>
     try {
       created = await insert()
-      if (created) this.policy.onVerdict?.({ family, reason: created.reason, billable: created.billable })
+      if (created.outcome)
+        this.policy.onVerdict?.({ family, reason: created.outcome.reason, billable: created.outcome.billable })
     } catch (err) {
       if (referenceOrigin === 'photo' && referenceBlob) await this.blobs.delete(referenceBlob)
       // the same request arriving twice at once: the loser returns what the winner created
@@ -326,7 +326,9 @@ export class VerificationService {
       }
       throw err
     }
-    return { verification: (await this.store.verifications.getById(id))!, outcome: created }
+    // a verification finished at once has moved on since its insert: read it back; otherwise the row as inserted
+    const verification = created.outcome ? (await this.store.verifications.getById(id))! : created.row
+    return { verification, outcome: created.outcome }
   }
 
   /** An attempt that ends before any media exists still counts: one attempt row, one ledger row. */
@@ -340,7 +342,7 @@ export class VerificationService {
     now: Date,
     purgeAfter: string,
   ) {
-    const attemptId = `att_${ulid().toLowerCase()}`
+    const attemptId = `att_${newUlid().toLowerCase()}`
     const { code, billable } = toCode(family, reason)
     await tx.attempts.insert({
       id: attemptId,
@@ -482,7 +484,7 @@ export class VerificationService {
       throw new ReasonError('DAILY_LIMIT_EXCEEDED', 'this person reached the daily attempt limit')
     }
 
-    const attemptId = `att_${ulid().toLowerCase()}`
+    const attemptId = `att_${newUlid().toLowerCase()}`
     const mediaBlob = `${v.id}/${attemptId}.${videoKind ?? imageKind}`
     try {
       await this.blobs.put(mediaBlob, media)
@@ -694,8 +696,10 @@ export class VerificationService {
    */
   async duplicateOf(
     v: Verification,
+    /** the verification's attempts when the caller has just read them (one query less) */
+    known?: Attempt[],
   ): Promise<Array<{ personId: string; name: string | null; idNumber: string | null; score: number; far: number }>> {
-    const attempts = await this.store.attempts.listFor(v.id)
+    const attempts = known ?? (await this.store.attempts.listFor(v.id))
     const found = [...attempts].reverse().find((a) => Array.isArray(a.signals?.duplicateOf))
     if (!found) return []
     const out = []
