@@ -8,7 +8,15 @@ import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index
 import { LocalBlobStore, type BlobStore } from './media/index.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
 import { RegistryFaces, RegistryService, type FaceEmbedder } from './registry/index.js'
-import { KyselyStore, migrateToLatest, openDatabase, type Db, type Store } from './storage/index.js'
+import {
+  KyselyStore,
+  listenForJobs,
+  migrateToLatest,
+  openDatabase,
+  type Db,
+  type JobWakeups,
+  type Store,
+} from './storage/index.js'
 import {
   ANALYSE_JOB,
   AttemptAnalysis,
@@ -109,11 +117,26 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   faces?.sync().catch((err) => log.error({ err: (err as Error).message }, 'registry face index build failed'))
   const billing = new BillingService(store)
 
-  const queue = new DbJobQueue(store, log, { concurrency: Math.max(1, config.analysisWorkers || 2) })
+  // PostgreSQL: a LISTEN connection wakes this process's workers when any process queues a job;
+  // opened when the queue starts, so a process that never runs jobs holds none
+  let listener: JobWakeups | null = null
+  const wakeups = {
+    subscribe(fn: () => void) {
+      listener ??= listenForJobs(config.databaseUrl, log)
+      return listener?.subscribe(fn) ?? (() => {})
+    },
+  }
+  const queue = new DbJobQueue(store, log, {
+    concurrency: Math.max(1, config.analysisWorkers || 2),
+    pollMs: config.jobPollMs,
+    heartbeatMs: config.jobHeartbeatMs,
+    wakeups,
+  })
   const verifications = new VerificationService(store, vault, blobs, registry, queue, clock, {
     retentionS: config.retentionS,
     risk: { maxAttacks: config.riskMaxAttacks, windowS: config.riskWindowS },
     cache,
+    admission: { queue, maxDepth: config.queueMaxDepth },
   })
   const analysis = new AttemptAnalysis(
     store,
@@ -161,7 +184,8 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     consoleAuth,
     log,
     async close() {
-      await queue.stop()
+      await queue.stop({ graceMs: config.jobGraceMs })
+      await listener?.close()
       await ocr?.close()
       await cache?.close()
       await consoleAuth.close()

@@ -37,6 +37,14 @@ export interface Config {
   digitRecognizer: string | null
   /** SHIREN_TRUST_PROXY: the reverse proxies whose X-Forwarded-For/-Proto are believed; false: none */
   trustProxy: string[] | false
+  /** Admission control: with this many analysis jobs queued or running, new uploads are told to retry later (0 = no limit). */
+  queueMaxDepth: number
+  /** A running job's heartbeat interval; a job whose worker missed 3 beats is taken over. */
+  jobHeartbeatMs: number
+  /** How often an idle worker looks for due jobs (PostgreSQL also wakes it on every new job). */
+  jobPollMs: number
+  /** At shutdown a running job gets this long to finish before it is handed back to the queue. */
+  jobGraceMs: number
 }
 
 export class ConfigError extends Error {
@@ -78,6 +86,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     redisUrl: env.SHIREN_REDIS_URL || null,
     digitRecognizer: env.SHIREN_DIGIT_RECOGNIZER ? resolve(env.SHIREN_DIGIT_RECOGNIZER) : null,
     trustProxy: parseTrustProxy(env.SHIREN_TRUST_PROXY),
+    queueMaxDepth: int(env, 'SHIREN_QUEUE_MAX_DEPTH', 500),
+    jobHeartbeatMs: int(env, 'SHIREN_JOB_HEARTBEAT_MS', 5000, 50),
+    // with LISTEN/NOTIFY the poll only finds retries and abandoned jobs: it can be slower
+    jobPollMs: int(env, 'SHIREN_JOB_POLL_MS', databaseUrl.startsWith('sqlite:') ? 250 : 1000, 10),
+    jobGraceMs: int(env, 'SHIREN_JOB_GRACE_MS', 30_000),
     ...overrides,
   }
   return cfg

@@ -8,6 +8,7 @@ import * as m0001 from './migrations/2026_11_23_0001_initial.js'
 import * as m0002 from './migrations/2026_12_03_0002_idcard_sides.js'
 import * as m0003 from './migrations/2026_12_06_0003_console_sessions.js'
 import * as m0004 from './migrations/2026_12_06_0004_registry_faces.js'
+import * as m0005 from './migrations/2026_12_06_0005_job_heartbeats.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_0002_idcard_sides': m0002,
   '2026_12_06_0003_console_sessions': m0003,
   '2026_12_06_0004_registry_faces': m0004,
+  '2026_12_06_0005_job_heartbeats': m0005,
 }
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -48,15 +50,45 @@ export function openDatabase(url: string): Db {
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() }
 }
 
+/**
+ * Brings the schema up to date, once even when several processes start together on one database:
+ * on PostgreSQL a session advisory lock (per schema) is held around the whole run, table checks
+ * included, so the second process waits and then finds nothing to do; on SQLite the run is one
+ * `BEGIN IMMEDIATE` transaction (the file's write lock, waited for with the busy timeout), which also
+ * makes a failed run leave nothing half-applied. A process that dies while holding either lock drops
+ * it with its connection.
+ */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  // Kysely looks for its migration tables in every schema unless told which: a database holding
-  // several shiren schemas (the tests' one per suite) would otherwise see another schema's tables
-  const schema =
-    db.dialect === 'postgres'
-      ? (await sql<{ s: string }>`select current_schema() as s`.execute(db.kysely)).rows[0]?.s
-      : undefined
+  if (db.dialect === 'postgres') {
+    // Kysely looks for its migration tables in every schema unless told which: a database holding
+    // several shiren schemas (the tests' one per suite) would otherwise see another schema's tables
+    const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(db.kysely)).rows[0]?.s
+    const key = `shiren:migrate:${schema ?? ''}`
+    return db.kysely.connection().execute(async (conn) => {
+      await sql`select pg_advisory_lock(hashtext(${key}))`.execute(conn)
+      try {
+        return await runMigrator(db.kysely, schema)
+      } finally {
+        await sql`select pg_advisory_unlock(hashtext(${key}))`.execute(conn)
+      }
+    })
+  }
+  return db.kysely.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn)
+    try {
+      const done = await runMigrator(conn, undefined)
+      await sql`commit`.execute(conn)
+      return done
+    } catch (err) {
+      await sql`rollback`.execute(conn).catch(() => {})
+      throw err
+    }
+  })
+}
+
+async function runMigrator(kysely: Kysely<Database>, schema: string | undefined): Promise<string[]> {
   const migrator = new Migrator({
-    db: db.kysely,
+    db: kysely,
     provider: new StaticMigrationProvider(),
     ...(schema && { migrationTableSchema: schema }),
   })
