@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { startTestServer, type TestServer } from './support/server.js'
+import { faceidClient } from './support/tencent.js'
+
+// Admission control: with SHIREN_QUEUE_MAX_DEPTH analysis jobs queued or running, a new upload is
+// refused with the family's busy code (h5 8 文件存储失败，请稍后重试; sdk 400506 请求频率过高，请稍后再试),
+// 503 + Retry-After, not billable, and nothing of it is stored: the same upload is accepted later.
+
+const mp4 = () => Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42'), randomBytes(4096)])
+
+describe('admission control when the queue is deep', () => {
+  let srv: TestServer
+  beforeAll(async () => {
+    // the queue does not run yet: uploads stay queued and the backlog grows
+    srv = await startTestServer({ startQueue: false, env: { SHIREN_QUEUE_MAX_DEPTH: '2' } })
+  })
+  afterAll(async () => {
+    await srv?.close()
+  })
+
+  const upload = (token: string, body = mp4()) =>
+    fetch(`${srv.url}/capture/api/upload?token=${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: new Uint8Array(body),
+    })
+
+  async function h5Verification() {
+    const { app, secret } = await srv.shiren.apps.createApp({ name: `h${randomBytes(3).toString('hex')}` })
+    const rule = await srv.shiren.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'none' })
+    const { BizToken } = await faceidClient(srv.url, app.appId, secret).DetectAuth({ RuleId: rule.ruleId })
+    await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })
+    return BizToken as string
+  }
+  async function sdkVerification() {
+    const { app } = await srv.shiren.apps.createApp({ name: `s${randomBytes(3).toString('hex')}` })
+    const rule = await srv.shiren.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'none' })
+    const { verification } = await srv.shiren.verifications.create({
+      app: (await srv.shiren.apps.getApp(app.appId))!,
+      rule,
+      family: 'sdk',
+      orderNo: `o${randomBytes(4).toString('hex')}`,
+      userId: 'u1',
+    })
+    await fetch(`${srv.url}/capture/api/challenge?token=${verification.token}`, { method: 'POST' })
+    return verification.token
+  }
+
+  it('answers each family’s busy code, stores nothing, and takes the same upload once the backlog drains', async () => {
+    expect((await upload(await h5Verification())).status).toBe(202)
+    expect((await upload(await h5Verification())).status).toBe(202)
+    expect(await srv.shiren.queue.depth()).toBe(2)
+
+    const h5 = await h5Verification()
+    const sdk = await sdkVerification()
+    const refused = []
+    for (const token of [h5, sdk]) {
+      const r = await upload(token)
+      expect(r.status).toBe(503)
+      expect(r.headers.get('retry-after')).toBe('5')
+      refused.push(((await r.json()) as any).error)
+    }
+    expect(refused[0]).toMatchObject({ reason: 'QUEUE_BUSY', code: 8, billable: false })
+    expect(refused[0].message.zh).toBe('文件存储失败，请稍后重试')
+    expect(refused[1]).toMatchObject({ reason: 'QUEUE_BUSY', code: 400506, billable: false })
+    expect(refused[1].message.zh).toBe('请求频率过高，请稍后再试')
+
+    // nothing half-written: no attempt, no media, no ledger row, the verification still open
+    for (const token of [h5, sdk]) {
+      const v = (await srv.shiren.verifications.byToken(token))!
+      expect(await srv.shiren.verifications.attempts(v.id)).toEqual([])
+      expect(existsSync(join(srv.dataDir, 'media', v.id))).toBe(false)
+      expect(v.state).not.toBe('finished')
+    }
+    expect(await srv.shiren.store.jobs.counts()).toEqual({ queued: 2 })
+
+    // the backlog drains (no vision engine here: each attempt ends at once), then the same upload goes through
+    srv.shiren.queue.start()
+    expect(await srv.shiren.queue.idle(20_000)).toBe(true)
+    for (const token of [h5, sdk]) expect((await upload(token)).status).toBe(202)
+  })
+})
