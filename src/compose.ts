@@ -5,7 +5,7 @@ import { TicketService } from './auth/index.js'
 import { systemClock, type Clock } from './clock/index.js'
 import type { Config } from './config/index.js'
 import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index.js'
-import { LocalBlobStore, type BlobStore } from './media/index.js'
+import { LocalBlobStore, sweepPrivateTemps, type BlobStore } from './media/index.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
 import { RegistryFaces, RegistryService, type FaceEmbedder } from './registry/index.js'
 import {
@@ -95,6 +95,9 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const db = openDatabase(config.databaseUrl)
   await migrateToLatest(db)
   const store = new KyselyStore(db.kysely)
+  // decrypted media a crashed process may have left (only where temps cannot be nameless: no /proc);
+  // another process sharing the data dir may be using a fresh one, so only old ones go
+  await sweepPrivateTemps(join(config.dataDir, 'tmp'), 10 * 60_000)
   const vault = new PersonalDataVault(loadOrCreateKeys(config.dataDir))
   const blobs = new LocalBlobStore(join(config.dataDir, 'media'), vault)
   const clock = opts.clock ?? systemClock
