@@ -1,5 +1,6 @@
 import { h, initialLang, pick, saveLang, type Bi, type Lang } from '../shared/i18n.js'
 import { C, type CKey } from './texts.js'
+import { jobsPage } from './jobs.js'
 
 /**
  * The operator console: apps, rules, verifications, identity registry, usage. It calls the
@@ -182,6 +183,7 @@ const SECTIONS: Array<[string, CKey]> = [
   ['verifications', 'verifications'],
   ['registry', 'registry'],
   ['usage', 'usage'],
+  ['jobs', 'jobs'],
 ]
 
 function drawNav(active: string) {
@@ -843,6 +845,7 @@ async function route() {
     else if (section === 'rules') await rulesPage()
     else if (section === 'registry') await registryPage()
     else if (section === 'usage') await usagePage(params)
+    else if (section === 'jobs') await jobsPage({ api, t, btn, table, page, notice, guarded, fmtTime, root })
     else if (parts[1]) await verificationPage(decodeURIComponent(parts[1]))
     else await verificationsPage(params)
   })

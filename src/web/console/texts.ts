@@ -128,6 +128,24 @@ export const C = {
   perCode: { zh: '按结果码', en: 'By code' },
   meaning: { zh: '含义', en: 'Meaning' },
   csv: { zh: '导出 CSV', en: 'Export CSV' },
+  // job queue (jobs.ts)
+  jobs: { zh: '任务队列', en: 'Jobs' },
+  jobsQueued: { zh: '排队中', en: 'Queued' },
+  jobsRunning: { zh: '运行中', en: 'Running' },
+  jobsDead: { zh: '已失败（死信）', en: 'Dead' },
+  jobsOldest: { zh: '最久等待', en: 'Oldest waiting' },
+  jobsDeadTitle: { zh: '死信任务', en: 'Dead jobs' },
+  jobsDeadHint: {
+    zh: '多次重试后仍失败的任务。排除原因（如存储或数据库故障）后可重新排队。',
+    en: 'Jobs that failed their last try. Requeue one once its cause (storage or database trouble, say) is fixed.',
+  },
+  jobsKind: { zh: '类型', en: 'Kind' },
+  jobsKey: { zh: '对象', en: 'Subject' },
+  jobsTries: { zh: '尝试次数', en: 'Tries' },
+  jobsError: { zh: '最后错误', en: 'Last error' },
+  jobsDiedAt: { zh: '失败时间', en: 'Failed at' },
+  jobsRequeue: { zh: '重新排队', en: 'Requeue' },
+  jobsRequeued: { zh: '已重新排队', en: 'Queued again' },
 } satisfies Record<string, Bi>
 
 export type CKey = keyof typeof C

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { startTestServer, type TestServer } from './support/server.js'
 import { faceidClient } from './support/tencent.js'
+import { setAdminPassword } from '../src/console-auth/index.js'
 
 // Admission control: with SHIREN_QUEUE_MAX_DEPTH analysis jobs queued or running, a new upload is
 // refused with the family's busy code (h5 8 文件存储失败，请稍后重试; sdk 400506 请求频率过高，请稍后再试),
@@ -11,7 +12,7 @@ import { faceidClient } from './support/tencent.js'
 
 const mp4 = () => Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42'), randomBytes(4096)])
 
-describe('admission control when the queue is deep', () => {
+describe('the queue over HTTP: admission control and dead jobs', () => {
   let srv: TestServer
   beforeAll(async () => {
     // the queue does not run yet: uploads stay queued and the backlog grows
@@ -81,5 +82,52 @@ describe('admission control when the queue is deep', () => {
     srv.shiren.queue.start()
     expect(await srv.shiren.queue.idle(20_000)).toBe(true)
     for (const token of [h5, sdk]) expect((await upload(token)).status).toBe(202)
+  })
+
+  it('lists the queue and its dead jobs, and requeues one: /v1/jobs (admin token) and /console/api/jobs (console session)', async () => {
+    const jobs = srv.shiren.store.jobs
+    const now = new Date().toISOString()
+    await jobs.enqueue({
+      id: 'job_dead1',
+      kind: 'analyse',
+      jobKey: 'analyse:att_x',
+      payload: '{"attemptId":"att_x"}',
+      now,
+    })
+    await jobs.claim(now, now, { workerId: 'w', staleBefore: '' })
+    await jobs.kill('job_dead1', 'w', 'EIO: i/o error', now)
+    const bearer = { authorization: `Bearer ${srv.shiren.adminToken}` }
+    const list = await fetch(`${srv.url}/v1/jobs`, { headers: bearer })
+    expect(list.status).toBe(200)
+    const body = (await list.json()) as any
+    expect(body.stats).toMatchObject({ dead: 1 })
+    expect(body.dead).toEqual([
+      expect.objectContaining({ id: 'job_dead1', kind: 'analyse', key: 'analyse:att_x', lastError: 'EIO: i/o error' }),
+    ])
+    expect(body.dead[0].payload).toBeUndefined()
+    expect((await fetch(`${srv.url}/v1/jobs`)).status).toBe(401)
+    expect((await fetch(`${srv.url}/v1/jobs?limit=0`, { headers: bearer })).status).toBe(400)
+
+    // the console's own endpoint takes its session only
+    expect((await fetch(`${srv.url}/console/api/jobs`, { headers: bearer })).status).toBe(401)
+    await setAdminPassword(srv.dataDir, 'a long console password')
+    const login = await fetch(`${srv.url}/console/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'a long console password' }),
+    })
+    const cookie = /shiren_console=[^;]*/.exec(login.headers.get('set-cookie') ?? '')![0]
+    const session = { cookie, 'x-shiren-console': '1' }
+    expect(((await (await fetch(`${srv.url}/console/api/jobs`, { headers: session })).json()) as any).stats.dead).toBe(
+      1,
+    )
+    const requeue = (id: string) =>
+      fetch(`${srv.url}/console/api/jobs/${id}/requeue`, { method: 'POST', headers: session })
+    expect((await requeue('job_dead1')).status).toBe(200)
+    expect((await requeue('job_dead1')).status).toBe(404)
+    expect((await jobs.counts()).dead).toBeUndefined()
+    // the requeued job runs (its attempt is gone, so it ends at once)
+    expect(await srv.shiren.queue.idle(20_000)).toBe(true)
+    expect(await jobs.counts()).toMatchObject({ done: 5 })
   })
 })
