@@ -168,6 +168,8 @@ interface Holding {
   beat: NodeJS.Timeout
   /** released at shutdown or taken over: whatever the handler ends with is dropped */
   letGo: boolean
+  /** the handler has ended and its result is being written: heartbeats stop */
+  ending: boolean
 }
 
 const DEFAULT_BACKOFF = (tries: number) => 1000 * 2 ** tries
@@ -258,16 +260,19 @@ export class DbJobQueue implements JobQueue {
     // the grace ran out: hand every job still running back to the queue, its try not spent
     const now = new Date().toISOString()
     await Promise.all(
-      [...this.holding.values()].map(async (h) => {
-        h.letGo = true
-        clearInterval(h.beat)
-        const ok = await this.store.jobs.release(h.row.id, this.workerId, now).catch((err) => {
-          this.log.error({ jobId: h.row.id, err: (err as Error).message }, 'releasing a job at shutdown failed')
-          return false
-        })
-        if (ok) this.log.warn({ jobId: h.row.id, kind: h.row.kind }, 'job released at shutdown')
-        this.finished(h, ok ? 'released' : 'lost')
-      }),
+      // (a job whose result is being written right now is left to that write)
+      [...this.holding.values()]
+        .filter((h) => !h.ending)
+        .map(async (h) => {
+          h.letGo = true
+          clearInterval(h.beat)
+          const ok = await this.store.jobs.release(h.row.id, this.workerId, now).catch((err) => {
+            this.log.error({ jobId: h.row.id, err: (err as Error).message }, 'releasing a job at shutdown failed')
+            return false
+          })
+          if (ok) this.log.warn({ jobId: h.row.id, kind: h.row.kind }, 'job released at shutdown')
+          this.finished(h, ok ? 'released' : 'lost')
+        }),
     )
   }
 
@@ -333,6 +338,8 @@ export class DbJobQueue implements JobQueue {
 
   private finished(h: Holding, outcome: JobOutcome): void {
     clearInterval(h.beat)
+    // once per job: a heartbeat that raced the final write must not report it a second time
+    if (this.holding.get(h.row.id) !== h) return
     this.holding.delete(h.row.id)
     try {
       this.observer?.jobFinished?.({
@@ -363,6 +370,7 @@ export class DbJobQueue implements JobQueue {
       startedAt: Date.now(),
       beat: setInterval(() => void this.beat(h), this.heartbeatMs),
       letGo: false,
+      ending: false,
     }
     h.beat.unref()
     this.holding.set(job.id, h)
@@ -390,6 +398,8 @@ export class DbJobQueue implements JobQueue {
       result = err instanceof Error ? err : new Error(String(err))
     }
     if (h.letGo) return true // released at shutdown or taken over: the row is no longer ours
+    h.ending = true
+    clearInterval(h.beat)
     try {
       if (result === 'success') {
         const ok = await this.store.jobs.complete(job.id, this.workerId, new Date().toISOString())
@@ -409,7 +419,7 @@ export class DbJobQueue implements JobQueue {
 
   /** heartbeat: keeps the job ours; a job found taken over is let go (its result will be dropped) */
   private async beat(h: Holding): Promise<void> {
-    if (h.letGo) return
+    if (h.letGo || h.ending) return
     const now = new Date()
     try {
       const ours = await this.store.jobs.heartbeat(
@@ -418,7 +428,7 @@ export class DbJobQueue implements JobQueue {
         now.toISOString(),
         new Date(now.getTime() + this.lockMs).toISOString(),
       )
-      if (!ours && !h.letGo) {
+      if (!ours && !h.letGo && !h.ending) {
         h.letGo = true
         this.log.warn({ jobId: h.row.id, kind: h.row.kind }, 'job was taken over by another worker')
         this.finished(h, 'lost')
