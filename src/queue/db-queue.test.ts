@@ -1,6 +1,12 @@
 import { Type } from '@sinclair/typebox'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { databaseUrl, dialects, tempDir, type DialectName } from '../../test/support/env.js'
+import {
+  databaseUrl,
+  dialects,
+  tempDir,
+  terminatePostgresConnections,
+  type DialectName,
+} from '../../test/support/env.js'
 import {
   KyselyStore,
   listenForJobs,
@@ -283,6 +289,13 @@ describe.each(DIALECTS)('DbJobQueue on %s', (dialect: DialectName) => {
       })
       expect(await until(() => seen.length === 1, 3000)).toBe(true)
       expect(seen).toEqual([5])
+
+      // the listening connection is cut (a database restart, a proxy timeout): it comes back by itself
+      expect(await terminatePostgresConnections(`shiren-jobs:${process.pid}`)).toBe(1)
+      await sleep(1000) // reconnected; its wake-up on reconnect found nothing
+      await api.jobs.enqueue({ id: 'jm', kind: 'ping', jobKey: 'ping:m', payload: '{"n":6}', now: iso() })
+      expect(await until(() => seen.length === 2, 3000)).toBe(true)
+      expect(seen).toEqual([5, 6])
     },
   )
 })

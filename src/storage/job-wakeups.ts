@@ -31,7 +31,8 @@ export function listenForJobs(databaseUrl: string, log: WakeupLogger): JobWakeup
   }
   const connect = async () => {
     if (closed) return
-    const c = new pg.Client({ connectionString: databaseUrl })
+    // named, so that an operator (and the tests) can tell this process's listener in pg_stat_activity
+    const c = new pg.Client({ connectionString: databaseUrl, application_name: `shiren-jobs:${process.pid}` })
     client = c
     let failed = false
     const lost = (err?: Error) => {
