@@ -24,9 +24,11 @@ interface Worker {
 function startWorker(url: string, env: Record<string, string> = {}): Worker {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/queue-worker.ts'], {
     env: { ...process.env, SHIREN_DATABASE_URL: url, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
   const events: Array<Record<string, any>> = []
+  let stderr = ''
+  child.stderr!.on('data', (b) => (stderr += String(b)))
   const waiters: Array<() => void> = []
   createInterface({ input: child.stdout! }).on('line', (line) => {
     try {
@@ -36,18 +38,22 @@ function startWorker(url: string, env: Record<string, string> = {}): Worker {
     }
     for (const w of waiters.splice(0)) w()
   })
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => (r(code), waiters.forEach((w) => w()))))
+  const exited = new Promise<number | null>((r) =>
+    child.once('exit', (code, signal) => (r(code ?? (signal as never)), waiters.forEach((w) => w()))),
+  )
   return {
     child,
     events,
     exited,
-    async waitFor(event, ms = 30_000) {
+    async waitFor(event, ms = 50_000) {
       const end = Date.now() + ms
       for (;;) {
         const e = events.find((x) => x.event === event)
         if (e) return e
         if (Date.now() > end || child.exitCode !== null)
-          throw new Error(`no "${event}" from the worker: ${JSON.stringify(events)}`)
+          throw new Error(
+            `no "${event}" from the worker (exit ${child.exitCode} ${child.signalCode}): ${JSON.stringify(events)} ${stderr.slice(-2000)}`,
+          )
         await new Promise<void>((r) => {
           waiters.push(r)
           setTimeout(r, 200)

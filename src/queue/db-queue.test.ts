@@ -20,7 +20,7 @@ import { DbJobQueue, defineJob, type DbJobQueueOptions, type JobObserver, type J
 
 // One queue suite, every dialect: SQLite (the single-machine default, polled) and PostgreSQL
 // (SKIP LOCKED claims, LISTEN/NOTIFY wake-ups). Each test gets empty tables; queues are fast here
-// (10 ms polls, 50 ms heartbeats) so that takeovers and retries happen within the test.
+// (10 ms polls, 100 ms heartbeats) so that takeovers and retries happen within the test.
 
 const quiet = { warn() {}, error() {} }
 const PING = defineJob('ping', Type.Object({ n: Type.Integer() }))
@@ -52,7 +52,9 @@ describe.each(DIALECTS)('DbJobQueue on %s', (dialect: DialectName) => {
     return new KyselyStore(db.kysely)
   }
   const queueOn = (s: Store, o: Partial<DbJobQueueOptions> = {}): DbJobQueue => {
-    const q = new DbJobQueue(s, quiet, { concurrency: 1, pollMs: 10, heartbeatMs: 50, ...o })
+    // a running job counts as abandoned after 2 s without a beat (10 missed): wide enough for a loaded
+    // test machine; the takeover test narrows it
+    const q = new DbJobQueue(s, quiet, { concurrency: 1, pollMs: 10, heartbeatMs: 100, staleAfterMs: 2000, ...o })
     queues.push(q)
     return q
   }
@@ -170,7 +172,7 @@ describe.each(DIALECTS)('DbJobQueue on %s', (dialect: DialectName) => {
     // a worker claims it with the full 120 s lock, beats once, and dies
     const ghost = await open().jobs.claim(iso(), iso(120_000), { workerId: 'ghost', staleBefore: iso(-150) })
     expect(ghost).toMatchObject({ id: 'j1', tries: 1, workerId: 'ghost' })
-    const queue = queueOn(open(), { staleAfterMs: 150 })
+    const queue = queueOn(open(), { staleAfterMs: 300 })
     let runs = 0
     queue.register(PING, { run: async () => (runs++, 'success') })
     const t0 = Date.now()
@@ -185,10 +187,11 @@ describe.each(DIALECTS)('DbJobQueue on %s', (dialect: DialectName) => {
   })
 
   it('a live worker’s heartbeat keeps its long job from being taken over', async () => {
-    const a = queueOn(open(), { staleAfterMs: 150 })
-    const b = queueOn(open(), { staleAfterMs: 150 })
+    // the job runs 2 s, over three times the stale limit: only its heartbeats keep it
+    const a = queueOn(open(), { staleAfterMs: 600 })
+    const b = queueOn(open(), { staleAfterMs: 600 })
     let runs = 0
-    const slow = { run: async (): Promise<JobResult> => (runs++, await sleep(600), 'success') }
+    const slow = { run: async (): Promise<JobResult> => (runs++, await sleep(2000), 'success') }
     a.register(PING, slow)
     b.register(PING, slow)
     await store.transaction((tx) => a.enqueue(tx, PING, 'ping:long', { n: 1 }))
