@@ -74,7 +74,17 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     })
   }
   return db.kysely.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn)
+    // another process migrating holds the write lock: wait for it (longer than the busy timeout, as a
+    // slow disk can make a first migration take a while), then find the schema up to date
+    for (const end = Date.now() + 120_000; ;) {
+      try {
+        await sql`begin immediate`.execute(conn)
+        break
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > end) throw err
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
     try {
       const done = await runMigrator(conn, undefined)
       await sql`commit`.execute(conn)
