@@ -81,8 +81,10 @@ describe.each(DIALECTS)('queue processes on %s', (dialect: DialectName) => {
     expect(applied.flat().sort()).toEqual([...applied.find((a) => a.length > 0)!].sort())
     expect(applied.filter((a) => a.length === 0)).toHaveLength(1)
     expect(applied.flat()).toContain('2026_12_06_0005_job_heartbeats')
-    // both are up (still running after the migration; the cleanup stops them)
+    // both are up, and both stop cleanly on SIGTERM
     expect(workers.every((w) => w.child.exitCode === null)).toBe(true)
+    for (const w of workers) w.child.kill('SIGTERM')
+    expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0])
   })
 
   it('SIGTERM on a busy worker loses no job: released after the grace, finished once by another worker', async () => {

@@ -31,7 +31,10 @@ queue.register(SLOW_JOB, {
   },
 })
 if (process.env.NO_QUEUE !== '1') queue.start()
+// a server stays up until told to stop (SQLite holds no handle that would keep the process alive)
+const alive = setInterval(() => {}, 60_000)
 process.once('SIGTERM', async () => {
+  clearInterval(alive)
   await queue.stop({ graceMs })
   say({ event: 'stopped' })
   await db.close()
