@@ -16,7 +16,7 @@ const Stats = Type.Object({
   queued: Type.Integer(),
   running: Type.Integer(),
   dead: Type.Integer(),
-  oldestQueuedAgeMs: Type.Integer({ description: 'how long the oldest queued job has waited' }),
+  oldestQueuedAgeS: Type.Number({ description: 'how long the oldest queued job has waited, in seconds' }),
 })
 const DeadJob = Type.Object({
   id: Type.String(),

@@ -81,8 +81,8 @@ export interface QueueStats {
   queued: number
   running: number
   dead: number
-  /** how long the oldest queued job has waited (ms), 0 when none */
-  oldestQueuedAgeMs: number
+  /** how long the oldest queued job has waited (seconds, as /metrics reports it), 0 when none */
+  oldestQueuedAgeS: number
 }
 
 /** A dead job as the console shows it (never the payload). */
@@ -292,7 +292,7 @@ export class DbJobQueue implements JobQueue {
       queued: s.queued,
       running: s.running,
       dead: s.dead,
-      oldestQueuedAgeMs: s.oldestQueuedAt ? Math.max(0, Date.now() - Date.parse(s.oldestQueuedAt)) : 0,
+      oldestQueuedAgeS: s.oldestQueuedAt ? Math.max(0, (Date.now() - Date.parse(s.oldestQueuedAt)) / 1000) : 0,
     }
   }
 

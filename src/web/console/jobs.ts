@@ -19,12 +19,11 @@ export interface JobsPageUi {
 }
 
 interface Overview {
-  stats: { queued: number; running: number; dead: number; oldestQueuedAgeMs: number }
+  stats: { queued: number; running: number; dead: number; oldestQueuedAgeS: number }
   dead: Array<{ id: string; kind: string; key: string; tries: number; lastError: string | null; diedAt: string }>
 }
 
-const age = (ms: number) =>
-  ms < 1000 ? '0 s' : ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`
+const age = (s: number) => (s < 120 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`)
 
 export async function jobsPage(ui: JobsPageUi): Promise<void> {
   const { t } = ui
@@ -40,7 +39,7 @@ export async function jobsPage(ui: JobsPageUi): Promise<void> {
       stat('queued', t('jobsQueued'), String(o.stats.queued)),
       stat('running', t('jobsRunning'), String(o.stats.running)),
       stat('dead', t('jobsDead'), String(o.stats.dead)),
-      stat('oldest', t('jobsOldest'), o.stats.queued ? age(o.stats.oldestQueuedAgeMs) : '—'),
+      stat('oldest', t('jobsOldest'), o.stats.queued ? age(o.stats.oldestQueuedAgeS) : '—'),
     ),
     h('h2', {}, t('jobsDeadTitle')),
     h('p', { class: 'muted' }, t('jobsDeadHint')),
