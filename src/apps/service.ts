@@ -38,7 +38,7 @@ export interface NewRuleInput {
 }
 
 /** Capabilities this build can really judge; a rule asking for another is refused, never faked. */
-export const SUPPORTED_LIVENESS: readonly LivenessMode[] = ['action', 'silent', 'digital']
+export const SUPPORTED_LIVENESS: readonly LivenessMode[] = ['action', 'silent', 'digital', 'light']
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 

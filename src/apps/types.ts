@@ -1,8 +1,8 @@
 /** What an app may use; a request for a service the app has not enabled is refused (66660030 / Nonactivated). */
-export const SERVICES = ['h5', 'sdk', 'action', 'digital', 'silent'] as const
+export const SERVICES = ['h5', 'sdk', 'action', 'digital', 'silent', 'light'] as const
 export type Service = (typeof SERVICES)[number]
 
-export const LIVENESS_MODES = ['action', 'digital', 'silent'] as const
+export const LIVENESS_MODES = ['action', 'digital', 'silent', 'light'] as const
 export type LivenessMode = (typeof LIVENESS_MODES)[number]
 
 /**

@@ -9,6 +9,7 @@ import type { Verification } from './types.js'
 import type { AnalyseRequest, AnalyseResult, AnalysisEngine } from '../analysis/index.js'
 import type { VerificationService } from './service.js'
 import type { RegistryService } from '../registry/index.js'
+import type { LightShown } from '../liveness/index.js'
 
 /**
  * What the analysis needs of the attempt analyser (src/analysis, the worker pool): one call, plain
@@ -37,7 +38,10 @@ export class AttemptAnalysis {
     private readonly registry: Pick<RegistryService, 'duplicatesOfPhoto'> | null = null,
   ) {}
 
-  async run(attemptId: string, recording?: { durationMs: number; mimeType: string }): Promise<JobResult> {
+  async run(
+    attemptId: string,
+    recording?: { durationMs: number; mimeType: string; light?: LightShown },
+  ): Promise<JobResult> {
     const attempt = await this.store.attempts.get(attemptId)
     if (!attempt || attempt.state === 'finished') return 'success'
     const v = await this.store.verifications.getById(attempt.verificationId)
@@ -85,6 +89,9 @@ export class AttemptAnalysis {
           liveness: rule.liveness,
           ...(challenge?.mode === 'action' && { actions: challenge.actions }),
           ...(challenge?.mode === 'digital' && { digits: challenge.digits }),
+          ...(challenge?.mode === 'light' && {
+            light: { steps: challenge.steps, shown: recording?.light ?? null },
+          }),
           reference,
           threshold: rule.threshold,
           ...(recording && { recording }),

@@ -1,0 +1,299 @@
+/**
+ * bench:light — light-reflection liveness on synthetic captures built from real clips (issue 17).
+ *
+ *   nice -n 10 npm run bench:light [-- --per-clip 40 --attacks 110 --seed 17]
+ *
+ * Genuine: real clips (../shared/data/videos, section E first) tinted physically by the issued colours
+ * (test/support/light-synth.ts states the model); attacks from the same clips. Each sample: render the
+ * frames at the light mode's sampling rate, measure them as the engine does (measureLightFrame on the
+ * scan's face box), judge (judgeLight). Figures: acceptance per set, reasons, acceptance by reflection
+ * strength, the lag found, and the CPU of measuring + judging one attempt.
+ */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { loadFaceDetector, defaultModelsDir, sharedDir } from '../src/vision/index.js'
+import { judgeLight, measureLightFrame, LIGHT_SAMPLING, type LightMeasure } from '../src/liveness/index.js'
+import {
+  drawConditions,
+  issue,
+  loadSourceClip,
+  renderCapture,
+  reportOf,
+  rng,
+  strengthOf,
+  uniform,
+  type SourceClip,
+  type SynthSpec,
+} from '../test/support/light-synth.js'
+
+const { values: args } = parseArgs({
+  options: {
+    'per-clip': { type: 'string', default: '45' },
+    attacks: { type: 'string', default: '110' },
+    seed: { type: 'string', default: '17' },
+  },
+})
+const PER_CLIP = Number(args['per-clip'])
+const PER_ATTACK = Number(args.attacks)
+const SEED = Number(args.seed)
+
+const CLIPS = [
+  'selfie/tranvanluyt_real.mp4',
+  'selfie/baosheng_480_1.mp4',
+  'selfie/krzysiek_real.mp4',
+  'selfie/lestari_real.mp4',
+  'liveportrait/d13.mp4',
+  'video_retalking/face_1.mp4',
+  'video_retalking/face_3.mp4',
+]
+
+const data = join(sharedDir(), 'data', 'videos')
+if (!existsSync(data)) {
+  console.log(`bench:light skipped: ${data} is absent`)
+  process.exit(0)
+}
+
+interface Row {
+  set: string
+  clip: string
+  reason: string
+  failure: string | null
+  k: number
+  lagMs: number | null
+  trueLagMs: number
+  corr: number | null
+  flat: number | null
+  cpuMs: number
+}
+
+const rows: Row[] = []
+const cpuMs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+function runOne(set: string, spec: SynthSpec, issued: ReturnType<typeof issue>, r: () => number): void {
+  const shown = reportOf(issued.schedule, r)
+  const frames: Array<{ t: number; m: LightMeasure | null }> = []
+  let measureCpu = 0
+  renderCapture(spec, (img, t, box) => {
+    const c0 = cpuMs()
+    frames.push({ t, m: box ? measureLightFrame(img, box) : null })
+    measureCpu += cpuMs() - c0
+  })
+  const c0 = cpuMs()
+  const v = judgeLight({ frames, issued: issued.steps, shown, video: { durationS: spec.durationS } })
+  const judgeCpu = cpuMs() - c0
+  const s = v.signals
+  if (process.env.LIGHT_DEBUG && set.startsWith('genuine') && v.reason !== 'PASS')
+    console.log(set, spec.clip.name, v.reason, `k=${(spec.k ?? strengthOf(spec.cond)).toFixed(3)}`, JSON.stringify(s))
+  rows.push({
+    set,
+    clip: spec.clip.name,
+    reason: v.reason,
+    failure: (s.lightFailure as string | undefined) ?? null,
+    k: spec.k ?? strengthOf(spec.cond),
+    lagMs: (s.lightLagMs as number | null) ?? null,
+    trueLagMs: Math.round((spec.lagS ?? spec.cond.latencyS) * 1000),
+    corr: (s.lightCorrelation as number | null) ?? null,
+    flat: (s.lightFlatRatio as number | null) ?? null,
+    cpuMs: measureCpu + judgeCpu,
+  })
+}
+
+async function main() {
+  const started = performance.now()
+  const detector = await loadFaceDetector(defaultModelsDir())
+  const clips: SourceClip[] = []
+  for (const c of CLIPS) {
+    const p = join(data, c)
+    if (!existsSync(p)) continue
+    clips.push(await loadSourceClip(detector, p, c, { maxFrames: 150 }))
+  }
+  console.log(
+    `clips: ${clips.map((c) => `${c.name} (${c.frames.length} frames, ${c.width}x${c.height}, face in ${c.frames.filter((f) => f.box).length})`).join('; ')}`,
+  )
+  const r = rng(SEED)
+  const tail = () => uniform(r, 0.4, 0.9)
+  const faceFrames = (c: SourceClip) => c.frames.map((f, i) => (f.box ? i : -1)).filter((i) => i >= 0)
+
+  // genuine, in the stated range, and with brighter rooms (outside the range)
+  for (const clip of clips)
+    for (let i = 0; i < PER_CLIP; i++) {
+      const iss = issue(r)
+      const cond = drawConditions(r)
+      const spec: SynthSpec = {
+        clip,
+        schedule: iss.schedule,
+        geometry: 'face',
+        cond,
+        durationS: iss.schedule.endS + tail(),
+        seed: Math.floor(r() * 1e9),
+      }
+      runOne('genuine', spec, iss, r)
+    }
+  for (const clip of clips)
+    for (let i = 0; i < Math.ceil(PER_CLIP / 3); i++) {
+      const iss = issue(r)
+      const cond = drawConditions(r, [300, 1500])
+      const spec: SynthSpec = {
+        clip,
+        schedule: iss.schedule,
+        geometry: 'face',
+        cond,
+        durationS: iss.schedule.endS + tail(),
+        seed: Math.floor(r() * 1e9),
+      }
+      runOne('genuine, bright room (outside range)', spec, iss, r)
+    }
+  // attacks, spread over the clips
+  const attack = (set: string, make: (clip: SourceClip, iss: ReturnType<typeof issue>) => SynthSpec) => {
+    for (let i = 0; i < PER_ATTACK; i++) {
+      const clip = clips[i % clips.length]!
+      const iss = issue(r)
+      runOne(set, make(clip, iss), iss, r)
+    }
+  }
+  const seed = () => Math.floor(r() * 1e9)
+  attack('untinted (injected video)', (clip, iss) => ({
+    clip,
+    schedule: null,
+    geometry: 'none',
+    cond: drawConditions(r),
+    durationS: iss.schedule.endS + tail(),
+    seed: seed(),
+  }))
+  attack('another sequence', (clip, iss) => {
+    const other = issue(r)
+    return {
+      clip,
+      schedule: other.schedule,
+      geometry: 'face',
+      cond: drawConditions(r),
+      durationS: Math.max(iss.schedule.endS, other.schedule.endS) + tail(),
+      seed: seed(),
+    }
+  })
+  attack('mistimed (early or late beyond tolerance)', (clip, iss) => ({
+    clip,
+    schedule: iss.schedule,
+    geometry: 'face',
+    cond: drawConditions(r),
+    lagS: r() < 0.5 ? uniform(r, 0.35, 0.9) : uniform(r, -0.9, -0.2),
+    durationS: iss.schedule.endS + 1 + tail(),
+    seed: seed(),
+  }))
+  attack('uniform whole-frame tint', (clip, iss) => ({
+    clip,
+    schedule: iss.schedule,
+    geometry: 'uniform',
+    cond: drawConditions(r),
+    durationS: iss.schedule.endS + tail(),
+    seed: seed(),
+  }))
+  attack('still photo tinted in sync', (clip, iss) => {
+    const ff = faceFrames(clip)
+    return {
+      clip,
+      schedule: iss.schedule,
+      geometry: 'photo',
+      cond: drawConditions(r),
+      stillIndex: ff[Math.floor(r() * ff.length)]!,
+      durationS: iss.schedule.endS + tail(),
+      seed: seed(),
+    }
+  })
+  attack('virtual camera, real-time tint one frame late', (clip, iss) => {
+    const cond = drawConditions(r)
+    // the attacker's tool sees each colour when the page paints it, tints the next 30 fps frame it
+    // sends (33 ms + 5–30 ms processing) and the browser records it 0–40 ms later
+    return {
+      clip,
+      schedule: iss.schedule,
+      geometry: 'face',
+      cond,
+      lagS: 0.033 + uniform(r, 0.005, 0.03) + uniform(r, 0, 0.04),
+      durationS: iss.schedule.endS + tail(),
+      seed: seed(),
+    }
+  })
+
+  // ── report
+  const sets = [...new Set(rows.map((x) => x.set))]
+  const pct = (a: number, b: number) => (b ? ((100 * a) / b).toFixed(1) : '–')
+  console.log(`\nbench:light ${new Date().toISOString()} seed ${SEED}, ${LIGHT_SAMPLING.fps} fps sampling\n`)
+  console.log('| set | samples | accepted | refused | refused % | reasons (refusals) |')
+  console.log('|---|---:|---:|---:|---:|---|')
+  for (const s of sets) {
+    const xs = rows.filter((x) => x.set === s)
+    const acc = xs.filter((x) => x.reason === 'PASS').length
+    const why = new Map<string, number>()
+    for (const x of xs)
+      if (x.reason !== 'PASS') {
+        const key = x.failure ? `${x.reason}/${x.failure}` : x.reason
+        why.set(key, (why.get(key) ?? 0) + 1)
+      }
+    const w = [...why]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')
+    console.log(
+      `| ${s} | ${xs.length} | ${acc} (${pct(acc, xs.length)} %) | ${xs.length - acc} | ${pct(xs.length - acc, xs.length)} | ${w} |`,
+    )
+  }
+  const attacks = rows.filter((x) => !x.set.startsWith('genuine'))
+  console.log(`\nattack samples: ${attacks.length}`)
+  console.log('\ngenuine (all rooms) by reflection strength k (screen illuminance over ambient):\n')
+  console.log('| k | samples | accepted % |')
+  console.log('|---|---:|---:|')
+  const gen = rows.filter((x) => x.set.startsWith('genuine'))
+  for (const [lo, hi] of [
+    [0, 0.05],
+    [0.05, 0.1],
+    [0.1, 0.2],
+    [0.2, 0.4],
+    [0.4, 0.8],
+    [0.8, 10],
+  ] as const) {
+    const xs = gen.filter((x) => x.k >= lo && x.k < hi)
+    console.log(`| ${lo}–${hi} | ${xs.length} | ${pct(xs.filter((x) => x.reason === 'PASS').length, xs.length)} |`)
+  }
+  console.log('\ngenuine (in range) by clip:\n')
+  for (const c of clips) {
+    const xs = rows.filter((x) => x.set === 'genuine' && x.clip === c.name)
+    console.log(`- ${c.name}: ${xs.filter((x) => x.reason === 'PASS').length}/${xs.length}`)
+  }
+  const q = (v: number[], p: number) => {
+    const s = [...v].sort((a, b) => a - b)
+    return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN
+  }
+  const lagErr = (set: string) => rows.filter((x) => x.set === set && x.lagMs !== null).map((x) => x.lagMs!)
+  for (const s of ['genuine', 'virtual camera, real-time tint one frame late']) {
+    const l = lagErr(s)
+    const t = rows.filter((x) => x.set === s).map((x) => x.trueLagMs)
+    console.log(
+      `\nlag found (${s}): p5 ${q(l, 0.05)} ms, median ${q(l, 0.5)} ms, p95 ${q(l, 0.95)} ms (modelled latency p5 ${q(t, 0.05)}, median ${q(t, 0.5)}, p95 ${q(t, 0.95)} ms)`,
+    )
+  }
+  const flats = (set: string) => rows.filter((x) => x.set === set && x.flat !== null).map((x) => x.flat!)
+  for (const s of ['genuine', 'still photo tinted in sync']) {
+    const f = flats(s)
+    console.log(
+      `flat ratio (${s}): p1 ${q(f, 0.01)}, p5 ${q(f, 0.05)}, median ${q(f, 0.5)}, p95 ${q(f, 0.95)}, p99 ${q(f, 0.99)} (n ${f.length})`,
+    )
+  }
+  console.log('\ncorrelation at the best in-window lag, per set (p5 / median / p95 / max):')
+  for (const s of sets) {
+    const c = rows.filter((x) => x.set === s && x.corr !== null).map((x) => x.corr!)
+    console.log(`- ${s}: ${q(c, 0.05)} / ${q(c, 0.5)} / ${q(c, 0.95)} / ${Math.max(...c)}`)
+  }
+  const cpu = rows.map((x) => x.cpuMs)
+  const durs = rows.length
+  console.log(
+    `\nCPU of measuring + judging one attempt (${durs} attempts, frames ≤ ${Math.max(...clips.map((c) => Math.max(c.width, c.height)))} px side at ${LIGHT_SAMPLING.fps} fps): median ${q(cpu, 0.5).toFixed(1)} ms, p95 ${q(cpu, 0.95).toFixed(1)} ms, max ${Math.max(...cpu).toFixed(1)} ms`,
+  )
+  console.log(`wall ${((performance.now() - started) / 1000).toFixed(0)} s`)
+}
+
+await main()
