@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
     'per-clip': { type: 'string', default: '45' },
     attacks: { type: 'string', default: '110' },
     seed: { type: 'string', default: '17' },
+    /** genuine | attacks: one half (two processes on a busy machine); default both */
+    only: { type: 'string', default: '' },
   },
 })
 const PER_CLIP = Number(args['per-clip'])
@@ -118,38 +120,42 @@ async function main() {
   const tail = () => uniform(r, 0.4, 0.9)
   const faceFrames = (c: SourceClip) => c.frames.map((f, i) => (f.box ? i : -1)).filter((i) => i >= 0)
 
+  const doGenuine = args.only !== 'attacks'
+  const doAttacks = args.only !== 'genuine'
   // genuine, in the stated range, and with brighter rooms (outside the range)
-  for (const clip of clips)
-    for (let i = 0; i < PER_CLIP; i++) {
-      const iss = issue(r)
-      const cond = drawConditions(r)
-      const spec: SynthSpec = {
-        clip,
-        schedule: iss.schedule,
-        geometry: 'face',
-        cond,
-        durationS: iss.schedule.endS + tail(),
-        seed: Math.floor(r() * 1e9),
+  if (doGenuine)
+    for (const clip of clips)
+      for (let i = 0; i < PER_CLIP; i++) {
+        const iss = issue(r)
+        const cond = drawConditions(r)
+        const spec: SynthSpec = {
+          clip,
+          schedule: iss.schedule,
+          geometry: 'face',
+          cond,
+          durationS: iss.schedule.endS + tail(),
+          seed: Math.floor(r() * 1e9),
+        }
+        runOne('genuine', spec, iss, r)
       }
-      runOne('genuine', spec, iss, r)
-    }
-  for (const clip of clips)
-    for (let i = 0; i < Math.ceil(PER_CLIP / 3); i++) {
-      const iss = issue(r)
-      const cond = drawConditions(r, [300, 1500])
-      const spec: SynthSpec = {
-        clip,
-        schedule: iss.schedule,
-        geometry: 'face',
-        cond,
-        durationS: iss.schedule.endS + tail(),
-        seed: Math.floor(r() * 1e9),
+  if (doGenuine)
+    for (const clip of clips)
+      for (let i = 0; i < Math.ceil(PER_CLIP / 3); i++) {
+        const iss = issue(r)
+        const cond = drawConditions(r, [300, 1500])
+        const spec: SynthSpec = {
+          clip,
+          schedule: iss.schedule,
+          geometry: 'face',
+          cond,
+          durationS: iss.schedule.endS + tail(),
+          seed: Math.floor(r() * 1e9),
+        }
+        runOne('genuine, bright room (outside range)', spec, iss, r)
       }
-      runOne('genuine, bright room (outside range)', spec, iss, r)
-    }
   // attacks, spread over the clips
   const attack = (set: string, make: (clip: SourceClip, iss: ReturnType<typeof issue>) => SynthSpec) => {
-    for (let i = 0; i < PER_ATTACK; i++) {
+    for (let i = 0; i < (doAttacks ? PER_ATTACK : 0); i++) {
       const clip = clips[i % clips.length]!
       const iss = issue(r)
       runOne(set, make(clip, iss), iss, r)
@@ -269,7 +275,9 @@ async function main() {
     return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN
   }
   const lagErr = (set: string) => rows.filter((x) => x.set === set && x.lagMs !== null).map((x) => x.lagMs!)
-  for (const s of ['genuine', 'virtual camera, real-time tint one frame late']) {
+  for (const s of ['genuine', 'virtual camera, real-time tint one frame late'].filter((x) =>
+    rows.some((r) => r.set === x),
+  )) {
     const l = lagErr(s)
     const t = rows.filter((x) => x.set === s).map((x) => x.trueLagMs)
     console.log(

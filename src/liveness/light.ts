@@ -213,8 +213,11 @@ export const LIGHT_SAMPLING = { fps: 15, maxFrames: 240 } as const
 export const LIGHT_THRESHOLDS = {
   /** reported duration of a colour vs the issued one: at least issued − this … (ms; a frame or two of paint delay) */
   shownEarlyMs: 100,
-  /** … at most issued + this (ms; a page that hiccups shows a colour longer) */
-  shownLateMs: 300,
+  /**
+   * … at most issued + this (ms): a page whose next colour arrives late (a slow network; the page
+   * asks 200 ms ahead) shows the current one longer; what it reports is what is correlated
+   */
+  shownLateMs: 1500,
   /** the first colour must start at least this far into the recording (s): the baseline */
   minBaselineS: 0.4,
   /** the last colour must end within the video, up to this slack (s) */
@@ -239,10 +242,10 @@ export const LIGHT_THRESHOLDS = {
   /** reflection strength: relative change of face/background per unit of emitted linear light */
   minStrength: 0.03,
   /** share of colour steps whose measured change points the emitted way (cosine ≥ minStepCosine) */
-  minStepShare: 0.75,
+  minStepShare: 0.6,
   minStepCosine: 0.5,
   /** the background's response to the sequence over the face's: at or above this, the whole picture was tinted */
-  maxBackgroundShare: 0.5,
+  maxBackgroundShare: 0.7,
   /** side-over-centre reflection ratio at or above this: the same change everywhere, a flat surface */
   maxFlatRatio: 0.88,
 } as const

@@ -1,5 +1,6 @@
 import { h, initialLang, pick, saveLang, type Bi, type Lang } from '../shared/i18n.js'
 import { C, type CKey } from './texts.js'
+import { lightSignalsCard } from './light.js'
 
 /**
  * The operator console: apps, rules, verifications, identity registry, usage. It calls the
@@ -195,7 +196,7 @@ function drawNav(active: string) {
 
 // ---------- apps ----------
 
-const SERVICES = ['h5', 'sdk', 'action', 'digital', 'silent']
+const SERVICES = ['h5', 'sdk', 'action', 'digital', 'silent', 'light']
 
 async function appsPage() {
   const apps = await api<any[]>('GET', '/v1/apps')
@@ -318,6 +319,7 @@ async function rulesPage() {
     ['silent', t('silent')],
     ['action', t('action')],
     ['digital', t('digital')],
+    ['light', t('light')],
   ])
   const compare = select('compare', [
     ['photo', t('comparePhoto')],
@@ -549,6 +551,7 @@ async function verificationPage(id: string) {
           {},
           `${t('attempt')} ${a.seq} · ${a.reason ?? a.state} · h5 ${a.codes?.h5?.code ?? '—'} / sdk ${a.codes?.sdk?.code ?? '—'}`,
         ),
+        lightSignalsCard(a.signals, a.seq, t),
         table([t('signal'), t('value')], signalRows(a.signals), { id: `signals-${a.seq}` }),
       ),
     ),
