@@ -151,7 +151,7 @@ const appCmd = program.command('app').description('apps (AppID + secret)')
 appCmd
   .command('create')
   .requiredOption('--name <name>', 'app name')
-  .option('--services <list>', 'comma-separated: h5,sdk,action,digital,silent (default all)')
+  .option('--services <list>', 'comma-separated: h5,sdk,action,digital,silent,light (default all)')
   .option('--valid-until <date>', 'ISO date after which the app stops working')
   .option('--daily-limit <n>', 'attempts per person per day (0 = no limit)', int)
   .option('--concurrency <n>', 'verifications in flight at once (0 = no limit)', int)
@@ -204,7 +204,7 @@ const ruleCmd = program.command('rule').description('rules (RuleId): liveness mo
 ruleCmd
   .command('create')
   .requiredOption('--app <appId>', 'AppID')
-  .requiredOption('--liveness <mode>', 'action | digital | silent')
+  .requiredOption('--liveness <mode>', 'action | digital | silent | light')
   .requiredOption('--compare <source>', 'registry | photo | idcard | none')
   .option('--threshold <n>', 'pass threshold on the 0-100 similarity scale (70 ≈ FAR 1e-3, 80 ≈ FAR 1e-4)', num)
   .option('--attempts <n>', 'attempts allowed per verification', int)
