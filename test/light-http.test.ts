@@ -221,4 +221,31 @@ describe.skipIf(!ready)('light liveness over HTTP, both families', () => {
       (await srv.shiren.verifications.attempts((await srv.shiren.verifications.byToken(again[0]!.token))!.id)).length,
     ).toBe(1)
   }, 300_000)
+
+  it("a rule's fallback mode for a person who declines the flashes; without one, declining is refused", async () => {
+    await expect(
+      srv.shiren.apps.createRule({ appId, liveness: 'silent', compareSource: 'none', lightFallback: 'action' }),
+    ).rejects.toMatchObject({ reason: 'INVALID_PARAMETER' })
+    const withFallback = await srv.shiren.apps.createRule({
+      appId,
+      liveness: 'light',
+      compareSource: 'none',
+      lightFallback: 'action',
+    })
+    expect((await srv.shiren.apps.getRule(withFallback.ruleId))!.lightFallback).toBe('action')
+    const a = await h5.DetectAuth({ RuleId: withFallback.ruleId })
+    const before = await (await fetch(`${srv.url}/capture/api/session?token=${a.BizToken}`)).json()
+    expect(before).toMatchObject({ liveness: 'light', lightFallback: true })
+    const d = await post(`/capture/api/light/decline?token=${a.BizToken}`)
+    expect(d.status).toBe(200)
+    expect(d.body.challenge.mode).toBe('action')
+    expect(d.body.session).toMatchObject({ liveness: 'action', lightFallback: false })
+    // the choice holds for the verification: the next challenge is the fallback's again
+    expect((await post(`/capture/api/challenge?token=${a.BizToken}`)).body.challenge.mode).toBe('action')
+    // the main rule names no fallback: the person cannot leave the light check
+    const b = await h5.DetectAuth({ RuleId: ruleId })
+    const refused = await post(`/capture/api/light/decline?token=${b.BizToken}`)
+    expect(refused.status).toBe(409)
+    expect(refused.body.error.code).toBe(toCode('h5', 'BUSINESS_REQUEST_INVALID').code)
+  })
 })

@@ -5,12 +5,14 @@ import {
   COMPARE_SOURCES,
   DUPLICATE_ACTIONS,
   IDCARD_STEPS,
+  LIGHT_FALLBACKS,
   LIVENESS_MODES,
   SERVICES,
   type App,
   type CompareSource,
   type DuplicateAction,
   type IdCardStep,
+  type LightFallback,
   type LivenessMode,
   type Rule,
   type Service,
@@ -35,6 +37,7 @@ export interface NewRuleInput {
   actionCount?: number
   idcardStep?: IdCardStep
   duplicateAction?: DuplicateAction
+  lightFallback?: LightFallback | null
 }
 
 /** Capabilities this build can really judge; a rule asking for another is refused, never faked. */
@@ -165,6 +168,13 @@ export class AppService {
     const duplicateAction = input.duplicateAction ?? 'flag'
     if (!DUPLICATE_ACTIONS.includes(duplicateAction))
       throw new ReasonError('INVALID_PARAMETER', `duplicateAction must be one of ${DUPLICATE_ACTIONS.join(', ')}`)
+    const lightFallback = input.lightFallback ?? null
+    if (lightFallback !== null) {
+      if (input.liveness !== 'light')
+        throw new ReasonError('INVALID_PARAMETER', 'lightFallback is for liveness "light" rules only')
+      if (!LIGHT_FALLBACKS.includes(lightFallback))
+        throw new ReasonError('INVALID_PARAMETER', `lightFallback must be one of ${LIGHT_FALLBACKS.join(', ')}`)
+    }
     const ruleId = randomToken(12, UPPER)
     await this.store.rules.insert({
       ruleId,
@@ -178,6 +188,7 @@ export class AppService {
       actionCount,
       idcardStep,
       duplicateAction,
+      lightFallback,
     })
     return (await this.store.rules.get(ruleId))!
   }

@@ -31,6 +31,10 @@ export interface App {
   createdAt: string
 }
 
+/** What a light-reflection rule may offer a person who declines the screen flashes (the person never picks it). */
+export const LIGHT_FALLBACKS = ['action', 'silent', 'digital'] as const
+export type LightFallback = (typeof LIGHT_FALLBACKS)[number]
+
 export const DUPLICATE_ACTIONS = ['flag', 'fail'] as const
 export type DuplicateAction = (typeof DUPLICATE_ACTIONS)[number]
 
@@ -49,6 +53,8 @@ export interface Rule {
   idcardStep: IdCardStep
   /** a passed verification whose face is enrolled under another ID number: 'flag' (duplicateOf) or 'fail' */
   duplicateAction: DuplicateAction
+  /** light rules: the operator's mode for a person who declines the flashes; null: none */
+  lightFallback?: LightFallback | null
   enabled: boolean
   createdAt: string
 }

@@ -212,6 +212,10 @@ ruleCmd
   .option('--actions <n>', 'number of actions in the action sequence', int)
   .option('--idcard <step>', 'ID-card step before the face step: none | front | both (only none is built yet)')
   .option('--duplicate <action>', 'a passed face enrolled under another ID number: flag (default) | fail')
+  .option(
+    '--light-fallback <mode>',
+    'light rules: the mode offered to a person who declines the flashes (action | silent | digital)',
+  )
   .option('--name <name>')
   .option('--json', 'print JSON')
   .action(
@@ -225,6 +229,7 @@ ruleCmd
       actions?: number
       idcard?: string
       duplicate?: string
+      lightFallback?: string
       name?: string
       json?: boolean
     }) => {
@@ -239,6 +244,7 @@ ruleCmd
           ...(o.actions !== undefined && { actionCount: o.actions }),
           ...(o.idcard !== undefined && { idcardStep: o.idcard as IdCardStep }),
           ...(o.duplicate !== undefined && { duplicateAction: o.duplicate as 'flag' | 'fail' }),
+          ...(o.lightFallback !== undefined && { lightFallback: o.lightFallback as 'action' | 'silent' | 'digital' }),
           ...(o.name && { name: o.name }),
         }),
       )

@@ -4,7 +4,7 @@ import type { Config } from '../config/index.js'
 import type { AppService } from '../apps/index.js'
 import type { TicketService } from '../auth/index.js'
 import type { IdCardStepService, Verification, VerificationService } from '../verifications/index.js'
-import { LIGHT_SHOWN_SCHEMA, publicChallenge } from '../verifications/index.js'
+import { LIGHT_SHOWN_SCHEMA, effectiveLiveness, publicChallenge } from '../verifications/index.js'
 import { Value } from '@sinclair/typebox/value'
 import type { LightShown } from '../liveness/index.js'
 import { guardInput, type InputProblem } from './edge.js'
@@ -16,7 +16,7 @@ export interface CaptureApiDeps {
   tickets: Pick<TicketService, 'redirectSign'>
   verifications: Pick<
     VerificationService,
-    'byToken' | 'pageChallenge' | 'revealLight' | 'upload' | 'attempts' | 'currentReason'
+    'byToken' | 'pageChallenge' | 'revealLight' | 'declineLight' | 'upload' | 'attempts' | 'currentReason'
   >
   idcards: Pick<IdCardStepService, 'submit' | 'status'>
 }
@@ -155,6 +155,13 @@ export async function captureApi(app: FastifyInstance, opts: { deps: CaptureApiD
     reply.send({ challenge: await s.verifications.pageChallenge(token(req)) }),
   )
 
+  // light mode: the person declines the flashes; the rule's fallback mode (if it names one) from now on
+  app.post('/capture/api/light/decline', async (req, reply) => {
+    const c = await s.verifications.declineLight(token(req))
+    const v = (await s.verifications.byToken(token(req)))!
+    return reply.send({ challenge: publicChallenge(c, v.challengeExpiresAt), session: await sessionView(s, v) })
+  })
+
   // light mode: the next colour, revealed as the page shows it
   app.post('/capture/api/light/next', async (req, reply) => {
     const q = req.query as Record<string, unknown>
@@ -233,7 +240,7 @@ function notFound() {
 
 async function sessionView(s: CaptureApiDeps, v: Verification) {
   const rule = await s.apps.getRule(v.ruleId)
-  const liveness = rule?.liveness ?? null
+  const liveness = rule ? effectiveLiveness(rule.liveness, v.challenge) : null
   const reason = s.verifications.currentReason(v)
   const attempts = await s.verifications.attempts(v.id)
   const last = attempts.at(-1)
@@ -245,6 +252,8 @@ async function sessionView(s: CaptureApiDeps, v: Verification) {
     liveness,
     idcard: rule && rule.idcardStep !== 'none' ? await s.idcards.status(v, rule) : null,
     challenge: publicChallenge(v.challenge, v.challengeExpiresAt),
+    /** light rules: the person may decline the flashes (the rule names a fallback mode) */
+    lightFallback: rule?.liveness === 'light' && liveness === 'light' && !!rule.lightFallback,
     attemptsUsed: v.attemptsUsed,
     attemptsLeft: Math.max(0, v.maxAttempts - v.attemptsUsed),
     expiresAt: v.expiresAt,

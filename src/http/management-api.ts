@@ -9,6 +9,7 @@ import {
   DUPLICATE_ACTIONS,
   IDCARD_STEPS,
   LIVENESS_MODES,
+  LIGHT_FALLBACKS,
   SERVICES,
   type AppService,
 } from '../apps/index.js'
@@ -61,6 +62,7 @@ const Rule = Type.Object({
   actionCount: Type.Integer(),
   idcardStep: Type.String(),
   duplicateAction: Type.String(),
+  lightFallback: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   enabled: Type.Boolean(),
   createdAt: Type.String(),
 })
@@ -250,6 +252,8 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
               actionCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
               idcardStep: Type.Optional(literalUnion(IDCARD_STEPS)),
               duplicateAction: Type.Optional(literalUnion(DUPLICATE_ACTIONS)),
+              /** light rules: the mode offered to a person who declines the flashes */
+              lightFallback: Type.Optional(Type.Union([literalUnion(LIGHT_FALLBACKS), Type.Null()])),
             },
             { additionalProperties: false },
           ),
@@ -274,6 +278,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           ...(b.actionCount !== undefined && { actionCount: b.actionCount }),
           ...(b.idcardStep !== undefined && { idcardStep: b.idcardStep as never }),
           ...(b.duplicateAction !== undefined && { duplicateAction: b.duplicateAction as never }),
+          ...(b.lightFallback !== undefined && { lightFallback: b.lightFallback as never }),
         })
         return reply.code(201).send(rule)
       },

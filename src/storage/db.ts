@@ -8,6 +8,7 @@ import * as m0001 from './migrations/2026_11_23_0001_initial.js'
 import * as m0002 from './migrations/2026_12_03_0002_idcard_sides.js'
 import * as m0003 from './migrations/2026_12_06_0003_console_sessions.js'
 import * as m0004 from './migrations/2026_12_06_0004_registry_faces.js'
+import * as m0009 from './migrations/2026_12_06_0009_light_fallback.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_0002_idcard_sides': m0002,
   '2026_12_06_0003_console_sessions': m0003,
   '2026_12_06_0004_registry_faces': m0004,
+  '2026_12_06_0009_light_fallback': m0009,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -29,7 +29,7 @@ import type {
   UsageRow,
   VerificationRepository,
 } from './ports.js'
-import type { Rule, Service, LivenessMode, CompareSource, IdCardStep } from '../apps/types.js'
+import type { Rule, Service, LivenessMode, CompareSource, IdCardStep, LightFallback } from '../apps/types.js'
 import type { Attempt, Challenge, Verification, VerificationState } from '../verifications/types.js'
 import type { Reason } from '../codes/index.js'
 
@@ -65,6 +65,9 @@ function toRule(r: Selectable<RuleTable>): Rule {
     actionCount: num(r.action_count),
     idcardStep: r.idcard_step as IdCardStep,
     duplicateAction: r.duplicate_action === 'fail' ? 'fail' : 'flag',
+    lightFallback: ['action', 'silent', 'digital'].includes(r.light_fallback ?? '')
+      ? (r.light_fallback as LightFallback)
+      : null,
     enabled: r.enabled !== 0,
     createdAt: r.created_at,
   }
@@ -274,6 +277,7 @@ function ruleRepository(db: Kysely<Database>): RuleRepository {
           action_count: r.actionCount,
           idcard_step: r.idcardStep,
           duplicate_action: r.duplicateAction,
+          light_fallback: r.lightFallback ?? null,
           enabled: 1,
           created_at: now,
           updated_at: now,

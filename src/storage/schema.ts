@@ -30,6 +30,7 @@ export interface RuleTable {
   action_count: number
   idcard_step: string
   duplicate_action: string | null
+  light_fallback: string | null
   enabled: number
   created_at: string
   updated_at: string

@@ -5,7 +5,7 @@ import { isReason, isReasonError, type Reason } from '../codes/index.js'
 import { BlobNotFoundError, type BlobStore } from '../media/index.js'
 import type { Store } from '../storage/index.js'
 import type { JobResult } from '../queue/index.js'
-import type { Verification } from './types.js'
+import { effectiveLiveness, type Verification } from './types.js'
 import type { AnalyseRequest, AnalyseResult, AnalysisEngine } from '../analysis/index.js'
 import type { VerificationService } from './service.js'
 import type { RegistryService } from '../registry/index.js'
@@ -86,7 +86,7 @@ export class AttemptAnalysis {
       try {
         result = await analyser.analyse({
           media: { path: mediaPath, kind: attempt.mediaKind },
-          liveness: rule.liveness,
+          liveness: effectiveLiveness(rule.liveness, challenge),
           ...(challenge?.mode === 'action' && { actions: challenge.actions }),
           ...(challenge?.mode === 'digital' && { digits: challenge.digits }),
           ...(challenge?.mode === 'light' && {

@@ -12,7 +12,7 @@ import type { App, Rule } from '../apps/index.js'
 import type { Store } from '../storage/index.js'
 import type { Clock } from '../clock/index.js'
 import type { Action, Attempt, Challenge, LightChallenge, Outcome, Verification, VerificationQuery } from './types.js'
-import type { PublicChallenge } from './types.js'
+import { effectiveLiveness, type PublicChallenge } from './types.js'
 import { CacheUnavailableError, type Cache } from '../cache/index.js'
 import { cardStepStatus } from './card-step-status.js'
 import { LIGHT_CHALLENGE, pickLightSequence, type LightShown } from '../liveness/index.js'
@@ -343,14 +343,30 @@ export class VerificationService {
   async challenge(token: string): Promise<Challenge> {
     const { v, rule } = await this.usable(token)
     if (v.state === 'analysing') throw new ReasonError('BUSINESS_REQUEST_INVALID', 'an attempt is being analysed')
+    return this.issue(v, rule, effectiveLiveness(rule.liveness, v.challenge))
+  }
+
+  /**
+   * The person declines the screen flashes of a light rule: from now on this verification is judged in
+   * the fallback mode the operator's rule names (never one the person picks); without one, refused.
+   */
+  async declineLight(token: string): Promise<Challenge> {
+    const { v, rule } = await this.usable(token)
+    if (rule.liveness !== 'light' || !rule.lightFallback)
+      throw new ReasonError('BUSINESS_REQUEST_INVALID', 'this rule offers no other mode than the light check')
+    if (v.state === 'analysing') throw new ReasonError('BUSINESS_REQUEST_INVALID', 'an attempt is being analysed')
+    return this.issue(v, rule, rule.lightFallback, true)
+  }
+
+  private async issue(v: Verification, rule: Rule, mode: Rule['liveness'], declined = false): Promise<Challenge> {
     const now = this.clock.now()
     let challenge: Challenge
     let expiresAt: string | null = null
-    if (rule.liveness === 'action') challenge = { mode: 'action', actions: pickActions(rule.actionCount) }
-    else if (rule.liveness === 'digital') {
+    if (mode === 'action') challenge = { mode: 'action', actions: pickActions(rule.actionCount) }
+    else if (mode === 'digital') {
       challenge = { mode: 'digital', digits: Array.from({ length: 4 }, () => String(randomInt(10))).join('') }
       expiresAt = iso(plusS(now, LIVE_CODE_TTL_S))
-    } else if (rule.liveness === 'light') {
+    } else if (mode === 'light') {
       // chosen now, after the session started; revealed one colour at a time (revealLight)
       challenge = {
         mode: 'light',
@@ -362,6 +378,8 @@ export class VerificationService {
       }
       expiresAt = iso(plusS(now, LIGHT_CHALLENGE.ttlS))
     } else challenge = { mode: 'silent' }
+    if (declined || (rule.liveness === 'light' && challenge.mode !== 'light'))
+      challenge = { ...challenge, declinedLight: true } as Challenge
     if (this.policy.cache) {
       const ttlMs = (expiresAt ? Date.parse(expiresAt) : Date.parse(v.expiresAt)) - now.getTime()
       await cached(() => this.policy.cache!.put(`challenge:${v.id}`, JSON.stringify(challenge), Math.max(1000, ttlMs)))

@@ -7,7 +7,10 @@ export type VerificationState = 'created' | 'capturing' | 'analysing' | 'finishe
 export type Action = 'blink' | 'mouth' | 'left' | 'right'
 
 export type Challenge =
-  { mode: 'action'; actions: Action[] } | { mode: 'digital'; digits: string } | { mode: 'silent' } | LightChallenge
+  | { mode: 'action'; actions: Action[]; declinedLight?: true }
+  | { mode: 'digital'; digits: string; declinedLight?: true }
+  | { mode: 'silent'; declinedLight?: true }
+  | LightChallenge
 
 /**
  * Light-reflection liveness (issue 17): the colour sequence stays on the server and is revealed to the
@@ -21,6 +24,11 @@ export interface LightChallenge {
   revealed: number
   revealedAt: string[]
   used: boolean
+}
+
+/** The liveness mode a verification is judged in: a light rule's fallback once the person declined the flashes. */
+export function effectiveLiveness(ruleLiveness: LivenessMode, c: Challenge | null): LivenessMode {
+  return ruleLiveness === 'light' && c && c.mode !== 'light' && c.declinedLight ? c.mode : ruleLiveness
 }
 
 /** What the page may see of a challenge: a light challenge without its colours. */

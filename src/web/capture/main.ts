@@ -21,6 +21,8 @@ interface Session {
   /** the ID-card step of the rule: which sides it needs, which were accepted, which comes next */
   idcard: { step: 'front' | 'both'; needed: Side[]; done: Side[]; next: Side | null } | null
   challenge: Challenge | null
+  /** light rules: the operator's rule names a mode for a person who declines the flashes */
+  lightFallback?: boolean
   attemptsUsed: number
   attemptsLeft: number
   expiresAt: string
@@ -227,9 +229,25 @@ function consentScreen() {
           'primary',
           'agree',
         ),
+        s.liveness === 'light' && s.lightFallback
+          ? button(
+              () => t('declineFlash'),
+              () => void declineFlashes(),
+              'secondary',
+              'decline-flash',
+            )
+          : null,
       ),
     ),
   ])
+}
+
+/** The person declines the flashes: the server switches this verification to the rule's fallback mode. */
+async function declineFlashes() {
+  const r = await api<{ session: Session }>('POST', '/capture/api/light/decline')
+  if (isError(r.body)) return serverError(r.body)
+  session = r.body.session
+  consentScreen()
 }
 
 // ---------- ID card ----------
