@@ -245,7 +245,7 @@ export const LIGHT_THRESHOLDS = {
   minStepShare: 0.6,
   minStepCosine: 0.5,
   /** the background's response to the sequence over the face's: at or above this, the whole picture was tinted */
-  maxBackgroundShare: 0.7,
+  maxBackgroundShare: 0.5,
   /** side-over-centre reflection ratio at or above this: the same change everywhere, a flat surface */
   maxFlatRatio: 0.88,
 } as const
