@@ -113,10 +113,12 @@ describe('management API', () => {
       aliases: [66660036, -5020, -5025],
       billable: false,
     })
+    // 66660025 光线活体识别不通过 is the light-reflection mode's failure (issue 17); TOO_DARK is answered by 66660038
     expect(codes.find((c) => c.family === 'sdk' && c.code === 66660025).remedy).toEqual({
-      zh: '请到光线充足的地方，面向窗户或灯光',
-      en: 'Move somewhere brighter and face a window or a lamp',
+      zh: '请在室内、面对屏幕、脸部靠近屏幕并保持在框内，屏幕闪烁时不要移开',
+      en: 'Indoors, face the screen with your face close to it and inside the oval, and stay there while it flashes',
     })
+    expect(codes.find((c) => c.family === 'sdk' && c.code === 66660038).reasons).toContain('TOO_DARK')
     expect(codes.find((c) => c.family === 'sdk' && c.code === -1105).remedy).toBeNull()
     const doc = (await (await fetch(`${srv.url}/docs/json`)).json()) as any
     expect(doc.openapi).toMatch(/^3\./)

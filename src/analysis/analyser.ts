@@ -6,6 +6,7 @@ import { judgeActions } from '../liveness/index.js'
 import { judgeSilent, motionEvidence, motionVerdict, SILENT_SPREAD_FRAMES } from '../liveness/index.js'
 import { continuityEvidence, judgeContinuity, CONTINUITY_THRESHOLDS } from '../liveness/index.js'
 import { runDigitsAttempt } from '../liveness/index.js'
+import { judgeLight, measureLightFrame, LIGHT_SAMPLING, type LightMeasure } from '../liveness/index.js'
 import { loadDigitRecognizer, SherpaDigitVerifier, SPEECH_ZH_DIR, type DigitRecognizer } from '../audio/index.js'
 import { resolveModel } from '../vision/index.js'
 import { loadAntiSpoof, type AntiSpoof } from '../vision/index.js'
@@ -205,8 +206,22 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
         if (v.reason !== 'PASS') return done(v.reason, null, bestFrame)
       }
     } else {
+      // light mode: every sampled frame's colours are measured on the face box the scan just found
+      const lightFrames: Array<{ t: number; m: LightMeasure | null }> = []
+      let lightMs = 0
+      const light = req.liveness === 'light'
+      if (light && !req.light) throw new TypeError("'light' liveness needs the issued colour sequence")
       const scan = await scanVideo(m.detector, req.media.path, {
         spreadFrames: req.liveness === 'silent' ? SILENT_SPREAD_FRAMES : 5,
+        ...(light && {
+          fps: LIGHT_SAMPLING.fps,
+          maxFrames: LIGHT_SAMPLING.maxFrames,
+          onFrame: (frame, found) => {
+            const t0 = performance.now()
+            lightFrames.push({ t: frame.t, m: found.primary ? measureLightFrame(frame, found.primary.box) : null })
+            lightMs += performance.now() - t0
+          },
+        }),
       })
       Object.assign(signals, {
         durationS: r3(scan.info.durationS),
@@ -282,7 +297,24 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
         if (cr) return done(cr, null, bestFrame)
         checkIdentity = true
       }
-      if (req.liveness === 'action') {
+      if (light) {
+        // the judge of the light mode: the face must have reflected the issued colours at the reported times
+        const t0 = performance.now()
+        const v = req.light!.shown
+          ? judgeLight({
+              frames: lightFrames,
+              issued: req.light!.steps,
+              shown: req.light!.shown,
+              video: { durationS: scan.info.durationS },
+            })
+          : {
+              reason: 'LIGHT_LIVENESS_FAILED' as const,
+              signals: { lightFailure: 'timings', lightTimingMisfit: 'no report' },
+            }
+        Object.assign(signals, v.signals)
+        signals.lightMs = Math.round(lightMs + performance.now() - t0)
+        if (v.reason !== 'PASS') return done(v.reason, null, bestFrame)
+      } else if (req.liveness === 'action') {
         const asked = req.actions?.length ? req.actions : []
         if (!asked.length) throw new TypeError("'action' liveness needs the server-chosen actions")
         const v = judgeActions(scan.samples, asked)

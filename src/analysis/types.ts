@@ -1,8 +1,8 @@
 import type { Reason } from '../codes/index.js'
-import type { Action } from '../liveness/index.js'
+import type { Action, LightShown, LightStep } from '../liveness/index.js'
 import type { Signals } from '../vision/index.js'
 
-export type LivenessMode = 'action' | 'digital' | 'silent'
+export type LivenessMode = 'action' | 'digital' | 'silent' | 'light'
 export type { Action }
 
 export interface AnalyseRequest {
@@ -13,6 +13,8 @@ export interface AnalyseRequest {
   actions?: Action[]
   /** for 'digital': the digits the person was asked to read */
   digits?: string
+  /** for 'light': the issued colour sequence and what the page reported it showed (absent report: refused) */
+  light?: { steps: LightStep[]; shown: LightShown | null }
   /** reference photo to compare with (caller photo or registry photo) */
   reference?: { path: string } | null
   /** pass threshold on the 0–100 similarity scale */

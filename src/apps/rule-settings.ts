@@ -12,7 +12,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
  * PATCH schema and the CLI's `--set key=value` parsing are derived from RULE_SETTINGS.
  */
 
-export const LIVENESS_MODES = ['action', 'digital', 'silent'] as const
+export const LIVENESS_MODES = ['action', 'digital', 'silent', 'light'] as const
 export type LivenessMode = (typeof LIVENESS_MODES)[number]
 
 /**
@@ -31,6 +31,10 @@ export type IdCardStep = (typeof IDCARD_STEPS)[number]
 
 export const DUPLICATE_ACTIONS = ['flag', 'fail'] as const
 export type DuplicateAction = (typeof DUPLICATE_ACTIONS)[number]
+
+/** What a light-reflection rule may offer a person who declines the screen flashes (the person never picks it). */
+export const LIGHT_FALLBACKS = ['action', 'silent', 'digital'] as const
+export type LightFallback = (typeof LIGHT_FALLBACKS)[number]
 
 const oneOf = <T extends readonly string[]>(xs: T, description: string) =>
   Type.Union(
@@ -60,6 +64,10 @@ export const RULE_SETTINGS = Type.Object(
       DUPLICATE_ACTIONS,
       "a passed face enrolled under another ID number: 'flag' (duplicateOf) or 'fail'",
     ),
+    lightFallback: Type.Union([...LIGHT_FALLBACKS.map((x) => Type.Literal(x)), Type.Null()], {
+      description:
+        'light rules only: the mode offered to a person who declines the screen flashes (null: none, they cannot decline)',
+    }) as unknown as TSchema & { static: LightFallback | null },
     enabled: Type.Boolean({ description: 'a disabled rule starts no new verification' }),
   },
   { additionalProperties: false },
@@ -78,6 +86,8 @@ export interface RuleSettings {
   idcardStep: IdCardStep
   /** a passed verification whose face is enrolled under another ID number: 'flag' (duplicateOf) or 'fail' */
   duplicateAction: DuplicateAction
+  /** light rules: the operator's mode for a person who declines the flashes; null: none */
+  lightFallback: LightFallback | null
   enabled: boolean
 }
 
@@ -97,11 +107,12 @@ export const RULE_DEFAULTS: Omit<RuleSettings, 'name' | 'liveness' | 'compareSou
   actionCount: 2,
   idcardStep: 'none',
   duplicateAction: 'flag',
+  lightFallback: null,
   enabled: true,
 }
 
 /** Capabilities this build can really judge; a rule asking for another is refused, never faked. */
-export const SUPPORTED_LIVENESS: readonly LivenessMode[] = ['action', 'silent', 'digital']
+export const SUPPORTED_LIVENESS: readonly LivenessMode[] = ['action', 'silent', 'digital', 'light']
 
 /** A setting that cannot be used, and why: the service turns it into its ReasonError. */
 export interface RuleSettingsProblem {
@@ -145,6 +156,12 @@ export function checkRuleSettings(s: unknown): RuleSettingsProblem | null {
       field: 'idcardStep',
       message:
         'compare "idcard" compares with the portrait on the ID card: the rule needs an ID-card step (idcardStep front or both)',
+    }
+  if (r.lightFallback !== null && r.liveness !== 'light')
+    return {
+      reason: 'INVALID_PARAMETER',
+      field: 'lightFallback',
+      message: 'lightFallback is for liveness "light" rules only',
     }
   if (!r.name.trim()) return { reason: 'INVALID_PARAMETER', field: 'name', message: 'name must not be blank' }
   return null

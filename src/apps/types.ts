@@ -1,11 +1,12 @@
 /** What an app may use; a request for a service the app has not enabled is refused (66660030 / Nonactivated). */
-export const SERVICES = ['h5', 'sdk', 'action', 'digital', 'silent'] as const
+export const SERVICES = ['h5', 'sdk', 'action', 'digital', 'silent', 'light'] as const
 export type Service = (typeof SERVICES)[number]
 
 export {
   COMPARE_SOURCES,
   DUPLICATE_ACTIONS,
   IDCARD_STEPS,
+  LIGHT_FALLBACKS,
   LIVENESS_MODES,
   RULE_DEFAULTS,
   RULE_SETTING_KEYS,
@@ -15,6 +16,7 @@ export {
   type CompareSource,
   type DuplicateAction,
   type IdCardStep,
+  type LightFallback,
   type LivenessMode,
   type RuleSettingKey,
   type RuleSettings,

@@ -220,7 +220,7 @@ const appCmd = program.command('app').description('apps (AppID + secret)')
 appCmd
   .command('create')
   .requiredOption('--name <name>', 'app name')
-  .option('--services <list>', 'comma-separated: h5,sdk,action,digital,silent (default all)')
+  .option('--services <list>', 'comma-separated: h5,sdk,action,digital,silent,light (default all)')
   .option('--valid-until <date>', 'ISO date after which the app stops working')
   .option('--daily-limit <n>', 'attempts per person per day (0 = no limit)', int)
   .option('--concurrency <n>', 'verifications in flight at once (0 = no limit)', int)
@@ -283,7 +283,7 @@ const ruleCmd = program.command('rule').description('rules (RuleId): liveness mo
 ruleCmd
   .command('create')
   .requiredOption('--app <appId>', 'AppID')
-  .requiredOption('--liveness <mode>', 'action | digital | silent')
+  .requiredOption('--liveness <mode>', 'action | digital | silent | light')
   .requiredOption('--compare <source>', 'registry | photo | idcard | none')
   .option('--threshold <n>', 'pass threshold on the 0-100 similarity scale (70 ≈ FAR 1e-3, 80 ≈ FAR 1e-4)', num)
   .option('--attempts <n>', 'attempts allowed per verification', int)
@@ -291,6 +291,10 @@ ruleCmd
   .option('--actions <n>', 'number of actions in the action sequence', int)
   .option('--idcard <step>', 'ID-card step before the face step: none | front | both (only none is built yet)')
   .option('--duplicate <action>', 'a passed face enrolled under another ID number: flag (default) | fail')
+  .option(
+    '--light-fallback <mode>',
+    'light rules: the mode offered to a person who declines the flashes (action | silent | digital)',
+  )
   .option('--name <name>')
   .option('--json', 'print JSON')
   .action(
@@ -304,6 +308,7 @@ ruleCmd
       actions?: number
       idcard?: string
       duplicate?: string
+      lightFallback?: string
       name?: string
       json?: boolean
     }) => {
@@ -319,6 +324,7 @@ ruleCmd
             ...(o.actions !== undefined && { actionCount: o.actions }),
             ...(o.idcard !== undefined && { idcardStep: o.idcard as IdCardStep }),
             ...(o.duplicate !== undefined && { duplicateAction: o.duplicate as 'flag' | 'fail' }),
+            ...(o.lightFallback !== undefined && { lightFallback: o.lightFallback as 'action' | 'silent' | 'digital' }),
             ...(o.name && { name: o.name }),
           },
           CLI,

@@ -255,7 +255,11 @@ describe('toCode / lookup / hasCode / listCodes', () => {
       stage: 'identity',
     })
     const sdk = toCode('sdk', 'TOO_DARK')
-    expect(sdk.code).toBe(66660025)
+    // 66660025 光线活体识别不通过 is the light-reflection mode's failure (issue 17); TOO_DARK has its own codes
+    expect(sdk.code).toBe(66660038)
+    expect(toCode('h5', 'TOO_DARK').code).toBe(1201)
+    expect(toCode('sdk', 'LIGHT_LIVENESS_FAILED').code).toBe(66660025)
+    expect(toCode('h5', 'LIGHT_LIVENESS_FAILED').code).toBe(1005)
     expect(sdk.billable).toBe(false)
     expect(sdk.remedy).toEqual(REMEDIES.TOO_DARK)
     expect(lookup('sdk', 66660025)!.remedyZh).toBe(

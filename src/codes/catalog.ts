@@ -394,6 +394,9 @@ export const CATALOG: readonly CatalogEntry[] = deepFreeze([
     reasons: [
       'SPOOF_DETECTED',
       'LIVENESS_FAILED',
+      // the light check is a presentation/injection-attack check like SPOOF_DETECTED; 1301 实人检测失败 is
+      // the silent mode's section (stage liveness_silent) and would file it under another mode
+      'LIGHT_LIVENESS_FAILED',
       'RISK_CONTROL',
       'DUPLICATE_IDENTITY',
       'EYES_CLOSED',
@@ -1150,7 +1153,8 @@ export const CATALOG: readonly CatalogEntry[] = deepFreeze([
       '光线活体识别不通过，按照如下提示再次尝试：\n1. 请确保光线充足\n2. 请确保人脸正对框内\n3. 请确保脸部无遮挡',
     remedyEn:
       'The light-based liveness check failed. Try again as follows:\n1. Make sure there is enough light\n2. Make sure the face is squarely inside the frame\n3. Make sure nothing covers the face',
-    reasons: ['TOO_DARK'],
+    // seed: 光线活体识别不通过 ("light liveness failed"): the light-reflection mode's failure (issue 17)
+    reasons: ['LIGHT_LIVENESS_FAILED'],
   },
   {
     family: 'sdk',
@@ -1230,7 +1234,8 @@ export const CATALOG: readonly CatalogEntry[] = deepFreeze([
     remedyZh: '按照如下提示再次尝试：\n1. 请确保光线充足\n2. 请确保人脸正对框内\n3. 请确保脸部无遮挡',
     remedyEn:
       'Try again as follows:\n1. Make sure there is enough light\n2. Make sure the face is squarely inside the frame\n3. Make sure nothing covers the face',
-    reasons: ['NO_FACE'],
+    // a face too dark to be seen: the seed's remedy for this row starts with 请确保光线充足 (make sure there is enough light)
+    reasons: ['NO_FACE', 'TOO_DARK'],
   },
   {
     family: 'sdk',

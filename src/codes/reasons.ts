@@ -120,6 +120,8 @@ export const REASONS = {
   LIVENESS_FAILED: 'liveness failed for a reason without a more specific code',
   SILENT_LIVENESS_FAILED: 'silent liveness could not be decided (too few usable frames)',
   SILENT_LIVENESS_BELOW_THRESHOLD: 'the silent-liveness score is below the pass threshold',
+  LIGHT_LIVENESS_FAILED:
+    'light-reflection liveness: the face did not reflect the colour sequence the screen flashed (no reflection, another sequence, mistimed, a flat surface such as a photo or screen, or reported timings that do not fit the recording); src/liveness/light.ts',
 
   // read-the-digits liveness
   NO_AUDIO: 'the video has no audio track or only digital silence',

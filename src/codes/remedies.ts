@@ -60,6 +60,7 @@ export const PERSON_FACING_REASONS = [
   'LIVENESS_FAILED',
   'VIDEO_LIVENESS_FAILED',
   'SPOOF_DETECTED',
+  'LIGHT_LIVENESS_FAILED',
   'STILL_IMAGE_VIDEO',
   'SCREEN_REPLAY_DETECTED',
   'SUSPECTED_RECORDING',
@@ -199,6 +200,10 @@ export const REMEDIES: Readonly<Record<PersonFacingReason, Remedy>> = {
   LIVENESS_FAILED: LIVE_HINTS,
   VIDEO_LIVENESS_FAILED: LIVE_HINTS,
   SPOOF_DETECTED: LIVE_HINTS,
+  LIGHT_LIVENESS_FAILED: {
+    zh: '请在室内、面对屏幕、脸部靠近屏幕并保持在框内，屏幕闪烁时不要移开',
+    en: 'Indoors, face the screen with your face close to it and inside the oval, and stay there while it flashes',
+  },
   STILL_IMAGE_VIDEO: {
     zh: '请本人直接面对摄像头，不要对着照片或屏幕拍摄',
     en: 'Face the camera yourself; do not hold up a photo or a screen',

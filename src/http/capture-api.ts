@@ -4,6 +4,9 @@ import type { Config } from '../config/index.js'
 import type { AppService } from '../apps/index.js'
 import type { TicketService } from '../auth/index.js'
 import type { IdCardStepService, Verification, VerificationService } from '../verifications/index.js'
+import { LIGHT_SHOWN_SCHEMA, effectiveLiveness, publicChallenge } from '../verifications/index.js'
+import { Value } from '@sinclair/typebox/value'
+import type { LightShown } from '../liveness/index.js'
 import { guardInput, type InputProblem } from './edge.js'
 
 /** What the capture endpoints use, and nothing more. */
@@ -11,7 +14,10 @@ export interface CaptureApiDeps {
   config: Pick<Config, 'uploadLimit'>
   apps: Pick<AppService, 'getApp' | 'getRuleVersion'>
   tickets: Pick<TicketService, 'redirectSign'>
-  verifications: Pick<VerificationService, 'byToken' | 'challenge' | 'upload' | 'attempts' | 'currentReason'>
+  verifications: Pick<
+    VerificationService,
+    'byToken' | 'pageChallenge' | 'revealLight' | 'declineLight' | 'upload' | 'attempts' | 'currentReason'
+  >
   idcards: Pick<IdCardStepService, 'submit' | 'status'>
 }
 
@@ -150,8 +156,25 @@ export async function captureApi(app: FastifyInstance, opts: { deps: CaptureApiD
   app.get('/capture/api/result', session)
 
   app.post('/capture/api/challenge', async (req, reply) =>
-    reply.send({ challenge: await s.verifications.challenge(token(req)) }),
+    reply.send({ challenge: await s.verifications.pageChallenge(token(req)) }),
   )
+
+  // light mode: the person declines the flashes; the rule's fallback mode (if it names one) from now on
+  app.post('/capture/api/light/decline', async (req, reply) => {
+    const c = await s.verifications.declineLight(token(req))
+    const v = (await s.verifications.byToken(token(req)))!
+    return reply.send({ challenge: publicChallenge(c, v.challengeExpiresAt), session: await sessionView(s, v) })
+  })
+
+  // light mode: the next colour, revealed as the page shows it
+  app.post('/capture/api/light/next', async (req, reply) => {
+    const q = req.query as Record<string, unknown>
+    if (typeof q.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(q.nonce))
+      throw new ReasonError('INVALID_PARAMETER', 'nonce must be the light challenge nonce')
+    if (typeof q.seq !== 'string' || !/^\d{1,2}$/.test(q.seq))
+      throw new ReasonError('INVALID_PARAMETER', 'seq must be the number of the colour asked for')
+    return reply.send(await s.verifications.revealLight(token(req), q.nonce, Number(q.seq)))
+  })
 
   // one photo of one side of the ID card; the answer says whether it was accepted and what comes next
   app.post('/capture/api/idcard', async (req: FastifyRequest<{ Body: unknown }>, reply) => {
@@ -178,7 +201,7 @@ export async function captureApi(app: FastifyInstance, opts: { deps: CaptureApiD
     if (!Buffer.isBuffer(req.body)) throw new ReasonError('VIDEO_FETCH_FAILED', 'the upload body is empty')
     // the capture page says how long its recorder ran (ms): the analysis checks the file against it
     const recMs = (req.query as Record<string, unknown>).recMs
-    let recording: { durationMs: number; mimeType: string } | undefined
+    let recording: { durationMs: number; mimeType: string; light?: LightShown } | undefined
     if (recMs !== undefined) {
       const ms = Number(recMs)
       if (typeof recMs !== 'string' || !/^\d{1,6}$/.test(recMs) || ms < 100 || ms > 600_000)
@@ -190,8 +213,31 @@ export async function captureApi(app: FastifyInstance, opts: { deps: CaptureApiD
           .trim(),
       }
     }
+    // light mode: the challenge's nonce and when each colour appeared (JSON, ms of the recording)
+    const q = req.query as Record<string, unknown>
+    let light: { nonce: string } | undefined
+    if (q.nonce !== undefined) {
+      if (typeof q.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(q.nonce))
+        throw new ReasonError('INVALID_PARAMETER', 'nonce must be the light challenge nonce')
+      light = { nonce: q.nonce }
+    }
+    if (q.shown !== undefined) {
+      let shown: unknown
+      try {
+        shown = typeof q.shown === 'string' && q.shown.length <= 4000 ? JSON.parse(q.shown) : null
+      } catch {
+        shown = null
+      }
+      if (!Value.Check(LIGHT_SHOWN_SCHEMA, shown))
+        throw new ReasonError('INVALID_PARAMETER', 'shown must be {"steps":[{"seq","colour","startMs"}…],"endMs"}')
+      if (!recording) throw new ReasonError('MISSING_PARAMETER', 'shown needs recMs, the recording length')
+      recording = { ...recording, light: shown as LightShown }
+    }
     // the request id travels with the analysis job, into the worker's logs
-    const r = await s.verifications.upload(token(req), req.body, recording, { requestId: req.id })
+    const r = await s.verifications.upload(token(req), req.body, recording, {
+      requestId: req.id,
+      ...(light && { light }),
+    })
     // a repeated upload (the page retrying after a dropped connection) gets its first answer again
     return reply.code(202).send({ attemptId: r.attempt.id, seq: r.attempt.seq, state: r.attempt.state })
   })
@@ -203,7 +249,7 @@ function notFound() {
 
 async function sessionView(s: CaptureApiDeps, v: Verification) {
   const rule = await s.apps.getRuleVersion(v.ruleId, v.ruleVersion)
-  const liveness = rule?.liveness ?? null
+  const liveness = rule ? effectiveLiveness(rule.liveness, v.challenge) : null
   const reason = s.verifications.currentReason(v)
   const attempts = await s.verifications.attempts(v.id)
   const last = attempts.at(-1)
@@ -214,7 +260,9 @@ async function sessionView(s: CaptureApiDeps, v: Verification) {
     state: done ? 'finished' : v.state,
     liveness,
     idcard: rule && rule.idcardStep !== 'none' ? await s.idcards.status(v, rule) : null,
-    challenge: v.challenge,
+    challenge: publicChallenge(v.challenge, v.challengeExpiresAt),
+    /** light rules: the person may decline the flashes (the rule names a fallback mode) */
+    lightFallback: rule?.liveness === 'light' && liveness === 'light' && !!rule.lightFallback,
     attemptsUsed: v.attemptsUsed,
     attemptsLeft: Math.max(0, v.maxAttempts - v.attemptsUsed),
     expiresAt: v.expiresAt,

@@ -376,7 +376,8 @@ async function ownVerification(s: CloudApiDeps, app: App, token: string): Promis
   return v
 }
 
-const LIVENESS_MODE_NUMBER = { digital: 1, action: 2, silent: 3 } as const
+// 4 is the API's "flash (action+light)": the nearest of its numbers for the light-reflection mode
+const LIVENESS_MODE_NUMBER = { digital: 1, action: 2, silent: 3, light: 4 } as const
 const ACTION_NUMBER = { mouth: '1', blink: '2', left: '4', right: '4' } as const
 
 async function detectText(

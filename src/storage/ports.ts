@@ -38,7 +38,12 @@ export interface AppRepository {
 }
 
 /** A new rule: its settings (enabled unless said otherwise) become version 1. */
-export type NewRule = Omit<RuleSettings, 'enabled'> & { ruleId: string; appId: string; enabled?: boolean }
+export type NewRule = Omit<RuleSettings, 'enabled' | 'lightFallback'> & {
+  ruleId: string
+  appId: string
+  enabled?: boolean
+  lightFallback?: RuleSettings['lightFallback']
+}
 
 export interface RuleRepository {
   /** the rule and its version 1, together (`by`: who wrote it, default 'system') */

@@ -451,7 +451,7 @@ function ruleRepository(
     async insert(r, by = 'system') {
       const now = new Date().toISOString()
       const { ruleId, appId, ...rest } = r
-      const settings: RuleSettings = { ...rest, enabled: r.enabled ?? true }
+      const settings: RuleSettings = { ...rest, enabled: r.enabled ?? true, lightFallback: r.lightFallback ?? null }
       await atomically(async (t) => {
         await t
           .insertInto('rules')

@@ -8,12 +8,13 @@ import {
 } from '../media/index.js'
 import type { Store } from '../storage/index.js'
 import type { JobResult } from '../queue/index.js'
-import type { Attempt, Challenge, Verification } from './types.js'
+import { effectiveLiveness, type Attempt, type Challenge, type Verification } from './types.js'
 import type { Rule } from '../apps/index.js'
 import { duplicatesIn, evidenceOf, judgeAttempt } from '../verdict/index.js'
 import type { AnalyseRequest, AnalyseResult, AnalysisEngine } from '../analysis/index.js'
 import type { VerificationService } from './service.js'
 import type { RegistryService } from '../registry/index.js'
+import type { LightShown } from '../liveness/index.js'
 
 /**
  * What the analysis needs of the attempt analyser (src/analysis, the worker pool): one call, plain
@@ -50,7 +51,10 @@ export class AttemptAnalysis {
     private readonly registry: Pick<RegistryService, 'duplicatesOfPhoto'> | null = null,
   ) {}
 
-  async run(attemptId: string, recording?: { durationMs: number; mimeType: string }): Promise<JobResult> {
+  async run(
+    attemptId: string,
+    recording?: { durationMs: number; mimeType: string; light?: LightShown },
+  ): Promise<JobResult> {
     const attempt = await this.store.attempts.get(attemptId)
     if (!attempt || attempt.state === 'finished') return 'success'
     const v = await this.store.verifications.getById(attempt.verificationId)
@@ -104,7 +108,7 @@ export class AttemptAnalysis {
     attempt: Pick<Attempt, 'mediaBlob' | 'mediaKind'>,
     rule: Pick<Rule, 'liveness' | 'compareSource' | 'threshold'>,
     challenge: Challenge | null,
-    recording?: { durationMs: number; mimeType: string },
+    recording?: { durationMs: number; mimeType: string; light?: LightShown },
   ): Promise<Judged> {
     const none = (reason: Reason, signals: Record<string, unknown> = {}): Judged => ({ reason, signals, result: null })
     if (!attempt.mediaBlob || !attempt.mediaKind) return none('VIDEO_FETCH_FAILED', { media: 'absent' })
@@ -142,9 +146,12 @@ export class AttemptAnalysis {
       try {
         const result = await analyser.analyse({
           media: { path: mediaFile.path, kind: attempt.mediaKind },
-          liveness: rule.liveness,
+          liveness: effectiveLiveness(rule.liveness, challenge),
           ...(challenge?.mode === 'action' && { actions: challenge.actions }),
           ...(challenge?.mode === 'digital' && { digits: challenge.digits }),
+          ...(challenge?.mode === 'light' && {
+            light: { steps: challenge.steps, shown: recording?.light ?? null },
+          }),
           reference,
           threshold: rule.threshold,
           ...(recording && { recording }),

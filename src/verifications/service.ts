@@ -10,10 +10,31 @@ import type { RegistryService } from '../registry/index.js'
 import type { App, Rule } from '../apps/index.js'
 import type { Store } from '../storage/index.js'
 import type { Clock } from '../clock/index.js'
-import type { Action, Attempt, Challenge, Outcome, Verification, VerificationQuery } from './types.js'
+import type { Action, Attempt, Challenge, LightChallenge, Outcome, Verification, VerificationQuery } from './types.js'
+import { effectiveLiveness, type PublicChallenge } from './types.js'
 import { CacheUnavailableError, type Cache } from '../cache/index.js'
 import { cardStepStatus } from './card-step-status.js'
+import { LIGHT_CHALLENGE, pickLightSequence, type LightShown } from '../liveness/index.js'
 import { claimAttempt } from './claim.js'
+
+/** What the capture page reports it showed in the light mode (AWS ColorDisplayed-like); at most the longest sequence. */
+export const LIGHT_SHOWN_SCHEMA = Type.Object(
+  {
+    steps: Type.Array(
+      Type.Object(
+        {
+          seq: Type.Integer({ minimum: 0, maximum: 63 }),
+          colour: Type.String({ maxLength: 16 }),
+          startMs: Type.Number({ minimum: 0, maximum: 600_000 }),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: LIGHT_CHALLENGE.maxSteps },
+    ),
+    endMs: Type.Number({ minimum: 0, maximum: 600_000 }),
+  },
+  { additionalProperties: false },
+)
 
 /** The analysis of one uploaded attempt; the key `analyse:<attemptId>` keeps it queued once. */
 export const ANALYSE_JOB = defineJob(
@@ -22,7 +43,12 @@ export const ANALYSE_JOB = defineJob(
     attemptId: Type.String({ minLength: 1 }),
     /** capture-page uploads: how long the page's recorder ran and its type (VIDEO_TAMPERED when the file does not fit) */
     recording: Type.Optional(
-      Type.Object({ durationMs: Type.Integer({ minimum: 0 }), mimeType: Type.String({ maxLength: 100 }) }),
+      Type.Object({
+        durationMs: Type.Integer({ minimum: 0 }),
+        mimeType: Type.String({ maxLength: 100 }),
+        /** light mode: when the page showed each colour (ms of the recording) */
+        light: Type.Optional(LIGHT_SHOWN_SCHEMA),
+      }),
     ),
     /** the id of the HTTP request that uploaded it, so that the job's logs can be found from the request's */
     requestId: Type.Optional(Type.String({ maxLength: 64 })),
@@ -30,6 +56,8 @@ export const ANALYSE_JOB = defineJob(
 )
 export const MAX_REFERENCE_BYTES = 3 * 1024 * 1024
 export const MIN_VIDEO_BYTES = 1024
+/** the page asks for the next colour this long before the current one has been shown for its time (round trip) */
+export const LIGHT_REVEAL_LEAD_MS = 250
 /** digits issued for read-aloud liveness live this long (66660022 after) */
 export const LIVE_CODE_TTL_S = 300
 
@@ -407,14 +435,43 @@ export class VerificationService {
   async challenge(token: string): Promise<Challenge> {
     const { v, rule } = await this.usable(token)
     if (v.state === 'analysing') throw new ReasonError('BUSINESS_REQUEST_INVALID', 'an attempt is being analysed')
+    return this.issue(v, rule, effectiveLiveness(rule.liveness, v.challenge))
+  }
+
+  /**
+   * The person declines the screen flashes of a light rule: from now on this verification is judged in
+   * the fallback mode the operator's rule names (never one the person picks); without one, refused.
+   */
+  async declineLight(token: string): Promise<Challenge> {
+    const { v, rule } = await this.usable(token)
+    if (rule.liveness !== 'light' || !rule.lightFallback)
+      throw new ReasonError('BUSINESS_REQUEST_INVALID', 'this rule offers no other mode than the light check')
+    if (v.state === 'analysing') throw new ReasonError('BUSINESS_REQUEST_INVALID', 'an attempt is being analysed')
+    return this.issue(v, rule, rule.lightFallback, true)
+  }
+
+  private async issue(v: Verification, rule: Rule, mode: Rule['liveness'], declined = false): Promise<Challenge> {
     const now = this.clock.now()
     let challenge: Challenge
     let expiresAt: string | null = null
-    if (rule.liveness === 'action') challenge = { mode: 'action', actions: pickActions(rule.actionCount) }
-    else if (rule.liveness === 'digital') {
+    if (mode === 'action') challenge = { mode: 'action', actions: pickActions(rule.actionCount) }
+    else if (mode === 'digital') {
       challenge = { mode: 'digital', digits: Array.from({ length: 4 }, () => String(randomInt(10))).join('') }
       expiresAt = iso(plusS(now, LIVE_CODE_TTL_S))
+    } else if (mode === 'light') {
+      // chosen now, after the session started; revealed one colour at a time (revealLight)
+      challenge = {
+        mode: 'light',
+        nonce: randomBytes(16).toString('hex'),
+        steps: pickLightSequence((n) => randomInt(n)),
+        revealed: 0,
+        revealedAt: [],
+        used: false,
+      }
+      expiresAt = iso(plusS(now, LIGHT_CHALLENGE.ttlS))
     } else challenge = { mode: 'silent' }
+    if (declined || (rule.liveness === 'light' && challenge.mode !== 'light'))
+      challenge = { ...challenge, declinedLight: true } as Challenge
     if (this.policy.cache) {
       const ttlMs = (expiresAt ? Date.parse(expiresAt) : Date.parse(v.expiresAt)) - now.getTime()
       await cached(() => this.policy.cache!.put(`challenge:${v.id}`, JSON.stringify(challenge), Math.max(1000, ttlMs)))
@@ -422,6 +479,62 @@ export class VerificationService {
     await this.store.verifications.setChallenge(v.id, JSON.stringify(challenge), expiresAt, iso(now))
     await this.store.verifications.transition(v.id, ['created'], 'capturing')
     return challenge
+  }
+
+  /** The challenge as the capture page sees it (a light sequence's colours are withheld). */
+  async pageChallenge(token: string): Promise<PublicChallenge> {
+    const c = await this.challenge(token)
+    const v = (await this.store.verifications.getByToken(token))!
+    return publicChallenge(c, v.challengeExpiresAt)!
+  }
+
+  /**
+   * The next colour of the light challenge, revealed as the page shows it: in order, one at a time,
+   * never before the previous one has been on screen for its time (less the page's lead for the round
+   * trip), and never after the challenge expired or was used by an upload.
+   */
+  async revealLight(
+    token: string,
+    nonce: string,
+    seq: number,
+  ): Promise<{ seq: number; colour: string; ms: number; last: boolean }> {
+    const { v } = await this.usable(token)
+    const c = v.challenge
+    if (c?.mode !== 'light' || c.nonce !== nonce)
+      throw new ReasonError('BUSINESS_REQUEST_INVALID', 'no light challenge with this nonce: ask for a new challenge')
+    const now = this.clock.now()
+    if (c.used) throw new ReasonError('BUSINESS_REQUEST_INVALID', 'this light challenge was used: ask for a new one')
+    if (v.challengeExpiresAt && v.challengeExpiresAt <= iso(now))
+      throw new ReasonError('BUSINESS_REQUEST_INVALID', 'the light challenge expired: ask for a new one')
+    if (!Number.isInteger(seq) || seq < 0 || seq >= c.steps.length)
+      throw new ReasonError('INVALID_PARAMETER', `seq must be 0-${c.steps.length - 1}`)
+    if (seq !== c.revealed) throw new ReasonError('BUSINESS_REQUEST_INVALID', `colour ${c.revealed} comes next`)
+    if (seq > 0) {
+      const shownFor = now.getTime() - Date.parse(c.revealedAt[seq - 1]!)
+      if (shownFor < c.steps[seq - 1]!.ms - LIGHT_REVEAL_LEAD_MS)
+        throw new ReasonError('BUSINESS_REQUEST_INVALID', 'too early: the previous colour is still to be shown')
+    }
+    await this.checkCachedChallenge(v)
+    const next: LightChallenge = { ...c, revealed: seq + 1, revealedAt: [...c.revealedAt, iso(now)] }
+    await this.saveChallenge(v, next)
+    const step = c.steps[seq]!
+    return { seq, colour: step.colour, ms: step.ms, last: seq === c.steps.length - 1 }
+  }
+
+  /** Rewrites the live challenge (database, and the cache when there is one) keeping its lifetime. */
+  private async saveChallenge(v: Verification, c: Challenge): Promise<void> {
+    if (this.policy.cache) {
+      const until = v.challengeExpiresAt ? Date.parse(v.challengeExpiresAt) : Date.parse(v.expiresAt)
+      const ttlMs = until - this.clock.now().getTime()
+      await cached(() => this.policy.cache!.put(`challenge:${v.id}`, JSON.stringify(c), Math.max(1000, ttlMs)))
+    }
+    // the same challenge rewritten (a colour revealed, marked used): it keeps the time it was issued
+    await this.store.verifications.setChallenge(
+      v.id,
+      JSON.stringify(c),
+      v.challengeExpiresAt,
+      v.challengeIssuedAt ?? this.clock.now().toISOString(),
+    )
   }
 
   /** The live challenge as the cache holds it: gone means expired, different means corrupt. */
@@ -451,9 +564,10 @@ export class VerificationService {
   async upload(
     token: string,
     media: Buffer,
-    recording?: { durationMs: number; mimeType: string },
-    opts: { requestId?: string } = {},
+    recording?: { durationMs: number; mimeType: string; light?: LightShown },
+    opts: { requestId?: string; light?: { nonce: string } } = {},
   ): Promise<UploadResult> {
+    const light = opts.light
     // a keyed hash: equal uploads are recognised without keeping a fingerprint of the face video itself
     const mediaHash = this.vault.blindIndex('media', createHash('sha256').update(media).digest('hex'))
     const repeated = await this.repeatedUpload(token, mediaHash)
@@ -463,10 +577,24 @@ export class VerificationService {
     if (v.state === 'analysing')
       throw new ReasonError('BUSINESS_REQUEST_INVALID', 'an attempt is already being analysed')
     if (!v.challenge) throw new ReasonError('BUSINESS_REQUEST_INVALID', 'ask for the challenge before uploading')
+    if (v.challenge.mode === 'light') {
+      const c = v.challenge
+      // a light challenge is judged once, with the page's report of what it showed
+      if (!light || light.nonce !== c.nonce)
+        throw new ReasonError('BUSINESS_REQUEST_INVALID', 'the upload does not name the current light challenge')
+      if (c.used) throw new ReasonError('BUSINESS_REQUEST_INVALID', 'this light challenge was used: ask for a new one')
+      if (v.challengeExpiresAt && v.challengeExpiresAt <= iso(now))
+        throw new ReasonError('BUSINESS_REQUEST_INVALID', 'the light challenge expired: ask for a new one')
+      if (c.revealed !== c.steps.length)
+        throw new ReasonError('BUSINESS_REQUEST_INVALID', 'the light sequence was not shown to the end')
+      if (!recording?.light)
+        throw new ReasonError('MISSING_PARAMETER', 'the light mode needs the times the colours were shown (shown)')
+    }
     if (v.challenge.mode === 'digital' && v.challengeExpiresAt && v.challengeExpiresAt <= iso(now)) {
       throw new ReasonError('LIVE_CODE_EXPIRED', 'the digits expired: ask for a new challenge')
     }
     await this.checkCachedChallenge(v)
+    if (v.challenge.mode === 'light') await this.saveChallenge(v, { ...v.challenge, used: true })
     if (rule.idcardStep !== 'none' && (await cardStepStatus(this.store, v, rule)).next !== null) {
       throw new ReasonError(
         'BUSINESS_REQUEST_INVALID',
@@ -820,6 +948,19 @@ function makeToken(style: 'biz' | 'face' | 'h5face'): string {
   if (style === 'biz') return randomUUID().toUpperCase()
   if (style === 'face') return `tx${randomBytes(15).toString('hex')}`
   return randomBytes(16).toString('hex')
+}
+
+/** A challenge as the page may see it: the light sequence's colours stay on the server until revealed. */
+export function publicChallenge(c: Challenge | null, expiresAt: string | null): PublicChallenge | null {
+  if (!c || c.mode !== 'light') return c
+  return {
+    mode: 'light',
+    nonce: c.nonce,
+    count: c.steps.length,
+    baselineMs: LIGHT_CHALLENGE.baselineMs,
+    revealed: c.revealed,
+    expiresAt,
+  }
 }
 
 function pickActions(n: number): Action[] {

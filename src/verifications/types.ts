@@ -1,11 +1,40 @@
 import type { Family, Reason } from '../codes/index.js'
 import type { LivenessMode } from '../apps/types.js'
+import type { LightColour } from '../liveness/index.js'
 
 export type VerificationState = 'created' | 'capturing' | 'analysing' | 'finished'
 
 export type Action = 'blink' | 'mouth' | 'left' | 'right'
 
-export type Challenge = { mode: 'action'; actions: Action[] } | { mode: 'digital'; digits: string } | { mode: 'silent' }
+export type Challenge =
+  | { mode: 'action'; actions: Action[]; declinedLight?: true }
+  | { mode: 'digital'; digits: string; declinedLight?: true }
+  | { mode: 'silent'; declinedLight?: true }
+  | LightChallenge
+
+/**
+ * Light-reflection liveness (issue 17): the colour sequence stays on the server and is revealed to the
+ * page one colour at a time (`revealed` so far, with the server times of each reveal); `used` once an
+ * upload consumed it: a challenge is never judged twice.
+ */
+export interface LightChallenge {
+  mode: 'light'
+  nonce: string
+  steps: Array<{ colour: LightColour; ms: number }>
+  revealed: number
+  revealedAt: string[]
+  used: boolean
+}
+
+/** The liveness mode a verification is judged in: a light rule's fallback once the person declined the flashes. */
+export function effectiveLiveness(ruleLiveness: LivenessMode, c: Challenge | null): LivenessMode {
+  return ruleLiveness === 'light' && c && c.mode !== 'light' && c.declinedLight ? c.mode : ruleLiveness
+}
+
+/** What the page may see of a challenge: a light challenge without its colours. */
+export type PublicChallenge =
+  | Exclude<Challenge, LightChallenge>
+  | { mode: 'light'; nonce: string; count: number; baselineMs: number; revealed: number; expiresAt: string | null }
 
 export interface Verification {
   id: string

@@ -13,7 +13,7 @@ import { hasCode, toCode } from '../../codes/index.js'
 import type { Reason } from '../../codes/index.js'
 import { analyse, closeModels, compareImages, loadModels } from '../../analysis/index.js'
 import { defaultModelsDir, listModels, pullModels } from '../../vision/index.js'
-import type { Action } from '../../liveness/index.js'
+import { LIGHT_COLOURS, type Action, type LightShown, type LightStep } from '../../liveness/index.js'
 
 const ACTIONS: readonly Action[] = ['blink', 'mouth', 'left', 'right']
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp'])
@@ -56,9 +56,10 @@ interface CompareOptions {
 
 interface InspectOptions {
   json?: boolean
-  liveness: 'silent' | 'action' | 'none' | 'digital'
+  liveness: 'silent' | 'action' | 'none' | 'digital' | 'light'
   actions?: Action[]
   digits?: string
+  light?: string
   reference?: string
   threshold: number
   bestFrameDir?: string
@@ -132,14 +133,36 @@ export function registerVisionCommands(program: Command): void {
     .option('--liveness <mode>', 'silent | action | digital | none', 'none')
     .option('--actions <list>', 'for --liveness action: the sequence, e.g. blink,mouth,left', actionList)
     .option('--digits <digits>', 'for --liveness digital: the digits issued, e.g. 3581')
+    .option(
+      '--light <file>',
+      'for --liveness light: JSON {"steps":[{"colour","ms"}…],"shown":{"steps":[{"seq","colour","startMs"}…],"endMs"}}',
+    )
     .option('--reference <image>', 'compare with this photo')
     .option('--threshold <n>', 'pass threshold on the 0–100 scale', threshold, 70)
     .option('--best-frame-dir <dir>', 'write each best frame as <dir>/<file>.best.jpg')
     .option('--models-dir <dir>', 'models directory (default SHIREN_MODELS_DIR or <data dir>/models)')
     .option('--json', 'one JSON object per line')
     .action(async (files: string[], opts: InspectOptions) => {
-      if (!['silent', 'action', 'none', 'digital'].includes(opts.liveness))
-        throw new InvalidArgumentError('--liveness silent | action | digital | none')
+      if (!['silent', 'action', 'none', 'digital', 'light'].includes(opts.liveness))
+        throw new InvalidArgumentError('--liveness silent | action | digital | light | none')
+      let light: { steps: LightStep[]; shown: LightShown } | undefined
+      if (opts.liveness === 'light') {
+        if (!opts.light) throw new InvalidArgumentError('--liveness light needs --light <file.json>')
+        try {
+          light = JSON.parse(await readFile(opts.light, 'utf8')) as { steps: LightStep[]; shown: LightShown }
+        } catch (err) {
+          throw new InvalidArgumentError(`--light: ${(err as Error).message}`)
+        }
+        const known = new Set<string>(LIGHT_COLOURS)
+        if (
+          !Array.isArray(light.steps) ||
+          !light.steps.length ||
+          !light.steps.every((s) => known.has(s.colour) && Number.isFinite(s.ms)) ||
+          !light.shown ||
+          !Array.isArray(light.shown.steps)
+        )
+          throw new InvalidArgumentError('--light: steps (colour, ms) and shown (steps, endMs) are required')
+      }
       if (opts.liveness === 'action' && !opts.actions?.length)
         throw new InvalidArgumentError('--liveness action needs --actions')
       if (opts.liveness === 'digital' && !/^[0-9]{1,12}$/.test(opts.digits ?? ''))
@@ -156,6 +179,7 @@ export function registerVisionCommands(program: Command): void {
             liveness: opts.liveness,
             actions: opts.actions,
             ...(opts.digits && { digits: opts.digits }),
+            ...(light && { light }),
             reference: opts.reference ? { path: opts.reference } : null,
             threshold: opts.threshold,
           })

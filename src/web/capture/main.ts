@@ -13,13 +13,16 @@ type Challenge =
   | { mode: 'action'; actions: Array<'blink' | 'mouth' | 'left' | 'right'> }
   | { mode: 'silent' }
   | { mode: 'digital'; digits: string }
+  | { mode: 'light'; nonce: string; count: number; baselineMs: number; revealed: number; expiresAt: string | null }
 interface Session {
   family: 'h5' | 'sdk'
   state: string
-  liveness: 'action' | 'silent' | 'digital' | null
+  liveness: 'action' | 'silent' | 'digital' | 'light' | null
   /** the ID-card step of the rule: which sides it needs, which were accepted, which comes next */
   idcard: { step: 'front' | 'both'; needed: Side[]; done: Side[]; next: Side | null } | null
   challenge: Challenge | null
+  /** light rules: the operator's rule names a mode for a person who declines the flashes */
+  lightFallback?: boolean
   attemptsUsed: number
   attemptsLeft: number
   expiresAt: string
@@ -214,6 +217,7 @@ function consentScreen() {
         audio ? h('li', { class: 'p-mic' }, t('consentAudio')) : null,
         h('li', { class: 'p-lock' }, t('consentWho', { days: info?.retentionDays ?? 3 })),
         h('li', { class: 'p-light' }, t('consentTips')),
+        s.liveness === 'light' ? h('li', { class: 'p-flash warn', id: 'flash-warning' }, t('consentFlash')) : null,
       ),
       h('p', { class: 'muted' }, t('attemptsLeft', { n: s.attemptsLeft })),
       h(
@@ -225,9 +229,25 @@ function consentScreen() {
           'primary',
           'agree',
         ),
+        s.liveness === 'light' && s.lightFallback
+          ? button(
+              () => t('declineFlash'),
+              () => void declineFlashes(),
+              'secondary',
+              'decline-flash',
+            )
+          : null,
       ),
     ),
   ])
+}
+
+/** The person declines the flashes: the server switches this verification to the rule's fallback mode. */
+async function declineFlashes() {
+  const r = await api<{ session: Session }>('POST', '/capture/api/light/decline')
+  if (isError(r.body)) return serverError(r.body)
+  session = r.body.session
+  consentScreen()
 }
 
 // ---------- ID card ----------
@@ -595,6 +615,7 @@ function recorderType(): string {
 function plan(ch: Challenge): Array<{ key: TextKey | 'digits'; ms: number }> {
   if (ch.mode === 'silent') return [{ key: 'silent', ms: 3000 }]
   if (ch.mode === 'digital') return [{ key: 'digits', ms: 1000 + ch.digits.length * 900 + 800 }]
+  if (ch.mode === 'light') return [{ key: 'light', ms: ch.baselineMs + ch.count * 700 + 600 }]
   return [{ key: 'silent', ms: 800 }, ...ch.actions.map((a) => ({ key: a as TextKey, ms: 2200 }))]
 }
 
@@ -645,6 +666,84 @@ async function runAttempt() {
 
 /** how long the recorder ran, sent with the upload: the server checks the file against it (VIDEO_TAMPERED) */
 let recordedMs = 0
+/** light mode: the challenge's nonce and when each colour appeared on screen (ms since the recorder started) */
+let lightReport: {
+  nonce: string
+  shown: { steps: Array<{ seq: number; colour: string; startMs: number }>; endMs: number }
+} | null = null
+
+/** The palette's colours as the screen shows them (the server names them; no saturated red among them). */
+const LIGHT_RGB: Record<string, string> = {
+  white: 'rgb(255,255,255)',
+  black: 'rgb(0,0,0)',
+  blue: 'rgb(0,0,255)',
+  green: 'rgb(0,255,0)',
+  yellow: 'rgb(255,255,0)',
+  cyan: 'rgb(0,255,255)',
+  magenta: 'rgb(255,0,255)',
+}
+const LIGHT_NEUTRAL = 'rgb(128,128,128)'
+/** ask for the next colour this long before the current one has had its time (the server allows 250 ms) */
+const LIGHT_LEAD_MS = 200
+
+/** The next painted frame's time (performance.now() scale): when a colour set now reaches the screen. */
+const nextPaint = () => new Promise<number>((r) => requestAnimationFrame(() => requestAnimationFrame((ts) => r(ts))))
+
+/**
+ * The light sequence, recorder running: the whole screen turns neutral grey for the baseline, then each
+ * colour the server reveals (one at a time, as it is shown) at full brightness, then grey again. The
+ * face stays visible in an oval in the middle. Returns what was shown and when, in recorder time.
+ */
+async function flashSequence(ch: Extract<Challenge, { mode: 'light' }>, t0: number): Promise<void> {
+  const flash = h('div', { class: 'flash', id: 'flash' })
+  flash.style.cssText =
+    'position:fixed;inset:0;z-index:1000;display:flex;align-items:center;justify-content:center;transition:none'
+  flash.style.background = LIGHT_NEUTRAL
+  flash.dataset.colour = 'neutral'
+  flash.dataset.seq = '-1'
+  const hole = h('div', { class: 'flash-oval' })
+  hole.style.cssText = 'width:min(46vw,46vh);height:min(60vw,60vh);border-radius:50%;overflow:hidden;background:#000'
+  const v = video
+  v.style.width = '100%'
+  v.style.height = '100%'
+  v.style.objectFit = 'cover'
+  hole.append(v)
+  flash.append(hole)
+  document.body.append(flash)
+  void v.play().catch(() => {})
+  const report: NonNullable<typeof lightReport>['shown'] = { steps: [], endMs: 0 }
+  try {
+    await sleep(ch.baselineMs)
+    let shownAt = 0
+    let prevMs = 0
+    for (let seq = 0; seq < ch.count; seq++) {
+      // ask a little before the previous colour has had its time; show it when that time is up
+      if (seq > 0) await sleep(Math.max(0, shownAt + prevMs - LIGHT_LEAD_MS - performance.now()))
+      const r = await api<{ seq: number; colour: string; ms: number }>(
+        'POST',
+        `/capture/api/light/next?nonce=${ch.nonce}&seq=${seq}`,
+      )
+      if (isError(r.body)) throw new Error(`light: ${r.body.error.reason}`)
+      if (seq > 0) await sleep(Math.max(0, shownAt + prevMs - performance.now()))
+      flash.style.background = LIGHT_RGB[r.body.colour] ?? LIGHT_NEUTRAL
+      flash.dataset.colour = r.body.colour
+      flash.dataset.seq = String(seq)
+      shownAt = await nextPaint()
+      report.steps.push({ seq, colour: r.body.colour, startMs: Math.round(shownAt - t0) })
+      prevMs = r.body.ms
+    }
+    await sleep(Math.max(0, shownAt + prevMs - performance.now()))
+    flash.style.background = LIGHT_NEUTRAL
+    flash.dataset.colour = 'neutral'
+    flash.dataset.seq = String(ch.count)
+    report.endMs = Math.round((await nextPaint()) - t0)
+    await sleep(600)
+    lightReport = { nonce: ch.nonce, shown: report }
+  } finally {
+    flash.remove()
+    v.style.cssText = ''
+  }
+}
 
 async function record(ch: Challenge): Promise<Blob> {
   const type = recorderType()
@@ -685,6 +784,17 @@ async function record(ch: Challenge): Promise<Blob> {
   void video.play().catch(() => {})
   rec.start(500)
   const t0 = performance.now()
+  lightReport = null
+  if (ch.mode === 'light') {
+    try {
+      await flashSequence(ch, t0)
+    } finally {
+      rec.stop()
+      await stopped
+    }
+    recordedMs = Math.round(performance.now() - t0)
+    return new Blob(chunks, { type: (rec.mimeType || type || 'video/webm').split(';')[0] })
+  }
   const anim = () => {
     const p = Math.min(1, (performance.now() - t0) / total)
     bar.style.width = `${(p * 100).toFixed(1)}%`
@@ -729,7 +839,10 @@ async function upload(blob: Blob): Promise<'accepted' | 'failed' | ApiError> {
       const xhr = new XMLHttpRequest()
       xhr.open(
         'POST',
-        `/capture/api/upload?token=${encodeURIComponent(token)}${recordedMs ? `&recMs=${recordedMs}` : ''}`,
+        `/capture/api/upload?token=${encodeURIComponent(token)}${recordedMs ? `&recMs=${recordedMs}` : ''}` +
+          (lightReport
+            ? `&nonce=${lightReport.nonce}&shown=${encodeURIComponent(JSON.stringify(lightReport.shown))}`
+            : ''),
       )
       xhr.setRequestHeader('content-type', type)
       xhr.timeout = 120_000

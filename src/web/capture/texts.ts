@@ -22,6 +22,16 @@ export const T = {
     en: 'Find even light, take off masks and hats, and hold the camera level with your face.',
   },
   agree: { zh: '同意并开始', en: 'Agree and start' },
+  // light-reflection liveness (issue 17)
+  consentFlash: {
+    zh: '光敏提示：录制时屏幕会以不同颜色全屏闪烁数秒（每秒最多 3 次变化，无红色闪烁）。如您有光敏性癫痫或对闪光不适，请不要继续，并联系业务方改用其他方式。',
+    en: 'Photosensitivity warning: while recording, the whole screen flashes in different colours for a few seconds (at most 3 changes a second, no red flashes). If you have photosensitive epilepsy or flashing light troubles you, do not continue, and ask the service for another way to verify.',
+  },
+  declineFlash: { zh: '不接受闪烁，改用其他方式', en: 'No flashes: verify another way' },
+  light: {
+    zh: '请保持面部在框内、靠近屏幕，屏幕闪烁时不要移开',
+    en: 'Keep your face in the oval, close to the screen, while it flashes',
+  },
   cardFrontTitle: { zh: '拍摄身份证人像面', en: 'Photograph the photo side of your ID card' },
   cardBackTitle: { zh: '拍摄身份证国徽面', en: 'Photograph the emblem side of your ID card' },
   cardHow: {

@@ -7,6 +7,7 @@ import { webhooksPage } from './webhooks.js'
 import { replayPage } from './replay.js'
 import { retentionCell } from './retention.js'
 import { jobsPage } from './jobs.js'
+import { lightSignalsCard } from './light.js'
 
 /**
  * The operator console: apps, rules, verifications, identity registry, usage. It calls the
@@ -206,7 +207,7 @@ function drawNav(active: string) {
 
 // ---------- apps ----------
 
-const SERVICES = ['h5', 'sdk', 'action', 'digital', 'silent']
+const SERVICES = ['h5', 'sdk', 'action', 'digital', 'silent', 'light']
 
 async function appsPage() {
   const apps = await api<any[]>('GET', '/v1/apps')
@@ -330,6 +331,7 @@ async function rulesPage() {
     ['silent', t('silent')],
     ['action', t('action')],
     ['digital', t('digital')],
+    ['light', t('light')],
   ])
   const compare = select('compare', [
     ['photo', t('comparePhoto')],
@@ -572,6 +574,7 @@ async function verificationPage(id: string) {
           {},
           `${t('attempt')} ${a.seq} · ${a.reason ?? a.state} · h5 ${a.codes?.h5?.code ?? '—'} / sdk ${a.codes?.sdk?.code ?? '—'}`,
         ),
+        lightSignalsCard(a.signals, a.seq, t),
         table([t('signal'), t('value')], signalRows(a.signals), { id: `signals-${a.seq}` }),
       ),
     ),

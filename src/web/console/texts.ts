@@ -271,6 +271,16 @@ export const C = {
   jobsDiedAt: { zh: '失败时间', en: 'Failed at' },
   jobsRequeue: { zh: '重新排队', en: 'Requeue' },
   jobsRequeued: { zh: '已重新排队', en: 'Queued again' },
+  // light-reflection liveness (issue 17)
+  light: { zh: '光线反射', en: 'light reflection' },
+  lightTitle: { zh: '光线活体：各颜色步骤的一致性', en: 'Light liveness: agreement per colour step' },
+  lightAgreement: { zh: '步骤一致比例', en: 'Steps agreeing' },
+  lightCorrelation: { zh: '与序列的相关性', en: 'Correlation with the sequence' },
+  lightLag: { zh: '延迟', en: 'Lag' },
+  lightStrength: { zh: '反射强度', en: 'Reflection strength' },
+  lightFlat: { zh: '平面比（侧/中）', en: 'Flatness (sides/centre)' },
+  lightBackground: { zh: '背景跟随比例', en: 'Background share' },
+  lightFailure: { zh: '结论', en: 'Outcome' },
 } satisfies Record<string, Bi>
 
 export type CKey = keyof typeof C
