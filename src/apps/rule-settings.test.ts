@@ -18,8 +18,11 @@ describe('rule settings', () => {
     expect(checkRuleSettings({ ...base, threshold: 100.5 })?.message).toBe('threshold must be a number 0-100')
     expect(checkRuleSettings({ ...base, maxAttempts: 2.5 })?.message).toBe('maxAttempts must be an integer 1-20')
     expect(checkRuleSettings({ ...base, liveness: 'psychic' })?.message).toBe(
-      'liveness must be one of action, digital, silent',
+      'liveness must be one of action, digital, silent, light',
     )
+    expect(checkRuleSettings({ ...base, lightFallback: 'silent' })?.field).toBe('lightFallback')
+    expect(checkRuleSettings({ ...base, liveness: 'light', lightFallback: 'silent' })).toBeNull()
+    expect(checkRuleSettings({ ...base, liveness: 'light', lightFallback: 'light' })?.field).toBe('lightFallback')
     expect(checkRuleSettings({ ...base, colour: 'blue' })?.field).toBe('colour')
     expect(checkRuleSettings({ ...base, compareSource: 'idcard' })).toMatchObject({
       field: 'idcardStep',
