@@ -163,7 +163,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   faces?.sync().catch((err) => log.error({ err: (err as Error).message }, 'registry face index build failed'))
   const billing = new BillingService(store)
 
-  queue = new DbJobQueue(store, log, { concurrency })
+  queue = new DbJobQueue(store, log, { concurrency, lockMs: config.jobLockMs })
   const webhooks = new WebhookService(store, vault, queue, clock, config.webhooks, log, audit)
   queue.register(webhooks.job, {
     run: (job) => webhooks.deliver(job),

@@ -73,6 +73,11 @@ export interface Config {
   metricsToken: string | null
   /** SHIREN_SQLITE_SYNC: `normal` (default, WAL synced at checkpoints) or `full` (every commit fsynced); see src/storage/db.ts */
   sqliteSync: 'normal' | 'full'
+  /**
+   * SHIREN_JOB_LOCK_MS: how long a claimed job stays locked to its process; a job whose process died
+   * (SIGKILL, power cut) is taken over by another worker when it runs out. Longer than one job lasts.
+   */
+  jobLockMs: number
 }
 
 export const ROLES = ['all', 'api', 'worker'] as const
@@ -140,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       retryForS: int(env, 'SHIREN_WEBHOOK_RETRY_FOR_S', 86_400, 0),
     },
     sqliteSync: sqliteSync(env.SHIREN_SQLITE_SYNC),
+    jobLockMs: int(env, 'SHIREN_JOB_LOCK_MS', 120_000, 1000),
     ...overrides,
   }
   if (cfg.blobStore === 's3') {
