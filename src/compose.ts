@@ -6,16 +6,17 @@ import { TicketService } from './auth/index.js'
 import { systemClock, type Clock } from './clock/index.js'
 import type { Config } from './config/index.js'
 import { PersonalDataVault, loadOrCreateKeys, randomToken } from './crypto/index.js'
-import { LocalBlobStore, openS3BlobStore, type BlobStore } from './media/index.js'
+import { LocalBlobStore, openS3BlobStore, sweepPrivateTemps, type BlobStore } from './media/index.js'
 import { DbJobQueue, type JobQueue } from './queue/index.js'
 import { RegistryFaces, RegistryService, type FaceEmbedder } from './registry/index.js'
 import {
   KyselyStore,
+  listenForJobs,
   migrateToLatest,
-  oldestQueuedJobAt,
   openDatabase,
   pingDatabase,
   type Db,
+  type JobWakeups,
   type Store,
 } from './storage/index.js'
 import {
@@ -34,7 +35,7 @@ import { BillingService } from './billing/index.js'
 import type { Logger } from './logging.js'
 import { createConsoleAuth, type ConsoleAuth } from './console-auth/index.js'
 import { RedisCache } from './cache/index.js'
-import { ShirenMetrics, runReadiness, type QueueStats, type ReadinessCheck, type ReadinessReport } from './ops/index.js'
+import { ShirenMetrics, runReadiness, type ReadinessCheck, type ReadinessReport } from './ops/index.js'
 import { WebhookService } from './webhooks/index.js'
 import { ReplayService } from './replay/index.js'
 import { PrivacyService } from './privacy/index.js'
@@ -116,6 +117,12 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   const db = openDatabase(config.databaseUrl, { sqliteSync: config.sqliteSync })
   await migrateToLatest(db)
   const store = new KyselyStore(db.kysely)
+  // decrypted media a crashed process may have left (only where temps cannot be nameless: no /proc);
+  // another process sharing the data dir may be using a fresh one, so only old ones go
+  await sweepPrivateTemps(join(config.dataDir, 'tmp'), 10 * 60_000)
+  // decrypted media a crashed process may have left (only where temps cannot be nameless: no /proc);
+  // another process sharing the data dir may be using a fresh one, so only old ones go
+  await sweepPrivateTemps(join(config.dataDir, 'tmp'), 10 * 60_000)
   const vault = new PersonalDataVault(loadOrCreateKeys(config.dataDir))
   // the whole-buffer bound of the store: every object put whole is an upload or a request body at most
   const maxWholeBytes = Math.max(64 * 1024 * 1024, config.uploadLimit, config.bodyLimit)
@@ -143,7 +150,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   let queue: DbJobQueue
   const metrics = new ShirenMetrics({
     role: config.role,
-    queueStats: () => queueStats(queue, store, db),
+    queueStats: () => queue.stats(),
     workerSlots: runsJobs ? concurrency : 0,
   })
   const tickets = new TicketService(store, vault, clock, cache)
@@ -163,7 +170,21 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
   faces?.sync().catch((err) => log.error({ err: (err as Error).message }, 'registry face index build failed'))
   const billing = new BillingService(store)
 
-  queue = new DbJobQueue(store, log, { concurrency, lockMs: config.jobLockMs })
+  // PostgreSQL: a LISTEN connection wakes this process's workers when any process queues a job;
+  // opened when the queue starts, so a process that never runs jobs holds none
+  let listener: JobWakeups | null = null
+  const wakeups = {
+    subscribe(fn: () => void) {
+      listener ??= listenForJobs(config.databaseUrl, log)
+      return listener?.subscribe(fn) ?? (() => {})
+    },
+  }
+  queue = new DbJobQueue(store, log, {
+    concurrency,
+    pollMs: config.jobPollMs,
+    heartbeatMs: config.jobHeartbeatMs,
+    wakeups,
+  })
   const webhooks = new WebhookService(store, vault, queue, clock, config.webhooks, log, audit)
   queue.register(webhooks.job, {
     run: (job) => webhooks.deliver(job),
@@ -175,6 +196,7 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     cache,
     onVerdict: (v) => metrics.verdict(v.family, v.reason, v.billable),
     outcomes: webhooks,
+    admission: { queue, maxDepth: config.queueMaxDepth },
   })
   const analysis = new AttemptAnalysis(
     store,
@@ -286,31 +308,14 @@ export async function compose(config: Config, log: Logger, opts: ComposeOptions 
     ops: { readiness: () => runReadiness(checks), metrics },
     log,
     async close() {
-      await queue.stop()
+      await queue.stop({ graceMs: config.jobGraceMs })
+      await listener?.close()
       await ocr?.close()
       await cache?.close()
       await consoleAuth.close()
       await db.close()
       blobs.close?.()
     },
-  }
-}
-
-/**
- * What /metrics reports of the queue. The PostgreSQL queue (queue branch) has `stats()`; today's
- * database queue is read directly: counts per state and the age of the oldest queued job.
- */
-async function queueStats(queue: JobQueue, store: Store, db: Db): Promise<QueueStats> {
-  const q = queue as JobQueue & { stats?: () => Promise<QueueStats> }
-  if (typeof q.stats === 'function') return q.stats()
-  const c = await store.jobs.counts()
-  const oldest = await oldestQueuedJobAt(db)
-  const at = oldest ? Date.parse(oldest) : NaN
-  return {
-    queued: c.queued ?? 0,
-    running: c.running ?? 0,
-    dead: c.failed ?? 0,
-    oldestQueuedAgeS: Number.isFinite(at) ? Math.max(0, (Date.now() - at) / 1000) : 0,
   }
 }
 

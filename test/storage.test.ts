@@ -375,7 +375,7 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
     // the lock ran out (its process died): another worker takes the job over
     const taken = await store.jobs.claim(iso(120_000), iso(180_000))
     expect(taken).toMatchObject({ id: 'j1', tries: 2 })
-    await store.jobs.complete('j1', iso())
+    await store.jobs.complete('j1', null, iso())
     expect((await store.jobs.counts()).done).toBe(1)
   })
 

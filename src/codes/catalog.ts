@@ -193,7 +193,9 @@ export const CATALOG: readonly CatalogEntry[] = deepFreeze([
     origin: 'seed',
     messageZh: '文件存储失败，请稍后重试',
     messageEn: 'Failed to store the file; please try again later',
-    reasons: ['BLOB_WRITE_FAILED'],
+    // QUEUE_BUSY: the h5 table has no busy or rate row; this one says what happened to the upload
+    // (not stored) and what to do (请稍后重试, try again later), and is not billable
+    reasons: ['BLOB_WRITE_FAILED', 'QUEUE_BUSY'],
   },
   {
     family: 'h5',
@@ -921,7 +923,9 @@ export const CATALOG: readonly CatalogEntry[] = deepFreeze([
     messageEn: 'The request rate is too high; please try again later',
     remedyZh: '针对同一个 AppID 的并发访问频率控制',
     remedyEn: 'Concurrent access under one AppID is rate-controlled.',
-    reasons: ['CONCURRENCY_LIMIT'],
+    // QUEUE_BUSY: 请求频率过高，请稍后再试 (request rate too high, try again later) is the seed's
+    // load-shedding answer; 66660021 (网络不给力 / 系统超时) would blame the network or a timeout
+    reasons: ['CONCURRENCY_LIMIT', 'QUEUE_BUSY'],
   },
   {
     family: 'sdk',

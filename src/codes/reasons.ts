@@ -17,6 +17,8 @@ export const REASONS = {
   VERSION_INVALID: 'the version parameter is not 1.0.0',
   NONCE_TICKET_TOO_FREQUENT: 'a NONCE ticket was already issued to this AppID + user id in the last 2 s',
   CONCURRENCY_LIMIT: 'the app has more verifications in flight than its concurrency limit',
+  QUEUE_BUSY:
+    'admission control: the analysis queue holds SHIREN_QUEUE_MAX_DEPTH jobs or more, so a new upload is refused, to be retried later (nothing is stored)',
   BODY_TOO_LARGE: 'the request body exceeds the size limit',
   APP_NOT_FOUND: 'the AppID does not exist',
   APP_EXPIRED: 'the app is past its validity period',

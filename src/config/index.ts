@@ -73,11 +73,14 @@ export interface Config {
   metricsToken: string | null
   /** SHIREN_SQLITE_SYNC: `normal` (default, WAL synced at checkpoints) or `full` (every commit fsynced); see src/storage/db.ts */
   sqliteSync: 'normal' | 'full'
-  /**
-   * SHIREN_JOB_LOCK_MS: how long a claimed job stays locked to its process; a job whose process died
-   * (SIGKILL, power cut) is taken over by another worker when it runs out. Longer than one job lasts.
-   */
-  jobLockMs: number
+  /** Admission control: with this many analysis jobs queued or running, new uploads are told to retry later (0 = no limit). */
+  queueMaxDepth: number
+  /** A running job's heartbeat interval; a job whose worker missed 3 beats is taken over. */
+  jobHeartbeatMs: number
+  /** How often an idle worker looks for due jobs (PostgreSQL also wakes it on every new job). */
+  jobPollMs: number
+  /** At shutdown a running job gets this long to finish before it is handed back to the queue. */
+  jobGraceMs: number
 }
 
 export const ROLES = ['all', 'api', 'worker'] as const
@@ -145,7 +148,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       retryForS: int(env, 'SHIREN_WEBHOOK_RETRY_FOR_S', 86_400, 0),
     },
     sqliteSync: sqliteSync(env.SHIREN_SQLITE_SYNC),
-    jobLockMs: int(env, 'SHIREN_JOB_LOCK_MS', 120_000, 1000),
+    queueMaxDepth: int(env, 'SHIREN_QUEUE_MAX_DEPTH', 500),
+    jobHeartbeatMs: int(env, 'SHIREN_JOB_HEARTBEAT_MS', 5000, 50),
+    // with LISTEN/NOTIFY the poll only finds retries and abandoned jobs: it can be slower
+    jobPollMs: int(env, 'SHIREN_JOB_POLL_MS', databaseUrl.startsWith('sqlite:') ? 250 : 1000, 10),
+    jobGraceMs: int(env, 'SHIREN_JOB_GRACE_MS', 30_000),
     ...overrides,
   }
   if (cfg.blobStore === 's3') {

@@ -7,6 +7,7 @@ import { capturePage, type CapturePageDeps } from './capture-page.js'
 import { cloudApi, type CloudApiDeps } from './cloud-api.js'
 import { consoleApi, type ConsoleApiDeps } from './console-api.js'
 import { managementApi, type ManagementApiDeps } from './management-api.js'
+import { jobsApi, type JobsApiDeps } from './jobs-api.js'
 import { ticketApi, TICKET_BODY_LIMIT, type TicketApiDeps } from './ticket-api.js'
 import { addSecurityHeaders } from './edge.js'
 import { observeRequests, opsApi, requestIdOf, type OpsApiDeps } from './ops-api.js'
@@ -20,6 +21,7 @@ export type HttpDeps = CloudApiDeps &
   CaptureApiDeps &
   CapturePageDeps &
   ManagementApiDeps &
+  JobsApiDeps &
   ConsoleApiDeps &
   OpsApiDeps & {
     config: Pick<Config, 'bodyLimit' | 'trustProxy'>
@@ -76,5 +78,6 @@ export async function buildApp(s: HttpDeps): Promise<FastifyInstance> {
   await app.register(managementApi, { deps: s })
   await app.register(consoleApi, { deps: s })
   await app.register(opsApi, { deps: s })
+  await app.register(jobsApi, { deps: s })
   return app
 }

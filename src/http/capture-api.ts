@@ -33,6 +33,7 @@ const STATUS: Partial<Record<Reason, number>> = {
   IMAGE_SIZE_INVALID: 413,
   FILE_FORMAT_INVALID: 415,
   SERVICE_NOT_ENABLED: 503,
+  QUEUE_BUSY: 503,
 }
 
 function statusOf(err: unknown, reason: Reason): number {
@@ -96,6 +97,9 @@ export async function captureApi(app: FastifyInstance, opts: { deps: CaptureApiD
     const reason: Reason = isReasonError(err) ? err.reason : 'SYSTEM_ERROR'
     if (!isReasonError(err)) req.log.error({ err }, 'capture api failure')
     const family = await familyOf(token(req))
+    // admission control says when to come back
+    const after = isReasonError(err) ? err.detail?.retryAfterS : undefined
+    if (typeof after === 'number') reply.header('retry-after', String(after))
     return reply
       .code(statusOf(err, reason))
       .send({ error: { ...describe(family, reason), detail: isReasonError(err) ? err.message : 'internal error' } })

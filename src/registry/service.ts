@@ -1,11 +1,8 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { ulid } from 'ulid'
 import { ReasonError } from '../codes/index.js'
 import type { PersonalDataVault } from '../crypto/index.js'
 import { maskIdNumber, maskName, validateIdNumber, validateName } from '../identity/index.js'
-import { sniffImage, type BlobStore } from '../media/index.js'
+import { openPrivateTemp, sniffImage, type BlobStore } from '../media/index.js'
 import type { RegistryPerson, Store } from '../storage/index.js'
 import { cosineToScore, farAtScore } from '../vision/index.js'
 import type { RegistryFaces } from './faces.js'
@@ -85,14 +82,13 @@ export class RegistryService {
   /** The embedding of a photo's primary face (null: no face), through the engine's workers. */
   async embedPhoto(photo: Buffer): Promise<{ faces: number; embedding: Float32Array | null }> {
     const f = this.requireFaces()
-    await mkdir(f.tmpDir, { recursive: true, mode: 0o700 })
-    const path = join(f.tmpDir, `${randomBytes(8).toString('hex')}-registry`)
+    // a photo of a person is personal data: decrypted only into a nameless temp file (src/media)
+    const temp = await openPrivateTemp(f.tmpDir, photo)
     try {
-      await writeFile(path, photo, { mode: 0o600 })
-      const r = await f.embedder.embed(path)
+      const r = await f.embedder.embed(temp.path)
       return { faces: r.faces, embedding: r.embedding ? Float32Array.from(r.embedding) : null }
     } finally {
-      await rm(path, { force: true })
+      await temp.close()
     }
   }
 

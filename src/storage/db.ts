@@ -17,6 +17,7 @@ import * as m0001 from './migrations/2026_11_23_0001_initial.js'
 import * as m0002 from './migrations/2026_12_03_0002_idcard_sides.js'
 import * as m0003 from './migrations/2026_12_06_0003_console_sessions.js'
 import * as m0004 from './migrations/2026_12_06_0004_registry_faces.js'
+import * as m0005 from './migrations/2026_12_06_0005_job_heartbeats.js'
 import * as m0006 from './migrations/2026_12_06_0006_rule_versions_audit.js'
 import * as m0007 from './migrations/2026_12_06_0007_webhooks.js'
 import * as m0008 from './migrations/2026_12_06_0008_retention.js'
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_0002_idcard_sides': m0002,
   '2026_12_06_0003_console_sessions': m0003,
   '2026_12_06_0004_registry_faces': m0004,
+  '2026_12_06_0005_job_heartbeats': m0005,
   '2026_12_06_0006_rule_versions_audit': m0006,
   '2026_12_06_0007_webhooks': m0007,
   '2026_12_06_0008_retention': m0008,
@@ -113,15 +115,55 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Db {
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() }
 }
 
+/**
+ * Brings the schema up to date, once even when several processes start together on one database:
+ * on PostgreSQL a session advisory lock (per schema) is held around the whole run, table checks
+ * included, so the second process waits and then finds nothing to do; on SQLite the run is one
+ * `BEGIN IMMEDIATE` transaction (the file's write lock, waited for with the busy timeout), which also
+ * makes a failed run leave nothing half-applied. A process that dies while holding either lock drops
+ * it with its connection.
+ */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  // Kysely looks for its migration tables in every schema unless told which: a database holding
-  // several shiren schemas (the tests' one per suite) would otherwise see another schema's tables
-  const schema =
-    db.dialect === 'postgres'
-      ? (await sql<{ s: string }>`select current_schema() as s`.execute(db.kysely)).rows[0]?.s
-      : undefined
+  if (db.dialect === 'postgres') {
+    // Kysely looks for its migration tables in every schema unless told which: a database holding
+    // several shiren schemas (the tests' one per suite) would otherwise see another schema's tables
+    const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(db.kysely)).rows[0]?.s
+    const key = `shiren:migrate:${schema ?? ''}`
+    return db.kysely.connection().execute(async (conn) => {
+      await sql`select pg_advisory_lock(hashtext(${key}))`.execute(conn)
+      try {
+        return await runMigrator(db.kysely, schema)
+      } finally {
+        await sql`select pg_advisory_unlock(hashtext(${key}))`.execute(conn)
+      }
+    })
+  }
+  return db.kysely.connection().execute(async (conn) => {
+    // another process migrating holds the write lock: wait for it (longer than the busy timeout, as a
+    // slow disk can make a first migration take a while), then find the schema up to date
+    for (const end = Date.now() + 120_000; ;) {
+      try {
+        await sql`begin immediate`.execute(conn)
+        break
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > end) throw err
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+    try {
+      const done = await runMigrator(conn, undefined)
+      await sql`commit`.execute(conn)
+      return done
+    } catch (err) {
+      await sql`rollback`.execute(conn).catch(() => {})
+      throw err
+    }
+  })
+}
+
+async function runMigrator(kysely: Kysely<Database>, schema: string | undefined): Promise<string[]> {
   const migrator = new Migrator({
-    db: db.kysely,
+    db: kysely,
     provider: new StaticMigrationProvider(),
     ...(schema && { migrationTableSchema: schema }),
     // numbers are handed out per branch and branches merge in any order: a database that already ran

@@ -1,4 +1,5 @@
 export { openDatabase, migrateToLatest, type Db, type Dialect, type OpenOptions, type SqliteSync } from './db.js'
 export { KyselyStore } from './repositories.js'
+export { listenForJobs, type JobWakeups } from './job-wakeups.js'
 export type * from './ports.js'
-export { pingDatabase, oldestQueuedJobAt } from './health.js'
+export { pingDatabase } from './health.js'

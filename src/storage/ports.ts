@@ -355,18 +355,54 @@ export interface JobRow {
   kind: string
   jobKey: string
   payload: string
-  state: 'queued' | 'running' | 'done' | 'failed'
+  /** `dead`: failed its last try (or can never run), kept with its last error until requeued */
+  state: 'queued' | 'running' | 'done' | 'dead'
   tries: number
   runAfter: string
   lastError: string | null
+  workerId: string | null
+  heartbeatAt: string | null
+  createdAt: string
+  updatedAt: string
 }
 
+/** Who claims a job, and when another worker's running job counts as abandoned. */
+export interface JobClaimant {
+  workerId: string
+  /** a running job whose heartbeat is older than this lost its worker */
+  staleBefore: string
+}
+
+export interface JobStats {
+  queued: number
+  running: number
+  dead: number
+  /** created_at of the oldest queued job, or null */
+  oldestQueuedAt: string | null
+}
+
+/**
+ * The jobs table. Every change to a running job names the worker that holds it and reports whether
+ * it still did (false: the job was taken over, and the caller's result is dropped).
+ */
 export interface JobRepository {
+  /** on PostgreSQL this also notifies the listening workers, at the commit of the caller's transaction */
   enqueue(j: { id: string; kind: string; jobKey: string; payload: string; now: string }): Promise<boolean>
-  claim(now: string, lockUntil: string): Promise<JobRow | null>
-  complete(id: string, now: string): Promise<void>
-  retry(id: string, error: string, runAfter: string, now: string): Promise<void>
-  fail(id: string, error: string, now: string): Promise<void>
+  /** the next ready job (queued and due, or running past its lock or heartbeat), now running for `by` */
+  claim(now: string, lockUntil: string, by?: JobClaimant): Promise<JobRow | null>
+  heartbeat(id: string, workerId: string, now: string, lockUntil: string): Promise<boolean>
+  complete(id: string, workerId: string | null, now: string): Promise<boolean>
+  retry(id: string, workerId: string | null, error: string, runAfter: string, now: string): Promise<boolean>
+  /** the job becomes `dead` with its last error */
+  kill(id: string, workerId: string | null, error: string, now: string): Promise<boolean>
+  /** back to queued without spending a try (a worker shutting down) */
+  release(id: string, workerId: string, now: string): Promise<boolean>
+  /** a dead job queued again with fresh tries */
+  requeue(id: string, now: string): Promise<boolean>
+  listDead(limit: number): Promise<JobRow[]>
+  stats(): Promise<JobStats>
+  /** queued jobs (due or not) plus running ones: the backlog admission control compares */
+  depth(): Promise<number>
   counts(): Promise<Record<string, number>>
 }
 

@@ -1,5 +1,6 @@
 import {
   CompiledQuery,
+  PostgresAdapter,
   SqliteAdapter,
   sql,
   type Compilable,
@@ -27,6 +28,7 @@ import type {
   IdCardRepository,
   IdCardSideRow,
   JobRepository,
+  JobClaimant,
   ConsoleSessionRepository,
   JobRow,
   LedgerRepository,
@@ -1274,7 +1276,11 @@ function consoleSessionRepository(db: Kysely<Database>): ConsoleSessionRepositor
   }
 }
 
+/** The channel the PostgreSQL queue notifies on enqueue; workers LISTEN on it (see ./job-wakeups.ts). */
+export const JOBS_CHANNEL = 'shiren_jobs'
+
 function jobRepository(db: Kysely<Database>): JobRepository {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter
   const toJob = (r: Selectable<Database['jobs']>): JobRow => ({
     id: r.id,
     kind: r.kind,
@@ -1284,7 +1290,27 @@ function jobRepository(db: Kysely<Database>): JobRepository {
     tries: num(r.tries),
     runAfter: r.run_after,
     lastError: r.last_error,
+    workerId: r.worker_id,
+    heartbeatAt: r.heartbeat_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   })
+  // ready: queued and due, or running for a worker that is gone (its lock ran out, or its heartbeat
+  // is stale). `staleBefore` is '' when the claimant gives none, which no heartbeat is older than.
+  const ready = (eb: any, now: string, staleBefore: string) =>
+    eb.or([
+      eb.and([eb('state', '=', 'queued'), eb('run_after', '<=', now)]),
+      eb.and([
+        eb('state', '=', 'running'),
+        eb.or([eb('locked_until', '<', now), eb('heartbeat_at', '<', staleBefore)]),
+      ]),
+    ])
+  /** an update of a running job, only while `workerId` still holds it (null: whoever holds it) */
+  const held = (id: string, workerId: string | null) => {
+    let q = db.updateTable('jobs').where('id', '=', id).where('state', '=', 'running')
+    if (workerId !== null) q = q.where('worker_id', '=', workerId)
+    return q
+  }
   return {
     async enqueue(j) {
       const res = await db
@@ -1301,57 +1327,166 @@ function jobRepository(db: Kysely<Database>): JobRepository {
           last_error: null,
           created_at: j.now,
           updated_at: j.now,
+          worker_id: null,
+          heartbeat_at: null,
         })
         .onConflict((oc) => oc.column('job_key').doNothing())
         .executeTakeFirst()
-      return changed(res) === 1
+      const added = changed(res) === 1
+      // NOTIFY is transactional: sent when the caller's transaction commits, dropped if it rolls back,
+      // so a worker is never woken for a job it cannot see yet
+      if (added && postgres) await sql`select pg_notify(${JOBS_CHANNEL}, ${j.kind})`.execute(db)
+      return added
     },
-    async claim(now, lockUntil) {
-      // a running job whose lock ran out belongs to a process that died: take it over
-      const ready = (eb: any) =>
-        eb.or([
-          eb.and([eb('state', '=', 'queued'), eb('run_after', '<=', now)]),
-          eb.and([eb('state', '=', 'running'), eb('locked_until', '<', now)]),
-        ])
+    async claim(now, lockUntil, by?: JobClaimant) {
+      const staleBefore = by?.staleBefore ?? ''
+      const running = {
+        state: 'running',
+        locked_until: lockUntil,
+        worker_id: by?.workerId ?? null,
+        heartbeat_at: now,
+        updated_at: now,
+      }
+      if (postgres) {
+        // one statement: the oldest ready row that no other worker has locked right now. SKIP LOCKED
+        // lets concurrent workers pass each other's candidates instead of queueing behind them, and the
+        // row lock re-checks the condition, so two workers never both claim one job.
+        const r = await db
+          .updateTable('jobs')
+          .set((eb) => ({ ...running, tries: eb('tries', '+', 1) }))
+          .where('id', '=', (eb) =>
+            eb
+              .selectFrom('jobs')
+              .select('id')
+              .where((w) => ready(w, now, staleBefore))
+              .orderBy('run_after')
+              .limit(1)
+              .forUpdate()
+              .skipLocked(),
+          )
+          .returningAll()
+          .executeTakeFirst()
+        return r ? toJob(r) : null
+      }
+      // SQLite has one writer at a time: pick a candidate, then compare-and-set it
       for (let i = 0; i < 5; i++) {
         const cand = await db
           .selectFrom('jobs')
           .selectAll()
-          .where(ready)
+          .where((eb) => ready(eb, now, staleBefore))
           .orderBy('run_after')
           .limit(1)
           .executeTakeFirst()
         if (!cand) return null
         const res = await db
           .updateTable('jobs')
-          .set((eb) => ({ state: 'running', locked_until: lockUntil, tries: eb('tries', '+', 1), updated_at: now }))
+          .set((eb) => ({ ...running, tries: eb('tries', '+', 1) }))
           .where('id', '=', cand.id)
-          .where(ready)
+          .where((eb) => ready(eb, now, staleBefore))
           .executeTakeFirst()
-        if (changed(res) === 1) return { ...toJob(cand), state: 'running', tries: num(cand.tries) + 1 }
+        if (changed(res) === 1) return { ...toJob({ ...cand, ...running }), tries: num(cand.tries) + 1 }
       }
       return null
     },
-    async complete(id, now) {
-      await db
-        .updateTable('jobs')
-        .set({ state: 'done', locked_until: null, updated_at: now })
-        .where('id', '=', id)
-        .execute()
+    async heartbeat(id, workerId, now, lockUntil) {
+      const res = await held(id, workerId)
+        .set({ heartbeat_at: now, locked_until: lockUntil, updated_at: now })
+        .executeTakeFirst()
+      return changed(res) === 1
     },
-    async retry(id, error, runAfter, now) {
-      await db
-        .updateTable('jobs')
-        .set({ state: 'queued', locked_until: null, last_error: error, run_after: runAfter, updated_at: now })
-        .where('id', '=', id)
-        .execute()
+    async complete(id, workerId, now) {
+      const res = await held(id, workerId)
+        .set({ state: 'done', locked_until: null, worker_id: null, heartbeat_at: null, updated_at: now })
+        .executeTakeFirst()
+      return changed(res) === 1
     },
-    async fail(id, error, now) {
-      await db
+    async retry(id, workerId, error, runAfter, now) {
+      const res = await held(id, workerId)
+        .set({
+          state: 'queued',
+          locked_until: null,
+          worker_id: null,
+          heartbeat_at: null,
+          last_error: error,
+          run_after: runAfter,
+          updated_at: now,
+        })
+        .executeTakeFirst()
+      return changed(res) === 1
+    },
+    async kill(id, workerId, error, now) {
+      const res = await held(id, workerId)
+        .set({
+          state: 'dead',
+          locked_until: null,
+          worker_id: null,
+          heartbeat_at: null,
+          last_error: error,
+          updated_at: now,
+        })
+        .executeTakeFirst()
+      return changed(res) === 1
+    },
+    async release(id, workerId, now) {
+      // the try this worker took is given back: stopping is not the job's failure
+      const res = await held(id, workerId)
+        .set((eb) => ({
+          state: 'queued',
+          locked_until: null,
+          worker_id: null,
+          heartbeat_at: null,
+          run_after: now,
+          tries: eb('tries', '-', 1),
+          updated_at: now,
+        }))
+        .executeTakeFirst()
+      return changed(res) === 1
+    },
+    async requeue(id, now) {
+      const res = await db
         .updateTable('jobs')
-        .set({ state: 'failed', locked_until: null, last_error: error, updated_at: now })
+        .set({ state: 'queued', tries: 0, run_after: now, updated_at: now })
         .where('id', '=', id)
+        .where('state', '=', 'dead')
+        .executeTakeFirst()
+      if (changed(res) === 1 && postgres) {
+        const r = await db.selectFrom('jobs').select('kind').where('id', '=', id).executeTakeFirst()
+        await sql`select pg_notify(${JOBS_CHANNEL}, ${r?.kind ?? ''})`.execute(db)
+      }
+      return changed(res) === 1
+    },
+    async listDead(limit) {
+      const rows = await db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('state', '=', 'dead')
+        .orderBy('updated_at', 'desc')
+        .limit(limit)
         .execute()
+      return rows.map(toJob)
+    },
+    async stats() {
+      const rows = await db
+        .selectFrom('jobs')
+        .select((eb) => ['state', eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+        .where('state', 'in', ['queued', 'running', 'dead'])
+        .groupBy('state')
+        .execute()
+      const of = (s: string) => rows.find((r) => r.state === s)
+      return {
+        queued: num(of('queued')?.n ?? 0),
+        running: num(of('running')?.n ?? 0),
+        dead: num(of('dead')?.n ?? 0),
+        oldestQueuedAt: (of('queued')?.oldest as string | undefined) ?? null,
+      }
+    },
+    async depth() {
+      const r = await db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('state', 'in', ['queued', 'running'])
+        .executeTakeFirst()
+      return num(r?.n ?? 0)
     },
     async counts() {
       const rows = await db

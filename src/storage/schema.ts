@@ -142,6 +142,10 @@ export interface JobTable {
   last_error: string | null
   created_at: string
   updated_at: string
+  /** the worker running it (null unless running) */
+  worker_id: string | null
+  /** when that worker last said it is alive */
+  heartbeat_at: string | null
 }
 
 export interface LedgerTable {

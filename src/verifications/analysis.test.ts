@@ -24,14 +24,18 @@ import { VerificationService } from './service.js'
 // that records its request; blobs and clock are fakes; the store is SQLite in memory.
 
 class FakeAnalyser implements Analyser {
-  requests: Array<AnalyseRequest & { mediaBytes: Buffer; referenceBytes: Buffer | null }> = []
-  constructor(private readonly answer: () => Promise<AnalyseResult>) {}
+  requests: Array<AnalyseRequest & { mediaBytes: Buffer; referenceBytes: Buffer | null; tmpEntries: string[] }> = []
+  constructor(
+    private readonly answer: () => Promise<AnalyseResult>,
+    private readonly tmp = '',
+  ) {}
   async analyse(req: AnalyseRequest): Promise<AnalyseResult> {
-    // the temporary files exist while the analyser runs
+    // the temporary files are readable while the analyser runs
     this.requests.push({
       ...req,
       mediaBytes: readFileSync(req.media.path),
       referenceBytes: req.reference ? readFileSync(req.reference.path) : null,
+      tmpEntries: this.tmp ? readdirSync(this.tmp) : [],
     })
     return this.answer()
   }
@@ -95,9 +99,14 @@ describe('AttemptAnalysis (fake analyser, blobs and clock; SQLite in memory)', (
 
   it('hands the analyser the decrypted media, the challenge and the threshold, then records the verdict', async () => {
     const { v, attempt, challenge, media } = await uploaded({ threshold: 75 })
-    const fake = new FakeAnalyser(passing)
+    const fake = new FakeAnalyser(passing, tmp)
     expect(await analysis(fake).run(attempt.id)).toBe('success')
     const req = fake.requests[0]!
+    // on Linux the decrypted copy never has a name: nothing in the folder even while the engine reads it
+    if (process.platform === 'linux') {
+      expect(req.tmpEntries).toEqual([])
+      expect(req.media.path).toMatch(/^\/proc\/\d+\/fd\/\d+$/)
+    }
     expect(req).toMatchObject({ liveness: 'action', threshold: 75, reference: null, media: { kind: 'video' } })
     expect(challenge.mode === 'action' && req.actions).toEqual(challenge.mode === 'action' ? challenge.actions : null)
     expect(req.mediaBytes.equals(media)).toBe(true)

@@ -1,8 +1,11 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { isReason, isReasonError, type Reason } from '../codes/index.js'
-import { BlobNotFoundError, BlobTimeoutError, type BlobStore } from '../media/index.js'
+import {
+  BlobNotFoundError,
+  BlobTimeoutError,
+  openPrivateTemp,
+  type BlobStore,
+  type PrivateTemp,
+} from '../media/index.js'
 import type { Store } from '../storage/index.js'
 import type { JobResult } from '../queue/index.js'
 import type { Attempt, Challenge, Verification } from './types.js'
@@ -30,8 +33,9 @@ export interface Judged {
 const UNAVAILABLE = new Set(['ModelMissingError', 'CapabilityNotSupportedError', 'VisionUnavailableError'])
 
 /**
- * Runs one attempt through the engine and records the verdict. Media are decrypted into a private
- * temporary file for the workers (they read files, not buffers) and removed right after.
+ * Runs one attempt through the engine and records the verdict. Media are decrypted into private
+ * temporary files for the workers (they read files, not buffers): nameless on Linux, so that no
+ * plaintext is ever left on disk, even by a crash (see openPrivateTemp in src/media).
  */
 export class AttemptAnalysis {
   constructor(
@@ -104,10 +108,7 @@ export class AttemptAnalysis {
   ): Promise<Judged> {
     const none = (reason: Reason, signals: Record<string, unknown> = {}): Judged => ({ reason, signals, result: null })
     if (!attempt.mediaBlob || !attempt.mediaKind) return none('VIDEO_FETCH_FAILED', { media: 'absent' })
-    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 })
-    const tag = randomBytes(8).toString('hex')
-    const mediaPath = join(this.tmpDir, `${tag}-media`)
-    const refPath = join(this.tmpDir, `${tag}-ref`)
+    const temps: PrivateTemp[] = []
     try {
       // the pipeline's order is the verdict's order: fetch the media, then judge it
       // the digits mode has its own code for a recording that cannot be fetched (1105)
@@ -118,7 +119,8 @@ export class AttemptAnalysis {
       if (typeof media === 'string') return none(media)
       if (!this.analyser) return none('VISION_ENGINE_UNAVAILABLE', { engine: 'not configured' })
       const analyser = this.analyser
-      await writeFile(mediaPath, media, { mode: 0o600 })
+      const mediaFile = await openPrivateTemp(this.tmpDir, media)
+      temps.push(mediaFile)
       let reference: { path: string } | null = null
       // an `idcard` rule compares with the portrait cut from the card the person showed before
       const referenceBlob =
@@ -133,12 +135,13 @@ export class AttemptAnalysis {
           v.referenceOrigin === 'registry' ? 'REGISTRY_PHOTO_READ_FAILED' : 'IMAGE_FETCH_FAILED',
         )
         if (typeof ref === 'string') return none(ref)
-        await writeFile(refPath, ref, { mode: 0o600 })
-        reference = { path: refPath }
+        const refFile = await openPrivateTemp(this.tmpDir, ref)
+        temps.push(refFile)
+        reference = { path: refFile.path }
       }
       try {
         const result = await analyser.analyse({
-          media: { path: mediaPath, kind: attempt.mediaKind },
+          media: { path: mediaFile.path, kind: attempt.mediaKind },
           liveness: rule.liveness,
           ...(challenge?.mode === 'action' && { actions: challenge.actions }),
           ...(challenge?.mode === 'digital' && { digits: challenge.digits }),
@@ -158,8 +161,7 @@ export class AttemptAnalysis {
         return none('LIVENESS_ENGINE_ERROR', { error: String((err as Error)?.message ?? err).slice(0, 200) })
       }
     } finally {
-      await rm(mediaPath, { force: true })
-      await rm(refPath, { force: true })
+      await Promise.all(temps.map((t) => t.close()))
     }
   }
 

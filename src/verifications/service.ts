@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
-import { defineJob, type JobEnqueuer } from '../queue/index.js'
+import { defineJob, type JobEnqueuer, type JobQueueAdmin } from '../queue/index.js'
 import { ReasonError, isReasonError } from '../codes/index.js'
 import { toCode, type Family, type Reason } from '../codes/index.js'
 import { newUlid, type PersonalDataVault } from '../crypto/index.js'
@@ -63,6 +63,12 @@ export interface VerificationPolicy {
   onVerdict?: (v: { family: Family; reason: Reason; billable: boolean }) => void
   /** told inside the transaction that finishes a verification (completion webhooks) */
   outcomes?: OutcomeListener | null
+  /**
+   * Admission control: with `maxDepth` (> 0) analysis jobs queued or running, a new upload is refused
+   * with QUEUE_BUSY before anything is stored, so the page retries later instead of waiting behind
+   * a backlog it would only deepen.
+   */
+  admission?: { queue: Pick<JobQueueAdmin, 'depth'>; maxDepth: number }
 }
 
 /** Whoever must hear of a finished verification in the same transaction (src/webhooks). */
@@ -484,6 +490,8 @@ export class VerificationService {
       throw new ReasonError('DAILY_LIMIT_EXCEEDED', 'this person reached the daily attempt limit')
     }
 
+    // before anything is stored: a refused upload leaves nothing behind and can simply be sent again
+    await this.admit()
     const attemptId = `att_${newUlid().toLowerCase()}`
     const mediaBlob = `${v.id}/${attemptId}.${videoKind ?? imageKind}`
     try {
@@ -540,6 +548,18 @@ export class VerificationService {
       })
     }
     return { attempt: (await this.store.attempts.get(attemptId))!, finishedAtOnce: early !== null }
+  }
+
+  /** QUEUE_BUSY (retry later, not billable) when the analysis backlog is at its limit. */
+  private async admit(): Promise<void> {
+    const a = this.policy.admission
+    if (!a || a.maxDepth <= 0) return
+    const depth = await a.queue.depth()
+    if (depth >= a.maxDepth)
+      throw new ReasonError('QUEUE_BUSY', 'the analysis queue is full: upload again in a little while', {
+        retry: true,
+        retryAfterS: 5,
+      })
   }
 
   /**

@@ -78,3 +78,18 @@ export async function databaseUrl(d: DialectName, dir: string): Promise<{ url: s
   if (d === 'sqlite') return { url: `sqlite:${join(dir, 'shiren.db')}`, drop: async () => {} }
   return freshPostgresSchema()
 }
+
+/** Cuts the PostgreSQL connections with this application_name (a database restart as a client sees it). */
+export async function terminatePostgresConnections(applicationName: string): Promise<number> {
+  const c = new pg.Client({ connectionString: PG_URL })
+  await c.connect()
+  try {
+    const r = await c.query(
+      'select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name = $1',
+      [applicationName],
+    )
+    return r.rows[0].n as number
+  } finally {
+    await c.end()
+  }
+}

@@ -6,6 +6,7 @@ import { auditPage } from './audit.js'
 import { webhooksPage } from './webhooks.js'
 import { replayPage } from './replay.js'
 import { retentionCell } from './retention.js'
+import { jobsPage } from './jobs.js'
 
 /**
  * The operator console: apps, rules, verifications, identity registry, usage. It calls the
@@ -191,6 +192,7 @@ const SECTIONS: Array<[string, CKey]> = [
   ['webhooks', 'webhooks'],
   ['audit', 'audit'],
   ['replay', 'replay'],
+  ['jobs', 'jobs'],
 ]
 
 function drawNav(active: string) {
@@ -897,6 +899,7 @@ async function route() {
         { api, t, page, table, field, input, select, notice, guarded, fmtTime, setRedraw: (f) => (redraw = f) },
         params,
       )
+    else if (section === 'jobs') await jobsPage({ api, t, btn, table, page, notice, guarded, fmtTime, root })
     else if (parts[1]) await verificationPage(decodeURIComponent(parts[1]))
     else await verificationsPage(params)
   })

@@ -253,6 +253,24 @@ export const C = {
     en: 'With a shorter retention, media and personal data older than the new period are deleted within a minute and cannot be recovered. Continue?',
   },
   retentionSave: { zh: '保存', en: 'Save' },
+  // job queue (jobs.ts)
+  jobs: { zh: '任务队列', en: 'Jobs' },
+  jobsQueued: { zh: '排队中', en: 'Queued' },
+  jobsRunning: { zh: '运行中', en: 'Running' },
+  jobsDead: { zh: '已失败（死信）', en: 'Dead' },
+  jobsOldest: { zh: '最久等待', en: 'Oldest waiting' },
+  jobsDeadTitle: { zh: '死信任务', en: 'Dead jobs' },
+  jobsDeadHint: {
+    zh: '多次重试后仍失败的任务。排除原因（如存储或数据库故障）后可重新排队。',
+    en: 'Jobs that failed their last try. Requeue one once its cause (storage or database trouble, say) is fixed.',
+  },
+  jobsKind: { zh: '类型', en: 'Kind' },
+  jobsKey: { zh: '对象', en: 'Subject' },
+  jobsTries: { zh: '尝试次数', en: 'Tries' },
+  jobsError: { zh: '最后错误', en: 'Last error' },
+  jobsDiedAt: { zh: '失败时间', en: 'Failed at' },
+  jobsRequeue: { zh: '重新排队', en: 'Requeue' },
+  jobsRequeued: { zh: '已重新排队', en: 'Queued again' },
 } satisfies Record<string, Bi>
 
 export type CKey = keyof typeof C
