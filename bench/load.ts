@@ -106,6 +106,16 @@ function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
+/** CPU seconds of a process and of the children it has waited for (ffmpeg), from /proc; null elsewhere. */
+function cpuWithChildren(pid: number | undefined): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100
+  } catch {
+    return null
+  }
+}
+
 /**
  * One measurement in a fresh client process. `serverPid`: the server's CPU time per request is
  * measured too — on a busy shared machine req/s moves with the neighbours, CPU per request much less.
@@ -324,7 +334,13 @@ function hasWorkerRole(): boolean {
 /** N attempts uploaded through an api-role server (no worker), then drained by `workers` worker processes. */
 async function drain(
   workers: number,
-): Promise<{ rate: number; seconds: number; counted: number; verdicts: Record<string, number> }> {
+): Promise<{
+  rate: number
+  seconds: number
+  counted: number
+  cpuPerAttempt: number
+  verdicts: Record<string, number>
+}> {
   const dataDir = join(work, `drain-${workers}`)
   const databaseUrl = `sqlite:${join(dataDir, 'shiren.db')}`
   mkdirSync(dataDir, { recursive: true })
@@ -353,6 +369,8 @@ async function drain(
   try {
     for (const p of starting) procs.push(await p)
     const ready = Date.now()
+    const cpu = () => procs.reduce((sum, p) => sum + (cpuWithChildren(p.child.pid) ?? NaN), 0)
+    const cpu0 = cpu()
     const t0 = Date.now()
     for (;;) {
       const rows = await s.db.kysely.selectFrom('attempts').select(['state', 'finished_at', 'reason']).execute()
@@ -363,7 +381,9 @@ async function drain(
         const span = (at.at(-1)! - ready) / 1000
         const verdicts: Record<string, number> = {}
         for (const r of done) verdicts[r.reason ?? '?'] = (verdicts[r.reason ?? '?'] ?? 0) + 1
-        return { rate: after.length / span, seconds: span, counted: after.length, verdicts }
+        // the workers' CPU (ffmpeg included) per attempt drained: what the machine had to give them
+        const cpuPerAttempt = (cpu() - cpu0) / after.length
+        return { rate: after.length / span, seconds: span, counted: after.length, verdicts, cpuPerAttempt }
       }
       const dead = procs.find((p) => p.child.exitCode !== null)
       if (dead)
@@ -445,11 +465,11 @@ try {
     else {
       const one = await drain(1)
       console.log(
-        `queue drain, 1 worker process:  ${one.rate.toFixed(2)} attempts/s (${one.counted} of ${drainN} attempts in ${one.seconds.toFixed(1)} s) ${JSON.stringify(one.verdicts)}`,
+        `queue drain, 1 worker process:  ${one.rate.toFixed(2)} attempts/s (${one.counted} of ${drainN} attempts in ${one.seconds.toFixed(1)} s, ${one.cpuPerAttempt.toFixed(2)} CPU s each) ${JSON.stringify(one.verdicts)}`,
       )
       const two = await drain(2)
       console.log(
-        `queue drain, 2 worker processes: ${two.rate.toFixed(2)} attempts/s (${two.counted} of ${drainN} attempts in ${two.seconds.toFixed(1)} s) ${JSON.stringify(two.verdicts)}; ${(two.rate / one.rate).toFixed(2)}× one`,
+        `queue drain, 2 worker processes: ${two.rate.toFixed(2)} attempts/s (${two.counted} of ${drainN} attempts in ${two.seconds.toFixed(1)} s, ${two.cpuPerAttempt.toFixed(2)} CPU s each) ${JSON.stringify(two.verdicts)}; ${(two.rate / one.rate).toFixed(2)}× one`,
       )
       console.log(`load average after the drain: ${la()}`)
     }
