@@ -332,9 +332,7 @@ function hasWorkerRole(): boolean {
 }
 
 /** N attempts uploaded through an api-role server (no worker), then drained by `workers` worker processes. */
-async function drain(
-  workers: number,
-): Promise<{
+async function drain(workers: number): Promise<{
   rate: number
   seconds: number
   counted: number
