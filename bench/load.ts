@@ -1,5 +1,6 @@
 /**
- * `npm run bench:load [-- --duration S --connections C --uploads N --db sqlite,postgres --quick --no-drain]`
+ * `npm run bench:load [-- --duration S --connections C --uploads N --db sqlite,postgres --quick --no-drain
+ *   --drain-only --drain N]`
  *
  * shiren under load from a SEPARATE process (bench/load-client.ts, autocannon) with pre-signed
  * requests, against a ceiling measured in the same run: Fastify hello-world, logger off, on the same
@@ -37,6 +38,8 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback
 }
 const quick = flag('quick')
+/** `--drain-only`: only the queue drain (no hello-world, no HTTP measurements) */
+const drainOnly = flag('drain-only')
 const duration = Number(arg('duration', quick ? '3' : '10'))
 const connections = Number(arg('connections', '32'))
 const uploads = Number(arg('uploads', quick ? '100' : '400'))
@@ -98,6 +101,16 @@ function cpuSeconds(pid: number | undefined): number | null {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
     return (Number(f[11]) + Number(f[12])) / 100
+  } catch {
+    return null
+  }
+}
+
+/** CPU seconds of a process and of the children it has waited for (ffmpeg), from /proc; null elsewhere. */
+function cpuWithChildren(pid: number | undefined): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100
   } catch {
     return null
   }
@@ -210,6 +223,9 @@ async function startShiren(
         ...process.env,
         SHIREN_DATABASE_URL: databaseUrl,
         SHIREN_MODELS_DIR: join(dataDir, 'no-models'),
+        // a worker listens only on its ops listener: on the free port too (every worker on the default
+        // 9464 would leave all but the first one dead with EADDRINUSE)
+        ...(args.includes('worker') && { SHIREN_OPS_HOST: '127.0.0.1', SHIREN_OPS_PORT: String(port) }),
         ...env,
       },
       // logs go where an operator's would: a file (stdout), not a pipe this process must drain
@@ -217,8 +233,8 @@ async function startShiren(
     },
   )
   const url = `http://127.0.0.1:${port}`
-  // a worker need not answer HTTP at all: the drain is timed from the verdicts, not from its start
-  if (!args.includes('worker')) await waitFor(`${url}/healthz`, child)
+  // a worker answers /healthz on its ops listener once its models are loaded (it listens after loading them)
+  await waitFor(`${url}/healthz`, child, args.includes('worker') ? 300_000 : 120_000)
   return { url, child, log }
 }
 
@@ -316,7 +332,13 @@ function hasWorkerRole(): boolean {
 }
 
 /** N attempts uploaded through an api-role server (no worker), then drained by `workers` worker processes. */
-async function drain(workers: number): Promise<{ rate: number; seconds: number; verdicts: Record<string, number> }> {
+async function drain(workers: number): Promise<{
+  rate: number
+  seconds: number
+  counted: number
+  cpuPerAttempt: number
+  verdicts: Record<string, number>
+}> {
   const dataDir = join(work, `drain-${workers}`)
   const databaseUrl = `sqlite:${join(dataDir, 'shiren.db')}`
   mkdirSync(dataDir, { recursive: true })
@@ -335,35 +357,47 @@ async function drain(workers: number): Promise<{ rate: number; seconds: number; 
   } finally {
     await stop(api.child)
   }
-  const procs: Server[] = []
-  for (let i = 0; i < workers; i++)
-    procs.push(
-      await startShiren(dataDir, databaseUrl, { SHIREN_MODELS_DIR: MODELS, SHIREN_WORKERS: '1' }, ['--role', 'worker']),
-    )
   const s = await compose(loadConfig({}, { dataDir, databaseUrl, modelsDir: join(dataDir, 'no-models') }), quiet)
+  // all worker processes start together; the clock starts once every one of them listens (models
+  // loaded), and counts the verdicts written after that: model loading is not queue draining
+  const starting = Array.from({ length: workers }, () =>
+    startShiren(dataDir, databaseUrl, { SHIREN_MODELS_DIR: MODELS, SHIREN_WORKERS: '1' }, ['--role', 'worker']),
+  )
+  const procs: Server[] = []
   try {
+    for (const p of starting) procs.push(await p)
+    const ready = Date.now()
+    const cpu = () => procs.reduce((sum, p) => sum + (cpuWithChildren(p.child.pid) ?? NaN), 0)
+    const cpu0 = cpu()
     const t0 = Date.now()
     for (;;) {
       const rows = await s.db.kysely.selectFrom('attempts').select(['state', 'finished_at', 'reason']).execute()
       const done = rows.filter((r) => r.state === 'finished' && r.finished_at)
       if (done.length >= drainN) {
         const at = done.map((r) => Date.parse(r.finished_at!)).sort((a, b) => a - b)
-        // from each worker's first verdict to the last one: model loading is not queue draining
-        const span = (at.at(-1)! - at[Math.min(workers, at.length) - 1]!) / 1000
+        const after = at.filter((t) => t > ready)
+        const span = (at.at(-1)! - ready) / 1000
         const verdicts: Record<string, number> = {}
         for (const r of done) verdicts[r.reason ?? '?'] = (verdicts[r.reason ?? '?'] ?? 0) + 1
-        return { rate: (drainN - workers) / span, seconds: span, verdicts }
+        // the workers' CPU (ffmpeg included) per attempt drained: what the machine had to give them
+        const cpuPerAttempt = (cpu() - cpu0) / after.length
+        return { rate: after.length / span, seconds: span, counted: after.length, verdicts, cpuPerAttempt }
       }
-      if (procs.every((p) => p.child.exitCode !== null))
+      const dead = procs.find((p) => p.child.exitCode !== null)
+      if (dead)
         throw new Error(
-          `the worker processes exited; the last log lines:\n${readFileSync(procs[0]!.log, 'utf8').slice(-2000)}`,
+          `a worker process exited (${dead.child.exitCode}); its last log lines:\n${readFileSync(dead.log, 'utf8').slice(-2000)}`,
         )
       if (Date.now() - t0 > 20 * 60_000) throw new Error('the queue did not drain in 20 minutes')
-      await new Promise((r) => setTimeout(r, 500))
+      await new Promise((r) => setTimeout(r, 200))
     }
   } finally {
     await s.close()
-    for (const p of procs) await stop(p.child)
+    for (const p of starting)
+      await p.then(
+        (x) => stop(x.child),
+        () => {},
+      )
   }
 }
 
@@ -374,10 +408,10 @@ console.log(
   `bench:load ${new Date().toISOString()} — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}; ` +
     `${duration} s per measurement, ${connections} connections, ${uploads} uploads; load average before: ${la()}`,
 )
-console.log(
-  `${'setup'.padEnd(22)} ${'endpoint'.padEnd(22)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs hello'.padStart(8)} ${'CPU µs'.padStart(7)} ${'fails'.padStart(6)}`,
-)
-try {
+async function httpPart(): Promise<void> {
+  console.log(
+    `${'setup'.padEnd(22)} ${'endpoint'.padEnd(22)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs hello'.padStart(8)} ${'CPU µs'.padStart(7)} ${'fails'.padStart(6)}`,
+  )
   const helloProc = spawn(process.execPath, ['--import', 'tsx', new URL('./load-hello.ts', import.meta.url).pathname], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -418,7 +452,10 @@ try {
     }
   }
   console.log(`load average after the HTTP part: ${la()}`)
+}
 
+try {
+  if (!drainOnly) await httpPart()
   if (!flag('no-drain')) {
     if (!hasWorkerRole()) console.log('queue drain: worker role not available in this build (`serve --role`), skipped')
     else if (!existsSync(MODELS) || !existsSync(VIDEO))
@@ -426,16 +463,18 @@ try {
     else {
       const one = await drain(1)
       console.log(
-        `queue drain, 1 worker process:  ${one.rate.toFixed(2)} attempts/s (${drainN} attempts, ${one.seconds.toFixed(1)} s) ${JSON.stringify(one.verdicts)}`,
+        `queue drain, 1 worker process:  ${one.rate.toFixed(2)} attempts/s (${one.counted} of ${drainN} attempts in ${one.seconds.toFixed(1)} s, ${one.cpuPerAttempt.toFixed(2)} CPU s each) ${JSON.stringify(one.verdicts)}`,
       )
       const two = await drain(2)
       console.log(
-        `queue drain, 2 worker processes: ${two.rate.toFixed(2)} attempts/s (${drainN} attempts, ${two.seconds.toFixed(1)} s) ${JSON.stringify(two.verdicts)}; ${(two.rate / one.rate).toFixed(2)}× one`,
+        `queue drain, 2 worker processes: ${two.rate.toFixed(2)} attempts/s (${two.counted} of ${drainN} attempts in ${two.seconds.toFixed(1)} s, ${two.cpuPerAttempt.toFixed(2)} CPU s each) ${JSON.stringify(two.verdicts)}; ${(two.rate / one.rate).toFixed(2)}× one`,
       )
       console.log(`load average after the drain: ${la()}`)
     }
   }
-  console.log(JSON.stringify({ hello: hello?.rps, rows: rows.map((r) => ({ setup: r.setup, ...r.r })) }))
+  console.log(
+    JSON.stringify({ hello: (hello as LoadResult | null)?.rps, rows: rows.map((r) => ({ setup: r.setup, ...r.r })) }),
+  )
 } finally {
   rmSync(work, { recursive: true, force: true })
 }
