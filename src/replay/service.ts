@@ -322,6 +322,12 @@ function settingsOf(r: Rule): ReplaySettings {
 }
 
 /**
+ * The liveness modes a replay may switch to: not `light`, whose verdict needs the issued colours reflected
+ * in the recording — a recording made under another mode holds none, so the replay could only fail it.
+ */
+const REPLAYABLE_LIVENESS = SUPPORTED_LIVENESS.filter((m) => m !== 'light')
+
+/**
  * The `set` of a replay request (API body or the CLI's `--set key=value`): each key checked against
  * the bounds a rule has (threshold 0–100, maxAttempts 1–20, actionCount 1–4); other rule settings are
  * refused with the reason they cannot be replayed, unknown keys as unknown.
@@ -346,7 +352,7 @@ export function parseReplaySettings(raw: Record<string, unknown>): Partial<Repla
     else if (k === 'maxAttempts') out.maxAttempts = num(k, v, 1, 20, true)
     else if (k === 'actionCount') out.actionCount = num(k, v, 1, 4, true)
     else if (k === 'duplicateAction') out.duplicateAction = oneOf(k, v, DUPLICATE_ACTIONS)
-    else if (k === 'liveness') out.liveness = oneOf(k, v, SUPPORTED_LIVENESS)
+    else if (k === 'liveness') out.liveness = oneOf(k, v, REPLAYABLE_LIVENESS)
     else if (k in NOT_REPLAYABLE_KEYS)
       throw new ReasonError('INVALID_PARAMETER', `${k} cannot be replayed: ${NOT_REPLAYABLE_KEYS[k]}`)
     else
