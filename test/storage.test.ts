@@ -222,6 +222,15 @@ describe.each(DIALECTS)('storage on %s', (dialect: DialectName) => {
     const rows = await store.registry.facesSince(start, 100)
     expect(rows.map((r) => r.revision)).toEqual([...rows.map((r) => r.revision)].sort((x, y) => x - y))
     for (const r of rows) if (r.embeddingSealed) expect(r.embeddingSealed).toMatch(/^v1:/)
+    // the rows of the candidates a search re-ranks: one query, persons without a row left out
+    const of = await store.registry.facesOf(['per_a', 'per_b', 'per_none'])
+    expect(of.map((r) => r.personId).sort()).toEqual(['per_a', 'per_b'])
+    expect(of.find((r) => r.personId === 'per_b')!.embeddingSealed).toBeNull()
+    expect(await store.registry.facesOf([])).toEqual([])
+    // a search answers the exact float cosine of the stored embedding (re-ranked), not the 8-bit one
+    const hit = (await a.search(unit(1), 1))[0]!
+    expect(hit.personId).toBe('per_a')
+    expect(hit.cosine).toBeCloseTo(1, 6)
   })
 
   it('state transitions are compare-and-set: only one of two concurrent claims wins', async () => {

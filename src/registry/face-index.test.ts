@@ -25,6 +25,18 @@ describe('FaceIndex', () => {
     expect(() => ix.upsert('bad', new Float32Array(3))).toThrow(/512/)
   })
 
+  it('keeps k hits when the search is widened, best first, the same best as the plain search', () => {
+    const ix = new FaceIndex()
+    for (let i = 1; i <= 300; i++) ix.upsert(`p${i}`, unit(i))
+    const wide = ix.search(unit(42), 3, 256)
+    expect(wide).toHaveLength(3)
+    expect(wide[0]!.personId).toBe('p42')
+    expect(wide[0]!.cosine).toBeGreaterThanOrEqual(wide[1]!.cosine)
+    expect(ix.search(unit(42), 3)[0]!.personId).toBe('p42')
+    // more asked than held: every face once
+    expect(new Set(ix.search(unit(1), 5, 1000).map((h) => h.personId)).size).toBe(5)
+  })
+
   it('answers an empty index with no hits', () => {
     expect(new FaceIndex().search(unit(1), 5)).toEqual([])
   })

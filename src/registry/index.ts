@@ -9,6 +9,6 @@ export {
   type FaceMatch,
   type DuplicateMatch,
 } from './service.js'
-export { RegistryFaces, sealEmbedding, openEmbedding } from './faces.js'
+export { RegistryFaces, sealEmbedding, openEmbedding, RERANK } from './faces.js'
 export { FaceIndex, FACE_DIMENSIONS, quantise, type FaceIndexOptions, type FaceHit } from './face-index.js'
 export { importEntries, entriesFromCsv, entriesFromFolder, type ImportReport, type ImportEntry } from './import.js'

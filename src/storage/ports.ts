@@ -295,6 +295,8 @@ export interface RegistryRepository {
   erase(personId: string): Promise<RegistryPerson | null>
   /** faces changed after a revision, in revision order (null embedding: removed) */
   facesSince(revision: number, limit: number): Promise<RegistryFaceRow[]>
+  /** the face rows of these persons (any order; persons without a row are left out) */
+  facesOf(personIds: string[]): Promise<RegistryFaceRow[]>
 }
 
 export interface RegistryFaceRow {

@@ -1172,6 +1172,16 @@ function registryRepository(db: Kysely<Database>): RegistryRepository {
         revision: num(r.revision),
       }))
     },
+    async facesOf(personIds) {
+      if (personIds.length === 0) return []
+      const rows = await db.selectFrom('registry_faces').selectAll().where('person_id', 'in', personIds).execute()
+      return rows.map((r) => ({
+        personId: r.person_id,
+        embeddingSealed: r.embedding_sealed,
+        model: r.model,
+        revision: num(r.revision),
+      }))
+    },
   }
 }
 
