@@ -1,22 +1,16 @@
 import { h } from '../shared/i18n.js'
-import type { CKey } from './texts.js'
+import type { ConsoleKit } from './kit.js'
 
 /**
  * The console's job queue view: how many analysis jobs wait and run, how long the oldest has waited,
  * and the dead letters (jobs that failed their last try) with their last error and a requeue button.
  * It reads GET /console/api/jobs and posts /console/api/jobs/<id>/requeue; main.ts hands it its helpers.
  */
-export interface JobsPageUi {
-  api<R = any>(method: string, path: string, body?: unknown): Promise<R>
-  t(k: CKey, vars?: Record<string, string | number>): string
-  btn(label: string, onClick: () => void, kind?: string, id?: string): HTMLElement
-  table(head: string[], rows: Array<Array<Node | string>>, opts?: { id?: string }): HTMLElement
-  page(title: string, ...children: Array<Node | null>): void
-  notice(text: string, kind?: 'ok' | 'err', id?: string): HTMLElement
-  guarded(fn: () => Promise<void>): Promise<void>
-  fmtTime(iso: string | null): string
-  root: HTMLElement
-}
+/** the helpers of main.ts this view uses (src/web/console/kit.ts) */
+export type JobsPageUi = Pick<
+  ConsoleKit,
+  'api' | 't' | 'btn' | 'table' | 'page' | 'notice' | 'guarded' | 'fmtTime' | 'root'
+>
 
 interface Overview {
   stats: { queued: number; running: number; dead: number; oldestQueuedAgeS: number }

@@ -1,5 +1,5 @@
 import { h } from '../shared/i18n.js'
-import type { CKey } from './texts.js'
+import type { ConsoleKit } from './kit.js'
 
 /**
  * The console's what-if replay: pick a rule, change some of its settings, and see which stored
@@ -7,19 +7,11 @@ import type { CKey } from './texts.js'
  * and new code and similarity, and those whose media are purged (not replayable). It calls
  * POST /v1/rules/{id}/replay, which writes nothing. main.ts hands over its helpers.
  */
-export interface ReplayPageUi {
-  api<R = any>(method: string, path: string, body?: unknown): Promise<R>
-  t(k: CKey, vars?: Record<string, string | number>): string
-  page(title: string, ...children: Array<Node | null>): void
-  table(head: string[], rows: Array<Array<Node | string>>, opts?: { id?: string }): HTMLElement
-  field(label: string, input: HTMLElement, hint?: string): HTMLElement
-  input(name: string, attrs?: Record<string, string>): HTMLInputElement
-  select(name: string, options: Array<[string, string]>, value?: string): HTMLSelectElement
-  notice(text: string, kind?: 'ok' | 'err', id?: string): HTMLElement
-  guarded(fn: () => Promise<void>): Promise<void>
-  fmtTime(iso: string | null): string
-  setRedraw(fn: () => void): void
-}
+/** the helpers of main.ts this view uses (src/web/console/kit.ts) */
+export type ReplayPageUi = Pick<
+  ConsoleKit,
+  'api' | 't' | 'page' | 'table' | 'field' | 'input' | 'select' | 'notice' | 'guarded' | 'fmtTime' | 'setRedraw'
+>
 
 interface Rule {
   ruleId: string

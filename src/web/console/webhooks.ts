@@ -1,25 +1,16 @@
 import { h } from '../shared/i18n.js'
-import type { CKey } from './texts.js'
+import type { ConsoleKit } from './kit.js'
 
 /**
  * The console's webhook page: an app's completion webhook (URL, signing secret and its rotation with
  * an overlap) and its delivery log, one row per event with every try and a retry button. main.ts
  * hands over its helpers, so this page looks and behaves like the others.
  */
-export interface WebhookPageUi {
-  api<R = any>(method: string, path: string, body?: unknown): Promise<R>
-  t(k: CKey, vars?: Record<string, string | number>): string
-  page(title: string, ...children: Array<Node | null>): void
-  table(head: string[], rows: Array<Array<Node | string>>, opts?: { id?: string }): HTMLElement
-  btn(label: string, onClick: () => void, kind?: string, id?: string): HTMLButtonElement
-  field(label: string, input: HTMLElement, hint?: string): HTMLElement
-  input(name: string, attrs?: Record<string, string>): HTMLInputElement
-  select(name: string, options: Array<[string, string]>, value?: string): HTMLSelectElement
-  notice(text: string, kind?: 'ok' | 'err', id?: string): HTMLElement
-  guarded(fn: () => Promise<void>): Promise<void>
-  fmtTime(iso: string | null): string
-  setRedraw(fn: () => void): void
-}
+/** the helpers of main.ts this view uses (src/web/console/kit.ts) */
+export type WebhookPageUi = Pick<
+  ConsoleKit,
+  'api' | 't' | 'page' | 'table' | 'btn' | 'field' | 'input' | 'select' | 'notice' | 'guarded' | 'fmtTime' | 'setRedraw'
+>
 
 interface Delivery {
   id: string
