@@ -434,7 +434,7 @@ describe.skipIf(why.length > 0)('2 api + 2 worker processes on PostgreSQL, Redis
     )
     expect(leftovers.map(rel), 'media or temporary files left in a data dir').toEqual([])
     // and no video anywhere on them, TMPDIR included (MP4 'ftyp' box, WebM/Matroska EBML header), nothing as
-    // large as a recording (the speech models' token lists and the libraries' own files are allowed there)
+    // large as a recording (the libraries' own files are allowed there)
     const head = (f: string) => {
       const fd = openSync(f, 'r')
       const b = Buffer.alloc(16)

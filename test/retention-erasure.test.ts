@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import sharp from 'sharp'
@@ -152,6 +152,7 @@ for (const { dialect, store } of setups) {
     })
     afterAll(async () => {
       await srv?.close()
+      if (srv) rmSync(srv.dataDir, { recursive: true, force: true })
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k]
         else process.env[k] = v

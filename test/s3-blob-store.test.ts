@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -57,7 +57,10 @@ describe.each(await dialects())('media in an S3 bucket (%s)', (dialect) => {
       },
     })
   })
-  afterAll(async () => srv?.close())
+  afterAll(async () => {
+    await srv?.close()
+    if (srv) rmSync(srv.dataDir, { recursive: true, force: true })
+  })
 
   it('the reference photo and the recording go to the bucket, sealed, none to local disk; retention deletes them there', async () => {
     const { app, secret } = await srv.shiren.apps.createApp({ name: 's3' })
@@ -142,6 +145,17 @@ describe('a bucket that fails', () => {
       expect(mediaFilesOnDisk(srv.dataDir)).toEqual([])
     } finally {
       await srv.close()
+      rmSync(srv.dataDir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('the test S3 server', () => {
+  it('keeps its objects in a temp folder of its own, which close() removes', async () => {
+    const own = await startS3('shiren-own')
+    await own.putRaw('a/b.bin', Buffer.from('x'))
+    expect(readdirSync(own.directory).length).toBeGreaterThan(0)
+    await own.close()
+    expect(existsSync(own.directory)).toBe(false)
   })
 })

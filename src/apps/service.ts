@@ -46,6 +46,12 @@ export type RulePatch = Partial<RuleSettings>
 /** who did it, when nobody said: shiren itself (tests, the demo app at first start) */
 const SYSTEM: AuditBy = { actor: 'system' }
 
+/** the name the demo app is recorded under (and its name as an app) */
+const DEMO = 'demo'
+
+/** another process recorded the demo app first: this one's is rolled back */
+class DemoRecordedMeanwhile extends Error {}
+
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
 export function publicApp(a: AppRow): App {
@@ -63,6 +69,50 @@ export class AppService {
   ) {}
 
   async createApp(input: NewAppInput, by: AuditBy = SYSTEM): Promise<{ app: App; secret: string }> {
+    return this.insertApp(this.store, input, by)
+  }
+
+  /**
+   * The demo app and its rule, printed at start-up so that a newcomer can call the API at once: made
+   * on the first start, found on the next. Processes starting together on one empty database agree on
+   * one: each makes an app and a rule and records them under the name `demo` in the same transaction;
+   * the name is a unique key, so all but the first record nothing and roll their app back, then read
+   * the first one's. A database from before the record keeps its earliest app named demo.
+   */
+  async ensureDemo(): Promise<{ appId: string; secret: string; ruleId: string }> {
+    for (;;) {
+      const known = await this.store.apps.wellKnown(DEMO)
+      if (known) return { appId: known.appId, secret: (await this.secretOf(known.appId))!.secret, ruleId: known.ruleId }
+      await this.store
+        .transaction(
+          async (tx) => {
+            const earlier = (await tx.apps.list()).find((a) => a.name === DEMO)
+            const appId = earlier?.appId ?? (await this.insertApp(tx, { name: DEMO }, SYSTEM)).app.appId
+            const rule =
+              (await tx.rules.list(appId))[0] ??
+              (await this.insertRule(
+                tx,
+                {
+                  appId,
+                  name: 'demo: action liveness + reference photo',
+                  liveness: 'action',
+                  compareSource: 'photo',
+                },
+                SYSTEM,
+              ))
+            if (!(await tx.apps.recordWellKnown(DEMO, appId, rule.ruleId))) throw new DemoRecordedMeanwhile()
+          },
+          // SQLite: a process that started together with this one holds the write lock or wrote first
+          { retryForMs: 60_000 },
+        )
+        .catch((err: unknown) => {
+          // the first one's record is committed: the next round reads it
+          if (!(err instanceof DemoRecordedMeanwhile)) throw err
+        })
+    }
+  }
+
+  private async insertApp(store: Store, input: NewAppInput, by: AuditBy): Promise<{ app: App; secret: string }> {
     const name = input.name.trim()
     if (!name || name.length > 128) throw new ReasonError('INVALID_PARAMETER', 'name must be 1-128 characters')
     const services = input.services ?? [...SERVICES]
@@ -81,11 +131,11 @@ export class AppService {
     for (let i = 0; i < 5; i++) {
       // WBappid-style: 8 characters, as the ticket-flow clients expect
       const appId = `IDA${randomToken(5, UPPER)}`
-      if (await this.store.apps.get(appId)) continue
+      if (await store.apps.get(appId)) continue
       const dailyLimitPerPerson = limit(input.dailyLimitPerPerson, 'dailyLimitPerPerson')
       const concurrencyLimit = limit(input.concurrencyLimit, 'concurrencyLimit')
       const retentionDays = checkRetentionDays(input.retentionDays ?? null)
-      await this.store.transaction(async (tx) => {
+      await store.transaction(async (tx) => {
         await tx.apps.insert({
           appId,
           name,
@@ -106,7 +156,7 @@ export class AppService {
           tx,
         )
       })
-      const app = await this.store.apps.get(appId)
+      const app = await store.apps.get(appId)
       return { app: publicApp(app!), secret }
     }
     throw new ReasonError('DB_INSERT_FAILED', 'could not allocate a unique AppID')
@@ -179,7 +229,11 @@ export class AppService {
   }
 
   async createRule(input: NewRuleInput, by: AuditBy = SYSTEM): Promise<Rule> {
-    if (!(await this.store.apps.get(input.appId))) throw new ReasonError('APP_NOT_FOUND', `no app ${input.appId}`)
+    return this.insertRule(this.store, input, by)
+  }
+
+  private async insertRule(store: Store, input: NewRuleInput, by: AuditBy): Promise<Rule> {
+    if (!(await store.apps.get(input.appId))) throw new ReasonError('APP_NOT_FOUND', `no app ${input.appId}`)
     const { appId: _app, name, ...given } = input
     const settings = {
       ...RULE_DEFAULTS,
@@ -188,7 +242,7 @@ export class AppService {
     } as RuleSettings
     checkOrThrow(settings)
     const ruleId = randomToken(12, UPPER)
-    await this.store.transaction(async (tx) => {
+    await store.transaction(async (tx) => {
       await tx.rules.insert({ ruleId, appId: input.appId, ...settings }, by.actor)
       await this.audit.record(
         {
@@ -200,7 +254,7 @@ export class AppService {
         tx,
       )
     })
-    return (await this.store.rules.get(ruleId))!
+    return (await store.rules.get(ruleId))!
   }
 
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { SherpaDigitVerifier, SPEECH_ZH_DIR } from './sherpa-digits.js'
 import { decodeAudio } from './decode.js'
@@ -27,4 +28,30 @@ describe.skipIf(!ready)('built-in digit verifier (sherpa-onnx, Mandarin)', () =>
     const silent = await v.verify(new Float32Array(48000), '3581')
     expect(silent).toMatchObject({ pass: false, heard: null, unheard: 4 })
   }, 120_000)
+})
+
+const hasModel = existsSync(modelDir)
+/** one speaker saying 一 (yī) */
+const one = join(shared, 'data', 'speech', 'zh', 'josehung', '1_0.wav')
+if (!hasModel) console.log(`SKIP the digit verifier's temp-file test: ${modelDir} is absent`)
+
+describe.skipIf(!hasModel)('built-in digit verifier: files', () => {
+  it('leaves nothing in the temp directory: its token list and hotwords are handed over in memory', async () => {
+    // a temp directory of this test's own, so that other processes' files do not count
+    const tmp = mkdtempSync(join(tmpdir(), 'shiren-digits-tmp-'))
+    const saved = process.env.TMPDIR
+    process.env.TMPDIR = tmp
+    try {
+      expect(tmpdir()).toBe(tmp)
+      const v = SherpaDigitVerifier.load(modelDir)
+      // and it decodes with them: a spoken digit is heard, digital silence is not
+      if (existsSync(one)) expect(await v.recognise((await decodeAudio(one)).pcm)).toBe('1')
+      expect(await v.verify(new Float32Array(16000), '3581')).toMatchObject({ pass: false, heard: null })
+      expect(readdirSync(tmp)).toEqual([])
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = saved
+      rmSync(tmp, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

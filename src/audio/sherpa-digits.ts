@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DigitRecognizer, DigitVerification } from './recognizer.js'
 
@@ -187,7 +186,9 @@ export class SherpaDigitVerifier implements DigitRecognizer {
    * Load from `<modelsDir>/speech-zh-…/` (the caller has checked the files exist). sherpa-onnx splits
    * hotwords into characters, so multi-character pinyin tokens such as `íng` cannot be written as
    * hotwords: a copy of tokens.txt with every token renamed to one private-use character (same
-   * ids) lets them be written, and the output is mapped back. Decoding itself is unchanged.
+   * ids) lets them be written, and the output is mapped back. Decoding itself is unchanged. The
+   * renamed token list and the hotwords are handed to sherpa-onnx as strings (its tokensBuf and
+   * hotwordsBuf, sizes in UTF-8 bytes), not as files: nothing is left in the temp directory.
    */
   static load(modelDir: string): SherpaDigitVerifier {
     const sherpa = requireCjs('sherpa-onnx-node') as {
@@ -203,12 +204,11 @@ export class SherpaDigitVerifier implements DigitRecognizer {
       back.set(c, t!)
       return `${c} ${id}`
     })
-    const dir = mkdtempSync(join(tmpdir(), 'shiren-speech-'))
-    writeFileSync(join(dir, 'tokens.txt'), lines.join('\n') + '\n')
-    const hot = [...new Set(SYLLABLES.map(([, s]) => s.map((t) => fwd.get(t)).join(' ')))]
-      .map((s) => `${s} :${DIGITS_DECODING.hotwordScore}`)
-      .join('\n')
-    writeFileSync(join(dir, 'hotwords.txt'), hot + '\n')
+    const tokens = lines.join('\n') + '\n'
+    const hotwords =
+      [...new Set(SYLLABLES.map(([, s]) => s.map((t) => fwd.get(t)).join(' ')))]
+        .map((s) => `${s} :${DIGITS_DECODING.hotwordScore}`)
+        .join('\n') + '\n'
     const rec = new sherpa.OnlineRecognizer({
       featConfig: { sampleRate: 16000, featureDim: 80 },
       modelConfig: {
@@ -217,7 +217,8 @@ export class SherpaDigitVerifier implements DigitRecognizer {
           decoder: join(modelDir, SPEECH_ZH_FILES.decoder),
           joiner: join(modelDir, SPEECH_ZH_FILES.joiner),
         },
-        tokens: join(dir, 'tokens.txt'),
+        tokensBuf: tokens,
+        tokensBufSize: Buffer.byteLength(tokens),
         numThreads: 1,
         provider: 'cpu',
         debug: 0,
@@ -225,7 +226,8 @@ export class SherpaDigitVerifier implements DigitRecognizer {
       },
       decodingMethod: 'modified_beam_search',
       maxActivePaths: DIGITS_DECODING.maxActivePaths,
-      hotwordsFile: join(dir, 'hotwords.txt'),
+      hotwordsBuf: hotwords,
+      hotwordsBufSize: Buffer.byteLength(hotwords),
       hotwordsScore: DIGITS_DECODING.hotwordScore,
       enableEndpoint: 0,
     })

@@ -124,7 +124,7 @@ program
       )
       return
     }
-    const demo = await ensureDemo(running.shiren)
+    const demo = await running.shiren.apps.ensureDemo()
     const lines = [
       '',
       `shiren is running at ${running.url}${cfg.role === 'api' ? ' (role api: HTTP only, analysis on the workers)' : ''}`,
@@ -176,30 +176,6 @@ function drainOnSignals(running: Awaited<ReturnType<typeof startServer>>, log: R
   }
   process.on('SIGINT', () => drain('SIGINT'))
   process.on('SIGTERM', () => drain('SIGTERM'))
-}
-
-/** A ready-made app so that a newcomer can call the API right after the first start. */
-async function ensureDemo(s: Shiren): Promise<{ appId: string; secret: string; ruleId: string }> {
-  const apps = await s.apps.listApps()
-  let demo = apps.find((a) => a.name === 'demo')
-  let secret: string
-  if (!demo) {
-    const created = await s.apps.createApp({ name: 'demo' })
-    demo = created.app
-    secret = created.secret
-  } else {
-    secret = (await s.apps.secretOf(demo.appId))!.secret
-  }
-  const rules = await s.apps.listRules(demo.appId)
-  const rule =
-    rules[0] ??
-    (await s.apps.createRule({
-      appId: demo.appId,
-      name: 'demo: action liveness + reference photo',
-      liveness: 'action',
-      compareSource: 'photo',
-    }))
-  return { appId: demo.appId, secret, ruleId: rule.ruleId }
 }
 
 program

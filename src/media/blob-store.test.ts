@@ -1,5 +1,5 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -35,7 +35,14 @@ interface Impl {
   broken(): BlobStore
 }
 
-const folderRoot = tempDir('shiren-blobs-')
+/** the suite's temp folders, removed after it */
+const folders: string[] = []
+const folder = () => {
+  const dir = tempDir('shiren-blobs-')
+  folders.push(dir)
+  return dir
+}
+const folderRoot = folder()
 const impls: Impl[] = [
   {
     name: 'folder',
@@ -46,7 +53,7 @@ const impls: Impl[] = [
       writeFileSync(join(folderRoot, key), body)
     },
     broken: () => {
-      const file = join(tempDir('shiren-blobs-'), 'not-a-folder')
+      const file = join(folder(), 'not-a-folder')
       writeFileSync(file, '')
       return new LocalBlobStore(join(file, 'media'), vault)
     },
@@ -84,6 +91,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await s3?.close()
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true })
 })
 
 /** deterministic pseudo-random pieces (an AES-CTR keystream: incompressible, unlike zeros) */

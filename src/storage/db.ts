@@ -22,6 +22,7 @@ import * as m0006 from './migrations/2026_12_06_0006_rule_versions_audit.js'
 import * as m0007 from './migrations/2026_12_06_0007_webhooks.js'
 import * as m0008 from './migrations/2026_12_06_0008_retention.js'
 import * as m0011 from './migrations/2026_12_06_0011_challenge_issued_at.js'
+import * as m0012 from './migrations/2026_12_06_0012_well_known_apps.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_06_0007_webhooks': m0007,
   '2026_12_06_0008_retention': m0008,
   '2026_12_06_0011_challenge_issued_at': m0011,
+  '2026_12_06_0012_well_known_apps': m0012,
 }
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -113,6 +115,16 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Db {
   const pool = new pg.Pool({ connectionString: url, max: 10 })
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() }
+}
+
+/**
+ * A write that lost to another connection's and may simply be run again: SQLite's write lock held
+ * past the busy timeout, or a transaction whose snapshot another process wrote past (SQLITE_BUSY_*);
+ * PostgreSQL's serialization failure or deadlock (40001, 40P01).
+ */
+export function isWriteContention(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code === '40001' || code === '40P01')
 }
 
 /**

@@ -35,6 +35,14 @@ export interface AppRepository {
       >
     >,
   ): Promise<void>
+  /** the app and rule recorded under a name of shiren's own ('demo'), or null */
+  wellKnown(name: string): Promise<{ appId: string; ruleId: string } | null>
+  /**
+   * Records this app and rule under the name unless some are recorded already (insert-or-ignore on
+   * the name's unique key): true when this call recorded them. In a transaction, a concurrent one
+   * recording the same name waits for this one to end (PostgreSQL) or fails busy (SQLite).
+   */
+  recordWellKnown(name: string, appId: string, ruleId: string): Promise<boolean>
 }
 
 /** A new rule: its settings (enabled unless said otherwise) become version 1. */
@@ -483,6 +491,16 @@ export interface WebhookRepository {
   deletePurged(now: string): Promise<number>
 }
 
+export interface TransactionOptions {
+  /**
+   * Run the transaction again, after a short random pause, while it loses to another connection's
+   * write (SQLite: the write lock held past the busy timeout, or written past this transaction's
+   * snapshot; PostgreSQL: a serialization failure or deadlock), for up to this long. Default 0: the
+   * loss is thrown. Only for transactions that may simply be run again.
+   */
+  retryForMs?: number
+}
+
 export interface Store {
   apps: AppRepository
   rules: RuleRepository
@@ -497,7 +515,7 @@ export interface Store {
   jobs: JobRepository
   consoleSessions: ConsoleSessionRepository
   webhooks: WebhookRepository
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>
+  transaction<T>(fn: (tx: Store) => Promise<T>, opts?: TransactionOptions): Promise<T>
   /**
    * After an erasure: make deleted rows physically gone where the engine keeps copies (SQLite: its
    * write-ahead log is checkpointed into the file, where secure_delete zeroed them, and truncated).

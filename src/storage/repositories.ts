@@ -37,6 +37,7 @@ import type {
   RegistryRepository,
   RuleRepository,
   Store,
+  TransactionOptions,
   TicketRepository,
   TicketRow,
   UsageRow,
@@ -44,6 +45,7 @@ import type {
   WebhookRepository,
 } from './ports.js'
 import { webhookRepository } from './webhook-repository.js'
+import { isWriteContention } from './db.js'
 import { readRuleSettings, writeRuleSettings, type Rule, type RuleSettings, type Service } from '../apps/types.js'
 import type { Attempt, Challenge, Verification, VerificationState } from '../verifications/types.js'
 import type { Reason } from '../codes/index.js'
@@ -350,9 +352,18 @@ export class KyselyStore implements Store {
     this.webhooks = webhookRepository(db)
   }
 
-  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Store) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
     if (this.inTransaction) return fn(this)
-    return this.db.transaction().execute((trx) => fn(new KyselyStore(trx, true)))
+    const end = Date.now() + (opts.retryForMs ?? 0)
+    for (;;) {
+      try {
+        return await this.db.transaction().execute((trx) => fn(new KyselyStore(trx, true)))
+      } catch (err) {
+        if (!isWriteContention(err) || Date.now() >= end) throw err
+        // random, so that the processes that collided do not collide again
+        await new Promise((r) => setTimeout(r, 20 + Math.random() * 80))
+      }
+    }
   }
 
   async scrub(): Promise<void> {
@@ -429,6 +440,22 @@ function appRepository(db: Kysely<Database>): AppRepository {
         })
         .where('app_id', '=', appId)
         .execute()
+    },
+    async wellKnown(name) {
+      const r = await db
+        .selectFrom('well_known_apps')
+        .select(['app_id', 'rule_id'])
+        .where('name', '=', name)
+        .executeTakeFirst()
+      return r ? { appId: r.app_id, ruleId: r.rule_id } : null
+    },
+    async recordWellKnown(name, appId, ruleId) {
+      const r = await db
+        .insertInto('well_known_apps')
+        .values({ name, app_id: appId, rule_id: ruleId, created_at: new Date().toISOString() })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst()
+      return Number(r.numInsertedOrUpdatedRows ?? 0) === 1
     },
   }
 }

@@ -20,6 +20,14 @@ export interface AppTable {
   retention_days: number | null
 }
 
+/** an app (and its rule) shiren made and finds again by a name of its own, e.g. 'demo' */
+export interface WellKnownAppTable {
+  name: string
+  app_id: string
+  rule_id: string
+  created_at: string
+}
+
 export interface RuleTable {
   rule_id: string
   app_id: string
@@ -252,6 +260,7 @@ export interface WebhookDeliveryTable {
 
 export interface Database {
   apps: AppTable
+  well_known_apps: WellKnownAppTable
   rules: RuleTable
   rule_versions: RuleVersionTable
   audit_log: AuditLogTable

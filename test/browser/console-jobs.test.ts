@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { startTestServer, type TestServer } from '../support/server.js'
 import { setAdminPassword } from '../../src/console-auth/index.js'
-import { DESKTOP, ensureWebBuild, hasChromium, launch, openPage, shot } from './support.js'
+import { DESKTOP, PHONE, ensureWebBuild, hasChromium, launch, openPage, shot } from './support.js'
 
 if (!hasChromium)
   console.warn('[skip] /usr/bin/chromium is absent (apt-get install -y chromium): the console jobs test is skipped')
@@ -60,6 +60,29 @@ describe.skipIf(!hasChromium)('console jobs page in Chromium', () => {
     expect(await page.textContent('#jobs-dead')).toBe('0')
     expect(await page.textContent('#jobs-queued')).toBe('2')
     expect(await srv.shiren.store.jobs.counts()).toEqual({ queued: 2 })
+    // at phone width the navigation (nine sections and the logout button) stays inside the screen: it
+    // wraps onto more rows, and neither it nor the page scrolls sideways
+    await page.setViewportSize(PHONE)
+    const fit = await page.evaluate(() => {
+      const nav = document.getElementById('nav')!
+      const items = [...nav.children].map((e) => e.getBoundingClientRect())
+      return {
+        viewport: window.innerWidth,
+        page: document.documentElement.scrollWidth,
+        nav: { scroll: nav.scrollWidth, client: nav.clientWidth },
+        items: items.length,
+        rightmost: Math.max(...items.map((r) => r.right)),
+        rows: new Set(items.map((r) => Math.round(r.top))).size,
+      }
+    })
+    await shot(page, 'console-jobs-en-phone')
+    expect(fit.items).toBe(10)
+    expect(fit.page, 'the page scrolls sideways').toBeLessThanOrEqual(fit.viewport)
+    expect(fit.nav.scroll, 'the navigation scrolls sideways').toBeLessThanOrEqual(fit.nav.client)
+    expect(fit.rightmost, 'a navigation entry is past the right edge').toBeLessThanOrEqual(fit.viewport)
+    expect(fit.rows).toBeGreaterThan(1)
+    await page.setViewportSize(DESKTOP)
+
     // no script error and no CSP refusal (the 401 of the first session check before login is expected)
     expect(problems.filter((p) => !p.startsWith('Failed to load resource'))).toEqual([])
   })

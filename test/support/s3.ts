@@ -1,4 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { rmSync } from 'node:fs'
 import S3rver from 's3rver'
 import { tempDir } from './env.js'
 
@@ -14,6 +15,8 @@ export interface TestS3 {
   endpoint: string
   bucket: string
   region: string
+  /** the temp folder that holds its objects: close() removes it */
+  directory: string
   credentials: { accessKeyId: string; secretAccessKey: string }
   /** what the AWS SDK reads from the environment, for a shiren configured the usual way */
   env: Record<string, string>
@@ -25,10 +28,11 @@ export interface TestS3 {
 }
 
 export async function startS3(bucket = 'shiren-test'): Promise<TestS3> {
+  const directory = tempDir('shiren-s3-')
   const server = new S3rver({
     address: '127.0.0.1',
     port: 0,
-    directory: tempDir('shiren-s3-'),
+    directory,
     silent: true,
     configureBuckets: [{ name: bucket }],
   })
@@ -42,6 +46,7 @@ export async function startS3(bucket = 'shiren-test'): Promise<TestS3> {
     endpoint,
     bucket,
     region,
+    directory,
     credentials,
     env: {
       AWS_ENDPOINT_URL_S3: endpoint,
@@ -62,6 +67,7 @@ export async function startS3(bucket = 'shiren-test'): Promise<TestS3> {
       closed = true
       client.destroy()
       await server.close()
+      rmSync(directory, { recursive: true, force: true })
     },
   }
 }
