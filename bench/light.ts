@@ -3,6 +3,9 @@
  *
  *   nice -n 10 npm run bench:light [-- --per-clip 40 --attacks 110 --seed 17]
  *
+ * One part per process on a shared machine (`--only genuine|attacks|attempt`); ≥ 600 attacks a set as
+ * several processes with their own seeds, counts added up (docs/benchmarks.md: three × `--attacks 200`).
+ *
  * Genuine: real clips (../shared/data/videos, section E first) tinted physically by the issued colours
  * (test/support/light-synth.ts states the model); attacks from the same clips. Each sample: render the
  * frames at the light mode's sampling rate, measure them as the engine does (measureLightFrame on the
