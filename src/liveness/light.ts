@@ -9,21 +9,22 @@ import { median } from './timeline.js'
  * frame (`measureLightFrame`) with the face box of the vision scan.
  *
  * What is measured, and why (docs in README "Light-reflection liveness"):
- * - per frame, the linear-light mean colour of the face skin and of the background (everything outside
- *   the face box grown 1.8×). The screen is 25–70 cm from the face and metres from the wall behind: its
- *   light changes the face and barely the background. Auto exposure and auto white balance multiply
+ * - per frame, the linear-light mean colour of the face skin and of the background (beside and above
+ *   the face box grown 1.8×; the screen lights the neck and shoulders too). The screen is 25–70 cm
+ *   from the face and metres from the wall behind: its light changes the face and barely the background. Auto exposure and auto white balance multiply
  *   the whole picture by one gain per channel, so the face-over-background ratio per channel cancels
  *   them (and the ambient light's own colour): `r_c = (F_c/B_c) / baseline − 1`, the baseline being the
  *   median before the first flash. Skin albedo cancels too, so `r_c ≈ k · e_c / A_c` (k: screen light
  *   over ambient at the face, e_c: the flashed colour's emission above the neutral grey).
  * - that 3-channel signal against the issued sequence placed at the reported times, for lags in a
- *   small window (camera and recorder latency), both detrended (slow head motion, slow gain drift);
+ *   small window (camera and recorder latency), both detrended (slow head motion, slow gain drift) and
+ *   with their luminance down-weighted against their chroma (a turning head's shading);
  * - each colour step's direction: the measured change from the previous colour's interior to this
  *   one's must point where the emitted change points (cosine);
  * - depth: a face is not flat. Screen light falls head-on on the centre of the face (nose, forehead) and
  *   grazes the cheeks' sides, while room light comes from everywhere; so the relative change at the
  *   sides is smaller than at the centre. A photo or a screen held up changes by the same share
- *   everywhere (ratio ≈ 1).
+ *   everywhere (ratio ≈ 1). This and the background's share are medians over the colour steps.
  */
 
 /** The palette: full-brightness primaries and secondaries, white and black; no saturated red (WCAG 2.3.1). */
