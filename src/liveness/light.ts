@@ -11,8 +11,9 @@ import { median } from './timeline.js'
  * What is measured, and why (docs in README "Light-reflection liveness"):
  * - per frame, the linear-light mean colour of the face skin and of the background (beside and above
  *   the face box grown 1.8×; the screen lights the neck and shoulders too). The screen is 25–70 cm
- *   from the face and metres from the wall behind: its light changes the face and barely the background. Auto exposure and auto white balance multiply
- *   the whole picture by one gain per channel, so the face-over-background ratio per channel cancels
+ *   from the face and metres from the wall behind: its light changes the face and barely the
+ *   background. Auto exposure and auto white balance multiply the whole picture by one gain per
+ *   channel, so the face-over-background ratio per channel cancels
  *   them (and the ambient light's own colour): `r_c = (F_c/B_c) / baseline − 1`, the baseline being the
  *   median before the first flash. Skin albedo cancels too, so `r_c ≈ k · e_c / A_c` (k: screen light
  *   over ambient at the face, e_c: the flashed colour's emission above the neutral grey).
