@@ -6,7 +6,7 @@ import { judgeActions } from '../liveness/index.js'
 import { judgeSilent, motionEvidence, motionVerdict, SILENT_SPREAD_FRAMES } from '../liveness/index.js'
 import { continuityEvidence, judgeContinuity, CONTINUITY_THRESHOLDS } from '../liveness/index.js'
 import { runDigitsAttempt } from '../liveness/index.js'
-import { judgeLight, measureLightFrame, LIGHT_SAMPLING, type LightMeasure } from '../liveness/index.js'
+import { judgeLight, LightFrameReader, LIGHT_SAMPLING } from '../liveness/index.js'
 import { loadDigitRecognizer, SherpaDigitVerifier, SPEECH_ZH_DIR, type DigitRecognizer } from '../audio/index.js'
 import { resolveModel } from '../vision/index.js'
 import { loadAntiSpoof, type AntiSpoof } from '../vision/index.js'
@@ -133,7 +133,12 @@ async function readPicture(m: LoadedModels, path: string, role: ImageRole): Prom
  * One attempt: decode once, judge faces and quality, run the liveness judge of the mode, compare
  * with the reference. The reason is the first failing cause; signals carry every measurement made.
  */
-export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<AnalyseResult> {
+export async function analyse(
+  m: LoadedModels,
+  req: AnalyseRequest,
+  /** bench:light only: the light mode's face scan on every n-th frame (default LIGHT_SAMPLING.meshEvery) */
+  tuning: { lightMeshEvery?: number } = {},
+): Promise<AnalyseResult> {
   const started = performance.now()
   // fail fast on missing capabilities: a verdict must never rest on a model that is not there
   if (req.liveness === 'silent') requireAntiSpoof(m)
@@ -206,27 +211,26 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
         if (v.reason !== 'PASS') return done(v.reason, null, bestFrame)
       }
     } else {
-      // light mode: every sampled frame's colours are measured on the face box the scan just found
-      const lightFrames: Array<{ t: number; m: LightMeasure | null }> = []
-      let lightMs = 0
+      // light mode: every sampled frame's colours are measured, on the face box the scan found on it or
+      // interpolated between the scanned frames around it (the scan finds faces on every 2nd frame)
       const light = req.liveness === 'light'
       if (light && !req.light) throw new TypeError("'light' liveness needs the issued colour sequence")
+      const lightReader = light ? new LightFrameReader() : null
       const scan = await scanVideo(m.detector, req.media.path, {
         spreadFrames: req.liveness === 'silent' ? SILENT_SPREAD_FRAMES : 5,
-        ...(light && {
+        ...(lightReader && {
           fps: LIGHT_SAMPLING.fps,
           maxFrames: LIGHT_SAMPLING.maxFrames,
-          onFrame: (frame, found) => {
-            const t0 = performance.now()
-            lightFrames.push({ t: frame.t, m: found.primary ? measureLightFrame(frame, found.primary.box) : null })
-            lightMs += performance.now() - t0
-          },
+          meshEvery: tuning.lightMeshEvery ?? LIGHT_SAMPLING.meshEvery,
+          onFrame: (frame, found) => lightReader.scanned(frame, found.primary?.box ?? null),
+          onSkippedFrame: (frame) => lightReader.skipped(frame),
         }),
       })
+      const lightFrames = lightReader?.finish() ?? []
       Object.assign(signals, {
         durationS: r3(scan.info.durationS),
         frames: scan.info.frames,
-        sampleFps: r3(scan.info.fps),
+        sampleFps: r3(scan.sampleFps),
         framesWithFace: scan.framesWithFace,
         framesWithSeveralFaces: scan.framesWithSeveralFaces,
         faceCount: scan.maxFaceCount,
@@ -286,7 +290,7 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
       spreadFaces = scan.spread.map((k) => ({ img: k.frame, face: k.face }))
       if (req.liveness !== 'none') {
         // one person, one take: a second face that stays, another identity, a shot cut
-        const ce = continuityEvidence(scan.samples, scan.info.fps)
+        const ce = continuityEvidence(scan.samples, scan.sampleFps)
         signals.maxFaceJump = r3(ce.maxJump)
         signals.secondFaceS = r3(ce.secondFaceS)
         // the identity part (three embeddings) runs once the liveness judge passed: a clip that fails its
@@ -312,7 +316,7 @@ export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<Ana
               signals: { lightFailure: 'timings', lightTimingMisfit: 'no report' },
             }
         Object.assign(signals, v.signals)
-        signals.lightMs = Math.round(lightMs + performance.now() - t0)
+        signals.lightMs = Math.round(lightReader!.ms + performance.now() - t0)
         if (v.reason !== 'PASS') return done(v.reason, null, bestFrame)
       } else if (req.liveness === 'action') {
         const asked = req.actions?.length ? req.actions : []

@@ -7,6 +7,7 @@ import {
   emission,
   isSaturatedRed,
   judgeLight,
+  LightFrameReader,
   maxChangesInAnySecond,
   measureLightFrame,
   pickLightSequence,
@@ -166,5 +167,36 @@ describe('measureLightFrame', () => {
     expect(m.sides[2]).toBeCloseTo(emission([200, 150, 120])[2], 5)
     expect(m.background[1]).toBeCloseTo(emission([60, 60, 60])[1], 5)
     expect(m.clipped).toBe(0)
+  })
+})
+
+describe('LightFrameReader', () => {
+  it('measures a frame between two scanned ones on the interpolated box, none where a neighbour has no face', () => {
+    const W = 120,
+      H = 80
+    // a bright square that moves 10 px right per frame on a dark picture
+    const frame = (i: number) => {
+      const data = Buffer.alloc(W * H * 3, 20)
+      for (let y = 20; y < 60; y++)
+        for (let x = 20 + 10 * i; x < 60 + 10 * i; x++) data.fill(200, (y * W + x) * 3, (y * W + x) * 3 + 3)
+      return { data, width: W, height: H, t: i / 15 }
+    }
+    const box = (i: number) => [20 + 10 * i, 20, 40, 40] as const
+    const r = new LightFrameReader()
+    r.scanned(frame(0), box(0))
+    r.skipped(frame(1))
+    r.scanned(frame(2), box(2))
+    r.skipped(frame(3))
+    r.scanned(frame(4), null)
+    r.skipped(frame(5))
+    const f = r.finish()
+    expect(f.map((x) => x.t)).toEqual([0, 1, 2, 3, 4, 5].map((i) => i / 15))
+    const lit = emission([200, 200, 200])[0]
+    // frame 1 on the box halfway between frames 0 and 2: the square exactly
+    expect(f[1]!.m!.face[0]).toBeCloseTo(lit, 6)
+    expect(f[1]!.m!.sides[0]).toBeCloseTo(lit, 6)
+    expect(f[3]!.m).toBeNull()
+    expect(f[4]!.m).toBeNull()
+    expect(f[5]!.m).toBeNull()
   })
 })

@@ -9,21 +9,23 @@ import { median } from './timeline.js'
  * frame (`measureLightFrame`) with the face box of the vision scan.
  *
  * What is measured, and why (docs in README "Light-reflection liveness"):
- * - per frame, the linear-light mean colour of the face skin and of the background (everything outside
- *   the face box grown 1.8×). The screen is 25–70 cm from the face and metres from the wall behind: its
- *   light changes the face and barely the background. Auto exposure and auto white balance multiply
- *   the whole picture by one gain per channel, so the face-over-background ratio per channel cancels
+ * - per frame, the linear-light mean colour of the face skin and of the background (beside and above
+ *   the face box grown 1.8×; the screen lights the neck and shoulders too). The screen is 25–70 cm
+ *   from the face and metres from the wall behind: its light changes the face and barely the
+ *   background. Auto exposure and auto white balance multiply the whole picture by one gain per
+ *   channel, so the face-over-background ratio per channel cancels
  *   them (and the ambient light's own colour): `r_c = (F_c/B_c) / baseline − 1`, the baseline being the
  *   median before the first flash. Skin albedo cancels too, so `r_c ≈ k · e_c / A_c` (k: screen light
  *   over ambient at the face, e_c: the flashed colour's emission above the neutral grey).
  * - that 3-channel signal against the issued sequence placed at the reported times, for lags in a
- *   small window (camera and recorder latency), both detrended (slow head motion, slow gain drift);
+ *   small window (camera and recorder latency), both detrended (slow head motion, slow gain drift) and
+ *   with their luminance down-weighted against their chroma (a turning head's shading);
  * - each colour step's direction: the measured change from the previous colour's interior to this
  *   one's must point where the emitted change points (cosine);
  * - depth: a face is not flat. Screen light falls head-on on the centre of the face (nose, forehead) and
  *   grazes the cheeks' sides, while room light comes from everywhere; so the relative change at the
  *   sides is smaller than at the centre. A photo or a screen held up changes by the same share
- *   everywhere (ratio ≈ 1).
+ *   everywhere (ratio ≈ 1). This and the background's share are medians over the colour steps.
  */
 
 /** The palette: full-brightness primaries and secondaries, white and black; no saturated red (WCAG 2.3.1). */
@@ -127,7 +129,7 @@ export interface LightMeasure {
   centre: Rgb
   /** both side bands (x 5–20 % and 80–95 %, y 40–75 %): the cheeks towards the face's edge */
   sides: Rgb
-  /** everything outside the face box grown 1.8× (2.2× downwards: neck and shoulders); the box itself when that leaves too little */
+  /** beside and above the face box grown 1.8×, down to the box's middle (the screen lights neck and shoulders); the box itself when that leaves too little */
   background: Rgb
   /** share of face-skin pixels at 250 or more in some channel (over-exposure) */
   clipped: number
@@ -173,29 +175,31 @@ export function measureLightFrame(img: RgbImage, box: readonly [number, number, 
   const at = (fx: number, fy: number) => [bx + fx * bw, by + fy * bh] as const
   const face = { s: [0, 0, 0] as Rgb, n: 0, clip: 0 }
   regionMean(img, ...at(0.2, 0.3), ...at(0.8, 0.85), 2, face)
+  // the depth bands are narrow: every pixel (sampling every 2nd lets texture alias as the head moves)
   const centre = { s: [0, 0, 0] as Rgb, n: 0 }
-  regionMean(img, ...at(0.4, 0.3), ...at(0.6, 0.8), 2, centre)
+  regionMean(img, ...at(0.4, 0.3), ...at(0.6, 0.8), 1, centre)
   const sides = { s: [0, 0, 0] as Rgb, n: 0 }
-  regionMean(img, ...at(0.05, 0.4), ...at(0.2, 0.75), 2, sides)
-  regionMean(img, ...at(0.8, 0.4), ...at(0.95, 0.75), 2, sides)
-  // background: the frame minus a grown box, as four bands (above, below, left, right)
+  regionMean(img, ...at(0.05, 0.4), ...at(0.2, 0.75), 1, sides)
+  regionMean(img, ...at(0.8, 0.4), ...at(0.95, 0.75), 1, sides)
+  // background: what lies beside and above the head, outside the face box grown 1.8×: the screen
+  // lights the neck and shoulders below the face too (a phone selfie is mostly shoulders below the
+  // chin), so what is below the face's centre line is not background
   const background = (grow: number) => {
     const acc = { s: [0, 0, 0] as Rgb, n: 0 }
     const cx = bx + bw / 2
     const gx0 = cx - (bw * grow) / 2,
       gx1 = cx + (bw * grow) / 2
-    const gy0 = by + bh / 2 - (bh * grow) / 2,
-      gy1 = by + bh / 2 + (bh * (grow + 0.4)) / 2
-    const { width: W, height: H } = img
+    const gy0 = by + bh / 2 - (bh * grow) / 2
+    const bottom = Math.min(img.height, by + bh / 2)
+    const { width: W } = img
     regionMean(img, 0, 0, W, gy0, 4, acc)
-    regionMean(img, 0, gy1, W, H, 4, acc)
-    regionMean(img, 0, Math.max(0, gy0), gx0, Math.min(H, gy1), 4, acc)
-    regionMean(img, gx1, Math.max(0, gy0), W, Math.min(H, gy1), 4, acc)
+    regionMean(img, 0, Math.max(0, gy0), gx0, bottom, 4, acc)
+    regionMean(img, gx1, Math.max(0, gy0), W, bottom, 4, acc)
     return acc
   }
   let bg = background(1.8)
   // a face close to the camera leaves little outside the grown box: take what is outside the box itself
-  if (bg.n * 16 < img.width * img.height * 0.05) bg = background(1.0)
+  if (bg.n * 16 < img.width * img.height * 0.04) bg = background(1.0)
   return {
     face: mean3(face),
     centre: mean3(centre),
@@ -207,8 +211,60 @@ export function measureLightFrame(img: RgbImage, box: readonly [number, number, 
 
 // ── the judge ──────────────────────────────────────────────────────────────
 
-/** Video sampling of the light mode: the shortest colour (350 ms) spans 5 sampled frames at 15 fps. */
-export const LIGHT_SAMPLING = { fps: 15, maxFrames: 240 } as const
+/**
+ * Video sampling of the light mode: the shortest colour (350 ms) spans 5 sampled frames at 15 fps.
+ * The colours are read on every frame; the face (detector + mesh) is found on every `meshEvery`-th
+ * (7.5 fps, the rate of the other modes' scan) and its box interpolated in between.
+ */
+export const LIGHT_SAMPLING = { fps: 15, maxFrames: 240, meshEvery: 2 } as const
+
+type Box = readonly [number, number, number, number]
+
+/**
+ * The light measures of a scan that finds the face on some frames only: a frame between two scanned
+ * ones is measured on the box interpolated between theirs (in 67 ms a face moves a few pixels; the
+ * reflection needs every frame's colours, not every frame's mesh), and not measured where either
+ * scanned neighbour has no face; frames after the last scanned one keep its box.
+ */
+export class LightFrameReader {
+  readonly frames: Array<{ t: number; m: LightMeasure | null }> = []
+  /** ms spent measuring */
+  ms = 0
+  private pending: Array<RgbImage & { t: number }> = []
+  private prev: { t: number; box: Box | null } | null = null
+
+  scanned(frame: RgbImage & { t: number }, box: Box | null): void {
+    const t0 = performance.now()
+    const prev = this.prev
+    for (const f of this.pending) {
+      let b: Box | null = null
+      if (prev?.box && box) {
+        const u = (f.t - prev.t) / (frame.t - prev.t || 1)
+        b = [0, 1, 2, 3].map((i) => prev.box![i]! + u * (box[i]! - prev.box![i]!)) as unknown as Box
+      }
+      this.frames.push({ t: f.t, m: b ? measureLightFrame(f, b) : null })
+    }
+    this.pending = []
+    this.frames.push({ t: frame.t, m: box ? measureLightFrame(frame, box) : null })
+    this.prev = { t: frame.t, box }
+    this.ms += performance.now() - t0
+  }
+
+  skipped(frame: RgbImage & { t: number }): void {
+    if (this.prev) this.pending.push(frame)
+    else this.frames.push({ t: frame.t, m: null })
+  }
+
+  /** the measures of every frame, in order */
+  finish(): Array<{ t: number; m: LightMeasure | null }> {
+    const t0 = performance.now()
+    const box = this.prev?.box ?? null
+    for (const f of this.pending) this.frames.push({ t: f.t, m: box ? measureLightFrame(f, box) : null })
+    this.pending = []
+    this.ms += performance.now() - t0
+    return this.frames
+  }
+}
 
 export const LIGHT_THRESHOLDS = {
   /** reported duration of a colour vs the issued one: at least issued − this … (ms; a frame or two of paint delay) */
@@ -235,8 +291,17 @@ export const LIGHT_THRESHOLDS = {
   farLagS: 1.2,
   /** slow changes below this (Hz) are removed from the signal and the expectation before they are compared */
   slowHz: 0.4,
-  /** correlation of the reflection with the issued sequence at the best in-window lag */
-  minCorrelation: 0.55,
+  /**
+   * correlation of the reflection with the issued sequence at the best in-window lag (0.55 before the
+   * luminance was down-weighted; with it genuine p5 0.85, another sequence's max 0.62: docs/benchmarks.md)
+   */
+  minCorrelation: 0.7,
+  /**
+   * weight of the luminance (the three channels' common change) against the chroma in the correlation:
+   * a head that turns changes the face's shading, all channels alike, by as much as a weak reflection;
+   * it hardly changes its chroma, which every coloured flash does
+   */
+  lumaWeight: 0.3,
   /** in-window best over the best at any lag within ±farLagS: below this, the sequence fits another time */
   minNearShare: 0.9,
   /** reflection strength: relative change of face/background per unit of emitted linear light */
@@ -466,6 +531,16 @@ export function judgeLight(input: LightJudgeInput, thresholds: Partial<LightThre
       }
       return s
     })
+  /** y_c − (1 − w)·mean(y): the luminance part down-weighted (see lumaWeight) */
+  const lumaDown = (v: number[][]): number[][] => {
+    const w = 1 - T.lumaWeight
+    return v.map((c) => c.map((x, i) => x - (w * (v[0]![i]! + v[1]![i]! + v[2]![i]!)) / 3))
+  }
+  const lumaDown3 = (v: Rgb): Rgb => {
+    const m = ((1 - T.lumaWeight) * (v[0] + v[1] + v[2])) / 3
+    return [v[0] - m, v[1] - m, v[2] - m]
+  }
+  const weighted = { ratio: lumaDown(readings.ratio), face: lumaDown(readings.face) }
   let best: Fit & { lag: number; reading: keyof typeof readings } = {
     corr: -Infinity,
     slope: NaN,
@@ -475,9 +550,9 @@ export function judgeLight(input: LightJudgeInput, thresholds: Partial<LightThre
   let far: Fit & { lag: number } = { corr: -Infinity, slope: NaN, lag: 0 }
   for (let k = Math.round(-T.farLagS * 100); k <= Math.round(T.farLagS * 100); k++) {
     const lag = k / 100
-    const x = channels(expected(lag))
+    const x = lumaDown(channels(expected(lag)))
     for (const reading of ['ratio', 'face'] as const) {
-      const f = fit3(readings[reading], x)
+      const f = fit3(weighted[reading], x)
       if (!Number.isFinite(f.corr)) continue
       if (lag >= T.minLagS - 1e-9 && lag <= T.maxLagS + 1e-9 && f.corr > best.corr) best = { ...f, lag, reading }
       if (f.corr > far.corr) far = { ...f, lag }
@@ -496,28 +571,41 @@ export function judgeLight(input: LightJudgeInput, thresholds: Partial<LightThre
 
   // per-step direction, on the detrended signal at the best lag
   const yd = readings[best.reading]
-  const interior = (from: number, to: number): Rgb | null => {
+  const interior = (series: number[][], from: number, to: number): Rgb | null => {
     const idx = ts.map((t, i) => (t >= from && t <= to ? i : -1)).filter((i) => i >= 0)
     if (!idx.length) return null
-    return [0, 1, 2].map((c) => idx.reduce((a, i) => a + yd[c]![i]!, 0) / idx.length) as Rgb
+    return [0, 1, 2].map((c) => idx.reduce((a, i) => a + series[c]![i]!, 0) / idx.length) as Rgb
   }
   const edges = [...starts, endS].map((s) => s + best.lag)
+  /**
+   * The change of a series across colour change i (i = n: the last colour back to neutral), from the
+   * interior of the previous colour (or the baseline) to this one's, one exposure after each change;
+   * and the emitted change it answers. Null where a side has no frame.
+   */
+  const stepChange = (series: number[][], i: number): { dy: Rgb; dx: Rgb } | null => {
+    const prevFrom = i === 0 ? edges[0]! - 0.5 : edges[i - 1]! + 0.05
+    const prev = interior(series, prevFrom, edges[i]!)
+    const cur = interior(series, edges[i]! + 0.05, i < n ? edges[i + 1]! : edges[n]! + 0.5)
+    if (!prev || !cur) return null
+    const pe = i === 0 ? [0, 0, 0] : em[i - 1]!
+    const ce = i < n ? em[i]! : [0, 0, 0]
+    // weighed as the correlation weighs them (lumaWeight)
+    return {
+      dy: lumaDown3([cur[0] - prev[0], cur[1] - prev[1], cur[2] - prev[2]]),
+      dx: lumaDown3([ce[0]! - pe[0]!, ce[1]! - pe[1]!, ce[2]! - pe[2]!]),
+    }
+  }
   let agree = 0,
     judged = 0
   const cosines: string[] = []
   for (let i = 0; i < n; i++) {
-    // the interior of the previous colour (or the baseline) and of this one: one exposure after each change
-    const prevFrom = i === 0 ? edges[0]! - 0.5 : edges[i - 1]! + 0.05
-    const prev = interior(prevFrom, edges[i]!)
-    const cur = interior(edges[i]! + 0.05, edges[i + 1]!)
-    if (!prev || !cur) {
+    const sc = stepChange(yd, i)
+    if (!sc) {
       cosines.push('')
       continue
     }
-    const dy = [cur[0] - prev[0], cur[1] - prev[1], cur[2] - prev[2]]
-    const pe = i === 0 ? [0, 0, 0] : em[i - 1]!
-    const dx = [em[i]![0] - pe[0]!, em[i]![1] - pe[1]!, em[i]![2] - pe[2]!]
-    const dot = dy[0]! * dx[0]! + dy[1]! * dx[1]! + dy[2]! * dx[2]!
+    const { dy, dx } = sc
+    const dot = dy[0] * dx[0] + dy[1] * dx[1] + dy[2] * dx[2]
     const cos = dot / (Math.hypot(...dy) * Math.hypot(...dx) || 1)
     judged++
     if (cos >= T.minStepCosine) agree++
@@ -527,26 +615,43 @@ export function judgeLight(input: LightJudgeInput, thresholds: Partial<LightThre
   signals.lightStepAgreement = judged ? r3(agree / n) : 0
   if (!(agree / n >= T.minStepShare)) return out('LIGHT_LIVENESS_FAILED', 'steps')
 
-  const x = channels(expected(best.lag))
+  // The two geometry checks compare one region's response with the face's, step by step (the change
+  // along the emitted change, per unit of it), and take the median over the steps: a head that turns
+  // or a hand that shakes during one or two colours changes the shading of the sides and the sliver
+  // of background by more than the reflection does, and a regression over all frames lets those few
+  // steps decide; a photo or a tinted screen responds alike at every step.
+  const along = (series: number[][]): Array<number | null> =>
+    Array.from({ length: n + 1 }, (_, i) => {
+      const sc = stepChange(series, i)
+      if (!sc) return null
+      const { dy, dx } = sc
+      return (dy[0] * dx[0] + dy[1] * dx[1] + dy[2] * dx[2]) / (dx[0] ** 2 + dx[1] ** 2 + dx[2] ** 2 || 1)
+    })
+  const faceSteps = along(readings.face)
+  /** median over the steps of region / face response, on the steps where the face responded the emitted way */
+  const stepRatio = (region: Array<number | null>, offset = 0): number => {
+    const q: number[] = []
+    for (let i = 0; i <= n; i++) {
+      const f = faceSteps[i],
+        r = region[i]
+      if (f != null && r != null && f > 0) q.push(offset + r / f)
+    }
+    return q.length >= Math.min(3, n) ? median(q) : NaN
+  }
   // a uniform tint (a screen or filter in front of the camera) moves the background with the face
-  const bg = fit3(bgSeries, x)
-  const face = fit3(readings.face, x)
-  const bgShare = face.slope > 0 ? bg.slope / face.slope : NaN
+  const bgShare = stepRatio(along(bgSeries))
   signals.lightBackgroundShare = r3(bgShare)
   if (!(bgShare < T.maxBackgroundShare)) return out('LIGHT_LIVENESS_FAILED', 'uniform')
   // depth: the sides over the centre of the face (the global gains cancel in this ratio); a face's
   // sides take less of the head-on screen light than its centre, a flat surface takes the same share
-  const contrast = fit3(
-    channels(
-      relative(
-        (m) => m.sides,
-        (m) => m.centre,
-      ),
+  const contrastSeries = channels(
+    relative(
+      (m) => m.sides,
+      (m) => m.centre,
     ),
-    x,
   )
-  const flat = face.slope > 0 ? 1 + contrast.slope / face.slope : NaN
-  signals.lightSideContrast = r3(contrast.slope)
+  const flat = stepRatio(along(contrastSeries), 1)
+  signals.lightSideContrast = r3(flat - 1)
   signals.lightFlatRatio = r3(flat)
   if (!(flat < T.maxFlatRatio)) return out('LIGHT_LIVENESS_FAILED', 'flat')
   return out('PASS')

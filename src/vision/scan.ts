@@ -37,6 +37,8 @@ export interface VideoScan {
   maxFaceCount: number
   /** ms spent in face detection + mesh (inside the frame callback) */
   detectMs: number
+  /** rate of the face samples: the decoding rate over `meshEvery` */
+  sampleFps: number
 }
 
 /**
@@ -48,6 +50,13 @@ export async function scanVideo(
   path: string,
   opts: DecodeVideoOptions & {
     spreadFrames?: number
+    /**
+     * find faces on every n-th decoded frame only (default 1: all); the others are handed to
+     * `onSkippedFrame` and leave no sample (a mode that needs each frame's pixels but not each
+     * frame's mesh: light)
+     */
+    meshEvery?: number
+    onSkippedFrame?: (frame: RgbImage & { index: number; t: number }) => void | Promise<void>
     /** called once per analysed frame after its sample is recorded (benchmarks' feature cache) */
     onFrame?: (
       frame: RgbImage & { index: number; t: number },
@@ -73,11 +82,17 @@ export async function scanVideo(
   let prevFrame: RgbImage | null = null
   let prevBox: [number, number, number, number] | null = null
   let first = true
+  const meshEvery = Math.max(1, Math.floor(opts.meshEvery ?? 1))
+  let decoded = 0
   // spread: keep every k-th face frame, k from the expected frame count
   let stride = 1
   const info = await decodeVideo(
     path,
     async (frame) => {
+      if (decoded++ % meshEvery !== 0) {
+        await opts.onSkippedFrame?.(frame)
+        return
+      }
       const firstFrame = first
       if (first) {
         first = false
@@ -175,6 +190,7 @@ export async function scanVideo(
     framesWithSeveralFaces,
     maxFaceCount,
     detectMs,
+    sampleFps: info.fps / meshEvery,
   }
 }
 
