@@ -88,17 +88,29 @@ export function greyCrop(img: RgbImage, box: [number, number, number, number], n
   // sample up to 3×3 source points per cell: enough to average away aliasing, cheap enough per frame
   const sub = Math.min(3, Math.max(1, Math.floor(step)))
   const { data, width, height } = img
+  // the source columns and rows of every sample, computed once instead of per cell (this runs on every
+  // scanned frame; the per-sample floor/divide was the scan's largest JavaScript cost); -1 = outside
+  const cols = new Int32Array(n * sub)
+  const rows = new Int32Array(n * sub)
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < sub; k++) {
+      const px = Math.floor(bx + (i + (k + 0.5) / sub) * (bw / n))
+      cols[i * sub + k] = px < 0 || px >= width ? -1 : px * 3
+      const py = Math.floor(by + (i + (k + 0.5) / sub) * (bh / n))
+      rows[i * sub + k] = py < 0 || py >= height ? -1 : py * width * 3
+    }
+  }
   for (let y = 0; y < n; y++) {
     for (let x = 0; x < n; x++) {
       let s = 0
       let c = 0
       for (let sy = 0; sy < sub; sy++) {
-        const py = Math.floor(by + (y + (sy + 0.5) / sub) * (bh / n))
-        if (py < 0 || py >= height) continue
+        const row = rows[y * sub + sy]!
+        if (row < 0) continue
         for (let sx = 0; sx < sub; sx++) {
-          const px = Math.floor(bx + (x + (sx + 0.5) / sub) * (bw / n))
-          if (px < 0 || px >= width) continue
-          const o = (py * width + px) * 3
+          const col = cols[x * sub + sx]!
+          if (col < 0) continue
+          const o = row + col
           s += 0.299 * data[o]! + 0.587 * data[o + 1]! + 0.114 * data[o + 2]!
           c++
         }
