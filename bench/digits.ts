@@ -15,6 +15,9 @@
  * retalking clips have no transcript: their syllable check is not applied (expectedSyllables = the
  * count the counter itself finds, which makes that check pass by construction) — reported as such.
  * Options: --json <file>   --keep (keep the temporary folder)   --speech-only | --video-only   --per-speaker N (default 40)
+ *          --tune-only (speech: the tuning speaker only)   --rescue-score S (speech: the second pass, not used by the engine)
+ *          --max-unheard N (speech: the tolerance judged)
+ *          --cpu (only the CPU of one whole attempt on 5 s clips, bench/digits-cpu.ts)
  *
  * First the speech part (bench/digits-speech.ts): the built-in digit verifier on Mandarin readings
  * and their attacks, audio only. Then every clip above is judged twice: by the sound and lip rules
@@ -34,6 +37,7 @@ import { runDigitsAttempt, digitsJudgeInput } from '../src/liveness/digits-attem
 import { judgeDigits } from '../src/liveness/digits.js'
 import { analyseAudioFile } from '../src/audio/analyse.js'
 import { SherpaDigitVerifier, SPEECH_ZH_DIR } from '../src/audio/index.js'
+import { runCpuBench } from './digits-cpu.js'
 import { runSpeechBench, espeakDigits, pct } from './digits-speech.js'
 import { mulberry32, randomDigits, wavBytes } from '../test/support/digit-readings.js'
 
@@ -42,6 +46,23 @@ const data = join(sharedDir(), 'data')
 const modelsDir = process.env.SHIREN_MODELS_DIR ?? join(sharedDir(), 'models')
 if (!existsSync(join(data, 'videos', 'grid'))) {
   console.log(`SKIP bench:digits: ${data}/videos is absent (set SHIREN_SHARED_DIR)`)
+  process.exit(0)
+}
+if (args.includes('--cpu')) {
+  const v = loadVerifier()
+  if (!v) throw new Error('--cpu needs the speech models')
+  const d = mkdtempSync(join(tmpdir(), 'shiren-digits-cpu-'))
+  const vadCpu = await SileroVad.load()
+  await runCpuBench({
+    data,
+    detector: await loadFaceDetector(modelsDir),
+    vad: vadCpu,
+    verifier: v,
+    ffmpeg: ffmpegPath(),
+    dir: d,
+  })
+  rmSync(d, { recursive: true, force: true })
+  await vadCpu.close()
   process.exit(0)
 }
 const hasEspeak = spawnSync('espeak-ng', ['--version']).status === 0
@@ -53,6 +74,9 @@ const speech = args.includes('--video-only')
       modelsDir,
       ffmpeg: ffmpegPath(),
       perSpeaker: perAt >= 0 ? Number(args[perAt + 1]) : 40,
+      tuneOnly: args.includes('--tune-only'),
+      ...(args.includes('--rescue-score') && { rescueHotwordScore: Number(args[args.indexOf('--rescue-score') + 1]) }),
+      ...(args.includes('--max-unheard') && { maxUnheard: Number(args[args.indexOf('--max-unheard') + 1]) }),
     })
 if (args.includes('--speech-only')) process.exit(0)
 const verifier = speech?.verifier ?? (args.includes('--video-only') ? loadVerifier() : null)

@@ -54,6 +54,30 @@ describe('recogniser extension point', () => {
     expect(decideDigits([h('3681')], '3581')).toMatchObject({ pass: false, margin: -2 })
     expect(decideDigits([h('')], '3581')).toMatchObject({ pass: false, heard: null })
   })
+  it('the second pass (benchmarks only) hears an unheard digit only in its segment and only without a foreign digit', () => {
+    const at = (s: string, t0: number) => [...s].map((digit, k) => ({ digit, t: t0 + 0.5 * k, p: 0.7 }))
+    // 3 _ _ 1 heard at 0.0 and 1.5 s: the segment around 5 and 8 is 0.0 − 0.3 … 1.5 + 0.4 s
+    const asked: Array<[number, number]> = []
+    const decode = (heard: string) => (a: number, b: number) => {
+      asked.push([a, b])
+      return [at(heard, a + 0.3)]
+    }
+    const free = [at('3', 0).concat(at('1', 1.5))]
+    const rescued = decideDigits(free, '3581', { maxUnheard: 1 }, { decode: decode('358'), soundS: 3 })
+    expect(asked).toEqual([[0, 1.9]])
+    expect(rescued).toMatchObject({ pass: true, unheard: 0, rescued: 2, heard: '3581', margin: 1 })
+    // a foreign digit in the segment: nothing is rescued
+    expect(decideDigits(free, '3581', { maxUnheard: 1 }, { decode: decode('398'), soundS: 3 })).toMatchObject({
+      pass: false,
+      unheard: 2,
+      rescued: 0,
+    })
+    // within the tolerance, or with a foreign digit in the free decoding, it is not run
+    asked.length = 0
+    decideDigits([at('351', 0)], '3581', { maxUnheard: 1 }, { decode: decode('8'), soundS: 3 })
+    decideDigits([at('3961', 0)], '3581', { maxUnheard: 1 }, { decode: decode('8'), soundS: 3 })
+    expect(asked).toEqual([])
+  })
   it('normalises Chinese and English digit words', () => {
     expect(normaliseDigits('四 八 二 九')).toBe('4829')
     expect(normaliseDigits('one two, 3')).toBe('123')

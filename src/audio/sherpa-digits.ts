@@ -48,6 +48,19 @@ export const DIGITS_DECODING = {
  */
 export const DIGITS_DECISION = { maxUnheard: 2 } as const
 
+/**
+ * NOT USED BY THE ENGINE: tried 2026-12-06 and not adopted (docs/digits.md, "Tried and not adopted");
+ * `npm run bench:digits -- --rescue-score 3` measures it. The second, targeted pass for issued digits
+ * the free decodings did not hear (`rescueDigits`): the
+ * sound between the neighbouring heard digits (from `padBeforeS` before the previous one's time to
+ * `padAfterS` after the next one's) is decoded again on its own, by a second recogniser whose digit
+ * hotwords are boosted more (`hotwordScore`, every digit alike, so the missing digit competes with
+ * all the others). An unheard digit counts as heard only when a decoding of its segment hears it
+ * in place and hears no digit foreign to that part of the issued string. Its score (3) and the
+ * tolerance it would go with (maxUnheard 1) were chosen on speaker zhengyima only.
+ */
+export const DIGITS_RESCUE = { hotwordScore: 3, padBeforeS: 0.3, padAfterS: 0.4 } as const
+
 /** Digit → pinyin tokens of the model (initial + toned final); 幺 yāo is also 1. */
 const SYLLABLES: ReadonlyArray<[digit: string, tokens: string[]]> = [
   ['0', ['l', 'íng']],
@@ -114,11 +127,60 @@ export function alignHeard(heard: string, issued: string): { matched: number[]; 
   return { matched, unheard: n - common, foreign: m - common }
 }
 
-/** The decision over several hypotheses: the one with fewest foreign, then fewest unheard digits. */
+/** Decodings of the sound between `startS` and `endS` (times relative to the whole sound). */
+export type SegmentDecoder = (startS: number, endS: number) => HeardDigit[][]
+
+/**
+ * The second pass (DIGITS_RESCUE): for each run of consecutive issued digits that `matched` leaves
+ * unheard, decode the segment around it (`decode`) and take, among the segment's hypotheses whose
+ * digits are all issued in order within the run and its two heard neighbours (no foreign digit),
+ * the one that hears most of the run. Returns the heard digits per issued position (null: unheard),
+ * the input ones kept.
+ */
+export function rescueDigits(
+  heardAt: Array<HeardDigit | null>,
+  issued: string,
+  decode: SegmentDecoder,
+  soundS: number,
+  rescue: { padBeforeS: number; padAfterS: number } = DIGITS_RESCUE,
+): Array<HeardDigit | null> {
+  const out = [...heardAt]
+  const n = issued.length
+  for (let i = 0; i < n; i++) {
+    if (heardAt[i]) continue
+    let j = i
+    while (j + 1 < n && !heardAt[j + 1]) j++
+    const prev = i > 0 ? heardAt[i - 1]! : null
+    const next = j + 1 < n ? heardAt[j + 1]! : null
+    const startS = prev ? Math.max(0, prev.t - rescue.padBeforeS) : 0
+    const endS = next ? Math.min(soundS, next.t + rescue.padAfterS) : soundS
+    const from = prev ? i - 1 : i
+    const sub = issued.slice(from, next ? j + 2 : j + 1)
+    let best: { h: HeardDigit[]; matched: number[]; count: number } | null = null
+    if (endS - startS >= 0.1)
+      for (const h of decode(startS, endS)) {
+        const a = alignHeard(h.map((d) => d.digit).join(''), sub)
+        if (a.foreign > 0) continue
+        const count = a.matched.slice(i - from, j - from + 1).filter((k) => k >= 0).length
+        if (count > 0 && (!best || count > best.count)) best = { h, matched: a.matched, count }
+      }
+    if (best) for (let k = i; k <= j; k++) if (best.matched[k - from]! >= 0) out[k] = best.h[best.matched[k - from]!]!
+    i = j
+  }
+  return out
+}
+
+/**
+ * The decision over several hypotheses: the one with fewest foreign, then fewest unheard digits.
+ * With `rescue` (the second pass, see rescueDigits), issued digits that hypothesis leaves unheard
+ * are looked for again when it has no foreign digit and more than `maxUnheard` are unheard (the
+ * pass only ever hears more issued digits, so it cannot change a verdict otherwise).
+ */
 export function decideDigits(
   hypotheses: HeardDigit[][],
   issued: string,
   decision: { maxUnheard: number } = DIGITS_DECISION,
+  rescue?: { decode: SegmentDecoder; soundS: number },
 ): DigitVerification {
   let best: { h: HeardDigit[]; a: ReturnType<typeof alignHeard> } | null = null
   for (const h of hypotheses) {
@@ -133,18 +195,34 @@ export function decideDigits(
   }
   const h = best?.h ?? []
   const a = best?.a ?? { matched: new Array<number>(issued.length).fill(-1), unheard: issued.length, foreign: 0 }
-  const heard = h.map((d) => d.digit).join('')
+  let heardAt = a.matched.map((j) => (j >= 0 ? h[j]! : null))
+  let rescued = 0
+  // only where it can change the verdict: the second pass only ever hears more of the issued digits
+  if (rescue && a.foreign === 0 && a.unheard > decision.maxUnheard) {
+    const after = rescueDigits(heardAt, issued, rescue.decode, rescue.soundS)
+    rescued = after.filter((d, k) => d && !heardAt[k]).length
+    heardAt = after
+  }
+  const unheard = a.unheard - rescued
+  // what was heard: the free hypothesis, with the digits the second pass found in their places
+  const heard = rescued
+    ? [...h, ...heardAt.filter((d, k) => d && a.matched[k]! < 0).map((d) => d!)]
+        .sort((x, y) => x.t - y.t)
+        .map((d) => d.digit)
+        .join('')
+    : h.map((d) => d.digit).join('')
   // margin in digits: the unheard digits still tolerated; a foreign digit costs more than the whole
   // tolerance, so the attempt passes exactly when the margin is ≥ 0
-  const margin = decision.maxUnheard - a.unheard - (decision.maxUnheard + 1) * a.foreign
+  const margin = decision.maxUnheard - unheard - (decision.maxUnheard + 1) * a.foreign
   const pass = margin >= 0
   return {
     pass,
     heard: heard || null,
-    scores: a.matched.map((j) => (j >= 0 ? Math.round(h[j]!.p * 1000) / 1000 : 0)),
+    scores: heardAt.map((d) => (d ? Math.round(d.p * 1000) / 1000 : 0)),
     margin,
-    unheard: a.unheard,
+    unheard,
     foreign: a.foreign,
+    rescued,
     hypotheses: hypotheses.map((x) => x.map((d) => d.digit).join('')),
   }
 }
@@ -178,6 +256,8 @@ export class SherpaDigitVerifier implements DigitRecognizer {
   readonly version = 2 as const
   private constructor(
     private readonly rec: SherpaRecognizer,
+    /** the second pass's recogniser (benchmarks only, see DIGITS_RESCUE): null in the engine */
+    private readonly rescueRec: SherpaRecognizer | null,
     /** private-use character → pinyin token (see load) */
     private readonly back: Map<string, string>,
   ) {}
@@ -189,8 +269,9 @@ export class SherpaDigitVerifier implements DigitRecognizer {
    * ids) lets them be written, and the output is mapped back. Decoding itself is unchanged. The
    * renamed token list and the hotwords are handed to sherpa-onnx as strings (its tokensBuf and
    * hotwordsBuf, sizes in UTF-8 bytes), not as files: nothing is left in the temp directory.
+   * `rescueHotwordScore` (benchmarks) loads the second pass (DIGITS_RESCUE) with that hotword score.
    */
-  static load(modelDir: string): SherpaDigitVerifier {
+  static load(modelDir: string, opts: { rescueHotwordScore?: number } = {}): SherpaDigitVerifier {
     const sherpa = requireCjs('sherpa-onnx-node') as {
       OnlineRecognizer: new (config: unknown) => SherpaRecognizer
     }
@@ -205,43 +286,49 @@ export class SherpaDigitVerifier implements DigitRecognizer {
       return `${c} ${id}`
     })
     const tokens = lines.join('\n') + '\n'
-    const hotwords =
-      [...new Set(SYLLABLES.map(([, s]) => s.map((t) => fwd.get(t)).join(' ')))]
-        .map((s) => `${s} :${DIGITS_DECODING.hotwordScore}`)
-        .join('\n') + '\n'
-    const rec = new sherpa.OnlineRecognizer({
-      featConfig: { sampleRate: 16000, featureDim: 80 },
-      modelConfig: {
-        transducer: {
-          encoder: join(modelDir, SPEECH_ZH_FILES.encoder),
-          decoder: join(modelDir, SPEECH_ZH_FILES.decoder),
-          joiner: join(modelDir, SPEECH_ZH_FILES.joiner),
+    const make = (score: number) => {
+      const hotwords =
+        [...new Set(SYLLABLES.map(([, s]) => s.map((t) => fwd.get(t)).join(' ')))]
+          .map((s) => `${s} :${score}`)
+          .join('\n') + '\n'
+      return new sherpa.OnlineRecognizer({
+        featConfig: { sampleRate: 16000, featureDim: 80 },
+        modelConfig: {
+          transducer: {
+            encoder: join(modelDir, SPEECH_ZH_FILES.encoder),
+            decoder: join(modelDir, SPEECH_ZH_FILES.decoder),
+            joiner: join(modelDir, SPEECH_ZH_FILES.joiner),
+          },
+          tokensBuf: tokens,
+          tokensBufSize: Buffer.byteLength(tokens),
+          numThreads: 1,
+          provider: 'cpu',
+          debug: 0,
+          modelType: 'zipformer2',
         },
-        tokensBuf: tokens,
-        tokensBufSize: Buffer.byteLength(tokens),
-        numThreads: 1,
-        provider: 'cpu',
-        debug: 0,
-        modelType: 'zipformer2',
-      },
-      decodingMethod: 'modified_beam_search',
-      maxActivePaths: DIGITS_DECODING.maxActivePaths,
-      hotwordsBuf: hotwords,
-      hotwordsBufSize: Buffer.byteLength(hotwords),
-      hotwordsScore: DIGITS_DECODING.hotwordScore,
-      enableEndpoint: 0,
-    })
-    return new SherpaDigitVerifier(rec, back)
+        decodingMethod: 'modified_beam_search',
+        maxActivePaths: DIGITS_DECODING.maxActivePaths,
+        hotwordsBuf: hotwords,
+        hotwordsBufSize: Buffer.byteLength(hotwords),
+        hotwordsScore: score,
+        enableEndpoint: 0,
+      })
+    }
+    return new SherpaDigitVerifier(
+      make(DIGITS_DECODING.hotwordScore),
+      opts.rescueHotwordScore === undefined ? null : make(opts.rescueHotwordScore),
+      back,
+    )
   }
 
   /** One decoding with the given leading pad: the digit syllables heard (times relative to the sound). */
-  decodeOnce(pcm16k: Float32Array, leadS: number): HeardDigit[] {
+  decodeOnce(pcm16k: Float32Array, leadS: number, rec: SherpaRecognizer = this.rec): HeardDigit[] {
     let pk = 0
     for (let i = 0; i < pcm16k.length; i++) pk = Math.max(pk, Math.abs(pcm16k[i]!))
     const gain = pk > 0 ? DIGITS_DECODING.peak / pk : 0
     const norm = new Float32Array(pcm16k.length)
     for (let i = 0; i < pcm16k.length; i++) norm[i] = pcm16k[i]! * gain
-    const st = this.rec.createStream()
+    const st = rec.createStream()
     const lead = Math.round(16000 * leadS)
     st.acceptWaveform({ samples: padNoise(lead, DIGITS_DECODING.padNoise, 7), sampleRate: 16000 })
     st.acceptWaveform({ samples: norm, sampleRate: 16000 })
@@ -250,8 +337,8 @@ export class SherpaDigitVerifier implements DigitRecognizer {
       sampleRate: 16000,
     })
     st.inputFinished()
-    while (this.rec.isReady(st)) this.rec.decode(st)
-    const r = this.rec.getResult(st)
+    while (rec.isReady(st)) rec.decode(st)
+    const r = rec.getResult(st)
     const tokens = r.tokens.map((c) => this.back.get(c) ?? c)
     const times = r.timestamps.map((t) => Math.round((t - leadS) * 1000) / 1000)
     return digitsInTokens(tokens, times, r.ys_probs ?? [])
@@ -259,6 +346,36 @@ export class SherpaDigitVerifier implements DigitRecognizer {
 
   hypotheses(pcm16k: Float32Array): HeardDigit[][] {
     return DIGITS_DECODING.leadPadsS.map((p) => this.decodeOnce(pcm16k, p))
+  }
+
+  /**
+   * The second pass's decodings of the sound from `startS` to `endS` (one per leading pad, the
+   * segment peak-normalised on its own), times relative to the whole sound.
+   */
+  segmentHypotheses(pcm16k: Float32Array, startS: number, endS: number): HeardDigit[][] {
+    if (!this.rescueRec) throw new Error('the second pass is not loaded (SherpaDigitVerifier.load rescueHotwordScore)')
+    const rescueRec = this.rescueRec
+    const seg = pcm16k.subarray(Math.max(0, Math.round(startS * 16000)), Math.round(endS * 16000))
+    return DIGITS_DECODING.leadPadsS.map((p) =>
+      this.decodeOnce(seg, p, rescueRec).map((d) => ({ ...d, t: Math.round((d.t + startS) * 1000) / 1000 })),
+    )
+  }
+
+  /** The decision on decodings already made (`hypotheses(pcm16k)`), with the second pass when it is loaded. */
+  decide(
+    pcm16k: Float32Array,
+    hypotheses: HeardDigit[][],
+    issued: string,
+    decision: { maxUnheard: number } = DIGITS_DECISION,
+  ): DigitVerification {
+    return decideDigits(
+      hypotheses,
+      issued,
+      decision,
+      this.rescueRec
+        ? { decode: (a, b) => this.segmentHypotheses(pcm16k, a, b), soundS: pcm16k.length / 16000 }
+        : undefined,
+    )
   }
 
   async recognise(pcm16k: Float32Array): Promise<string | null> {
@@ -271,6 +388,6 @@ export class SherpaDigitVerifier implements DigitRecognizer {
   }
 
   async verify(pcm16k: Float32Array, issued: string): Promise<DigitVerification> {
-    return decideDigits(this.hypotheses(pcm16k), issued)
+    return this.decide(pcm16k, this.hypotheses(pcm16k), issued)
   }
 }

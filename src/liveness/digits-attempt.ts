@@ -10,8 +10,18 @@ import {
   type DigitsThresholds,
 } from './digits.js'
 
-/** Video sampling of the digits mode: lips move at 3–7 syllables/s, so denser than the 10 fps of the other modes. */
-export const DIGITS_SAMPLING = { fps: 25, maxFrames: 200 } as const
+/**
+ * Video sampling of the digits mode: lips move at 3–7 syllables/s, so denser than the 10 fps of the
+ * other modes. The face mesh (most of an attempt's CPU) runs at the full rate from the first frame
+ * to the end of what the lip rules read (the last speech offset + the judge's `avMarginS` +
+ * `windowPadS`), and after that only on every `sparseEvery`-th frame (5 fps: the face count and
+ * the best frame). Everything up to the end of that window is analysed exactly as before, frame
+ * for frame: the face tracker carries its state from frame to frame, so thinning the frames
+ * *before* the speech changed the mesh inside it (bench:digits, brbk7n's sound 0.5 s late: near
+ * share 0.67 → 0.81, a dub passed) and is not done. Without speech the whole clip is sampled
+ * sparsely (the judge refuses it before the lip rules).
+ */
+export const DIGITS_SAMPLING = { fps: 25, maxFrames: 200, sparseEvery: 5, windowPadS: 0.1 } as const
 
 export interface DigitsAttemptOptions {
   /** Silero VAD; default: one per thread, loaded on first use */
@@ -27,6 +37,8 @@ export interface DigitsAttemptOptions {
   expectedSyllables?: number
   /** analyse a separate audio file instead of the video's own track (benchmarks of dubbing attacks) */
   audioPath?: string
+  /** benchmarks: analyse every frame at 25 fps (the sampling before 2026-12-06), for the CPU comparison */
+  everyFrame?: boolean
 }
 
 export interface DigitsAttemptResult {
@@ -72,13 +84,22 @@ export async function runDigitsAttempt(
   const recognizer = opts.recognizer ?? null
   const recognizerName = recognizer?.name ?? 'none'
   let scan: VideoScan
-  // ffmpeg decodes the sound in its own process while the frames are scanned
-  const audioP = vadP.then((vad) =>
-    analyseAudioFile(vad, opts.audioPath ?? videoPath, { maxS: DIGITS_THRESHOLDS.maxVideoS + 10 }),
-  )
-  audioP.catch(() => undefined)
+  // the sound first (cheap): it says where the lips must be measured at the full rate
+  const audioOrError = await vadP
+    .then((vad) => analyseAudioFile(vad, opts.audioPath ?? videoPath, { maxS: DIGITS_THRESHOLDS.maxVideoS + 10 }))
+    .catch((err: unknown) => ({ error: err }))
+  const window = 'error' in audioOrError ? null : lipWindow(audioOrError, opts.thresholds)
   try {
-    scan = await scanVideo(detector, videoPath, { fps: DIGITS_SAMPLING.fps, maxFrames: DIGITS_SAMPLING.maxFrames })
+    scan = await scanVideo(detector, videoPath, {
+      fps: DIGITS_SAMPLING.fps,
+      maxFrames: DIGITS_SAMPLING.maxFrames,
+      // the digits judge reads no motion measure of the scan
+      motion: false,
+      analyse: (f) =>
+        opts.everyFrame === true ||
+        (window !== null && f.t <= window.toS) ||
+        f.index % DIGITS_SAMPLING.sparseEvery === 0,
+    })
   } catch (err) {
     if (err instanceof MediaRejectedError) {
       const reason = DIGITS_MEDIA_REASON[err.reason] ?? err.reason
@@ -91,10 +112,13 @@ export async function runDigitsAttempt(
     }
     throw err
   }
-  const audio = await audioP
+  // a video the intake accepts whose sound cannot be read: the error the sound's analysis raised
+  if ('error' in audioOrError) throw audioOrError.error
+  const audio = audioOrError
   const signals: DigitsSignals = {
     durationS: r3(scan.info.durationS),
     frames: scan.info.frames,
+    framesAnalysed: scan.samples.length,
     sampleFps: r3(scan.info.fps),
     framesWithFace: scan.framesWithFace,
     width: scan.info.width,
@@ -125,6 +149,16 @@ export async function runDigitsAttempt(
     opts.thresholds,
   )
   return { reason: verdict.reason, signals: { ...signals, ...verdict.signals }, scan, audio }
+}
+
+/** The stretch of the video the lip rules read (s), or null when the sound has no speech; the scan analyses every frame up to `toS`. */
+export function lipWindow(
+  audio: Pick<AudioAnalysis, 'speech'>,
+  thresholds: Partial<DigitsThresholds> = {},
+): { fromS: number; toS: number } | null {
+  if (!audio.speech.length) return null
+  const margin = (thresholds.avMarginS ?? DIGITS_THRESHOLDS.avMarginS) + DIGITS_SAMPLING.windowPadS
+  return { fromS: audio.speech[0]!.startS - margin, toS: audio.speech[audio.speech.length - 1]!.endS + margin }
 }
 
 /** What the judge sees of one scanned video and its sound (also used by bench:digits to judge the lip rules alone). */

@@ -57,6 +57,17 @@ export async function scanVideo(
      */
     meshEvery?: number
     onSkippedFrame?: (frame: RgbImage & { index: number; t: number }) => void | Promise<void>
+    /**
+     * Which decoded frames are analysed (face detector, mesh, measures); the others are skipped and
+     * leave no sample. Default: every frame. The digits mode analyses every frame up to the end of
+     * what its lip rules read, then sparsely (src/liveness/digits-attempt.ts).
+     */
+    analyse?: (frame: { index: number; t: number }) => boolean
+    /**
+     * false: no per-frame motion measures (`nonRigid`, `pixelMotion` stay null; `planarResidual` 0),
+     * for a mode that reads none of them (digits). Default true.
+     */
+    motion?: boolean
     /** called once per analysed frame after its sample is recorded (benchmarks' feature cache) */
     onFrame?: (
       frame: RgbImage & { index: number; t: number },
@@ -86,6 +97,7 @@ export async function scanVideo(
   let decoded = 0
   // spread: keep every k-th face frame, k from the expected frame count
   let stride = 1
+  const motion = opts.motion ?? true
   const info = await decodeVideo(
     path,
     async (frame) => {
@@ -93,6 +105,7 @@ export async function scanVideo(
         await opts.onSkippedFrame?.(frame)
         return
       }
+      if (opts.analyse && !opts.analyse(frame)) return
       const firstFrame = first
       if (first) {
         first = false
@@ -121,13 +134,15 @@ export async function scanVideo(
         const verdict = judgeQuality(f, frame)
         quality = verdict.score
         if (verdict.reason) qualityFailures[verdict.reason] = (qualityFailures[verdict.reason] ?? 0) + 1
-        if (prevMesh) nonRigid = nonRigidMotion(prevMesh, found.primaryMesh)
-        // same region in both frames (the previous face box): a moving box would make a still video look alive
-        if (prevFrame && prevBox)
-          pixelMotion = meanAbsDiff(greyCrop(prevFrame, prevBox, 48), greyCrop(frame, prevBox, 48))
-        prevFrame = frame
-        prevBox = f.box
-        prevMesh = found.primaryMesh
+        if (motion) {
+          if (prevMesh) nonRigid = nonRigidMotion(prevMesh, found.primaryMesh)
+          // same region in both frames (the previous face box): a moving box would make a still video look alive
+          if (prevFrame && prevBox)
+            pixelMotion = meanAbsDiff(greyCrop(prevFrame, prevBox, 48), greyCrop(frame, prevBox, 48))
+          prevFrame = frame
+          prevBox = f.box
+          prevMesh = found.primaryMesh
+        }
         const kept: KeptFrame = { frame, face: f, quality }
         const passes = verdict.reason === null
         if (!best || (passes && !bestPasses) || (passes === bestPasses && quality > best.quality)) {
@@ -139,10 +154,11 @@ export async function scanVideo(
           if (Math.abs(f.yawDeg) <= FRONTAL.yawDeg && Math.abs(f.pitchDeg) <= FRONTAL.pitchDeg)
             frontalCandidates.push(kept)
         }
-        meshes.push({
-          yaw: f.yawDeg,
-          pts: found.primaryMesh.filter((_, i) => i % 4 === 0).map((q) => [q[0], q[1]] as Pt),
-        })
+        if (motion)
+          meshes.push({
+            yaw: f.yawDeg,
+            pts: found.primaryMesh.filter((_, i) => i % 4 === 0).map((q) => [q[0], q[1]] as Pt),
+          })
       }
       const sample: FrameSample = {
         index: frame.index,
