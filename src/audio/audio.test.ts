@@ -53,6 +53,12 @@ describe('recogniser extension point', () => {
     expect(decideDigits([h('1')], '3581')).toMatchObject({ pass: false, margin: -1 })
     expect(decideDigits([h('3681')], '3581')).toMatchObject({ pass: false, margin: -2 })
     expect(decideDigits([h('')], '3581')).toMatchObject({ pass: false, heard: null })
+    // a short string: silence does not pass, and at least two digits must be heard
+    expect(decideDigits([h('')], '35')).toMatchObject({ pass: false, heard: null })
+    expect(decideDigits([h('5')], '35')).toMatchObject({ pass: false })
+    expect(decideDigits([h('35')], '35')).toMatchObject({ pass: true, margin: 0 })
+    expect(decideDigits([h('5')], '358')).toMatchObject({ pass: false })
+    expect(decideDigits([h('58')], '358')).toMatchObject({ pass: true, margin: 0 })
   })
   it('the second pass (benchmarks only) hears an unheard digit only in its segment and only without a foreign digit', () => {
     const at = (s: string, t0: number) => [...s].map((digit, k) => ({ digit, t: t0 + 0.5 * k, p: 0.7 }))

@@ -44,9 +44,16 @@ export const DIGITS_DECODING = {
  * other speakers: every digit heard must be an issued digit, in the issued order (no substitution,
  * no insertion), and at most `maxUnheard` issued digits may go unheard. The model's dominant
  * error on genuine readings is a dropped syllable (often the first), rarely a wrong one; a replay
- * of other digits has foreign digits and is refused.
+ * of other digits has foreign digits and is refused. Whatever the tolerance, at least two issued
+ * digits (all of them, for a string of one or two) must be heard: otherwise silence would pass a
+ * short string (the service issues 4–6 digits, so this binds only `shiren digits --expect`).
  */
 export const DIGITS_DECISION = { maxUnheard: 2 } as const
+
+/** The unheard digits tolerated for an issued string: `maxUnheard`, but never fewer than two heard. */
+export function unheardTolerance(maxUnheard: number, issuedLength: number): number {
+  return Math.max(0, Math.min(maxUnheard, issuedLength - 2))
+}
 
 /**
  * NOT USED BY THE ENGINE: tried 2026-12-06 and not adopted (docs/digits.md, "Tried and not adopted");
@@ -196,9 +203,10 @@ export function decideDigits(
   const h = best?.h ?? []
   const a = best?.a ?? { matched: new Array<number>(issued.length).fill(-1), unheard: issued.length, foreign: 0 }
   let heardAt = a.matched.map((j) => (j >= 0 ? h[j]! : null))
+  const tolerance = unheardTolerance(decision.maxUnheard, issued.length)
   let rescued = 0
   // only where it can change the verdict: the second pass only ever hears more of the issued digits
-  if (rescue && a.foreign === 0 && a.unheard > decision.maxUnheard) {
+  if (rescue && a.foreign === 0 && a.unheard > tolerance) {
     const after = rescueDigits(heardAt, issued, rescue.decode, rescue.soundS)
     rescued = after.filter((d, k) => d && !heardAt[k]).length
     heardAt = after
@@ -213,7 +221,7 @@ export function decideDigits(
     : h.map((d) => d.digit).join('')
   // margin in digits: the unheard digits still tolerated; a foreign digit costs more than the whole
   // tolerance, so the attempt passes exactly when the margin is ≥ 0
-  const margin = decision.maxUnheard - unheard - (decision.maxUnheard + 1) * a.foreign
+  const margin = tolerance - unheard - (tolerance + 1) * a.foreign
   const pass = margin >= 0
   return {
     pass,
