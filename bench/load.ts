@@ -19,7 +19,17 @@
  * The bench builds dist/ first (package.json script), so the server measured is the source checked out.
  */
 import { fork, spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -44,12 +54,22 @@ const duration = Number(arg('duration', quick ? '3' : '10'))
 const connections = Number(arg('connections', '32'))
 const uploads = Number(arg('uploads', quick ? '100' : '400'))
 const drainN = Number(arg('drain', quick ? '6' : '20'))
+/**
+ * `--warmup S` (default 3; 0 with --quick): each server first gets S seconds of the same load, not
+ * measured, so that the figures are its steady state rather than its JIT warm-up (the first seconds
+ * of a fresh node process cost shiren ≈ 40 % more CPU per request; hello-world warms up at once)
+ */
+const warmup = Number(arg('warmup', quick ? '0' : '3'))
 const dbs = arg('db', 'sqlite,postgres').split(',')
 const only = arg('only', 'detectauth,info,getfaceid,upload').split(',') as LoadKind[]
+/** `--log info,warn`: the SQLite setups measured (log levels) */
+const sqliteLogs = arg('log', 'info,warn').split(',')
 /** `--baseline DIR`: also measure the shiren built in DIR (its dist/cli/main.js), e.g. main before a change */
 const baseline = arg('baseline', '')
 /** `--prof DIR`: each shiren server writes a V8 CPU profile there (node --cpu-prof) */
 const profDir = arg('prof', '')
+/** `--node-flags "…"`: extra node options for each shiren server (e.g. --trace-deopt) */
+const nodeFlags = arg('node-flags', '').split(' ').filter(Boolean)
 
 const SHARED = resolve('..', 'shared')
 const VIDEO = join(SHARED, 'data', 'videos', 'selfie', 'baosheng_480_1.mp4')
@@ -121,6 +141,8 @@ function cpuWithChildren(pid: number | undefined): number | null {
  * measured too — on a busy shared machine req/s moves with the neighbours, CPU per request much less.
  */
 async function drive(spec: LoadSpec, serverPid?: number): Promise<LoadResult & { cpuUs?: number }> {
+  // the uploads are counted out (each token once): no warm-up run spends them
+  if (warmup > 0 && spec.kind !== 'upload') await driveOnce({ ...spec, duration: warmup })
   const before = cpuSeconds(serverPid)
   const r = await driveOnce(spec)
   const after = cpuSeconds(serverPid)
@@ -149,9 +171,30 @@ interface Seeded {
   signTicket: string
 }
 
-/** App, rule, tokens and a SIGN ticket, written through shiren's own services before the server starts. */
-async function seed(dataDir: string, databaseUrl: string, infoN: number, uploadN: number): Promise<Seeded> {
-  const s = await compose(loadConfig({}, { dataDir, databaseUrl, modelsDir: join(dataDir, 'no-models') }), quiet)
+/**
+ * App, rule, tokens and a SIGN ticket, written through shiren's own services before the server starts:
+ * those of the build measured (`main`), so that a baseline's server finds its own schema.
+ */
+async function seed(
+  dataDir: string,
+  databaseUrl: string,
+  infoN: number,
+  uploadN: number,
+  main = MAIN,
+): Promise<Seeded> {
+  const dist = resolve(main, '..', '..')
+  const own =
+    main === MAIN
+      ? { compose, loadConfig }
+      : {
+          compose: ((await import(join(dist, 'compose.js'))) as { compose: typeof compose }).compose,
+          loadConfig: ((await import(join(dist, 'config', 'index.js'))) as { loadConfig: typeof loadConfig })
+            .loadConfig,
+        }
+  const s = await own.compose(
+    own.loadConfig({}, { dataDir, databaseUrl, modelsDir: join(dataDir, 'no-models') }),
+    quiet,
+  )
   try {
     const { app, secret } = await s.apps.createApp({ name: 'load' })
     const rule = await s.apps.createRule({
@@ -208,6 +251,7 @@ async function startShiren(
     process.execPath,
     [
       ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profDir)] : []),
+      ...nodeFlags,
       main,
       '--data',
       dataDir,
@@ -247,6 +291,7 @@ const rows: Row[] = []
 const label: Record<LoadKind, string> = {
   hello: 'hello-world',
   'hello-static': 'hello (static req.)',
+  healthz: '/healthz (no database)',
   detectauth: 'DetectAuth',
   info: 'GetDetectInfoEnhanced',
   getfaceid: 'getfaceid',
@@ -271,7 +316,7 @@ async function measureShiren(
   main = MAIN,
 ) {
   mkdirSync(dataDir, { recursive: true })
-  const seeded = await seed(dataDir, databaseUrl, 1000, only.includes('upload') ? uploads : 0)
+  const seeded = await seed(dataDir, databaseUrl, 1000, only.includes('upload') ? uploads : 0, main)
   const srv = await startShiren(dataDir, databaseUrl, env, [], main)
   try {
     for (const kind of only) {
@@ -298,6 +343,12 @@ async function measureShiren(
   }
   const bytes = statSync(srv.log).size
   console.log(`  (${setup}: the server wrote ${(bytes / 2 ** 20).toFixed(1)} MB of log)`)
+  if (nodeFlags.length) {
+    // the node flags' output (traces) went to the server's log: keep it
+    const kept = join(tmpdir(), `shiren-load-${setup.replace(/[^a-z0-9]+/gi, '-')}.log`)
+    copyFileSync(srv.log, kept)
+    console.log(`  (its log: ${kept})`)
+  }
 }
 
 let hello: (LoadResult & { cpuUs?: number }) | null = null
@@ -406,12 +457,9 @@ async function drain(workers: number): Promise<{
 if (!existsSync(MAIN)) throw new Error('dist/cli/main.js is missing: run `npm run build` first')
 console.log(
   `bench:load ${new Date().toISOString()} — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}; ` +
-    `${duration} s per measurement, ${connections} connections, ${uploads} uploads; load average before: ${la()}`,
+    `${duration} s per measurement after ${warmup} s of warm-up, ${connections} connections, ${uploads} uploads; load average before: ${la()}`,
 )
-async function httpPart(): Promise<void> {
-  console.log(
-    `${'setup'.padEnd(22)} ${'endpoint'.padEnd(22)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs hello'.padStart(8)} ${'CPU µs'.padStart(7)} ${'fails'.padStart(6)}`,
-  )
+async function measureHello(): Promise<void> {
   const helloProc = spawn(process.execPath, ['--import', 'tsx', new URL('./load-hello.ts', import.meta.url).pathname], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -428,6 +476,14 @@ async function httpPart(): Promise<void> {
   } finally {
     await stop(helloProc)
   }
+}
+
+async function httpPart(): Promise<void> {
+  console.log(
+    `${'setup'.padEnd(22)} ${'endpoint'.padEnd(22)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs hello'.padStart(8)} ${'CPU µs'.padStart(7)} ${'fails'.padStart(6)}`,
+  )
+  /** `--no-hello`: no ceiling (profiling one endpoint); the ratios are then left blank */
+  if (!flag('no-hello')) await measureHello()
 
   if (baseline) {
     const d0 = join(work, 'baseline')
@@ -435,10 +491,12 @@ async function httpPart(): Promise<void> {
     await measureShiren('baseline: SQLite, info', `sqlite:${join(d0, 'shiren.db')}`, d0, {}, main)
   }
   if (dbs.includes('sqlite')) {
-    const d1 = join(work, 'sqlite-info')
-    await measureShiren('SQLite, log info', `sqlite:${join(d1, 'shiren.db')}`, d1, {})
-    const d2 = join(work, 'sqlite-warn')
-    await measureShiren('SQLite, log warn', `sqlite:${join(d2, 'shiren.db')}`, d2, { SHIREN_LOG_LEVEL: 'warn' })
+    for (const level of sqliteLogs) {
+      const d = join(work, `sqlite-${level}`)
+      await measureShiren(`SQLite, log ${level}`, `sqlite:${join(d, 'shiren.db')}`, d, {
+        ...(level !== 'info' && { SHIREN_LOG_LEVEL: level }),
+      })
+    }
   }
   if (dbs.includes('postgres')) {
     if (!(await postgresReachable())) console.log(`PostgreSQL: not reachable at ${PG_URL}, skipped`)

@@ -22,6 +22,7 @@ import * as m0006 from './migrations/2026_12_06_0006_rule_versions_audit.js'
 import * as m0007 from './migrations/2026_12_06_0007_webhooks.js'
 import * as m0008 from './migrations/2026_12_06_0008_retention.js'
 import * as m0011 from './migrations/2026_12_06_0011_challenge_issued_at.js'
+import * as m0014 from './migrations/2026_12_06_0014_verification_partial_indexes.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_06_0007_webhooks': m0007,
   '2026_12_06_0008_retention': m0008,
   '2026_12_06_0011_challenge_issued_at': m0011,
+  '2026_12_06_0014_verification_partial_indexes': m0014,
 }
 
 class StaticMigrationProvider implements MigrationProvider {
