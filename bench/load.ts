@@ -26,6 +26,7 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  readdirSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -60,6 +61,24 @@ const drainN = Number(arg('drain', quick ? '6' : '20'))
  * of a fresh node process cost shiren ≈ 40 % more CPU per request; hello-world warms up at once)
  */
 const warmup = Number(arg('warmup', quick ? '0' : '3'))
+/**
+ * The drain's worker processes each get one CPU of their own (taskset): worker 1 → CPU 0, worker 2 →
+ * CPU 1. On by default where the machine has ≥ 2 CPUs and taskset (util-linux) is there; `--no-pin`
+ * turns it off, `--pin` insists. A "single-thread" worker is one analysis thread, but its process also
+ * runs the main thread (queue, database, sealing), V8's helpers and ffmpeg: unpinned, one of them used
+ * ≈ 1.1 cores, so two of them could not double the rate on two cores whatever the code did.
+ */
+const pin = (() => {
+  if (flag('no-pin')) return false
+  let taskset = false
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'])
+    taskset = true
+  } catch {
+    if (flag('pin')) throw new Error('--pin needs taskset (util-linux)')
+  }
+  return taskset && (flag('pin') || cpus().length >= 2)
+})()
 const dbs = arg('db', 'sqlite,postgres').split(',')
 const only = arg('only', 'detectauth,info,getfaceid,upload').split(',') as LoadKind[]
 /** `--log info,warn`: the SQLite setups measured (log levels) */
@@ -124,6 +143,38 @@ function cpuSeconds(pid: number | undefined): number | null {
   } catch {
     return null
   }
+}
+
+/** CPU seconds per thread of a process (/proc/PID/task; the main thread's id is the pid) and of its waited-for children. */
+function threadSeconds(pid: number | undefined): Map<string, number> {
+  const by = new Map<string, number>()
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const raw = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')
+      const f = raw.slice(raw.lastIndexOf(') ') + 2).split(' ')
+      by.set(t, (Number(f[11]) + Number(f[12])) / 100)
+    }
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    by.set('children', (Number(f[13]) + Number(f[14])) / 100)
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return by
+}
+
+/**
+ * Where a worker's CPU went between two snapshots: its main thread (queue, database, sealing), its
+ * busiest other thread (the analysis thread), all its other threads (V8's and libuv's helpers,
+ * onnxruntime's pools) and its children (ffmpeg). Node names every thread "node", hence by id.
+ */
+function threadCpu(pid: number | undefined, before: Map<string, number>): string {
+  const after = threadSeconds(pid)
+  if (!after.size) return '(no /proc)'
+  const d = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0)
+  const others = [...after.keys()].filter((k) => k !== String(pid) && k !== 'children').map((k) => d(k))
+  others.sort((a, b) => b - a)
+  const rest = others.slice(1).reduce((x, y) => x + y, 0)
+  return `main thread ${d(String(pid)).toFixed(1)} s, analysis thread ${(others[0] ?? 0).toFixed(1)} s, other threads ${rest.toFixed(1)} s, ffmpeg ${d('children').toFixed(1)} s`
 }
 
 /** CPU seconds of a process and of the children it has waited for (ffmpeg), from /proc; null elsewhere. */
@@ -243,13 +294,18 @@ async function startShiren(
   env: Record<string, string>,
   args: string[] = [],
   main = MAIN,
+  /** run the process (its threads and every child it starts, ffmpeg included) on this CPU only */
+  cpu?: number,
 ): Promise<Server> {
   const port = await freePort()
   const log = join(dataDir, `server-${port}.log`)
   const fd = openSync(log, 'a')
+  // taskset execs node in place (same pid); the affinity is inherited by its threads and children
+  const command = cpu === undefined ? process.execPath : 'taskset'
   const child = spawn(
-    process.execPath,
+    command,
     [
+      ...(cpu === undefined ? [] : ['-c', String(cpu), process.execPath]),
       ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profDir)] : []),
       ...nodeFlags,
       main,
@@ -389,6 +445,7 @@ async function drain(workers: number): Promise<{
   counted: number
   cpuPerAttempt: number
   verdicts: Record<string, number>
+  threads: string[]
 }> {
   const dataDir = join(work, `drain-${workers}`)
   const databaseUrl = `sqlite:${join(dataDir, 'shiren.db')}`
@@ -411,8 +468,15 @@ async function drain(workers: number): Promise<{
   const s = await compose(loadConfig({}, { dataDir, databaseUrl, modelsDir: join(dataDir, 'no-models') }), quiet)
   // all worker processes start together; the clock starts once every one of them listens (models
   // loaded), and counts the verdicts written after that: model loading is not queue draining
-  const starting = Array.from({ length: workers }, () =>
-    startShiren(dataDir, databaseUrl, { SHIREN_MODELS_DIR: MODELS, SHIREN_WORKERS: '1' }, ['--role', 'worker']),
+  const starting = Array.from({ length: workers }, (_, i) =>
+    startShiren(
+      dataDir,
+      databaseUrl,
+      { SHIREN_MODELS_DIR: MODELS, SHIREN_WORKERS: '1' },
+      ['--role', 'worker'],
+      MAIN,
+      pin ? i % cpus().length : undefined,
+    ),
   )
   const procs: Server[] = []
   try {
@@ -420,6 +484,7 @@ async function drain(workers: number): Promise<{
     const ready = Date.now()
     const cpu = () => procs.reduce((sum, p) => sum + (cpuWithChildren(p.child.pid) ?? NaN), 0)
     const cpu0 = cpu()
+    const threads0 = procs.map((p) => threadSeconds(p.child.pid))
     const t0 = Date.now()
     for (;;) {
       const rows = await s.db.kysely.selectFrom('attempts').select(['state', 'finished_at', 'reason']).execute()
@@ -432,7 +497,14 @@ async function drain(workers: number): Promise<{
         for (const r of done) verdicts[r.reason ?? '?'] = (verdicts[r.reason ?? '?'] ?? 0) + 1
         // the workers' CPU (ffmpeg included) per attempt drained: what the machine had to give them
         const cpuPerAttempt = (cpu() - cpu0) / after.length
-        return { rate: after.length / span, seconds: span, counted: after.length, verdicts, cpuPerAttempt }
+        return {
+          rate: after.length / span,
+          seconds: span,
+          counted: after.length,
+          verdicts,
+          cpuPerAttempt,
+          threads: procs.map((p, i) => threadCpu(p.child.pid, threads0[i]!)),
+        }
       }
       const dead = procs.find((p) => p.child.exitCode !== null)
       if (dead)
@@ -519,14 +591,22 @@ try {
     else if (!existsSync(MODELS) || !existsSync(VIDEO))
       console.log(`queue drain: needs ${MODELS} and ${VIDEO}, skipped`)
     else {
+      console.log(
+        pin
+          ? 'queue drain: each worker process pinned to one CPU of its own with taskset (worker 1 → CPU 0, worker 2 → CPU 1; ffmpeg inherits it)'
+          : 'queue drain: worker processes NOT pinned (--no-pin, or no taskset / one CPU): each may use more than one core',
+      )
+      console.log(`load average before the drain: ${la()}`)
       const one = await drain(1)
       console.log(
-        `queue drain, 1 worker process:  ${one.rate.toFixed(2)} attempts/s (${one.counted} of ${drainN} attempts in ${one.seconds.toFixed(1)} s, ${one.cpuPerAttempt.toFixed(2)} CPU s each) ${JSON.stringify(one.verdicts)}`,
+        `queue drain, 1 worker process:  ${one.rate.toFixed(2)} attempts/s (${one.counted} of ${drainN} attempts in ${one.seconds.toFixed(1)} s, ${one.cpuPerAttempt.toFixed(2)} CPU s each) ${JSON.stringify(one.verdicts)}; load average ${la()}`,
       )
+      console.log(`  threads: ${one.threads.join(' | ')}`)
       const two = await drain(2)
       console.log(
-        `queue drain, 2 worker processes: ${two.rate.toFixed(2)} attempts/s (${two.counted} of ${drainN} attempts in ${two.seconds.toFixed(1)} s, ${two.cpuPerAttempt.toFixed(2)} CPU s each) ${JSON.stringify(two.verdicts)}; ${(two.rate / one.rate).toFixed(2)}× one`,
+        `queue drain, 2 worker processes: ${two.rate.toFixed(2)} attempts/s (${two.counted} of ${drainN} attempts in ${two.seconds.toFixed(1)} s, ${two.cpuPerAttempt.toFixed(2)} CPU s each) ${JSON.stringify(two.verdicts)}; ${(two.rate / one.rate).toFixed(2)}× one; load average ${la()}`,
       )
+      console.log(`  threads: ${two.threads.join(' | ')}`)
       console.log(`load average after the drain: ${la()}`)
     }
   }

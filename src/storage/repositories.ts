@@ -323,6 +323,9 @@ const insertVerification = prepared((db, v: Omit<NewVerification, 'createdAt'> &
 const ruleById = prepared((db, p: { ruleId: string }) =>
   db.selectFrom('rules').selectAll().where('rule_id', '=', p.ruleId),
 )
+const rulesOfApp = prepared((db, p: { appId: string }) =>
+  db.selectFrom('rules').selectAll().where('app_id', '=', p.appId).orderBy('created_at').orderBy('rule_id'),
+)
 const ruleVersionRow = prepared((db, p: { ruleId: string; version: number }) =>
   db
     .selectFrom('rule_versions')
@@ -556,8 +559,16 @@ function ruleRepository(
       return r ? atVersion(r, version) : null
     },
     async list(appId) {
-      let q = withVersion().orderBy('rules.created_at').orderBy('rules.rule_id')
-      if (appId) q = q.where('rules.app_id', '=', appId)
+      if (appId) {
+        // the ticket flow's default rule is looked up on every request: the rows, then their (kept) versions
+        const out: Rule[] = []
+        for (const r of (await rulesOfApp(db, { appId })).rows) {
+          const rule = await atVersion(r, num(r.version))
+          if (rule) out.push(rule)
+        }
+        return out
+      }
+      const q = withVersion().orderBy('rules.created_at').orderBy('rules.rule_id')
       return ((await q.execute()) as Joined[]).map(fromJoined)
     },
     async addVersion(ruleId, expected, settings, by, at) {
