@@ -1,6 +1,7 @@
 /**
- * `npm run bench:load [-- --duration S --connections C --uploads N --db sqlite,postgres --quick --no-drain
- *   --drain-only --drain N]`
+ * `npm run bench:load [-- --duration S --warmup S --connections C --uploads N --db sqlite,postgres
+ *   --log info,warn --only detectauth,info,getfaceid,upload,healthz --quick --no-hello --no-static --no-drain
+ *   --drain-only --drain N --no-pin --baseline DIR --prof DIR --node-flags "…"]`
  *
  * shiren under load from a SEPARATE process (bench/load-client.ts, autocannon) with pre-signed
  * requests, against a ceiling measured in the same run: Fastify hello-world, logger off, on the same
@@ -13,8 +14,10 @@
  *
  * Then the queue drain: N uploaded attempts are enqueued with no worker running (an api-role server),
  * then 1 and, on a second batch, 2 `serve --role worker` processes of one analysis thread each
- * (SHIREN_WORKERS=1) drain them; the rate is attempts per second between the first and the last
- * verdict. Where this build has no worker role, that part says so and is skipped.
+ * (SHIREN_WORKERS=1) drain them; the rate is attempts per second from the moment every worker listens
+ * to the last verdict. Each worker process is pinned to a CPU of its own (taskset; see `pin`), so that
+ * "one single-thread worker" means one core. Where this build has no worker role, that part says so
+ * and is skipped.
  *
  * The bench builds dist/ first (package.json script), so the server measured is the source checked out.
  */
@@ -558,9 +561,21 @@ async function httpPart(): Promise<void> {
   if (!flag('no-hello')) await measureHello()
 
   if (baseline) {
-    const d0 = join(work, 'baseline')
     const main = resolve(baseline, 'dist', 'cli', 'main.js')
-    await measureShiren('baseline: SQLite, info', `sqlite:${join(d0, 'shiren.db')}`, d0, {}, main)
+    // `--baseline-db sqlite,postgres`: the baseline on those databases (default SQLite only)
+    const baseDbs = arg('baseline-db', 'sqlite').split(',')
+    if (baseDbs.includes('sqlite')) {
+      const d0 = join(work, 'baseline')
+      await measureShiren('baseline: SQLite, info', `sqlite:${join(d0, 'shiren.db')}`, d0, {}, main)
+    }
+    if (baseDbs.includes('postgres') && (await postgresReachable())) {
+      const pg = await freshPostgresSchema()
+      try {
+        await measureShiren('baseline: PostgreSQL', pg.url, join(work, 'baseline-pg'), {}, main)
+      } finally {
+        await pg.drop()
+      }
+    }
   }
   if (dbs.includes('sqlite')) {
     for (const level of sqliteLogs) {
