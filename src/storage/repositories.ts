@@ -506,7 +506,9 @@ function ruleRepository(
     const v = (await ruleVersionRow(db, { ruleId: r.rule_id, version })).rows[0]
     if (!v) return null
     const rule = toRule(r, v)
-    caches.keepRuleVersion(rule)
+    // only what is committed is kept: inside a transaction the row may be this transaction's own write,
+    // which a rollback would undo
+    if (!db.isTransaction) caches.keepRuleVersion(rule)
     return rule
   }
   const withVersion = (q = db.selectFrom('rules')) =>
