@@ -71,7 +71,10 @@ const warmup = Number(arg('warmup', quick ? '0' : '3'))
  * runs the main thread (queue, database, sealing), V8's helpers and ffmpeg: unpinned, one of them used
  * ≈ 1.1 cores, so two of them could not double the rate on two cores whatever the code did.
  */
-const pin = (() => {
+let pinned: boolean | undefined
+/** decided at the first drain (probing taskset is one more process: none for an HTTP-only run) */
+const pin = (): boolean => (pinned ??= pinning())
+function pinning(): boolean {
   if (flag('no-pin')) return false
   let taskset = false
   try {
@@ -81,7 +84,7 @@ const pin = (() => {
     if (flag('pin')) throw new Error('--pin needs taskset (util-linux)')
   }
   return taskset && (flag('pin') || cpus().length >= 2)
-})()
+}
 const dbs = arg('db', 'sqlite,postgres').split(',')
 const only = arg('only', 'detectauth,info,getfaceid,upload').split(',') as LoadKind[]
 /** `--log info,warn`: the SQLite setups measured (log levels) */
@@ -478,7 +481,7 @@ async function drain(workers: number): Promise<{
       { SHIREN_MODELS_DIR: MODELS, SHIREN_WORKERS: '1' },
       ['--role', 'worker'],
       MAIN,
-      pin ? i % cpus().length : undefined,
+      pin() ? i % cpus().length : undefined,
     ),
   )
   const procs: Server[] = []
@@ -607,7 +610,7 @@ try {
       console.log(`queue drain: needs ${MODELS} and ${VIDEO}, skipped`)
     else {
       console.log(
-        pin
+        pin()
           ? 'queue drain: each worker process pinned to one CPU of its own with taskset (worker 1 → CPU 0, worker 2 → CPU 1; ffmpeg inherits it)'
           : 'queue drain: worker processes NOT pinned (--no-pin, or no taskset / one CPU): each may use more than one core',
       )
