@@ -12,7 +12,7 @@ import { tc3Signature } from '../src/auth/tc3.js'
 import { ticketSign } from '../src/auth/sha1-sign.js'
 import { createHash } from 'node:crypto'
 
-export type LoadKind = 'hello' | 'hello-static' | 'detectauth' | 'info' | 'getfaceid' | 'upload'
+export type LoadKind = 'hello' | 'hello-static' | 'healthz' | 'detectauth' | 'info' | 'getfaceid' | 'upload'
 
 export interface LoadSpec {
   url: string
@@ -93,6 +93,9 @@ function prepare(spec: LoadSpec): { requests: Prepared[]; verify: (body: string)
     case 'hello':
     case 'hello-static':
       return { requests: [{ method: 'GET', path: '/', headers: {} }], verify: (b) => b.includes('"hello"') }
+    case 'healthz':
+      // shiren's cheapest route (no database): what its HTTP stack costs on its own
+      return { requests: [{ method: 'GET', path: '/healthz', headers: {} }], verify: (b) => b.includes('"ok"') }
     case 'detectauth':
       return {
         requests: Array.from({ length: n }, (_, i) =>
@@ -199,7 +202,7 @@ async function main(spec: LoadSpec): Promise<LoadResult> {
           ],
         } as unknown as autocannon.Options),
   )
-  if (exhausted && spec.kind !== 'info' && spec.kind !== 'hello')
+  if (exhausted && spec.kind !== 'info' && spec.kind !== 'hello' && spec.kind !== 'healthz')
     throw new Error(`more than ${requests.length} requests: raise MAX_RPS in bench/load-client.ts`)
   const failures = result.non2xx + result.errors + result.timeouts + (result.mismatches ?? 0)
   return {

@@ -1,6 +1,7 @@
 /**
- * `npm run bench:load [-- --duration S --connections C --uploads N --db sqlite,postgres --quick --no-drain
- *   --drain-only --drain N]`
+ * `npm run bench:load [-- --duration S --warmup S --connections C --uploads N --db sqlite,postgres
+ *   --log info,warn --only detectauth,info,getfaceid,upload,healthz --quick --no-hello --no-static --no-drain
+ *   --drain-only --drain N --no-pin --baseline DIR --prof DIR --node-flags "…"]`
  *
  * shiren under load from a SEPARATE process (bench/load-client.ts, autocannon) with pre-signed
  * requests, against a ceiling measured in the same run: Fastify hello-world, logger off, on the same
@@ -13,13 +14,26 @@
  *
  * Then the queue drain: N uploaded attempts are enqueued with no worker running (an api-role server),
  * then 1 and, on a second batch, 2 `serve --role worker` processes of one analysis thread each
- * (SHIREN_WORKERS=1) drain them; the rate is attempts per second between the first and the last
- * verdict. Where this build has no worker role, that part says so and is skipped.
+ * (SHIREN_WORKERS=1) drain them; the rate is attempts per second from the moment every worker listens
+ * to the last verdict. Each worker process is pinned to a CPU of its own (taskset; see `pin`), so that
+ * "one single-thread worker" means one core. Where this build has no worker role, that part says so
+ * and is skipped.
  *
  * The bench builds dist/ first (package.json script), so the server measured is the source checked out.
  */
 import { fork, spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -44,12 +58,43 @@ const duration = Number(arg('duration', quick ? '3' : '10'))
 const connections = Number(arg('connections', '32'))
 const uploads = Number(arg('uploads', quick ? '100' : '400'))
 const drainN = Number(arg('drain', quick ? '6' : '20'))
+/**
+ * `--warmup S` (default 3; 0 with --quick): each server first gets S seconds of the same load, not
+ * measured, so that the figures are its steady state rather than its JIT warm-up (the first seconds
+ * of a fresh node process cost shiren ≈ 40 % more CPU per request; hello-world warms up at once)
+ */
+const warmup = Number(arg('warmup', quick ? '0' : '3'))
+/**
+ * The drain's worker processes each get one CPU of their own (taskset): worker 1 → CPU 0, worker 2 →
+ * CPU 1. On by default where the machine has ≥ 2 CPUs and taskset (util-linux) is there; `--no-pin`
+ * turns it off, `--pin` insists. A "single-thread" worker is one analysis thread, but its process also
+ * runs the main thread (queue, database, sealing), V8's helpers and ffmpeg: unpinned, one of them used
+ * ≈ 1.1 cores, so two of them could not double the rate on two cores whatever the code did.
+ */
+let pinned: boolean | undefined
+/** decided at the first drain (probing taskset is one more process: none for an HTTP-only run) */
+const pin = (): boolean => (pinned ??= pinning())
+function pinning(): boolean {
+  if (flag('no-pin')) return false
+  let taskset = false
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'])
+    taskset = true
+  } catch {
+    if (flag('pin')) throw new Error('--pin needs taskset (util-linux)')
+  }
+  return taskset && (flag('pin') || cpus().length >= 2)
+}
 const dbs = arg('db', 'sqlite,postgres').split(',')
 const only = arg('only', 'detectauth,info,getfaceid,upload').split(',') as LoadKind[]
+/** `--log info,warn`: the SQLite setups measured (log levels) */
+const sqliteLogs = arg('log', 'info,warn').split(',')
 /** `--baseline DIR`: also measure the shiren built in DIR (its dist/cli/main.js), e.g. main before a change */
 const baseline = arg('baseline', '')
 /** `--prof DIR`: each shiren server writes a V8 CPU profile there (node --cpu-prof) */
 const profDir = arg('prof', '')
+/** `--node-flags "…"`: extra node options for each shiren server (e.g. --trace-deopt) */
+const nodeFlags = arg('node-flags', '').split(' ').filter(Boolean)
 
 const SHARED = resolve('..', 'shared')
 const VIDEO = join(SHARED, 'data', 'videos', 'selfie', 'baosheng_480_1.mp4')
@@ -106,6 +151,38 @@ function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
+/** CPU seconds per thread of a process (/proc/PID/task; the main thread's id is the pid) and of its waited-for children. */
+function threadSeconds(pid: number | undefined): Map<string, number> {
+  const by = new Map<string, number>()
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const raw = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')
+      const f = raw.slice(raw.lastIndexOf(') ') + 2).split(' ')
+      by.set(t, (Number(f[11]) + Number(f[12])) / 100)
+    }
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    by.set('children', (Number(f[13]) + Number(f[14])) / 100)
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return by
+}
+
+/**
+ * Where a worker's CPU went between two snapshots: its main thread (queue, database, sealing), its
+ * busiest other thread (the analysis thread), all its other threads (V8's and libuv's helpers,
+ * onnxruntime's pools) and its children (ffmpeg). Node names every thread "node", hence by id.
+ */
+function threadCpu(pid: number | undefined, before: Map<string, number>): string {
+  const after = threadSeconds(pid)
+  if (!after.size) return '(no /proc)'
+  const d = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0)
+  const others = [...after.keys()].filter((k) => k !== String(pid) && k !== 'children').map((k) => d(k))
+  others.sort((a, b) => b - a)
+  const rest = others.slice(1).reduce((x, y) => x + y, 0)
+  return `main thread ${d(String(pid)).toFixed(1)} s, analysis thread ${(others[0] ?? 0).toFixed(1)} s, other threads ${rest.toFixed(1)} s, ffmpeg ${d('children').toFixed(1)} s`
+}
+
 /** CPU seconds of a process and of the children it has waited for (ffmpeg), from /proc; null elsewhere. */
 function cpuWithChildren(pid: number | undefined): number | null {
   try {
@@ -121,6 +198,8 @@ function cpuWithChildren(pid: number | undefined): number | null {
  * measured too — on a busy shared machine req/s moves with the neighbours, CPU per request much less.
  */
 async function drive(spec: LoadSpec, serverPid?: number): Promise<LoadResult & { cpuUs?: number }> {
+  // the uploads are counted out (each token once): no warm-up run spends them
+  if (warmup > 0 && spec.kind !== 'upload') await driveOnce({ ...spec, duration: warmup })
   const before = cpuSeconds(serverPid)
   const r = await driveOnce(spec)
   const after = cpuSeconds(serverPid)
@@ -149,9 +228,30 @@ interface Seeded {
   signTicket: string
 }
 
-/** App, rule, tokens and a SIGN ticket, written through shiren's own services before the server starts. */
-async function seed(dataDir: string, databaseUrl: string, infoN: number, uploadN: number): Promise<Seeded> {
-  const s = await compose(loadConfig({}, { dataDir, databaseUrl, modelsDir: join(dataDir, 'no-models') }), quiet)
+/**
+ * App, rule, tokens and a SIGN ticket, written through shiren's own services before the server starts:
+ * those of the build measured (`main`), so that a baseline's server finds its own schema.
+ */
+async function seed(
+  dataDir: string,
+  databaseUrl: string,
+  infoN: number,
+  uploadN: number,
+  main = MAIN,
+): Promise<Seeded> {
+  const dist = resolve(main, '..', '..')
+  const own =
+    main === MAIN
+      ? { compose, loadConfig }
+      : {
+          compose: ((await import(join(dist, 'compose.js'))) as { compose: typeof compose }).compose,
+          loadConfig: ((await import(join(dist, 'config', 'index.js'))) as { loadConfig: typeof loadConfig })
+            .loadConfig,
+        }
+  const s = await own.compose(
+    own.loadConfig({}, { dataDir, databaseUrl, modelsDir: join(dataDir, 'no-models') }),
+    quiet,
+  )
   try {
     const { app, secret } = await s.apps.createApp({ name: 'load' })
     const rule = await s.apps.createRule({
@@ -200,14 +300,20 @@ async function startShiren(
   env: Record<string, string>,
   args: string[] = [],
   main = MAIN,
+  /** run the process (its threads and every child it starts, ffmpeg included) on this CPU only */
+  cpu?: number,
 ): Promise<Server> {
   const port = await freePort()
   const log = join(dataDir, `server-${port}.log`)
   const fd = openSync(log, 'a')
+  // taskset execs node in place (same pid); the affinity is inherited by its threads and children
+  const command = cpu === undefined ? process.execPath : 'taskset'
   const child = spawn(
-    process.execPath,
+    command,
     [
+      ...(cpu === undefined ? [] : ['-c', String(cpu), process.execPath]),
       ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profDir)] : []),
+      ...nodeFlags,
       main,
       '--data',
       dataDir,
@@ -247,6 +353,7 @@ const rows: Row[] = []
 const label: Record<LoadKind, string> = {
   hello: 'hello-world',
   'hello-static': 'hello (static req.)',
+  healthz: '/healthz (no database)',
   detectauth: 'DetectAuth',
   info: 'GetDetectInfoEnhanced',
   getfaceid: 'getfaceid',
@@ -271,7 +378,7 @@ async function measureShiren(
   main = MAIN,
 ) {
   mkdirSync(dataDir, { recursive: true })
-  const seeded = await seed(dataDir, databaseUrl, 1000, only.includes('upload') ? uploads : 0)
+  const seeded = await seed(dataDir, databaseUrl, 1000, only.includes('upload') ? uploads : 0, main)
   const srv = await startShiren(dataDir, databaseUrl, env, [], main)
   try {
     for (const kind of only) {
@@ -298,6 +405,12 @@ async function measureShiren(
   }
   const bytes = statSync(srv.log).size
   console.log(`  (${setup}: the server wrote ${(bytes / 2 ** 20).toFixed(1)} MB of log)`)
+  if (nodeFlags.length) {
+    // the node flags' output (traces) went to the server's log: keep it
+    const kept = join(tmpdir(), `shiren-load-${setup.replace(/[^a-z0-9]+/gi, '-')}.log`)
+    copyFileSync(srv.log, kept)
+    console.log(`  (its log: ${kept})`)
+  }
 }
 
 let hello: (LoadResult & { cpuUs?: number }) | null = null
@@ -338,6 +451,7 @@ async function drain(workers: number): Promise<{
   counted: number
   cpuPerAttempt: number
   verdicts: Record<string, number>
+  threads: string[]
 }> {
   const dataDir = join(work, `drain-${workers}`)
   const databaseUrl = `sqlite:${join(dataDir, 'shiren.db')}`
@@ -360,8 +474,15 @@ async function drain(workers: number): Promise<{
   const s = await compose(loadConfig({}, { dataDir, databaseUrl, modelsDir: join(dataDir, 'no-models') }), quiet)
   // all worker processes start together; the clock starts once every one of them listens (models
   // loaded), and counts the verdicts written after that: model loading is not queue draining
-  const starting = Array.from({ length: workers }, () =>
-    startShiren(dataDir, databaseUrl, { SHIREN_MODELS_DIR: MODELS, SHIREN_WORKERS: '1' }, ['--role', 'worker']),
+  const starting = Array.from({ length: workers }, (_, i) =>
+    startShiren(
+      dataDir,
+      databaseUrl,
+      { SHIREN_MODELS_DIR: MODELS, SHIREN_WORKERS: '1' },
+      ['--role', 'worker'],
+      MAIN,
+      pin() ? i % cpus().length : undefined,
+    ),
   )
   const procs: Server[] = []
   try {
@@ -369,6 +490,7 @@ async function drain(workers: number): Promise<{
     const ready = Date.now()
     const cpu = () => procs.reduce((sum, p) => sum + (cpuWithChildren(p.child.pid) ?? NaN), 0)
     const cpu0 = cpu()
+    const threads0 = procs.map((p) => threadSeconds(p.child.pid))
     const t0 = Date.now()
     for (;;) {
       const rows = await s.db.kysely.selectFrom('attempts').select(['state', 'finished_at', 'reason']).execute()
@@ -381,7 +503,14 @@ async function drain(workers: number): Promise<{
         for (const r of done) verdicts[r.reason ?? '?'] = (verdicts[r.reason ?? '?'] ?? 0) + 1
         // the workers' CPU (ffmpeg included) per attempt drained: what the machine had to give them
         const cpuPerAttempt = (cpu() - cpu0) / after.length
-        return { rate: after.length / span, seconds: span, counted: after.length, verdicts, cpuPerAttempt }
+        return {
+          rate: after.length / span,
+          seconds: span,
+          counted: after.length,
+          verdicts,
+          cpuPerAttempt,
+          threads: procs.map((p, i) => threadCpu(p.child.pid, threads0[i]!)),
+        }
       }
       const dead = procs.find((p) => p.child.exitCode !== null)
       if (dead)
@@ -406,12 +535,9 @@ async function drain(workers: number): Promise<{
 if (!existsSync(MAIN)) throw new Error('dist/cli/main.js is missing: run `npm run build` first')
 console.log(
   `bench:load ${new Date().toISOString()} — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}; ` +
-    `${duration} s per measurement, ${connections} connections, ${uploads} uploads; load average before: ${la()}`,
+    `${duration} s per measurement after ${warmup} s of warm-up, ${connections} connections, ${uploads} uploads; load average before: ${la()}`,
 )
-async function httpPart(): Promise<void> {
-  console.log(
-    `${'setup'.padEnd(22)} ${'endpoint'.padEnd(22)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs hello'.padStart(8)} ${'CPU µs'.padStart(7)} ${'fails'.padStart(6)}`,
-  )
+async function measureHello(): Promise<void> {
   const helloProc = spawn(process.execPath, ['--import', 'tsx', new URL('./load-hello.ts', import.meta.url).pathname], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -428,17 +554,39 @@ async function httpPart(): Promise<void> {
   } finally {
     await stop(helloProc)
   }
+}
+
+async function httpPart(): Promise<void> {
+  console.log(
+    `${'setup'.padEnd(22)} ${'endpoint'.padEnd(22)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs hello'.padStart(8)} ${'CPU µs'.padStart(7)} ${'fails'.padStart(6)}`,
+  )
+  /** `--no-hello`: no ceiling (profiling one endpoint); the ratios are then left blank */
+  if (!flag('no-hello')) await measureHello()
 
   if (baseline) {
-    const d0 = join(work, 'baseline')
     const main = resolve(baseline, 'dist', 'cli', 'main.js')
-    await measureShiren('baseline: SQLite, info', `sqlite:${join(d0, 'shiren.db')}`, d0, {}, main)
+    // `--baseline-db sqlite,postgres`: the baseline on those databases (default SQLite only)
+    const baseDbs = arg('baseline-db', 'sqlite').split(',')
+    if (baseDbs.includes('sqlite')) {
+      const d0 = join(work, 'baseline')
+      await measureShiren('baseline: SQLite, info', `sqlite:${join(d0, 'shiren.db')}`, d0, {}, main)
+    }
+    if (baseDbs.includes('postgres') && (await postgresReachable())) {
+      const pg = await freshPostgresSchema()
+      try {
+        await measureShiren('baseline: PostgreSQL', pg.url, join(work, 'baseline-pg'), {}, main)
+      } finally {
+        await pg.drop()
+      }
+    }
   }
   if (dbs.includes('sqlite')) {
-    const d1 = join(work, 'sqlite-info')
-    await measureShiren('SQLite, log info', `sqlite:${join(d1, 'shiren.db')}`, d1, {})
-    const d2 = join(work, 'sqlite-warn')
-    await measureShiren('SQLite, log warn', `sqlite:${join(d2, 'shiren.db')}`, d2, { SHIREN_LOG_LEVEL: 'warn' })
+    for (const level of sqliteLogs) {
+      const d = join(work, `sqlite-${level}`)
+      await measureShiren(`SQLite, log ${level}`, `sqlite:${join(d, 'shiren.db')}`, d, {
+        ...(level !== 'info' && { SHIREN_LOG_LEVEL: level }),
+      })
+    }
   }
   if (dbs.includes('postgres')) {
     if (!(await postgresReachable())) console.log(`PostgreSQL: not reachable at ${PG_URL}, skipped`)
@@ -461,14 +609,22 @@ try {
     else if (!existsSync(MODELS) || !existsSync(VIDEO))
       console.log(`queue drain: needs ${MODELS} and ${VIDEO}, skipped`)
     else {
+      console.log(
+        pin()
+          ? 'queue drain: each worker process pinned to one CPU of its own with taskset (worker 1 → CPU 0, worker 2 → CPU 1; ffmpeg inherits it)'
+          : 'queue drain: worker processes NOT pinned (--no-pin, or no taskset / one CPU): each may use more than one core',
+      )
+      console.log(`load average before the drain: ${la()}`)
       const one = await drain(1)
       console.log(
-        `queue drain, 1 worker process:  ${one.rate.toFixed(2)} attempts/s (${one.counted} of ${drainN} attempts in ${one.seconds.toFixed(1)} s, ${one.cpuPerAttempt.toFixed(2)} CPU s each) ${JSON.stringify(one.verdicts)}`,
+        `queue drain, 1 worker process:  ${one.rate.toFixed(2)} attempts/s (${one.counted} of ${drainN} attempts in ${one.seconds.toFixed(1)} s, ${one.cpuPerAttempt.toFixed(2)} CPU s each) ${JSON.stringify(one.verdicts)}; load average ${la()}`,
       )
+      console.log(`  threads: ${one.threads.join(' | ')}`)
       const two = await drain(2)
       console.log(
-        `queue drain, 2 worker processes: ${two.rate.toFixed(2)} attempts/s (${two.counted} of ${drainN} attempts in ${two.seconds.toFixed(1)} s, ${two.cpuPerAttempt.toFixed(2)} CPU s each) ${JSON.stringify(two.verdicts)}; ${(two.rate / one.rate).toFixed(2)}× one`,
+        `queue drain, 2 worker processes: ${two.rate.toFixed(2)} attempts/s (${two.counted} of ${drainN} attempts in ${two.seconds.toFixed(1)} s, ${two.cpuPerAttempt.toFixed(2)} CPU s each) ${JSON.stringify(two.verdicts)}; ${(two.rate / one.rate).toFixed(2)}× one; load average ${la()}`,
       )
+      console.log(`  threads: ${two.threads.join(' | ')}`)
       console.log(`load average after the drain: ${la()}`)
     }
   }

@@ -419,3 +419,34 @@ describe('shiren rule update / versions (CLI)', () => {
     }
   })
 })
+
+for (const dialect of DIALECTS) {
+  // rule versions are kept in memory by (ruleId, version); the current version is not (bench:load)
+  it(`another process's edit is seen at once; the versions kept stay what they were (${dialect})`, async () => {
+    const dir = tempDir()
+    const db = await databaseUrl(dialect, dir)
+    const quiet = createLogger('warn')
+    const open = () => compose(loadConfig({}, { dataDir: dir, databaseUrl: db.url }), quiet)
+    const a = await open()
+    const b = await open()
+    try {
+      const { app } = await a.apps.createApp({ name: 'two processes' })
+      const rule = await a.apps.createRule({ appId: app.appId, liveness: 'silent', compareSource: 'none' })
+      expect((await a.apps.getRule(rule.ruleId))?.threshold).toBe(70)
+      expect((await a.apps.getRuleVersion(rule.ruleId, 1))?.threshold).toBe(70)
+      await b.apps.updateRule(rule.ruleId, { threshold: 80 })
+      expect(await a.apps.getRule(rule.ruleId)).toMatchObject({ version: 2, threshold: 80 })
+      expect(await a.apps.getRuleVersion(rule.ruleId, 1)).toMatchObject({ version: 1, threshold: 70 })
+      expect(await a.apps.getRuleVersion(rule.ruleId, 2)).toMatchObject({ version: 2, threshold: 80 })
+      expect((await a.apps.listRules(app.appId)).map((r) => [r.version, r.threshold])).toEqual([[2, 80]])
+      // a caller changing what it was given does not change what the next caller gets
+      const got = (await a.apps.getRuleVersion(rule.ruleId, 1))!
+      got.threshold = 5
+      expect((await a.apps.getRuleVersion(rule.ruleId, 1))?.threshold).toBe(70)
+    } finally {
+      await a.close()
+      await b.close()
+      await db.drop()
+    }
+  })
+}

@@ -1,5 +1,4 @@
-import { createHash, createHmac } from 'node:crypto'
-import { constantTimeEqual } from '../crypto/index.js'
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 
 /**
  * TC3-HMAC-SHA256 as the Tencent Cloud API 3.0 SDKs compute it. The server recomputes the
@@ -126,6 +125,15 @@ export function verifyTc3(
       ? sha256hex('UNSIGNED-PAYLOAD')
       : sha256hex(req.body)
 
+  // the signature given is 64 hex characters (AUTH_RE), as is every one computed: 32 bytes each side,
+  // compared in constant time without hashing them first (constantTimeEqual's hashing is for inputs of
+  // unknown length; here it was 4 of the check's 10 hashes)
+  const given = Buffer.from(auth.signature, 'hex')
+  if (given.length !== 32 || !/^[0-9a-f]{64}$/i.test(auth.signature))
+    return {
+      error: 'AuthFailure.SignatureFailure',
+      message: 'The provided credentials could not be validated. Please check your signature is correct.',
+    }
   const host = header(req.headers, 'host') ?? ''
   const hostVariants = [...new Set([host, host.replace(/:\d+$/, '')])]
   const pathVariants = [...new Set([req.path || '/', '/'])]
@@ -151,7 +159,7 @@ export function verifyTc3(
         service: auth.service,
       })
       // every variant is computed and compared, so the time taken does not say which one matched
-      if (constantTimeEqual(expected, auth.signature)) ok = true
+      if (timingSafeEqual(Buffer.from(expected, 'hex'), given)) ok = true
     }
   }
   return ok

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import type { Config } from '../config/index.js'
-import type { Logger } from '../logging.js'
+import { requestLogger, type Logger } from '../logging.js'
 import { captureApi, type CaptureApiDeps } from './capture-api.js'
 import { capturePage, type CapturePageDeps } from './capture-page.js'
 import { cloudApi, type CloudApiDeps } from './cloud-api.js'
@@ -46,12 +46,19 @@ export async function buildApp(s: HttpDeps): Promise<FastifyInstance> {
 
   addSecurityHeaders(app)
   observeRequests(app, s.ops.metrics)
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info(
-      { method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request',
-    )
-  })
+  const requestLine = requestLogger(s.log)
+  if (requestLine)
+    app.addHook('onResponse', (req, reply, done) => {
+      const q = req.url.indexOf('?')
+      requestLine({
+        reqId: req.id,
+        method: req.method,
+        path: q < 0 ? req.url : req.url.slice(0, q),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      })
+      done()
+    })
 
   await app.register(swagger, {
     openapi: {

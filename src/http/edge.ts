@@ -127,13 +127,13 @@ export function decodeUtf8(buf: Buffer): string | null {
  * a trusted proxy), since a plain-HTTP deployment would otherwise lock browsers out.
  */
 export function addSecurityHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', async (req, reply, payload) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     if (!reply.hasHeader('content-security-policy'))
       reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'")
     if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'no-referrer')
     reply.header('x-content-type-options', 'nosniff')
     reply.header('x-frame-options', 'DENY')
     if (req.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains')
-    return payload
+    done(null, payload)
   })
 }

@@ -172,9 +172,22 @@ export class ShirenMetrics {
     }
   }
 
+  /** the series of each (family, status class), looked up once: prom-client hashes a label set on every call */
+  private readonly requestSeries = new Map<
+    string,
+    { count: ReturnType<Counter<'family' | 'status'>['labels']>; latency: ReturnType<Histogram<'family'>['labels']> }
+  >()
+
   request(family: RouteFamily, status: number, seconds: number): void {
-    this.requests.inc({ family, status: `${Math.floor(status / 100)}xx` })
-    this.latency.observe({ family }, seconds)
+    const cls = `${Math.floor(status / 100)}xx`
+    const key = `${family} ${cls}`
+    let series = this.requestSeries.get(key)
+    if (!series) {
+      series = { count: this.requests.labels({ family, status: cls }), latency: this.latency.labels({ family }) }
+      this.requestSeries.set(key, series)
+    }
+    series.count.inc()
+    series.latency.observe(seconds)
   }
 
   verdict(family: string, reason: string, billable: boolean): void {

@@ -23,6 +23,7 @@ import * as m0007 from './migrations/2026_12_06_0007_webhooks.js'
 import * as m0008 from './migrations/2026_12_06_0008_retention.js'
 import * as m0011 from './migrations/2026_12_06_0011_challenge_issued_at.js'
 import * as m0012 from './migrations/2026_12_06_0012_well_known_apps.js'
+import * as m0014 from './migrations/2026_12_06_0014_verification_partial_indexes.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_06_0008_retention': m0008,
   '2026_12_06_0011_challenge_issued_at': m0011,
   '2026_12_06_0012_well_known_apps': m0012,
+  '2026_12_06_0014_verification_partial_indexes': m0014,
 }
 
 class StaticMigrationProvider implements MigrationProvider {

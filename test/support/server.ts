@@ -39,7 +39,11 @@ export async function startTestServer(
   const dataDir = opts.dataDir ?? tempDir()
   const db = opts.databaseUrl
     ? { url: opts.databaseUrl, drop: async () => {} }
-    : await databaseUrl(opts.dialect ?? 'sqlite', dataDir)
+    : // SHIREN_TEST_DIALECT=postgres runs the suites that do not choose a dialect on PostgreSQL
+      await databaseUrl(
+        opts.dialect ?? (process.env.SHIREN_TEST_DIALECT as DialectName | undefined) ?? 'sqlite',
+        dataDir,
+      )
   const config = loadConfig(
     { ...opts.env },
     { dataDir, port: 0, host: '127.0.0.1', databaseUrl: db.url, logLevel: 'debug' },
