@@ -158,6 +158,17 @@ export async function analyse(
     // embedding of the best frame, when the one-take check made it (the comparison reuses it)
     let liveEmbedding: Float32Array | null = null
     let checkIdentity = false
+    /** the face jumped like a splice of two framings, though less than a cut (continuity.ts) */
+    let spliceSuspected = false
+    /**
+     * A failed liveness judge: where the face jumped like a splice, the identity is checked first, so
+     * that two people spliced into one clip fail as FACE_SWAPPED whether or not the judge also refused
+     * the clip (which of the two fires first must not depend on a score near its threshold).
+     */
+    const livenessFailed = async (reason: Reason): Promise<AnalyseResult> => {
+      if (spliceSuspected && (await identityChanges())) return done('FACE_SWAPPED', null, bestFrame)
+      return done(reason, null, bestFrame)
+    }
     /** one person from the first sampled face to the last: first, middle and last against the best frame */
     const identityChanges = async (): Promise<boolean> => {
       if (!live || !m.embedder || spreadFaces.length < 2) return false
@@ -300,6 +311,7 @@ export async function analyse(
         if (cr === 'SUSPECTED_RECORDING' && (await identityChanges())) return done('FACE_SWAPPED', null, bestFrame)
         if (cr) return done(cr, null, bestFrame)
         checkIdentity = true
+        spliceSuspected = ce.maxJump >= CONTINUITY_THRESHOLDS.identityCheckJump
       }
       if (light) {
         // the judge of the light mode: the face must have reflected the issued colours at the reported times
@@ -317,7 +329,7 @@ export async function analyse(
             }
         Object.assign(signals, v.signals)
         signals.lightMs = Math.round(lightReader!.ms + performance.now() - t0)
-        if (v.reason !== 'PASS') return done(v.reason, null, bestFrame)
+        if (v.reason !== 'PASS') return livenessFailed(v.reason)
       } else if (req.liveness === 'action') {
         const asked = req.actions?.length ? req.actions : []
         if (!asked.length) throw new TypeError("'action' liveness needs the server-chosen actions")
@@ -328,7 +340,7 @@ export async function analyse(
         // a still image cannot perform actions, but say so when that is the cause
         const me = motionEvidence(scan.samples, scan.planarResidual)
         signals.independentMotion = me.independentMotion
-        if (v.reason !== 'PASS') return done(motionVerdict(me) ?? v.reason, null, bestFrame)
+        if (v.reason !== 'PASS') return livenessFailed(motionVerdict(me) ?? v.reason)
       } else if (req.liveness === 'silent') {
         const anti = requireAntiSpoof(m)
         const pad: Array<{ p128: number; p80: number }> = []
@@ -350,7 +362,7 @@ export async function analyse(
         signals.padScore = v.liveScore === null ? null : r3(v.liveScore)
         signals.liveProbability = v.liveProbability === null ? null : r3(v.liveProbability)
         signals.padLogit80Q25 = v.logit80Q25 === null ? null : r3(v.logit80Q25)
-        if (v.reason !== 'PASS') return done(v.reason, null, bestFrame)
+        if (v.reason !== 'PASS') return livenessFailed(v.reason)
       }
     }
     if (checkIdentity && (await identityChanges())) return done('FACE_SWAPPED', null, bestFrame)

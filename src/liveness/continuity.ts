@@ -12,6 +12,11 @@ export const CONTINUITY_THRESHOLDS = {
    * 8 fps; a cut to another framing or another person jumps further at once.
    */
   cutJump: 1.0,
+  /**
+   * a jump this large (but under a cut) makes a failed liveness judge look at the identity first
+   * (src/analysis/analyser.ts): two people spliced at similar framings jump 0.84 in the captures test
+   */
+  identityCheckJump: 0.5,
   /** a second face counts when it stays this long (seconds of consecutive sampled frames) */
   secondFaceMaxS: 0.5,
   /** identity: first, middle and last sampled faces against the best frame, on the 0–100 similarity scale (FAR 10 %) */
