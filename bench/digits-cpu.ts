@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import type { FaceDetector } from '../src/vision/human.js'
+import type { FaceDetector } from '../src/vision/index.js'
 import { scanVideo } from '../src/vision/index.js'
 import { analyseAudioFile, SileroVad, type SherpaDigitVerifier } from '../src/audio/index.js'
 import { DIGITS_SAMPLING, runDigitsAttempt } from '../src/liveness/digits-attempt.js'

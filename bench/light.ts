@@ -374,14 +374,20 @@ async function endToEnd(detector: Awaited<ReturnType<typeof loadFaceDetector>>) 
     const ffmpegMs = childCpuMs() - k0
     return { res, cpuMs, ffmpegMs, totalMs: cpuMs + ffmpegMs, wallMs: performance.now() - w0 }
   }
-  await run('none') // warm-up: the first frames of a worker compile the WebAssembly kernels
+  // warm-up, as a worker that has judged a few attempts: the first attempts compile the code (the first
+  // light attempt of a process costs ≈ 0.3 s more than the third)
+  await run('none')
+  await run('light')
+  await run('light')
   const rows: string[] = []
+  const afterTotals: number[] = []
   const cell = (x: Awaited<ReturnType<typeof run>>) =>
     `${x.res.reason} | ${x.totalMs.toFixed(0)} (${x.cpuMs.toFixed(0)} + ${x.ffmpegMs.toFixed(0)}) | ${x.wallMs.toFixed(0)} | ${String(x.res.signals.framesWithFace)}`
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     const before = await run('light, face on every frame')
     const after = await run('light')
     const none = await run('none')
+    afterTotals.push(after.totalMs)
     rows.push(
       `| ${i + 1} | ${cell(before)} | ${cell(after)} | ${String(after.res.signals.lightMs)} | ${String(before.res.signals.detectMs)} → ${String(after.res.signals.detectMs)} | ${String(after.res.signals.identityMs)} | ${none.totalMs.toFixed(0)} | ${(after.totalMs / before.totalMs).toFixed(2)} |`,
     )
@@ -397,6 +403,10 @@ async function endToEnd(detector: Awaited<ReturnType<typeof loadFaceDetector>>) 
   )
   console.log('|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const row of rows) console.log(row)
+  const sorted = [...afterTotals].sort((a, b) => a - b)
+  console.log(
+    `\nafter: median ${sorted[sorted.length >> 1]!.toFixed(0)} ms CPU per attempt (min ${sorted[0]!.toFixed(0)}, max ${sorted[sorted.length - 1]!.toFixed(0)}, ${sorted.length} runs)`,
+  )
 }
 
 await main()

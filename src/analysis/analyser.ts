@@ -233,6 +233,9 @@ export async function analyse(
           fps: LIGHT_SAMPLING.fps,
           maxFrames: LIGHT_SAMPLING.maxFrames,
           meshEvery: tuning.lightMeshEvery ?? LIGHT_SAMPLING.meshEvery,
+          // the light judge and the continuity check read no motion measures (still images and flat
+          // surfaces are the light judge's own attacks: no reflection, or a uniform one)
+          motion: false,
           onFrame: (frame, found) => lightReader.scanned(frame, found.primary?.box ?? null),
           onSkippedFrame: (frame) => lightReader.skipped(frame),
         }),

@@ -237,7 +237,7 @@ export async function decodeVideo(
     'rgb24',
     'pipe:1',
   ]
-  let pending: Buffer[] = []
+  const pending: Buffer[] = []
   let pendingBytes = 0
   let index = 0
   let chain: Promise<void> = Promise.resolve()
@@ -246,11 +246,19 @@ export async function decodeVideo(
     pending.push(chunk)
     pendingBytes += chunk.length
     while (pendingBytes >= frameBytes) {
-      const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending)
-      const data = Buffer.from(all.subarray(0, frameBytes))
-      const rest = all.subarray(frameBytes)
-      pending = rest.length ? [rest] : []
-      pendingBytes = rest.length
+      // one copy per frame: the pipe's chunks are copied into the frame's own buffer and the tail of the
+      // last one stays a view (the chunks are not reused by the stream)
+      const data = Buffer.allocUnsafeSlow(frameBytes)
+      let filled = 0
+      while (filled < frameBytes) {
+        const chunk = pending[0]!
+        const take = Math.min(chunk.length, frameBytes - filled)
+        chunk.copy(data, filled, 0, take)
+        filled += take
+        if (take === chunk.length) pending.shift()
+        else pending[0] = chunk.subarray(take)
+      }
+      pendingBytes -= frameBytes
       const frame: VideoFrame = { data, width, height, index, t: index / fps }
       index++
       chain = chain.then(async () => {

@@ -1,5 +1,5 @@
 import type { RgbImage } from '../media/index.js'
-import type { RawFace } from './human.js'
+import type { RawFace } from './mediapipe-face.js'
 
 /** MediaPipe face-mesh indices used by the measurements below. "A" is the eye on the image's left. */
 export const MESH = {

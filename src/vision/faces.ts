@@ -1,6 +1,6 @@
 import type { RgbImage } from '../media/index.js'
 import { measureFace, type FaceMeasure } from './face.js'
-import type { FaceDetector } from './human.js'
+import type { FaceDetector } from './mediapipe-face.js'
 import { QUALITY_THRESHOLDS } from './quality.js'
 
 /** The faces of one picture: the primary one (the person being verified) and how many count. */

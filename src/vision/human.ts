@@ -5,21 +5,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { RgbImage } from '../media/index.js'
 import { packageDir } from './paths.js'
 import { resolveModel } from './models.js'
+import type { FaceDetector } from './mediapipe-face.js'
 
 const require = createRequire(import.meta.url)
-
-/** One face as Human's facemesh reports it, in the pixel coordinates of the analysed picture. */
-export interface RawFace {
-  /** detector box [x, y, w, h] (loose) */
-  box: [number, number, number, number]
-  boxScore: number
-  /** mesh confidence 0–1 */
-  faceScore: number
-  /** 468 points [x, y, z] */
-  mesh: Array<[number, number, number]>
-  /** radians, Human's convention */
-  angle: { yaw: number; pitch: number; roll: number }
-}
 
 /**
  * Node's fetch has no `file://`: Human loads its model JSON and weights, and tfjs-backend-wasm its
@@ -69,17 +57,18 @@ interface HumanFaceResult {
   tensor?: HumanTensor
 }
 
-export interface FaceDetector {
-  /** `video`: consecutive frames of one clip; Human may then reuse the detector box and track with the mesh */
-  detect(img: RgbImage, opts?: { video?: boolean }): Promise<RawFace[]>
-  backend: string
-}
-
 /**
+ * Human's own face pipeline on TensorFlow.js's WebAssembly backend: the reference the server's
+ * onnxruntime pipeline (mediapipe-face.ts) re-expresses, kept for the test that compares both (the
+ * capture page runs Human in the browser for its guide). Not used by the server.
+ *
  * Load Human (wasm backend, one thread) with only the face detector and mesh. Loaded from its
  * `dist/human.node-wasm.js` by path: the package's `exports` map does not expose that build.
  */
-export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: number } = {}): Promise<FaceDetector> {
+export async function loadHumanFaceDetector(
+  modelsDir: string,
+  opts: { maxFaces?: number } = {},
+): Promise<FaceDetector> {
   installFileFetch()
   const blazeface = resolveModel('blazeface', modelsDir)
   resolveModel('blazeface-weights', modelsDir)
@@ -131,9 +120,22 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
   // runs); Human decides by comparing each frame with the previous one (its default sensitivity)
   const videoConfig = { cacheSensitivity: 0.7, face: { detector: { skipFrames: 10, skipTime: 100_000 } } }
   const imageConfig = { cacheSensitivity: 0 }
+  let lastSize: { width: number; height: number } | null = null
   return {
     backend,
+    // Human keeps its tracked boxes and last input per instance: a blank frame empties them
+    async reset() {
+      if (!lastSize) return
+      const { width, height } = lastSize
+      const t = human.tf.tensor3d(new Uint8Array(width * height * 3), [height, width, 3], 'int32')
+      try {
+        await human.detect(t, videoConfig)
+      } finally {
+        t.dispose()
+      }
+    },
     async detect(img, o) {
+      lastSize = { width: img.width, height: img.height }
       const tensor = human.tf.tensor3d(
         new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length),
         [img.height, img.width, 3],

@@ -17,7 +17,7 @@ export {
 export { farAtScore, cosineToScore, buildCalibration, FAR_ANCHORS, type CalibrationTable } from './calibration.js'
 export { CALIBRATION } from './calibration-table.js'
 export { QUALITY_THRESHOLDS, judgeQuality, qualityScore, type QualityVerdict } from './quality.js'
-export { loadFaceDetector, type FaceDetector, type RawFace } from './human.js'
+export { loadFaceDetector, type FaceDetector, type RawFace } from './mediapipe-face.js'
 export { findFaces, type FacesInPicture } from './faces.js'
 export { measureFace, type FaceMeasure } from './face.js'
 export { loadEmbedder, l2normalise, type FaceEmbedder } from './embed.js'

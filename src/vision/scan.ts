@@ -5,7 +5,7 @@ import type { FrameSample } from './types.js'
 import type { Reason } from '../codes/index.js'
 import { greyCrop, type FaceMeasure } from './face.js'
 import { findFaces, type FacesInPicture } from './faces.js'
-import type { FaceDetector } from './human.js'
+import type { FaceDetector } from './mediapipe-face.js'
 import { meanAbsDiff, nonRigidMotion } from './motion.js'
 import { homographyResiduals, percentile, type Pt } from './planar.js'
 import { judgeQuality, qualityScore } from './quality.js'
@@ -113,14 +113,10 @@ export async function scanVideo(
         stride = Math.max(1, Math.floor(MEDIA_LIMITS.video.maxFrames / spreadWanted / 2))
       }
       const t0 = performance.now()
-      // Human tracks faces across calls and caches its boxes and last input per worker: a blank frame
-      // first empties that state, so a clip is judged the same whatever this worker analysed before
-      // (a leftover box from the previous clip gave a false FACE_SWAPPED)
-      if (firstFrame)
-        await detector.detect(
-          { data: Buffer.alloc(frame.width * frame.height * 3), width: frame.width, height: frame.height },
-          { video: true },
-        )
+      // the detector tracks faces across calls and keeps its boxes and last input per worker: a clip
+      // starts afresh, so it is judged the same whatever this worker analysed before (a leftover box
+      // from the previous clip gave a false FACE_SWAPPED)
+      if (firstFrame) await detector.reset()
       const found = await findFaces(detector, frame, { video: true })
       detectMs += performance.now() - t0
       maxFaceCount = Math.max(maxFaceCount, found.count)
