@@ -319,11 +319,14 @@ async function main() {
 
 /**
  * The whole attempt as the worker runs it, on a 5 s capture encoded as H.264 (d13 tinted with a short
- * sequence): decode at 15 fps, face scan, light measures, judge; against the same file analysed with no
- * liveness judge (8 fps, the scan every video pays) in the same run. CPU is this process's (ffmpeg's
+ * sequence): decode at 15 fps, face scan (every 2nd frame), light measures, judge; against the same
+ * attempt with Human's face pipeline on TensorFlow.js (the one onnxruntime's re-expresses) and the same
+ * file analysed with no liveness judge (8 fps, the scan every video pays), in the same run. CPU is this process's (ffmpeg's
  * decoding runs in its own process and is reported as decodeMs).
  */
 async function endToEnd(detector: Awaited<ReturnType<typeof loadFaceDetector>>) {
+  // `npm start` and the shiren command run node with --single-threaded-gc (docs/vision.md, Workers)
+  const gc = process.execArgv.includes('--single-threaded-gc') ? 'single-threaded GC' : "V8's parallel GC"
   const { analyse, loadModels, closeModels } = await import('../src/analysis/index.js')
   const { TEST_CONDITIONS, encodeCapture, scheduleOf } = await import('../test/support/light-synth.js')
   const { pickLightSequence } = await import('../src/liveness/index.js')
@@ -347,28 +350,27 @@ async function endToEnd(detector: Awaited<ReturnType<typeof loadFaceDetector>>) 
   )
   const shown = reportOf(schedule, r, 0.005)
   const models = await loadModels(defaultModelsDir())
+  // the baseline: the same attempt with Human's face pipeline on TensorFlow.js (before 2026-12-06, fourth session)
+  const { loadHumanFaceDetector } = await import('../src/vision/human.js')
+  const humanModels = { ...models, detector: await loadHumanFaceDetector(defaultModelsDir()) }
   /** CPU of the waited-for children (ffmpeg's decoding), ms: /proc/self/stat cutime + cstime, 100 ticks a second */
   const childCpuMs = () => {
     const f = readFileSync('/proc/self/stat', 'utf8')
     const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
     return (Number(rest[13]) + Number(rest[14])) * 10
   }
-  const run = async (mode: 'light' | 'light, face on every frame' | 'none') => {
+  const run = async (mode: 'light' | 'light, Human' | 'none') => {
     const c0 = process.cpuUsage()
     const k0 = childCpuMs()
     const w0 = performance.now()
     const light = mode !== 'none'
-    const res = await analyse(
-      models,
-      {
-        media: { path: file, kind: 'video' },
-        liveness: light ? 'light' : 'none',
-        ...(light && { light: { steps, shown } }),
-        reference: null,
-        threshold: 70,
-      },
-      mode === 'light, face on every frame' ? { lightMeshEvery: 1 } : {},
-    )
+    const res = await analyse(mode === 'light, Human' ? humanModels : models, {
+      media: { path: file, kind: 'video' },
+      liveness: light ? 'light' : 'none',
+      ...(light && { light: { steps, shown } }),
+      reference: null,
+      threshold: 70,
+    })
     const c = process.cpuUsage(c0)
     const cpuMs = (c.user + c.system) / 1000
     const ffmpegMs = childCpuMs() - k0
@@ -377,6 +379,7 @@ async function endToEnd(detector: Awaited<ReturnType<typeof loadFaceDetector>>) 
   // warm-up, as a worker that has judged a few attempts: the first attempts compile the code (the first
   // light attempt of a process costs ≈ 0.3 s more than the third)
   await run('none')
+  await run('light, Human')
   await run('light')
   await run('light')
   const rows: string[] = []
@@ -384,7 +387,7 @@ async function endToEnd(detector: Awaited<ReturnType<typeof loadFaceDetector>>) 
   const cell = (x: Awaited<ReturnType<typeof run>>) =>
     `${x.res.reason} | ${x.totalMs.toFixed(0)} (${x.cpuMs.toFixed(0)} + ${x.ffmpegMs.toFixed(0)}) | ${x.wallMs.toFixed(0)} | ${String(x.res.signals.framesWithFace)}`
   for (let i = 0; i < 5; i++) {
-    const before = await run('light, face on every frame')
+    const before = await run('light, Human')
     const after = await run('light')
     const none = await run('none')
     afterTotals.push(after.totalMs)
@@ -394,12 +397,12 @@ async function endToEnd(detector: Awaited<ReturnType<typeof loadFaceDetector>>) 
   }
   await closeModels(models)
   console.log(
-    `\nwhole light attempt on a 5 s H.264 capture (${clip.width}x${clip.height}, ${steps.length} colours), CPU ms = this process + ffmpeg's decoding (load ${loadavg()
+    `\nwhole light attempt on a 5 s H.264 capture (${clip.width}x${clip.height}, ${steps.length} colours), CPU ms = this process + ffmpeg's decoding, ${gc} (load ${loadavg()
       .map((x) => x.toFixed(1))
       .join(' ')}):\n`,
   )
   console.log(
-    '| run | before (face on every frame): verdict | CPU ms (node + ffmpeg) | wall ms | face frames | after (face on every 2nd frame): verdict | CPU ms (node + ffmpeg) | wall ms | face frames | light measures + judge ms | face scan ms (wall) before → after | identity embeddings ms (wall) | no liveness judge (8 fps): CPU ms | after / before |',
+    '| run | before (Human on TensorFlow.js): verdict | CPU ms (node + ffmpeg) | wall ms | face frames | after (onnxruntime): verdict | CPU ms (node + ffmpeg) | wall ms | face frames | light measures + judge ms | face scan ms (wall) before → after | identity embeddings ms (wall) | no liveness judge (8 fps): CPU ms | after / before |',
   )
   console.log('|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const row of rows) console.log(row)

@@ -133,12 +133,7 @@ async function readPicture(m: LoadedModels, path: string, role: ImageRole): Prom
  * One attempt: decode once, judge faces and quality, run the liveness judge of the mode, compare
  * with the reference. The reason is the first failing cause; signals carry every measurement made.
  */
-export async function analyse(
-  m: LoadedModels,
-  req: AnalyseRequest,
-  /** bench:light only: the light mode's face scan on every n-th frame (default LIGHT_SAMPLING.meshEvery) */
-  tuning: { lightMeshEvery?: number } = {},
-): Promise<AnalyseResult> {
+export async function analyse(m: LoadedModels, req: AnalyseRequest): Promise<AnalyseResult> {
   const started = performance.now()
   // fail fast on missing capabilities: a verdict must never rest on a model that is not there
   if (req.liveness === 'silent') requireAntiSpoof(m)
@@ -232,7 +227,7 @@ export async function analyse(
         ...(lightReader && {
           fps: LIGHT_SAMPLING.fps,
           maxFrames: LIGHT_SAMPLING.maxFrames,
-          meshEvery: tuning.lightMeshEvery ?? LIGHT_SAMPLING.meshEvery,
+          meshEvery: LIGHT_SAMPLING.meshEvery,
           // the light judge and the continuity check read no motion measures (still images and flat
           // surfaces are the light judge's own attacks: no reflection, or a uniform one)
           motion: false,

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded-gc
 import { Command, InvalidArgumentError } from 'commander'
 import { existsSync, statSync } from 'node:fs'
 import { loadConfig, parseRole, type Config } from '../config/index.js'
