@@ -52,6 +52,8 @@ export async function runCpuBench(opts: {
   ffmpeg: string
   dir: string
   repeats?: number
+  /** the same attempts with this detector too (Human's pipeline on TensorFlow.js), same run */
+  baseline?: FaceDetector
 }): Promise<Array<{ clip: string; cpuS: number; selfS: number; ffmpegS: number; wallS: number }>> {
   const { detector, vad, verifier, dir } = opts
   const rnd = mulberry32(5)
@@ -124,6 +126,15 @@ export async function runCpuBench(opts: {
       )
       every.push(m.self + m.children)
     }
+    // the same attempt with the baseline face pipeline, same run
+    const base: number[] = []
+    if (opts.baseline) {
+      await runDigitsAttempt(opts.baseline, c.path, c.digits, { vad, recognizer: verifier })
+      for (let k = 0; k < repeats; k++) {
+        const m = await cpuOf(() => runDigitsAttempt(opts.baseline!, c.path, c.digits, { vad, recognizer: verifier }))
+        base.push(m.self + m.children)
+      }
+    }
     // the parts alone, once each (the scan: every frame at 25 fps)
     const scan = await cpuOf(() =>
       scanVideo(detector, c.path, { fps: DIGITS_SAMPLING.fps, maxFrames: DIGITS_SAMPLING.maxFrames }),
@@ -133,6 +144,9 @@ export async function runCpuBench(opts: {
     const f = (x: number) => x.toFixed(2)
     console.log(
       `  ${c.clip.padEnd(28)} ${runs[0]!.reason.padEnd(16)} CPU ${f(self + ch)} s (process ${f(self)} + ffmpeg ${f(ch)}), wall ${f(wall)} s, median of ${repeats}, ${runs[0]!.frames} frames analysed; every frame: CPU ${f(med(every))} s; ` +
+        (base.length
+          ? `Human's pipeline (TensorFlow.js): CPU ${f(med(base))} s, after / before ${(((self + ch) / med(base)) as number).toFixed(2)}; `
+          : '') +
         `parts alone: full-rate scan ${f(scan.self + scan.children)} s (ffmpeg ${f(scan.children)}, ${scan.value.samples.length} frames), ` +
         `sound ${f(audio.self + audio.children)} s (ffmpeg ${f(audio.children)}), verifier ${f(ver.self)} s`,
     )

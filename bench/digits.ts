@@ -60,6 +60,7 @@ if (args.includes('--cpu')) {
     verifier: v,
     ffmpeg: ffmpegPath(),
     dir: d,
+    baseline: await (await import('../src/vision/human.js')).loadHumanFaceDetector(modelsDir),
   })
   rmSync(d, { recursive: true, force: true })
   await vadCpu.close()
