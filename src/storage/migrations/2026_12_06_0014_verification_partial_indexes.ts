@@ -14,7 +14,8 @@ const PARTIAL = [
   { name: 'verifications_id_hash', columns: ['id_hash'], unique: false, notNull: 'id_hash' },
 ] as const
 
-export async function up(db: Kysely<any>): Promise<void> {
+/** drop and create each index again: partial (up) or over every row (down) */
+async function recreate(db: Kysely<any>, partial: boolean): Promise<void> {
   for (const ix of PARTIAL) {
     await db.schema.dropIndex(ix.name).execute()
     let b = db.schema
@@ -22,18 +23,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       .on('verifications')
       .columns([...ix.columns])
     if (ix.unique) b = b.unique()
-    await b.where(sql.ref(ix.notNull), 'is not', null).execute()
+    await (partial ? b.where(sql.ref(ix.notNull), 'is not', null) : b).execute()
   }
 }
 
+export async function up(db: Kysely<any>): Promise<void> {
+  await recreate(db, true)
+}
+
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const ix of PARTIAL) {
-    await db.schema.dropIndex(ix.name).execute()
-    let b = db.schema
-      .createIndex(ix.name)
-      .on('verifications')
-      .columns([...ix.columns])
-    if (ix.unique) b = b.unique()
-    await b.execute()
-  }
+  await recreate(db, false)
 }
