@@ -11,9 +11,9 @@ import { convertTfjsGraphFile, squaredDifferenceSumModel } from './tfjs-onnx.js'
  * configuration shiren gave Human (no rotation correction, no iris, detector boxes enlarged 1.4×,
  * 6 faces, detector confidence 0.4, NMS IoU 0.3; in videos the detector runs again after 10 tracked
  * frames or when the picture changed a lot), so every threshold tuned on Human's output still holds:
- * a test compares both on real clips (src/vision/mediapipe-face.test.ts). Human's TensorFlow.js
- * WebAssembly backend spent ≈ 20 ms a video frame, most of it outside the convolutions; onnxruntime
- * needs ≈ 5 ms (docs/benchmarks.md).
+ * a test compares both on real clips (src/vision/mediapipe-face.test.ts). Human on TensorFlow.js's
+ * WebAssembly backend spent ≈ 20 ms of CPU a tracked video frame and 44 ms a photo; this ≈ 7 and 14 ms
+ * (`npm run bench:mesh`, docs/benchmarks.md).
  */
 
 /** One face as the face pipeline reports it, in the pixel coordinates of the analysed picture. */
