@@ -46,7 +46,7 @@ export const DIGITS_DECODING = {
  * error on genuine readings is a dropped syllable (often the first), rarely a wrong one; a replay
  * of other digits has foreign digits and is refused. Whatever the tolerance, at least two issued
  * digits (all of them, for a string of one or two) must be heard: otherwise silence would pass a
- * short string (the service issues 4–6 digits, so this binds only `shiren digits --expect`).
+ * short string (the service issues 4 digits, so this binds only `shiren digits --expect`).
  */
 export const DIGITS_DECISION = { maxUnheard: 2 } as const
 

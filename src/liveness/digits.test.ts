@@ -2,6 +2,7 @@
  * The digits judge on synthetic inputs: every rule and the order of the rules. The real clips are
  * in digits-attempt.test.ts.
  */
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Envelope } from '../audio/index.js'
 import {
@@ -13,6 +14,7 @@ import {
   pearson,
   syncEvidence,
   type DigitsJudgeInput,
+  pickLiveDigits,
 } from './digits.js'
 
 const FPS = 25
@@ -183,5 +185,28 @@ describe('digits judge', () => {
     expect(fillGaps([NaN, 1, NaN, 3, NaN])).toEqual([1, 1, 2, 3, 3])
     const av = avCorrelation(mouth, times, envelope(0.1), 0.5, 3, 0.2)
     expect(av.lagS).toBeCloseTo(0.1, 2)
+  })
+})
+
+describe('pickLiveDigits', () => {
+  it('gives the asked number of digits, never the same digit twice in a row', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.nat(), { minLength: 8, maxLength: 8 }), (n, draws) => {
+        let k = 0
+        const d = pickLiveDigits(n, (m) => draws[k++]! % m)
+        expect(d).toMatch(new RegExp(`^\\d{${n}}$`))
+        for (let i = 1; i < d.length; i++) expect(d[i]).not.toBe(d[i - 1])
+      }),
+    )
+  })
+  it('can give every digit after every other one (uniform over the nine allowed)', () => {
+    const seen = new Set<string>()
+    for (let first = 0; first < 10; first++)
+      for (let next = 0; next < 9; next++) {
+        const draws = [first, next]
+        let k = 0
+        seen.add(pickLiveDigits(2, (m) => draws[k++]! % m))
+      }
+    expect(seen.size).toBe(90)
   })
 })

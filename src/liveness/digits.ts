@@ -61,6 +61,25 @@ export const DIGITS_THRESHOLDS = {
   maxSyllablesAbove: 1,
 } as const
 
+/**
+ * The digits a person is asked to read: `count` random digits, never the same digit twice in a row. A run such
+ * as 3-3-3 runs together when read aloud, and one digit the verifier does not hear is then missed several times
+ * over, past the tolerated unheard digits (the HTTP suite's made-to-fit reading of 3339 was heard as 9 alone in
+ * all four decodings, 2026-12-06); without runs a four-digit challenge holds any digit at most twice.
+ * 10 · 9³ = 7,290 four-digit challenges, each valid for minutes and used once.
+ */
+export function pickLiveDigits(count: number, randInt: (n: number) => number): string {
+  let out = ''
+  for (let i = 0; i < count; i++) {
+    const prev = out.length ? Number(out[out.length - 1]) : -1
+    // uniform over the 9 digits other than the previous one (10 for the first)
+    let d = randInt(prev < 0 ? 10 : 9)
+    if (prev >= 0 && d >= prev) d++
+    out += String(d)
+  }
+  return out
+}
+
 export type DigitsThresholds = { -readonly [K in keyof typeof DIGITS_THRESHOLDS]: number }
 
 /** What the judge needs to know about the sound (a subset of src/audio's AudioAnalysis). */

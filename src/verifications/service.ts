@@ -14,7 +14,7 @@ import type { Action, Attempt, Challenge, LightChallenge, Outcome, Verification,
 import { effectiveLiveness, type PublicChallenge } from './types.js'
 import { CacheUnavailableError, type Cache } from '../cache/index.js'
 import { cardStepStatus } from './card-step-status.js'
-import { LIGHT_CHALLENGE, pickLightSequence, type LightShown } from '../liveness/index.js'
+import { LIGHT_CHALLENGE, pickLightSequence, pickLiveDigits, type LightShown } from '../liveness/index.js'
 import { claimAttempt } from './claim.js'
 
 /** What the capture page reports it showed in the light mode (AWS ColorDisplayed-like); at most the longest sequence. */
@@ -456,7 +456,7 @@ export class VerificationService {
     let expiresAt: string | null = null
     if (mode === 'action') challenge = { mode: 'action', actions: pickActions(rule.actionCount) }
     else if (mode === 'digital') {
-      challenge = { mode: 'digital', digits: Array.from({ length: 4 }, () => String(randomInt(10))).join('') }
+      challenge = { mode: 'digital', digits: pickLiveDigits(4, (n) => randomInt(n)) }
       expiresAt = iso(plusS(now, LIVE_CODE_TTL_S))
     } else if (mode === 'light') {
       // chosen now, after the session started; revealed one colour at a time (revealLight)
