@@ -63,8 +63,6 @@ type Point = [number, number]
 interface Box {
   startPoint: Point
   endPoint: Point
-  /** detector keypoints, image pixels */
-  landmarks: Point[]
   confidence: number
   size: [number, number]
 }
@@ -101,7 +99,6 @@ function enlargeBox(b: Omit<Box, 'size'>, factor: number): Box {
   return {
     startPoint: [c[0] - half[0], c[1] - half[1]],
     endPoint: [c[0] + half[0], c[1] + half[1]],
-    landmarks: b.landmarks,
     confidence: b.confidence,
     size,
   }
@@ -114,7 +111,6 @@ function squarifyBox(b: Box): Box {
   return {
     startPoint: [Math.round(c[0] - half), Math.round(c[1] - half)],
     endPoint: [Math.round(c[0] + half), Math.round(c[1] + half)],
-    landmarks: b.landmarks,
     confidence: b.confidence,
     size: [Math.round(size[0]), Math.round(size[1])],
   }
@@ -353,14 +349,9 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
     for (const i of kept) {
       const confidence = scores[i]!
       if (!(confidence > CONFIG.minConfidence)) continue
-      const r = reg(i)
-      const a = ANCHORS[i]!
-      const landmarks: Point[] = []
-      for (let k = 0; k < 6; k++) landmarks.push([(r[4 + 2 * k]! + a[0]) * fx, (r[5 + 2 * k]! + a[1]) * fy])
       const scaled = {
         startPoint: [boxes[4 * i]! * fx, boxes[4 * i + 1]! * fy] as Point,
         endPoint: [boxes[4 * i + 2]! * fx, boxes[4 * i + 3]! * fy] as Point,
-        landmarks,
         confidence,
       }
       const squared = squarifyBox(enlargeBox(scaled, CONFIG.scale))
@@ -465,7 +456,6 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
           startPoint: [mc[0] - bw / 2, mc[1] - bh / 2],
           endPoint: [mc[0] + bw / 2, mc[1] + bh / 2],
           confidence: box.confidence,
-          landmarks: box.landmarks,
           size: box.size,
         }
         tracked.push(next)
