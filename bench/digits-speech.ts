@@ -24,10 +24,13 @@ import {
   SPEECH_ZH_DIR,
   DIGITS_RESCUE,
   SherpaDigitVerifier,
+  SileroVad,
+  analysePcm,
   decideDigits,
   type HeardDigit,
   type SegmentDecoder,
 } from '../src/audio/index.js'
+import { DIGITS_THRESHOLDS } from '../src/liveness/digits.js'
 import { buildReading, mulberry32, randomDigits, readWav16, speakerTakes } from '../test/support/digit-readings.js'
 
 export const TUNE_SPEAKERS = ['zhengyima']
@@ -146,8 +149,11 @@ export async function runSpeechBench(opts: {
     durS: number
     ms: number
     seg: ReturnType<typeof segmentDecoder>
+    /** the judge's syllable nuclei minus the digits said (src/audio/syllables.ts) */
+    syllableDifference: number
   }
   const hyps: Hyp[] = []
+  const vad = await SileroVad.load()
   const judge = (
     speaker: string,
     set: string,
@@ -179,7 +185,16 @@ export async function runSpeechBench(opts: {
       const ms = (c.user + c.system) / 1000
       cpuMs += ms
       cpuS += reading.pcm.length / 16000
-      hyps.push({ speaker, said, h, durS: reading.pcm.length / 16000, ms, seg: segmentDecoder(reading.pcm) })
+      const syllableDifference = (await analysePcm(vad, reading.pcm)).syllables - said.length
+      hyps.push({
+        speaker,
+        said,
+        h,
+        durS: reading.pcm.length / 16000,
+        ms,
+        seg: segmentDecoder(reading.pcm),
+        syllableDifference,
+      })
     }
   }
   /** genuine accepted and other digit strings (20 per reading) accepted at tolerance `mu`, over `speakers` */
@@ -329,6 +344,25 @@ export async function runSpeechBench(opts: {
       console.log(
         `   ${set}: accepted with a digit found by the second pass ${cases.filter((c) => c.set === set && c.pass && c.rescued > 0).length}`,
       )
+  }
+  // the digits judge also counts syllable nuclei (docs/digits.md): how that count treats these genuine readings
+  console.log(
+    `\nspeech: the judge's syllable count on the genuine readings (nuclei − digits said; the judge refuses below −${DIGITS_THRESHOLDS.maxSyllablesBelow}, and above +${DIGITS_THRESHOLDS.maxSyllablesAbove} only where the digits were not verified)`,
+  )
+  for (const speaker of [...new Set(hyps.map((x) => x.speaker))]) {
+    const xs = hyps.filter((x) => x.speaker === speaker)
+    const hist = new Map<number, number>()
+    for (const x of xs) hist.set(x.syllableDifference, (hist.get(x.syllableDifference) ?? 0) + 1)
+    const verified = xs.filter((x) => decideDigits(x.h, x.said, { maxUnheard: DIGITS_DECISION.maxUnheard }).pass)
+    const below = (x: Hyp) => x.syllableDifference < -DIGITS_THRESHOLDS.maxSyllablesBelow
+    const above = (x: Hyp) => x.syllableDifference > DIGITS_THRESHOLDS.maxSyllablesAbove
+    console.log(
+      `   ${speaker.padEnd(12)} ${[...hist]
+        .sort((a, b) => a[0] - b[0])
+        .map(([d, k]) => `${d > 0 ? '+' : ''}${d}: ${k}`)
+        .join(', ')}; verified and accepted by the count ${verified.filter((x) => !below(x)).length}/${xs.length}` +
+        ` (with the surplus also refused, as before 2026-12-06: ${verified.filter((x) => !below(x) && !above(x)).length}/${xs.length})`,
+    )
   }
   const failed = cases.filter((c) => c.set === 'genuine' && !c.pass)
   for (const c of failed)

@@ -156,6 +156,20 @@ describe('digits judge', () => {
     expect(judgeDigits(input({ digits: '4829' }, { syllables: 6 })).reason).toBe('SPEECH_MISMATCH')
     expect(judgeDigits(input({ digits: '48291' })).reason).toBe('PASS') // 6 counted for 5: within +1
   })
+  it('a surplus of syllables does not refuse digits the recogniser verified; a shortfall still does', () => {
+    const heard = (pass: boolean) => ({ pass, heard: '4829', scores: [0.9, 0.8, 0.7, 0.9], margin: pass ? 2 : -1 })
+    // 三 五 七 九 often count as two nuclei: 6 counted for 4 verified digits
+    const surplus = judgeDigits(input({ digits: '4829', verification: heard(true) }, { syllables: 6 }))
+    expect(surplus.reason).toBe('PASS')
+    expect(surplus.signals.syllableDifference).toBe(2)
+    expect(judgeDigits(input({ digits: '4829', verification: heard(false) }, { syllables: 6 })).reason).toBe(
+      'SPEECH_MISMATCH',
+    )
+    expect(judgeDigits(input({ digits: '4829', verification: null }, { syllables: 6 })).reason).toBe('SPEECH_MISMATCH')
+    expect(judgeDigits(input({ digits: '4829123', verification: heard(true) }, { syllables: 3 })).reason).toBe(
+      'SPEECH_MISMATCH',
+    )
+  })
   it("the recogniser's verification decides the digits and its evidence is in the signals", () => {
     const v = (pass: boolean, heard: string | null) => ({
       pass,
