@@ -196,16 +196,24 @@ describe.skipIf(!speechReady)('digital liveness hears the digits over HTTP, both
     await engine?.close()
   })
 
-  it('a reading of the issued digits passes in both families, with what was heard in the signals', async () => {
-    const r = await flow.both(readingVideo)
-    expect({ h5: r.h5, sdk: r.sdk }, r.why).toEqual({ h5: 0, sdk: '0' })
-    for (const s of r.signals) {
-      expect(s.recognizer).toBe('sherpa-onnx-zh-kws-zipformer-3.3M')
-      expect(s.digitsVerified).toBe(true)
-      expect(s.digitsMargin).toBeGreaterThanOrEqual(0)
-      expect(String(s.digitScores).split(',')).toHaveLength(4)
-    }
-  }, 300_000)
+  // One retry: the made-to-fit construction itself is not perfect. Judged offline as the engine judges it, 39 of 40
+  // random challenges passed (2026-12-06; the one refused, 5812, had every digit heard and a sync z of 1.48 against
+  // the rule's 1.5: the construction's regular rhythm also fits the lips 0.3–0.6 s away). Each run judges two new
+  // readings (one per family); a second failure in a row fails the test.
+  it(
+    'a reading of the issued digits passes in both families, with what was heard in the signals',
+    { retry: 1, timeout: 300_000 },
+    async () => {
+      const r = await flow.both(readingVideo)
+      expect({ h5: r.h5, sdk: r.sdk }, r.why).toEqual({ h5: 0, sdk: '0' })
+      for (const s of r.signals) {
+        expect(s.recognizer).toBe('sherpa-onnx-zh-kws-zipformer-3.3M')
+        expect(s.digitsVerified).toBe(true)
+        expect(s.digitsMargin).toBeGreaterThanOrEqual(0)
+        expect(String(s.digitScores).split(',')).toHaveLength(4)
+      }
+    },
+  )
 
   it('the same kind of recording made for other digits fails with 1103 / -5008, the lips having passed', async () => {
     const r = await flow.both((issued) => readingVideo(otherDigits(issued)))
