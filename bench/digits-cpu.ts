@@ -9,7 +9,8 @@
  * Clips: (1) a made-to-fit 5.4 s recording as the page makes it (wenya_tw reading four digits from
  * 0.6 s on, on GRID lbax4n's time-warped lips, as the HTTP tests build it; 360×288); (2)
  * video_retalking face_1 cut to 5 s with its own sound (700×700, English speech throughout, so the
- * digits fail: the verifier still runs on it). Each attempt is also run analysing every frame (the
+ * digits fail: the verifier still runs on it); (3) clip 1 as the capture page uploads it (640×480, 30 fps, VP8 and
+ * Opus in WebM, 1.2 Mbit/s). Each attempt is also run analysing every frame (the
  * sampling before 2026-12-06) for the comparison.
  */
 import { readFileSync } from 'node:fs'
@@ -90,8 +91,19 @@ export async function runCpuBench(opts: {
     face1,
   ])
   if (r.status !== 0) throw new Error(r.stderr.toString())
+  // the same reading as the capture page uploads it: 640×480 (its camera request), 30 fps, VP8 at 1.2 Mbit/s and
+  // Opus in WebM (the recorder's first choice in Chromium; src/web/capture/main.ts)
+  const pageLike = join(dir, 'cpu-reading-page.webm')
+  // prettier-ignore
+  const r2 = spawnSync(opts.ffmpeg, [
+    '-hide_banner', '-loglevel', 'error', '-y', '-i', made,
+    '-vf', 'scale=640:480,fps=30', '-c:v', 'libvpx', '-b:v', '1200k', '-deadline', 'realtime', '-cpu-used', '8',
+    '-c:a', 'libopus', '-b:a', '64k', pageLike,
+  ])
+  if (r2.status !== 0) throw new Error(r2.stderr.toString())
   const clips = [
     { clip: 'made-to-fit reading 5.4 s 360×288', path: made, digits: reading.digits },
+    { clip: 'the same as the page records it: 640×480 VP8 WebM', path: pageLike, digits: reading.digits },
     { clip: 'retalking face_1 5 s 700×700', path: face1, digits: '3805' },
   ]
   const out: Array<{ clip: string; cpuS: number; selfS: number; ffmpegS: number; wallS: number }> = []

@@ -283,6 +283,45 @@ export function syncEvidence(
 }
 
 /**
+ * The judge's rules on the sound alone that come before the face rules (first failure, or null): a sound track
+ * that is not digital silence, loud enough, with speech, over a span plausible for the digits. Exported with
+ * `syllableCountRule` so that bench:digits judges its audio-only readings as the judge would, not by the
+ * recogniser alone.
+ */
+export function digitsSoundRule(
+  audio: DigitsAudio,
+  expectedSyllables: number,
+  T: DigitsThresholds = DIGITS_THRESHOLDS,
+): Reason | null {
+  if (!audio.hasTrack || audio.digitalSilence) return 'NO_AUDIO'
+  if (!(audio.speechDbfs >= T.minSpeechDbfs)) return 'AUDIO_TOO_QUIET'
+  if (audio.speechS < T.minSpeechS || !audio.speech.length) return 'SPEECH_NOT_DETECTED'
+  const span = audio.speech[audio.speech.length - 1]!.endS - audio.speech[0]!.startS
+  if (
+    span < expectedSyllables * T.minSpanPerSyllableS ||
+    span > expectedSyllables * T.maxSpanPerSyllableS + T.spanSlackS
+  )
+    return 'DIGITS_VIDEO_DURATION_INVALID'
+  return null
+}
+
+/**
+ * The syllable count (after the lip rules): nuclei short of the syllables expected by more than
+ * `maxSyllablesBelow` refuse; a surplus over `maxSyllablesAbove` refuses only where no recogniser verified the
+ * digits (三 五 七 九 often count as two nuclei; docs/digits.md, "Syllable counting").
+ */
+export function syllableCountRule(
+  syllables: number,
+  expectedSyllables: number,
+  digitsVerified: boolean,
+  T: DigitsThresholds = DIGITS_THRESHOLDS,
+): Reason | null {
+  const diff = syllables - expectedSyllables
+  if (diff < -T.maxSyllablesBelow || (diff > T.maxSyllablesAbove && !digitsVerified)) return 'SPEECH_MISMATCH'
+  return null
+}
+
+/**
  * The digits judge. Order (the first failure is the reason): format → resolution → duration →
  * audio present → loud enough → speech present → speech span plausible for the digits → face
  * complete during speech → lips move → lips and sound agree → syllable count (its surplus only where the digits
@@ -320,17 +359,13 @@ export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsT
   if (Math.min(video.width, video.height) < T.minShortSide) return out('DIGITS_VIDEO_RESOLUTION_TOO_LOW')
   if (!(video.durationS >= T.minVideoS && video.durationS <= T.maxVideoS)) return out('DIGITS_VIDEO_DURATION_INVALID')
 
-  if (!audio.hasTrack || audio.digitalSilence) return out('NO_AUDIO')
-  if (!(audio.speechDbfs >= T.minSpeechDbfs)) return out('AUDIO_TOO_QUIET')
-  if (audio.speechS < T.minSpeechS || !audio.speech.length) return out('SPEECH_NOT_DETECTED')
-
+  const soundReason = digitsSoundRule(audio, expected, T)
+  if (soundReason && soundReason !== 'DIGITS_VIDEO_DURATION_INVALID') return out(soundReason)
   const first = audio.speech[0]!.startS
   const last = audio.speech[audio.speech.length - 1]!.endS
-  const span = last - first
   signals.speechStartS = r3(first)
-  signals.speechSpanS = r3(span)
-  if (span < expected * T.minSpanPerSyllableS || span > expected * T.maxSpanPerSyllableS + T.spanSlackS)
-    return out('DIGITS_VIDEO_DURATION_INVALID')
+  signals.speechSpanS = r3(last - first)
+  if (soundReason) return out(soundReason)
 
   // frames during speech
   const inSpeech = input.frameTimesS.map((t) => audio.speech.some((s) => t >= s.startS && t <= s.endS))
@@ -369,10 +404,9 @@ export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsT
   if (!(sync.peak >= T.minSyncPeak && sync.z >= T.minSyncZ && nearShare >= T.minSyncNearShare))
     return out('SPEECH_MISMATCH')
 
-  const diff = audio.syllables - expected
-  signals.syllableDifference = diff
-  const verified = input.verification?.pass === true
-  if (diff < -T.maxSyllablesBelow || (diff > T.maxSyllablesAbove && !verified)) return out('SPEECH_MISMATCH')
+  signals.syllableDifference = audio.syllables - expected
+  const countReason = syllableCountRule(audio.syllables, expected, input.verification?.pass === true, T)
+  if (countReason) return out(countReason)
 
   // the digits themselves: a recording made before they were issued says other digits
   if (input.verification && !input.verification.pass) return out('SPEECH_MISMATCH')
