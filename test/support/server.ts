@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream'
+import { rmSync } from 'node:fs'
 import { loadConfig, type Config } from '../../src/config/index.js'
 import { createLogger } from '../../src/logging.js'
 import { startServer, type Running } from '../../src/server.js'
@@ -70,6 +71,9 @@ export async function startTestServer(
     async close() {
       await running.stop()
       await db.drop()
+      // a data folder this helper made is removed with the server (its database, sealed media and keys); one the
+      // test passed in stays, for the test to start another server on it
+      if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }
