@@ -32,6 +32,7 @@ export {
   rescueDigits,
   type SegmentDecoder,
   alignHeard,
+  hearsExactly,
   digitsInTokens,
   type HeardDigit,
 } from './sherpa-digits.js'

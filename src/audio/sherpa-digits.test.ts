@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { SherpaDigitVerifier, SPEECH_ZH_DIR } from './sherpa-digits.js'
+import { SherpaDigitVerifier, SPEECH_ZH_DIR, hearsExactly } from './sherpa-digits.js'
 import { decodeAudio } from './decode.js'
 
 const shared = resolve(process.cwd(), '..', 'shared')
@@ -27,6 +27,27 @@ describe.skipIf(!ready)('built-in digit verifier (sherpa-onnx, Mandarin)', () =>
     // digital silence and low noise: nothing heard, never a pass
     const silent = await v.verify(new Float32Array(48000), '3581')
     expect(silent).toMatchObject({ pass: false, heard: null, unheard: 4 })
+  }, 120_000)
+
+  it('stops decoding at the first decoding that hears the issued digits exactly, with the decision all four would give', async () => {
+    const v = SherpaDigitVerifier.load(modelDir)
+    const { pcm } = await decodeAudio(clip)
+    const all = v.hypotheses(pcm)
+    const decodeOnce = vi.spyOn(v, 'decodeOnce')
+    for (const issued of ['3486790251', '3486790257', '1234567890']) {
+      decodeOnce.mockClear()
+      const early = await v.verify(pcm, issued)
+      const full = v.decide(pcm, all, issued)
+      const first = all.findIndex((h) => hearsExactly(h, issued))
+      // this recording is heard exactly by every decoding: the genuine string takes one
+      if (issued === '3486790251') expect(first).toBe(0)
+      // decodings made: up to the first exact one, all four when none is exact (other digits)
+      expect(decodeOnce, issued).toHaveBeenCalledTimes(first >= 0 ? first + 1 : all.length)
+      expect(early.hypotheses).toEqual(full.hypotheses!.slice(0, decodeOnce.mock.calls.length))
+      const { hypotheses: _e, ...earlyDecision } = early
+      const { hypotheses: _f, ...fullDecision } = full
+      expect(earlyDecision, issued).toEqual(fullDecision)
+    }
   }, 120_000)
 })
 

@@ -134,6 +134,12 @@ export function alignHeard(heard: string, issued: string): { matched: number[]; 
   return { matched, unheard: n - common, foreign: m - common }
 }
 
+/** Does this decoding hear every issued digit, in order, and no other digit? */
+export function hearsExactly(h: HeardDigit[], issued: string): boolean {
+  const a = alignHeard(h.map((d) => d.digit).join(''), issued)
+  return a.foreign === 0 && a.unheard === 0
+}
+
 /** Decodings of the sound between `startS` and `endS` (times relative to the whole sound). */
 export type SegmentDecoder = (startS: number, endS: number) => HeardDigit[][]
 
@@ -395,7 +401,21 @@ export class SherpaDigitVerifier implements DigitRecognizer {
     return best || null
   }
 
+  /**
+   * The decodings are made one leading pad at a time, and stop at the first that hears every issued digit, in order,
+   * and nothing else: decideDigits would take that one (it ranks by foreign, then unheard digits, and keeps the first
+   * of equals), so the later decodings cannot change the verdict, the margin, the digits heard or their scores — only
+   * the list of hypotheses is shorter. A replay of other digits never stops early. bench:digits: the first decoding
+   * is already perfect for 58 % of genuine readings (2.1 decodings on average instead of 4).
+   */
   async verify(pcm16k: Float32Array, issued: string): Promise<DigitVerification> {
-    return this.decide(pcm16k, this.hypotheses(pcm16k), issued)
+    if (this.rescueRec) return this.decide(pcm16k, this.hypotheses(pcm16k), issued)
+    const hypotheses: HeardDigit[][] = []
+    for (const pad of DIGITS_DECODING.leadPadsS) {
+      const h = this.decodeOnce(pcm16k, pad)
+      hypotheses.push(h)
+      if (hearsExactly(h, issued)) break
+    }
+    return this.decide(pcm16k, hypotheses, issued)
   }
 }
