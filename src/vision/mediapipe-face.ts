@@ -164,7 +164,6 @@ function detectorInput(img: RgbImage, out: Float32Array): Float32Array {
 }
 
 /** TensorFlow's cropAndResize (bilinear, 0 outside the picture) of the box to size², divided by 255, NCHW. */
-export const __meshInput = (...a: Parameters<typeof meshInput>) => meshInput(...a)
 function meshInput(img: RgbImage, box: Box, out: Float32Array): Float32Array {
   const { width: W, height: H } = img
   const data = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length)
