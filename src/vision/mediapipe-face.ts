@@ -53,6 +53,10 @@ const CONFIG = {
   iouThreshold: 0.3,
   /** detector box enlargement (Human's default `face.detector.scale`) */
   scale: 1.4,
+  /**
+   * skipTimeMs is Human's wall-clock limit on reusing boxes, set out of reach (100 s) so that frames and picture
+   * changes decide when the detector runs again, never the machine's speed
+   */
   video: { cacheSensitivity: 0.7, skipFrames: 10, skipTimeMs: 100_000 },
 } as const
 
