@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node'
 import type { RgbImage } from '../media/index.js'
 import { ORT_OPTIONS } from './embed.js'
 import { resolveModel } from './models.js'
+import { loadOnnxForCpu } from './onnx-graph.js'
 
 /**
  * Presentation-attack detection with the two MiniFASNet models staged in the models directory
@@ -17,8 +18,8 @@ export interface AntiSpoof {
 export async function loadAntiSpoof(modelsDir: string): Promise<AntiSpoof> {
   const path128 = resolveModel('antispoof-128', modelsDir)
   const path80 = resolveModel('antispoof-80', modelsDir)
-  const s128 = await ort.InferenceSession.create(path128, ORT_OPTIONS)
-  const s80 = await ort.InferenceSession.create(path80, ORT_OPTIONS)
+  const s128 = await ort.InferenceSession.create(await loadOnnxForCpu(path128), ORT_OPTIONS)
+  const s80 = await ort.InferenceSession.create(await loadOnnxForCpu(path80), ORT_OPTIONS)
   return {
     async score(img, box) {
       const in128 = crop128(img, box)

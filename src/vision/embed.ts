@@ -3,6 +3,7 @@ import type { RgbImage } from '../media/index.js'
 import { warpFace } from './align.js'
 import type { Point } from './face.js'
 import { resolveModel } from './models.js'
+import { loadOnnxForCpu } from './onnx-graph.js'
 
 /** ORT session options: one intra-op thread, since the pool already runs one worker per core. */
 export const ORT_OPTIONS: ort.InferenceSession.SessionOptions = {
@@ -20,7 +21,7 @@ export interface FaceEmbedder {
 
 export async function loadEmbedder(modelsDir: string): Promise<FaceEmbedder> {
   const path = resolveModel('arcface', modelsDir)
-  const session = await ort.InferenceSession.create(path, ORT_OPTIONS)
+  const session = await ort.InferenceSession.create(await loadOnnxForCpu(path), ORT_OPTIONS)
   const inputName = session.inputNames[0]!
   const outputName = session.outputNames[0]!
   return {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import protobuf from 'protobufjs'
+import { ATTR, ModelProto, ONNX_TYPE, preluNodes } from './onnx-graph.js'
 
 /**
  * Converts the two MediaPipe graphs shiren uses (BlazeFace and FaceMesh, as TensorFlow.js graph models
@@ -17,62 +17,8 @@ import protobuf from 'protobufjs'
  * fills it so) and transposes back to NHWC only before a Reshape, so outputs keep TensorFlow's order.
  */
 
-/** The subset of onnx.proto (field numbers as in onnx/onnx.proto, IR version 8) these graphs need. */
-const ONNX_PROTO = `
-syntax = "proto3";
-package onnx;
-message AttributeProto {
-  enum AttributeType { UNDEFINED = 0; FLOAT = 1; INT = 2; STRING = 3; TENSOR = 4; FLOATS = 6; INTS = 7; }
-  string name = 1;
-  float f = 2;
-  int64 i = 3;
-  bytes s = 4;
-  repeated float floats = 7;
-  repeated int64 ints = 8;
-  AttributeType type = 20;
-}
-message NodeProto {
-  repeated string input = 1;
-  repeated string output = 2;
-  string name = 3;
-  string op_type = 4;
-  repeated AttributeProto attribute = 5;
-}
-message TensorProto {
-  repeated int64 dims = 1;
-  int32 data_type = 2;
-  string name = 8;
-  bytes raw_data = 9;
-}
-message TensorShapeProto {
-  message Dimension { int64 dim_value = 1; string dim_param = 2; }
-  repeated Dimension dim = 1;
-}
-message TypeProto {
-  message Tensor { int32 elem_type = 1; TensorShapeProto shape = 2; }
-  Tensor tensor_type = 1;
-}
-message ValueInfoProto { string name = 1; TypeProto type = 2; }
-message GraphProto {
-  repeated NodeProto node = 1;
-  string name = 2;
-  repeated TensorProto initializer = 5;
-  repeated ValueInfoProto input = 11;
-  repeated ValueInfoProto output = 12;
-}
-message OperatorSetIdProto { string domain = 1; int64 version = 2; }
-message ModelProto {
-  int64 ir_version = 1;
-  string producer_name = 2;
-  GraphProto graph = 7;
-  repeated OperatorSetIdProto opset_import = 8;
-}
-`
-const ModelProto = protobuf.parse(ONNX_PROTO).root.lookupType('onnx.ModelProto')
-
-const FLOAT = 1
-const INT64 = 7
-const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const
+const FLOAT = ONNX_TYPE.FLOAT
+const INT64 = ONNX_TYPE.INT64
 
 interface TfjsNode {
   name: string
@@ -203,40 +149,11 @@ export function tfjsGraphToOnnx(model: TfjsModel, bin: Buffer): { onnx: Uint8Arr
     if (d.some((x) => x !== 1)) throw new Error(`tfjs→onnx: dilations of ${n.name}`)
   }
   const hw = (v: number[]) => [v[1]!, v[2]!]
-  /** a per-channel scaling y = s·x as BatchNormalization (mean 0, variance 1, epsilon 0, bias 0: exactly s·x) */
-  const channelScale = (x: string, s: Float32Array, out: string) => {
-    const c = s.length
-    node(
-      'BatchNormalization',
-      [
-        x,
-        addInit(`${out}/scale`, { shape: [c], data: s }),
-        addInit(`${out}/bias`, { shape: [c], data: new Float32Array(c) }),
-        addInit(`${out}/mean`, { shape: [c], data: new Float32Array(c) }),
-        addInit(`${out}/var`, { shape: [c], data: new Float32Array(c).fill(1) }),
-      ],
-      out,
-      [{ name: 'epsilon', type: ATTR.FLOAT, f: 0 }],
-    )
-  }
-  /**
-   * PReLU with a per-channel slope α, written as Relu(x) + (−α)·Relu(−x). Why not ONNX's PRelu:
-   * onnxruntime's NCHWc layout (its fastest CPU convolutions, graph optimisation level "all") has no
-   * PRelu kernel, so every PRelu took the activations out of NCHWc and back (FaceMesh: 28 PRelu, 56
-   * reorders). The scalings are BatchNormalization, which that layout turns into 1×1 depthwise
-   * convolutions, and Relu and Add stay in it too. Same values (one of the two terms is always 0; the
-   * convolutions' rounding may differ in the last bit); FaceMesh 4.5 → 1.9 ms of CPU a frame.
-   */
+  /** PReLU in the form onnxruntime's NCHWc layout keeps (onnx-graph.ts) */
   const prelu = (x: string, alpha: Const, out: string) => {
-    node('Relu', [x], `${out}/pos`)
-    channelScale(x, new Float32Array(alpha.data.length).fill(-1), `${out}/neg`)
-    node('Relu', [`${out}/neg`], `${out}/negRelu`)
-    channelScale(
-      `${out}/negRelu`,
-      Float32Array.from(alpha.data, (a) => -a),
-      `${out}/negScaled`,
-    )
-    node('Add', [`${out}/pos`, `${out}/negScaled`], out)
+    const r = preluNodes(x, Float32Array.from(alpha.data), out)
+    nodes.push(...r.nodes)
+    initializers.push(...r.initializers)
   }
 
   for (const n of model.modelTopology.node) {
@@ -354,8 +271,7 @@ export async function convertTfjsGraphFile(
  * ≈ 0.6 ms for a 640×360 frame, a third of a JavaScript loop's time.
  */
 export function squaredDifferenceSumModel(): Uint8Array {
-  const UINT8 = 2
-  const DOUBLE = 11
+  const { UINT8, DOUBLE } = ONNX_TYPE
   const cast = (x: string, to: number, out: string) => ({
     opType: 'Cast',
     input: [x],
