@@ -18,6 +18,8 @@
  *          --tune-only (speech: the tuning speaker only)   --rescue-score S (speech: the second pass, not used by the engine)
  *          --max-unheard N (speech: the tolerance judged)
  *          --cpu (only the CPU of one whole attempt on 5 s clips, bench/digits-cpu.ts)
+ *          --page-only [--page-seed S] (only the page-fit genuine set, bench/digits-speech.ts runPageFitSet; a new
+ *          seed draws fresh readings for the rule as it stands; --per-speaker N, default 30 here)
  *
  * First the speech part (bench/digits-speech.ts): the built-in digit verifier on Mandarin readings
  * and their attacks, audio only. Then every clip above is judged twice: by the sound and lip rules
@@ -38,7 +40,15 @@ import { judgeDigits } from '../src/liveness/digits.js'
 import { analyseAudioFile } from '../src/audio/analyse.js'
 import { SherpaDigitVerifier, SPEECH_ZH_DIR } from '../src/audio/index.js'
 import { runCpuBench } from './digits-cpu.js'
-import { runSpeechBench, espeakDigits, pct } from './digits-speech.js'
+import {
+  runSpeechBench,
+  runPageFitSet,
+  PAGE_FIT_SEED,
+  TUNE_SPEAKERS,
+  HELD_OUT_SPEAKERS,
+  espeakDigits,
+  pct,
+} from './digits-speech.js'
 import { mulberry32, randomDigits, wavBytes } from '../test/support/digit-readings.js'
 
 const args = process.argv.slice(2)
@@ -66,8 +76,21 @@ if (args.includes('--cpu')) {
   await vadCpu.close()
   process.exit(0)
 }
-const hasEspeak = spawnSync('espeak-ng', ['--version']).status === 0
 const perAt = args.indexOf('--per-speaker')
+if (args.includes('--page-only')) {
+  // only the page-fit genuine set, e.g. a fresh draw (`--page-seed S`) with the rule unchanged
+  const v = loadVerifier()
+  if (!v) throw new Error('--page-only needs the speech models')
+  const seedAt = args.indexOf('--page-seed')
+  await runPageFitSet(v, {
+    data,
+    perSpeaker: perAt >= 0 ? Number(args[perAt + 1]) : 30,
+    seed: seedAt >= 0 ? Number(args[seedAt + 1]) : PAGE_FIT_SEED,
+    speakers: [...TUNE_SPEAKERS, ...HELD_OUT_SPEAKERS],
+  })
+  process.exit(0)
+}
+const hasEspeak = spawnSync('espeak-ng', ['--version']).status === 0
 const speech = args.includes('--video-only')
   ? null
   : await runSpeechBench({
