@@ -1,7 +1,8 @@
 import * as ort from 'onnxruntime-node'
 import type { RgbImage } from '../media/index.js'
 import { resolveModel } from './models.js'
-import { convertTfjsGraphFile, squaredDifferenceSumModel } from './tfjs-onnx.js'
+import { frameChangeMeter } from './frame-change.js'
+import { convertTfjsGraphFile } from './tfjs-onnx.js'
 
 /**
  * BlazeFace + FaceMesh (MediaPipe's models, as @vladmandic/human ships them) run by onnxruntime.
@@ -332,7 +333,7 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
   const [bf, fm] = await Promise.all([convertTfjsGraphFile(blazefacePath), convertTfjsGraphFile(facemeshPath)])
   const detectorSession = await ort.InferenceSession.create(bf.onnx, ORT_OPTIONS)
   const meshSession = await ort.InferenceSession.create(fm.onnx, ORT_OPTIONS)
-  const changeSession = await ort.InferenceSession.create(squaredDifferenceSumModel(), ORT_OPTIONS)
+  const change = frameChangeMeter()
   const maxDetected = opts.maxFaces ?? CONFIG.maxDetected
   // the models' input buffers, reused: each run is awaited before the next fills them
   const detectorBuf = new Float32Array(3 * DETECTOR_SIZE * DETECTOR_SIZE)
@@ -381,36 +382,22 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
   }
 
   // Human's state between calls: the boxes tracked from the last frame's meshes, the detector's last
-  // run, and the last video frame (for the frame-change check)
+  // run, and the last video frame (kept by the frame-change meter)
   let cacheBoxes: Box[] = []
   let skipped = Number.MAX_SAFE_INTEGER
   let detectedAt = 0
-  let lastFrame: Uint8Array | null = null
-  let lastW = 0
-  let lastH = 0
 
   /**
    * Human's image.skip: a video frame may reuse the tracked boxes when its mean squared change from the
    * previous frame (per value, over 255) is at most `cacheSensitivity`. Over every value, as Human: on
    * handheld clips the mean sits near the threshold often, and an estimate from a subset of rows decided
    * otherwise on some frames (then the detector runs on other frames than Human's and the boxes differ).
-   * The sum runs in onnxruntime (squaredDifferenceSumModel): ≈ 0.6 ms at 640×360, a third of a JavaScript loop.
+   * The sum is exact (frame-change.ts, WebAssembly SIMD: ≈ 0.1 ms at 640×480).
    */
-  async function frameMayReuseBoxes(img: RgbImage): Promise<boolean> {
+  function frameMayReuseBoxes(img: RgbImage): boolean {
     const d = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length)
-    if (!lastFrame || lastW !== img.width || lastH !== img.height) {
-      lastFrame = Uint8Array.from(d)
-      lastW = img.width
-      lastH = img.height
-      return false
-    }
-    const dims = [img.height, img.width * 3]
-    const res = await changeSession.run({
-      a: new ort.Tensor('uint8', d, dims),
-      b: new ort.Tensor('uint8', lastFrame, dims),
-    })
-    const sum = (res.sum!.data as Float64Array)[0]!
-    lastFrame.set(d)
+    const sum = change.next(d, img.width, img.height)
+    if (sum === null) return false
     return sum / img.height / img.width / 255 / 3 <= CONFIG.video.cacheSensitivity
   }
 
@@ -419,12 +406,12 @@ export async function loadFaceDetector(modelsDir: string, opts: { maxFaces?: num
     reset() {
       cacheBoxes = []
       skipped = Number.MAX_SAFE_INTEGER
-      lastFrame = null
+      change.reset()
       return Promise.resolve()
     },
     async detect(img, o) {
       const video = o?.video === true
-      const mayReuse = video ? await frameMayReuseBoxes(img) : false
+      const mayReuse = video ? frameMayReuseBoxes(img) : false
       const now = performance.now()
       const withinTime = CONFIG.video.skipTimeMs > now - detectedAt
       const withinFrames = skipped < CONFIG.video.skipFrames

@@ -89,7 +89,7 @@ message ModelProto {
 export const ModelProto = protobuf.parse(ONNX_PROTO).root.lookupType('onnx.ModelProto')
 
 /** TensorProto data types and AttributeProto types used here (onnx.proto's enums) */
-export const ONNX_TYPE = { FLOAT: 1, UINT8: 2, INT64: 7, DOUBLE: 11 } as const
+export const ONNX_TYPE = { FLOAT: 1, INT64: 7 } as const
 export const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const
 
 /** A node and an initializer as protobufjs objects (ModelProto.fromObject / decode give and take these). */
