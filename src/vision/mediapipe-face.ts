@@ -13,8 +13,8 @@ import { convertTfjsGraphFile } from './tfjs-onnx.js'
  * 6 faces, detector confidence 0.4, NMS IoU 0.3; in videos the detector runs again after 10 tracked
  * frames or when the picture changed a lot), so every threshold tuned on Human's output still holds:
  * a test compares both on real clips (src/vision/mediapipe-face.test.ts). Human on TensorFlow.js's
- * WebAssembly backend spent ≈ 20 ms of CPU a tracked video frame and 44 ms a photo; this ≈ 7 and 14 ms
- * (`npm run bench:mesh`, docs/benchmarks.md).
+ * WebAssembly backend spends ≈ 17–20 ms of CPU a tracked video frame and 39–44 ms a photo; this ≈ 4.3 and
+ * 11 ms (`npm run bench:mesh`, docs/benchmarks.md).
  */
 
 /** One face as the face pipeline reports it, in the pixel coordinates of the analysed picture. */

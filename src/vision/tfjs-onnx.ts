@@ -5,8 +5,8 @@ import { ATTR, ModelProto, ONNX_TYPE, preluNodes } from './onnx-graph.js'
 /**
  * Converts the two MediaPipe graphs shiren uses (BlazeFace and FaceMesh, as TensorFlow.js graph models
  * in @vladmandic/human's npm package) into ONNX, in memory, when a worker loads them; onnxruntime then
- * runs them natively: FaceMesh 3.2 ms against 8.8 ms on TensorFlow.js's WebAssembly backend, BlazeFace 6 ms
- * against 30 ms (docs/vision.md).
+ * runs them natively: FaceMesh ≈ 2 ms (its PReLU written for onnxruntime's NCHWc layout, onnx-graph.ts)
+ * against 8.8 ms on TensorFlow.js's WebAssembly backend, BlazeFace 6 ms against 30 ms (docs/vision.md).
  *
  * Written here rather than taken from a converter: the only converters are Python (tfjs → SavedModel →
  * tf2onnx) and need TensorFlow; these graphs use ten operators, each mapped below, and a test checks the
