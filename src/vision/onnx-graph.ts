@@ -193,19 +193,15 @@ export function rewritePreluForNchwc(model: Uint8Array): Uint8Array {
     // [C, 1, 1]: one slope per channel of NCHW activations (a [C] slope would broadcast along the width)
     const dims = slope?.dims.map(Number) ?? []
     const channels = dims[0] ?? 0
-    if (
-      !slope ||
-      slope.dataType !== ONNX_TYPE.FLOAT ||
-      dims.length !== 3 ||
-      dims[1] !== 1 ||
-      dims[2] !== 1 ||
-      channels < 2 ||
-      floatValues(slope).length !== channels
-    ) {
+    const alpha =
+      slope?.dataType === ONNX_TYPE.FLOAT && dims.length === 3 && dims[1] === 1 && dims[2] === 1 && channels >= 2
+        ? floatValues(slope)
+        : null
+    if (!slope || !alpha || alpha.length !== channels) {
       nodes.push(n)
       continue
     }
-    const r = preluNodes(n.input[0]!, floatValues(slope), n.output[0]!)
+    const r = preluNodes(n.input[0]!, alpha, n.output[0]!)
     nodes.push(...r.nodes)
     added.push(...r.initializers)
     replaced.add(slope.name)
