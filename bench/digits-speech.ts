@@ -34,7 +34,15 @@ import {
   type SegmentDecoder,
 } from '../src/audio/index.js'
 import { DIGITS_THRESHOLDS, digitsSoundRule, syllableCountRule } from '../src/liveness/digits.js'
-import { buildReading, mulberry32, randomDigits, readWav16, speakerTakes } from '../test/support/digit-readings.js'
+import {
+  buildReading,
+  issuable,
+  mulberry32,
+  randomDigits,
+  randomIssuedDigits,
+  readWav16,
+  speakerTakes,
+} from '../test/support/digit-readings.js'
 
 export const TUNE_SPEAKERS = ['zhengyima']
 export const HELD_OUT_SPEAKERS = ['wenlisong', 'josehung', 'wenya_tw']
@@ -99,6 +107,13 @@ export async function runSpeechBench(opts: {
   rescueHotwordScore?: number
   /** the tolerance judged (default DIGITS_DECISION.maxUnheard) */
   maxUnheard?: number
+  /** the main sets' generator (default MAIN_SET_SEED, the readings recorded since the first session) */
+  seed?: number
+  /**
+   * every digit string drawn as the service issues digits (never the same digit twice in a row: `pickLiveDigits`),
+   * the genuine readings' and the attacks' alike; off (the recorded sets): uniform strings, repeats included
+   */
+  asIssued?: boolean
 }) {
   const rescueOn = opts.rescueHotwordScore !== undefined
   const zh = join(opts.data, 'speech', 'zh')
@@ -108,9 +123,21 @@ export async function runSpeechBench(opts: {
     return null
   }
   const v = SherpaDigitVerifier.load(modelDir, { rescueHotwordScore: opts.rescueHotwordScore })
-  const rnd = mulberry32(20261206)
+  const seed = opts.seed ?? MAIN_SET_SEED
+  const rnd = mulberry32(seed)
+  const asIssued = opts.asIssued === true
+  /** a digit string of the sets: uniform (the recorded sets), or as the service issues digits (`--as-issued`) */
+  const draw = (n: number, r: () => number, alphabet?: string) =>
+    asIssued ? randomIssuedDigits(n, r, alphabet) : randomDigits(n, r, alphabet)
+  /** one issued digit changed, removed or added (the sets below): as issued too, where asked */
+  const drawUntil = (make: () => string, ok: (s: string) => boolean) => {
+    let s: string
+    do s = make()
+    while (!ok(s) || (asIssued && !issuable(s)))
+    return s
+  }
   console.log(
-    `speech: second pass ${rescueOn ? `on (hotword score ${opts.rescueHotwordScore}, segment −${DIGITS_RESCUE.padBeforeS}/+${DIGITS_RESCUE.padAfterS} s)` : 'off'}${opts.tuneOnly ? '; tuning speaker only' : ''}`,
+    `speech: readings of seed ${seed}${asIssued ? ', every digit string as the service issues them (no digit twice in a row)' : ''}; second pass ${rescueOn ? `on (hotword score ${opts.rescueHotwordScore}, segment −${DIGITS_RESCUE.padBeforeS}/+${DIGITS_RESCUE.padAfterS} s)` : 'off'}${opts.tuneOnly ? '; tuning speaker only' : ''}`,
   )
   let rescueCpuMs = 0
   /** the second pass's segment decodings of one sound, each segment decoded once (the sets re-judge one sound many times) */
@@ -174,7 +201,7 @@ export async function runSpeechBench(opts: {
     const alpha = Object.keys(takes).join('')
     for (let k = 0; k < opts.perSpeaker; k++) {
       const n = 4 + Math.floor(rnd() * 3)
-      const said = randomDigits(n, rnd, alpha)
+      const said = draw(n, rnd, alpha)
       const reading = buildReading(takes, said, rnd)
       // the readings are built for every speaker whatever is measured, so that each reading is the same in every run
       if (!allSpeakers.includes(speaker)) continue
@@ -205,9 +232,10 @@ export async function runSpeechBench(opts: {
       n++
       g += +decideDigits(x.h, x.said, { maxUnheard: mu }, x.seg).pass
       for (let j = 0; j < 20; j++) {
-        let other: string
-        do other = randomDigits(x.said.length, r2)
-        while (other === x.said)
+        const other = drawUntil(
+          () => draw(x.said.length, r2),
+          (s) => s !== x.said,
+        )
         o += +decideDigits(x.h, other, { maxUnheard: mu }, x.seg).pass
       }
     }
@@ -264,36 +292,45 @@ export async function runSpeechBench(opts: {
     judge(x.speaker, 'genuine', x.h, x.said, x.seg)
     // five other digit strings per reading: replays of it against five later challenges
     for (let j = 0; j < 5; j++) {
-      let other: string
-      do other = randomDigits(n, rnd)
-      while (other === x.said)
+      const other = drawUntil(
+        () => draw(n, rnd),
+        (s) => s !== x.said,
+      )
       judge(x.speaker, 'other', x.h, other, x.seg)
     }
     const pos = Math.floor(rnd() * n)
-    let sub: string
-    do sub = x.said.slice(0, pos) + randomDigits(1, rnd) + x.said.slice(pos + 1)
-    while (sub === x.said)
+    const sub = drawUntil(
+      () => x.said.slice(0, pos) + randomDigits(1, rnd) + x.said.slice(pos + 1),
+      (s) => s !== x.said,
+    )
     judge(x.speaker, 'substitution', x.h, sub, x.seg)
-    const swaps = [...Array(n - 1).keys()].filter((i) => x.said[i] !== x.said[i + 1])
-    if (swaps.length) {
-      const i = swaps[Math.floor(rnd() * swaps.length)]!
-      judge(x.speaker, 'order', x.h, x.said.slice(0, i) + x.said[i + 1] + x.said[i] + x.said.slice(i + 2), x.seg)
-    }
-    judge(x.speaker, 'missing', x.h, x.said.slice(0, pos) + randomDigits(1, rnd) + x.said.slice(pos), x.seg)
-    judge(x.speaker, 'extra', x.h, x.said.slice(0, pos) + x.said.slice(pos + 1), x.seg)
+    const swapped = (i: number) => x.said.slice(0, i) + x.said[i + 1] + x.said[i] + x.said.slice(i + 2)
+    const swaps = [...Array(n - 1).keys()].filter(
+      (i) => x.said[i] !== x.said[i + 1] && (!asIssued || issuable(swapped(i))),
+    )
+    if (swaps.length) judge(x.speaker, 'order', x.h, swapped(swaps[Math.floor(rnd() * swaps.length)]!), x.seg)
+    const missing = drawUntil(
+      () => x.said.slice(0, pos) + randomDigits(1, rnd) + x.said.slice(pos),
+      () => true,
+    )
+    judge(x.speaker, 'missing', x.h, missing, x.seg)
+    // issued = the reading without one digit; as issued, only where that leaves no digit twice in a row
+    const extra = x.said.slice(0, pos) + x.said.slice(pos + 1)
+    if (!asIssued || issuable(extra)) judge(x.speaker, 'extra', x.h, extra, x.seg)
   }
   if (hasEspeak) {
     for (let k = 0; k < opts.perSpeaker; k++) {
       const n = 4 + Math.floor(rnd() * 3)
-      const said = randomDigits(n, rnd)
+      const said = draw(n, rnd)
       const pcm = espeakDigits(said, dir, opts.ffmpeg, 120 + Math.floor(rnd() * 60))
       if (!pcm) break
       const h = v.hypotheses(pcm)
       const seg = segmentDecoder(pcm)
       for (let j = 0; j < 5; j++) {
-        let other: string
-        do other = randomDigits(n, rnd)
-        while (other === said)
+        const other = drawUntil(
+          () => draw(n, rnd),
+          (s) => s !== said,
+        )
         judge('espeak-cmn', 'tts-other', h, other, seg)
       }
       judge('espeak-cmn', 'tts-issued', h, said, seg)
@@ -305,7 +342,7 @@ export async function runSpeechBench(opts: {
     const amp = Math.pow(10, (-60 + rnd() * 20) / 20)
     const noise = new Float32Array(len).map(() => (rnd() * 2 - 1) * amp)
     const pcm = k % 4 === 0 ? new Float32Array(len) : noise
-    judge('noise', 'silence', v.hypotheses(pcm), randomDigits(n, rnd), segmentDecoder(pcm))
+    judge('noise', 'silence', v.hypotheses(pcm), draw(n, rnd), segmentDecoder(pcm))
   }
   rmSync(dir, { recursive: true, force: true })
 
@@ -353,6 +390,9 @@ export async function runSpeechBench(opts: {
     console.log(`   genuine refused: ${c.speaker} said ${c.issued} heard ${c.heard ?? '-'} margin ${c.margin}`)
   return { summary, msPer5s: Math.round(per5), verifier: v }
 }
+
+/** The generator seed of the main sets (genuine readings and the attacks built from them) that bench:digits has recorded since 2026-12-06. */
+export const MAIN_SET_SEED = 20261206
 
 /** The generator seed of the page-fit set that bench:digits has recorded since 2026-12-06 (fifth session). */
 export const PAGE_FIT_SEED = 20261207

@@ -17,6 +17,9 @@
  * Options: --json <file>   --keep (keep the temporary folder)   --speech-only | --video-only   --per-speaker N (default 40)
  *          --tune-only (speech: the tuning speaker only)   --rescue-score S (speech: the second pass, not used by the engine)
  *          --max-unheard N (speech: the tolerance judged)
+ *          --seed S (speech: the main sets' generator, default MAIN_SET_SEED; a new seed draws fresh readings, and
+ *          fresh attacks from them, for the rule as it stands)   --as-issued (speech: every digit string drawn as the
+ *          service issues digits, never the same digit twice in a row; default: uniform strings, as recorded)
  *          --cpu (only the CPU of one whole attempt on 5 s clips, bench/digits-cpu.ts)
  *          --page-only [--page-seed S] (only the page-fit genuine set, bench/digits-speech.ts runPageFitSet; a new
  *          seed draws fresh readings for the rule as it stands; --per-speaker N, default 30 here)
@@ -101,6 +104,8 @@ const speech = args.includes('--video-only')
       tuneOnly: args.includes('--tune-only'),
       ...(args.includes('--rescue-score') && { rescueHotwordScore: Number(args[args.indexOf('--rescue-score') + 1]) }),
       ...(args.includes('--max-unheard') && { maxUnheard: Number(args[args.indexOf('--max-unheard') + 1]) }),
+      ...(args.includes('--seed') && { seed: Number(args[args.indexOf('--seed') + 1]) }),
+      asIssued: args.includes('--as-issued'),
     })
 if (args.includes('--speech-only')) process.exit(0)
 const verifier = speech?.verifier ?? (args.includes('--video-only') ? loadVerifier() : null)

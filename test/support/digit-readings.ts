@@ -189,3 +189,19 @@ export function randomDigits(n: number, rnd: () => number, alphabet = '012345678
   for (let i = 0; i < n; i++) s += alphabet[Math.floor(rnd() * alphabet.length)]
   return s
 }
+
+/**
+ * Digits as the service issues them (`pickLiveDigits`: never the same digit twice in a row), over `alphabet`
+ * (a speaker's digits): uniform over the alphabet's digits other than the previous one.
+ */
+export function randomIssuedDigits(n: number, rnd: () => number, alphabet = '0123456789'): string {
+  let s = ''
+  for (let i = 0; i < n; i++) {
+    const choices = s ? alphabet.replace(s[s.length - 1]!, '') : alphabet
+    s += choices[Math.floor(rnd() * choices.length)]
+  }
+  return s
+}
+
+/** No digit twice in a row: a string the service can issue. */
+export const issuable = (digits: string): boolean => !/(\d)\1/.test(digits)
