@@ -129,7 +129,7 @@ export async function runSpeechBench(opts: {
   /** a digit string of the sets: uniform (the recorded sets), or as the service issues digits (`--as-issued`) */
   const draw = (n: number, r: () => number, alphabet?: string) =>
     asIssued ? randomIssuedDigits(n, r, alphabet) : randomDigits(n, r, alphabet)
-  /** one issued digit changed, removed or added (the sets below): as issued too, where asked */
+  /** `make()` until `ok`, and with `--as-issued` until the string is one the service can issue */
   const drawUntil = (make: () => string, ok: (s: string) => boolean) => {
     let s: string
     do s = make()
