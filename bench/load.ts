@@ -1,7 +1,7 @@
 /**
  * `npm run bench:load [-- --duration S --warmup S --connections C --uploads N --db sqlite,postgres
  *   --log info,warn --only detectauth,info,getfaceid,upload,healthz --quick --no-hello --no-static --no-drain
- *   --drain-only --drain N --no-pin --baseline DIR --prof DIR --node-flags "…"]`
+ *   --drain-only --drain N --no-pin --baseline DIR --prof DIR --node-flags "…" --lean]`
  *
  * shiren under load from a SEPARATE process (bench/load-client.ts, autocannon) with pre-signed
  * requests, against a ceiling measured in the same run: Fastify hello-world, logger off, on the same
@@ -11,6 +11,9 @@
  *   - PostgreSQL (a fresh schema in 127.0.0.1:5432/test; SHIREN_TEST_PG_URL overrides),
  * and each is measured on DetectAuth, GetDetectInfoEnhanced (h5, TC3), getfaceid (sdk, SHA-1 SIGN
  * ticket) and the capture upload path (rps, p50, p99, ratio to hello-world).
+ *
+ * `--lean` adds, after hello-world, the leanest DetectAuth on the same stack (bench/load-lean.ts, not shiren): how far
+ * any implementation of the action can go here, with and without its signature check and its insert.
  *
  * Then the queue drain: N uploaded attempts are enqueued with no worker running (an api-role server),
  * then 1 and, on a second batch, 2 `serve --role worker` processes of one analysis thread each
@@ -556,12 +559,42 @@ async function measureHello(): Promise<void> {
   }
 }
 
+/**
+ * `--lean`: the bound below shiren (bench/load-lean.ts, not shiren): the leanest DetectAuth on the same stack, with
+ * and without its TC3 check and its insert, against the hello-world of the same run.
+ */
+async function measureLean(): Promise<void> {
+  const appId = 'IDALEAN0001'
+  const secret = randomBytes(32).toString('hex')
+  for (const [name, skip] of [
+    ['lean bound', ''],
+    ['lean, no TC3', 'tc3'],
+    ['lean, no insert', 'insert'],
+    ['lean, neither', 'tc3,insert'],
+  ] as const) {
+    const dir = mkdtempSync(join(work, 'lean-'))
+    const proc = spawn(process.execPath, ['--import', 'tsx', new URL('./load-lean.ts', import.meta.url).pathname], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, LEAN_DIR: dir, LEAN_APP_ID: appId, LEAN_SECRET: secret, LEAN_SKIP: skip },
+    })
+    const url = await new Promise<string>((ok) => proc.stdout!.once('data', (d) => ok(String(d).trim())))
+    try {
+      const r = await drive({ url, kind: 'detectauth', connections, duration, appId, secret, ruleId: 'LEAN' }, proc.pid)
+      rows.push({ setup: name, endpoint: label.detectauth, r })
+      print(rows.at(-1)!)
+    } finally {
+      await stop(proc)
+    }
+  }
+}
+
 async function httpPart(): Promise<void> {
   console.log(
     `${'setup'.padEnd(22)} ${'endpoint'.padEnd(22)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs hello'.padStart(8)} ${'CPU µs'.padStart(7)} ${'fails'.padStart(6)}`,
   )
   /** `--no-hello`: no ceiling (profiling one endpoint); the ratios are then left blank */
   if (!flag('no-hello')) await measureHello()
+  if (flag('lean')) await measureLean()
 
   if (baseline) {
     const main = resolve(baseline, 'dist', 'cli', 'main.js')
