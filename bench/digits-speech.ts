@@ -170,6 +170,8 @@ export async function runSpeechBench(opts: {
     heard: string | null
     issued: string
     rescued: number
+    /** what the sound says (the replay sets: the reading or the synthetic voice judged against other digits) */
+    said?: string
   }
   const cases: Case[] = []
   type Hyp = {
@@ -187,10 +189,10 @@ export async function runSpeechBench(opts: {
     h: HeardDigit[][],
     issued: string,
     seg: ReturnType<typeof segmentDecoder>,
-    maxUnheard: number = opts.maxUnheard ?? DIGITS_DECISION.maxUnheard,
+    said?: string,
   ) => {
-    const r = decideDigits(h, issued, { maxUnheard }, seg)
-    cases.push({ speaker, set, pass: r.pass, margin: r.margin, heard: r.heard, issued, rescued: r.rescued ?? 0 })
+    const r = decideDigits(h, issued, { maxUnheard: opts.maxUnheard ?? DIGITS_DECISION.maxUnheard }, seg)
+    cases.push({ speaker, set, pass: r.pass, margin: r.margin, heard: r.heard, issued, rescued: r.rescued ?? 0, said })
     return r
   }
   let cpuMs = 0,
@@ -296,7 +298,7 @@ export async function runSpeechBench(opts: {
         () => draw(n, rnd),
         (s) => s !== x.said,
       )
-      judge(x.speaker, 'other', x.h, other, x.seg)
+      judge(x.speaker, 'other', x.h, other, x.seg, x.said)
     }
     const pos = Math.floor(rnd() * n)
     const sub = drawUntil(
@@ -331,7 +333,7 @@ export async function runSpeechBench(opts: {
           () => draw(n, rnd),
           (s) => s !== said,
         )
-        judge('espeak-cmn', 'tts-other', h, other, seg)
+        judge('espeak-cmn', 'tts-other', h, other, seg, said)
       }
       judge('espeak-cmn', 'tts-issued', h, said, seg)
     }
@@ -388,6 +390,9 @@ export async function runSpeechBench(opts: {
   const failed = cases.filter((c) => c.set === 'genuine' && !c.pass)
   for (const c of failed)
     console.log(`   genuine refused: ${c.speaker} said ${c.issued} heard ${c.heard ?? '-'} margin ${c.margin}`)
+  // the replays that passed: what was said, what the challenge was and what the verifier heard of it
+  for (const c of cases.filter((c) => (c.set === 'other' || c.set === 'tts-other') && c.pass))
+    console.log(`   ${c.set} accepted: ${c.speaker} said ${c.said} against ${c.issued}, heard ${c.heard ?? '-'}`)
   return { summary, msPer5s: Math.round(per5), verifier: v }
 }
 
