@@ -85,6 +85,13 @@ describe.skipIf(!ready)('registry search and duplicate identities', () => {
       expect(top.score).toBeGreaterThanOrEqual(second.score)
       expect(top.far).toBeLessThanOrEqual(second.far)
       expect(top.far).toBeGreaterThan(0)
+      // every person found is named, masked: never a full name or ID number
+      for (const m of r.body.matches) {
+        const who = enrolled.find((e) => e.id === m.personId)!
+        expect(m.idNumber).not.toBe(who.idNumber)
+        expect(m.idNumber.slice(-4)).toBe(who.idNumber.slice(-4))
+        expect(m.name).toMatch(/^张\*$/)
+      }
       if (top.personId === p.id) right++
     }
     expect(right).toBeGreaterThanOrEqual(5)

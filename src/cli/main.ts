@@ -493,7 +493,9 @@ registryCmd
       for (const file of files) {
         try {
           const r = await s.registry.search(await readFile(file), o.top ?? 5)
-          print(!!o.json, { file, matches: r.matches, ms: r.ms }, () =>
+          // the line operators' scripts read: ids, scores and FARs only (the API also names the persons, masked)
+          const matches = r.matches.map(({ personId, score, far }) => ({ personId, score, far }))
+          print(!!o.json, { file, matches, ms: r.ms }, () =>
             [`${file} (${r.ms} ms)`, ...r.matches.map((m) => `  ${m.personId}  score ${m.score}  FAR ${m.far}`)].join(
               '\n',
             ),

@@ -200,17 +200,13 @@ const CodeRow = Type.Object({
 })
 /** the columns are 32-bit integers: a larger number is a 400 here, not a database error */
 const INT32_MAX = 2 ** 31 - 1
-const FaceMatch = Type.Object({
-  personId: Type.String(),
-  score: Type.Number(),
-  far: Type.Number({ description: 'false-accept rate per pair at this score (from score 80 up: at most 1e-4)' }),
-})
-const DuplicateMatch = Type.Object({
+/** a registry person whose face matches (a search's answer, a duplicate alert), named masked */
+const PersonMatch = Type.Object({
   personId: Type.String(),
   name: Type.String({ description: 'masked' }),
   idNumber: Type.String({ description: 'masked' }),
   score: Type.Number(),
-  far: Type.Number(),
+  far: Type.Number({ description: 'false-accept rate per pair at this score (from score 80 up: at most 1e-4)' }),
 })
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
 const literalUnion = (xs: readonly string[]) => Type.Union(xs.map((x) => Type.Literal(x)))
@@ -544,7 +540,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
               status: Type.String(),
               hasPhoto: Type.Boolean(),
               face: Type.String(),
-              duplicateOf: Type.Array(DuplicateMatch),
+              duplicateOf: Type.Array(PersonMatch),
             }),
             400: Type.Ref('ManagementError'),
           },
@@ -581,7 +577,7 @@ export async function managementApi(root: FastifyInstance, opts: { deps: Managem
           response: {
             200: Type.Object({
               faces: Type.Integer(),
-              matches: Type.Array(FaceMatch),
+              matches: Type.Array(PersonMatch),
               ms: Type.Integer(),
             }),
             400: Type.Ref('ManagementError'),

@@ -8,6 +8,7 @@ export {
   type FaceSearchSetup,
   type FaceMatch,
   type DuplicateMatch,
+  type PersonMatch,
 } from './service.js'
 export { RegistryFaces, sealEmbedding, openEmbedding, RERANK } from './faces.js'
 export { FaceIndex, FACE_DIMENSIONS, quantise, type FaceIndexOptions, type FaceHit } from './face-index.js'

@@ -29,11 +29,14 @@ export interface FaceMatch {
   far: number
 }
 
-/** A person enrolled under another ID number whose face matches: shown masked, never in full. */
-export interface DuplicateMatch extends FaceMatch {
+/** A registry person whose face matches, named masked (never in full): a search's answer, a duplicate alert. */
+export interface PersonMatch extends FaceMatch {
   name: string
   idNumber: string
 }
+
+/** A person enrolled under another ID number whose face matches: shown masked, never in full. */
+export type DuplicateMatch = PersonMatch
 
 /** Default duplicate threshold (score): see docs/registry-search.md for the per-search false-alert rate. */
 export const DEFAULT_DUPLICATE_SCORE = 85
@@ -101,16 +104,37 @@ export class RegistryService {
     })
   }
 
-  /** A photo → the top k persons. A photo without a face is NO_FACE; a bad file, its media reason. */
-  async search(photo: Buffer, k = 5): Promise<{ faces: number; matches: FaceMatch[]; ms: number }> {
+  /**
+   * A photo → the top k persons, each named masked (the console shows them; a registry of millions cannot be
+   * listed to name them). A photo without a face is NO_FACE; a bad file, its media reason.
+   */
+  async search(photo: Buffer, k = 5): Promise<{ faces: number; matches: PersonMatch[]; ms: number }> {
     const started = performance.now()
     if (!Number.isInteger(k) || k < 1 || k > 100) throw new ReasonError('INVALID_PARAMETER', 'top must be 1–100')
     this.requireFaces()
     this.checkPhoto(photo)
     const e = await this.embedPhoto(photo)
     if (!e.embedding) throw new ReasonError('NO_FACE', 'no face found in the photo')
-    const matches = await this.searchEmbedding(e.embedding, k)
+    const matches: PersonMatch[] = []
+    for (const m of await this.searchEmbedding(e.embedding, k)) {
+      const named = await this.named(m)
+      if (named) matches.push(named)
+    }
     return { faces: e.faces, matches, ms: Math.round(performance.now() - started) }
+  }
+
+  /**
+   * A match with the person's masked name and ID number; null when the person was deleted meanwhile, or is the
+   * person of `sameIdHash` (a duplicate alert is about another identity).
+   */
+  private async named(m: FaceMatch, sameIdHash?: string | null): Promise<PersonMatch | null> {
+    const p = await this.store.registry.getById(m.personId)
+    if (!p || (sameIdHash !== undefined && p.idHash === sameIdHash)) return null
+    return {
+      ...m,
+      name: maskName(this.vault.open(p.nameSealed)),
+      idNumber: maskIdNumber(this.vault.open(p.idNumberSealed)),
+    }
   }
 
   /**
@@ -122,13 +146,8 @@ export class RegistryService {
     const matches = (await this.searchEmbedding(embedding, k)).filter((m) => m.score >= this.duplicateScore)
     const out: DuplicateMatch[] = []
     for (const m of matches) {
-      const p = await this.store.registry.getById(m.personId)
-      if (!p || p.idHash === idHash) continue
-      out.push({
-        ...m,
-        name: maskName(this.vault.open(p.nameSealed)),
-        idNumber: maskIdNumber(this.vault.open(p.idNumberSealed)),
-      })
+      const named = await this.named(m, idHash)
+      if (named) out.push(named)
     }
     return out
   }

@@ -674,7 +674,7 @@ async function registryPage() {
       if (failed.length) bulk.append(h('ul', { class: 'errors' }, ...failed.map((x) => h('li', {}, x))))
     })()
   })
-  // find a face: the registry's 1:N search; names are shown masked, from the list above
+  // find a face: the registry's 1:N search; names and ID numbers are shown masked
   const probe = input('sphoto', { type: 'file', accept: 'image/jpeg,image/png,image/webp', required: 'true' })
   const found = h('div', { id: 'search-results' })
   const search = h(
@@ -691,15 +691,15 @@ async function registryPage() {
     void guarded(async () => {
       const f = probe.files?.[0]
       if (!f) return
+      // the answer names each person, masked: the registry may hold far more people than the list above
       const r = await api('POST', '/v1/registry/search', { photoBase64: await toBase64(f), top: 5 })
-      const who = (id: string) => list.people.find((p: any) => p.id === id)
       found.replaceChildren(
         r.matches.length
           ? table(
               [t('name'), t('idNumber'), t('score'), t('far')],
               r.matches.map((m: any) => [
-                who(m.personId)?.name ?? m.personId,
-                h('code', {}, who(m.personId)?.idNumber ?? '—'),
+                m.name,
+                h('code', {}, m.idNumber),
                 String(m.score),
                 m.far >= 0.01 ? String(m.far) : m.far.toExponential(0),
               ]),
