@@ -96,9 +96,9 @@ describe.skipIf(!ready)('what-if replay on stored attempts (real engine)', () =>
           const { BizToken } = await sdk.DetectAuth({ RuleId: rule.ruleId, ImageBase64: reference.toString('base64') })
           // the server picks the action at random: a fresh challenge until it asks for the one this clip shows (or lacks)
           for (let i = 0; ; i++) {
-            const ch = (await (
-              await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })
-            ).json()) as { challenge: { actions: string[] } }
+            const res = await fetch(`${srv.url}/capture/api/challenge?token=${BizToken}`, { method: 'POST' })
+            const ch = (await res.json()) as { challenge?: { actions: string[] } }
+            if (!ch.challenge) throw new Error(`challenge ${i} refused: ${res.status} ${JSON.stringify(ch)}`)
             if (ch.challenge.actions[0] === action) break
             if (i > 60) throw new Error('the challenge never asked for ' + action)
           }
