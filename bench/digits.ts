@@ -16,7 +16,7 @@
  * count the counter itself finds, which makes that check pass by construction) — reported as such.
  * Options: --json <file>   --keep (keep the temporary folder)   --speech-only | --video-only   --per-speaker N (default 40)
  *          --tune-only (speech: the tuning speaker only)   --rescue-score S (speech: the second pass, not used by the engine)
- *          --max-unheard N (speech: the tolerance judged)
+ *          --max-unheard N (speech: the tolerance judged)   --min-votes K (speech: the votes judged; 1 = the rule before)
  *          --seed S (speech: the main sets' generator, default MAIN_SET_SEED; a new seed draws fresh readings, and
  *          fresh attacks from them, for the rule as it stands)   --as-issued (speech: every digit string drawn as the
  *          service issues digits, never the same digit twice in a row; default: uniform strings, as recorded)
@@ -104,6 +104,7 @@ const speech = args.includes('--video-only')
       tuneOnly: args.includes('--tune-only'),
       ...(args.includes('--rescue-score') && { rescueHotwordScore: Number(args[args.indexOf('--rescue-score') + 1]) }),
       ...(args.includes('--max-unheard') && { maxUnheard: Number(args[args.indexOf('--max-unheard') + 1]) }),
+      ...(args.includes('--min-votes') && { minVotes: Number(args[args.indexOf('--min-votes') + 1]) }),
       ...(args.includes('--seed') && { seed: Number(args[args.indexOf('--seed') + 1]) }),
       asIssued: args.includes('--as-issued'),
     })

@@ -49,16 +49,34 @@ describe('recogniser extension point', () => {
     const h = (s: string) => [...s].map((digit) => ({ digit, t: 0, p: 0.8 }))
     const ok = decideDigits([h('581'), h('3581'), h('35')], '3581')
     expect(ok).toMatchObject({ pass: true, heard: '3581', margin: 2, unheard: 0, foreign: 0 })
-    expect(decideDigits([h('81')], '3581')).toMatchObject({ pass: true, margin: 0, scores: [0, 0, 0.8, 0.8] })
-    expect(decideDigits([h('1')], '3581')).toMatchObject({ pass: false, margin: -1 })
-    expect(decideDigits([h('3681')], '3581')).toMatchObject({ pass: false, margin: -2 })
-    expect(decideDigits([h('')], '3581')).toMatchObject({ pass: false, heard: null })
+    // every decoding alike (the rule's votes do not bind)
+    const all = (s: string) => [h(s), h(s), h(s), h(s)]
+    expect(decideDigits(all('81'), '3581')).toMatchObject({ pass: true, margin: 0, scores: [0, 0, 0.8, 0.8] })
+    expect(decideDigits(all('1'), '3581')).toMatchObject({ pass: false, margin: -1 })
+    expect(decideDigits(all('3681'), '3581')).toMatchObject({ pass: false, margin: -2 })
+    expect(decideDigits(all(''), '3581')).toMatchObject({ pass: false, heard: null })
     // a short string: silence does not pass, and at least two digits must be heard
-    expect(decideDigits([h('')], '35')).toMatchObject({ pass: false, heard: null })
-    expect(decideDigits([h('5')], '35')).toMatchObject({ pass: false })
-    expect(decideDigits([h('35')], '35')).toMatchObject({ pass: true, margin: 0 })
-    expect(decideDigits([h('5')], '358')).toMatchObject({ pass: false })
-    expect(decideDigits([h('58')], '358')).toMatchObject({ pass: true, margin: 0 })
+    expect(decideDigits(all(''), '35')).toMatchObject({ pass: false, heard: null })
+    expect(decideDigits(all('5'), '35')).toMatchObject({ pass: false })
+    expect(decideDigits(all('35'), '35')).toMatchObject({ pass: true, margin: 0 })
+    expect(decideDigits(all('5'), '358')).toMatchObject({ pass: false })
+    expect(decideDigits(all('58'), '358')).toMatchObject({ pass: true, margin: 0 })
+  })
+  it('votes: without an exact decoding, a digit counts only where at least two decodings hear it in place', () => {
+    const h = (s: string) => [...s].map((digit) => ({ digit, t: 0, p: 0.8 }))
+    // a replay the model mishears: one decoding hears two issued digits in order, the others something else
+    const replay = decideDigits([h('0'), h('01'), h('0'), h('08')], '7086')
+    expect(replay).toMatchObject({ pass: false, unheard: 3, foreign: 0, votes: [0, 4, 1, 0] })
+    // the rule before (minVotes 1) passed it
+    expect(decideDigits([h('0'), h('01'), h('0'), h('08')], '7086', { maxUnheard: 2, minVotes: 1 }).pass).toBe(true)
+    // a genuine reading whose first digit only one decoding hears and whose last one half of them drop: passes,
+    // with both counted as unheard
+    const genuine = decideDigits([h('358'), h('58'), h('581'), h('581')], '3581')
+    expect(genuine).toMatchObject({ pass: true, unheard: 2, margin: 0, votes: [1, 4, 4, 2], heard: '358' })
+    const dropped = decideDigits([h('358'), h('58'), h('58'), h('5')], '3581')
+    expect(dropped).toMatchObject({ pass: true, unheard: 2, votes: [1, 4, 3, 0], scores: [0, 0.8, 0.8, 0] })
+    // an exact decoding passes as it is, whatever the others heard
+    expect(decideDigits([h('1'), h('3581')], '3581')).toMatchObject({ pass: true, unheard: 0, margin: 2 })
   })
   it('the second pass (benchmarks only) hears an unheard digit only in its segment and only without a foreign digit', () => {
     const at = (s: string, t0: number) => [...s].map((digit, k) => ({ digit, t: t0 + 0.5 * k, p: 0.7 }))
@@ -69,19 +87,21 @@ describe('recogniser extension point', () => {
       return [at(heard, a + 0.3)]
     }
     const free = [at('3', 0).concat(at('1', 1.5))]
-    const rescued = decideDigits(free, '3581', { maxUnheard: 1 }, { decode: decode('358'), soundS: 3 })
+    const rescued = decideDigits(free, '3581', { maxUnheard: 1, minVotes: 1 }, { decode: decode('358'), soundS: 3 })
     expect(asked).toEqual([[0, 1.9]])
     expect(rescued).toMatchObject({ pass: true, unheard: 0, rescued: 2, heard: '3581', margin: 1 })
     // a foreign digit in the segment: nothing is rescued
-    expect(decideDigits(free, '3581', { maxUnheard: 1 }, { decode: decode('398'), soundS: 3 })).toMatchObject({
+    expect(
+      decideDigits(free, '3581', { maxUnheard: 1, minVotes: 1 }, { decode: decode('398'), soundS: 3 }),
+    ).toMatchObject({
       pass: false,
       unheard: 2,
       rescued: 0,
     })
     // within the tolerance, or with a foreign digit in the free decoding, it is not run
     asked.length = 0
-    decideDigits([at('351', 0)], '3581', { maxUnheard: 1 }, { decode: decode('8'), soundS: 3 })
-    decideDigits([at('3961', 0)], '3581', { maxUnheard: 1 }, { decode: decode('8'), soundS: 3 })
+    decideDigits([at('351', 0)], '3581', { maxUnheard: 1, minVotes: 1 }, { decode: decode('8'), soundS: 3 })
+    decideDigits([at('3961', 0)], '3581', { maxUnheard: 1, minVotes: 1 }, { decode: decode('8'), soundS: 3 })
     expect(asked).toEqual([])
   })
   it('normalises Chinese and English digit words', () => {

@@ -27,6 +27,7 @@ export {
   SPEECH_ZH_FILES,
   DIGITS_DECODING,
   DIGITS_DECISION,
+  type DigitsDecision,
   DIGITS_RESCUE,
   decideDigits,
   rescueDigits,

@@ -36,6 +36,8 @@ export interface DigitVerification {
   /** issued digits not heard, heard digits not issued (when the recogniser reports them) */
   unheard?: number
   foreign?: number
+  /** built-in: per issued digit, how many decodings heard it in place (DigitsDecision.minVotes) */
+  votes?: number[]
   /** issued digits heard only by the built-in verifier's second, targeted pass */
   rescued?: number
   /** every hypothesis considered (built-in: one per decoding) */

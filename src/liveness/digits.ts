@@ -349,6 +349,7 @@ export function judgeDigits(input: DigitsJudgeInput, thresholds: Partial<DigitsT
     signals.digitsVerified = v.pass
     if (v.unheard !== undefined) signals.digitsUnheard = v.unheard
     if (v.foreign !== undefined) signals.digitsForeign = v.foreign
+    if (v.votes) signals.digitVotes = v.votes.join('')
     if (v.hypotheses) signals.digitHypotheses = v.hypotheses.join('|')
   }
   const out = (reason: Reason): DigitsVerdict => ({ reason, signals })
